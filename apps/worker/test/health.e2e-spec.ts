@@ -1,0 +1,20 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { WorkerModule } from '../src/worker.module';
+
+describe('Worker health (e2e)', () => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [WorkerModule] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+  });
+
+  afterAll(() => app.close());
+
+  it('GET /health/live answers 200 ok', async () => {
+    await request(app.getHttpServer()).get('/health/live').expect(200, { status: 'ok' });
+  });
+});
