@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+
+export const ARTIFACT_FORMAT = 'product-classifier/1';
+export const MANIFEST_FILE = 'model.json';
+
+/** A component (text or image model) as it is written to disk: a JSON manifest plus named binary blobs. */
+export interface SerializedComponent {
+  manifest: Record<string, unknown>;
+  files: Record<string, Uint8Array>;
+}
+
+export interface ArtifactFileEntry {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface ArtifactManifest {
+  format: typeof ARTIFACT_FORMAT;
+  createdAt: string;
+  /** Label map: output index i of every component is product type code classes[i]. */
+  classes: number[];
+  categoryNames: Record<string, string>;
+  fusion: { imageWeight: number };
+  components: {
+    text: { manifest: Record<string, unknown>; files: Record<string, ArtifactFileEntry> };
+    image?: { manifest: Record<string, unknown>; files: Record<string, ArtifactFileEntry> };
+  };
+  /** Side documents (metrics, model card) with their checksums, so a registry can verify the whole directory. */
+  documents: Record<string, ArtifactFileEntry>;
+}
+
+export interface ArtifactContents {
+  classes: number[];
+  categoryNames: Record<string, string>;
+  fusion: { imageWeight: number };
+  text: SerializedComponent;
+  image?: SerializedComponent;
+  documents: Record<string, unknown>;
+}
+
+/** Raised when a model directory is missing, incomplete, of another format, or fails its checksums. */
+export class ArtifactError extends Error {
+  constructor(
+    readonly dir: string,
+    detail: string,
+  ) {
+    super(`Model artifact at ${dir} cannot be used: ${detail}`);
+    this.name = 'ArtifactError';
+  }
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes a model directory: binaries first, the manifest last, so a half-written directory never looks complete. */
+export function writeModelArtifact(dir: string, contents: ArtifactContents): ArtifactManifest {
+  mkdirSync(dir, { recursive: true });
+  const put = (path: string, bytes: Uint8Array): ArtifactFileEntry => {
+    const target = join(dir, path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, bytes);
+    return { path, sha256: sha256(bytes), bytes: bytes.byteLength };
+  };
+  const putComponent = (name: string, component: SerializedComponent) => ({
+    manifest: component.manifest,
+    files: Object.fromEntries(
+      Object.entries(component.files).map(([key, bytes]) => [key, put(`${name}/${key}.bin`, bytes)]),
+    ),
+  });
+  const manifest: ArtifactManifest = {
+    format: ARTIFACT_FORMAT,
+    createdAt: new Date().toISOString(),
+    classes: contents.classes,
+    categoryNames: contents.categoryNames,
+    fusion: contents.fusion,
+    components: {
+      text: putComponent('text', contents.text),
+      ...(contents.image ? { image: putComponent('image', contents.image) } : {}),
+    },
+    documents: Object.fromEntries(
+      Object.entries(contents.documents).map(([name, body]) => [
+        name,
+        put(`${name}.json`, Buffer.from(`${JSON.stringify(body, null, 2)}\n`)),
+      ]),
+    ),
+  };
+  writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/** Reads a model directory back, verifying every file against the sha256 recorded in the manifest. */
+export function readModelArtifact(dir: string): ArtifactContents & { manifest: ArtifactManifest } {
+  const manifestPath = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifestPath)) {
+    throw new ArtifactError(dir, `no ${MANIFEST_FILE} (is this the --out folder of "npm run train"?)`);
+  }
+  let manifest: ArtifactManifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ArtifactManifest;
+  } catch (error) {
+    throw new ArtifactError(dir, `${MANIFEST_FILE} is not valid JSON (${(error as Error).message})`);
+  }
+  if (manifest.format !== ARTIFACT_FORMAT) {
+    throw new ArtifactError(
+      dir,
+      `unsupported format "${String(manifest.format)}", expected "${ARTIFACT_FORMAT}"`,
+    );
+  }
+  const read = (entry: ArtifactFileEntry): Uint8Array => {
+    if (normalize(entry.path).startsWith('..'))
+      throw new ArtifactError(dir, `file path ${entry.path} leaves the directory`);
+    const path = join(dir, entry.path);
+    if (!existsSync(path)) throw new ArtifactError(dir, `missing file ${entry.path}`);
+    const bytes = readFileSync(path);
+    const actual = sha256(bytes);
+    if (actual !== entry.sha256) {
+      throw new ArtifactError(
+        dir,
+        `checksum mismatch for ${entry.path} (expected ${entry.sha256}, found ${actual})`,
+      );
+    }
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+  const readComponent = (component: ArtifactManifest['components']['text']): SerializedComponent => ({
+    manifest: component.manifest,
+    files: Object.fromEntries(Object.entries(component.files).map(([key, entry]) => [key, read(entry)])),
+  });
+  return {
+    manifest,
+    classes: manifest.classes,
+    categoryNames: manifest.categoryNames,
+    fusion: manifest.fusion,
+    text: readComponent(manifest.components.text),
+    image: manifest.components.image ? readComponent(manifest.components.image) : undefined,
+    documents: Object.fromEntries(
+      Object.entries(manifest.documents).map(([name, entry]) => [
+        name,
+        JSON.parse(Buffer.from(read(entry)).toString('utf8')) as unknown,
+      ]),
+    ),
+  };
+}
