@@ -2,3 +2,18 @@ export type { PredictionInput, ProductExample } from './data/product.types';
 export { rakutenDataDir } from './data/data-location';
 export { SeededRandom } from './runtime/random';
 export { initBackend, type BackendName } from './runtime/tf-backend';
+export { DatasetError } from './data/dataset.error';
+export { readCsvRecords, requireColumns, type CsvRecord, type CsvTable } from './data/csv.reader';
+export {
+  PRODUCT_TYPE_CODES,
+  DEFAULT_CATEGORY_NAMES,
+  CATEGORY_NAMES_FILE,
+  loadCategoryNames,
+  parseProductTypeCode,
+} from './data/product-types';
+export {
+  loadRakutenDataset,
+  type DatasetReport,
+  type LoadRakutenOptions,
+  type RakutenDataset,
+} from './data/rakuten-dataset.loader';
