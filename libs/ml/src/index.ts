@@ -17,3 +17,10 @@ export {
   type LoadRakutenOptions,
   type RakutenDataset,
 } from './data/rakuten-dataset.loader';
+export { decodeImage, ImageDecodeError, sniffImageFormat, type ImageFormat } from './image/image.decoder';
+export { decodeImageFiles, type DecodedImages } from './image/image.decoder';
+export {
+  ImageClassifier,
+  type EpochProgress,
+  type ImageClassifierOptions,
+} from './image/image.classifier';
