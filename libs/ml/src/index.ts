@@ -24,3 +24,22 @@ export {
   type EpochProgress,
   type ImageClassifierOptions,
 } from './image/image.classifier';
+export { evaluateClassification, type ClassificationReport, type ClassMetrics } from './evaluation/classification.metrics';
+export { stratifiedKFold, type Fold } from './evaluation/stratified-k-fold';
+export { normalizeText, type NormalizeOptions } from './text/text.normalizer';
+export {
+  TextFeatureExtractor,
+  DEFAULT_TEXT_FEATURE_OPTIONS,
+  type ProductText,
+  type SparseRow,
+  type TextFeatureOptions,
+  type TextFeatureParams,
+  type TextFeatureArrays,
+} from './text/text-features.extractor';
+export {
+  TextClassifier,
+  DEFAULT_TEXT_CLASSIFIER_OPTIONS,
+  argmaxRows,
+  type TextClassifierOptions,
+  type TextEpochProgress,
+} from './text/text.classifier';
