@@ -17,13 +17,6 @@ export {
   type LoadRakutenOptions,
   type RakutenDataset,
 } from './data/rakuten-dataset.loader';
-export { decodeImage, ImageDecodeError, sniffImageFormat, type ImageFormat } from './image/image.decoder';
-export { decodeImageFiles, type DecodedImages } from './image/image.decoder';
-export {
-  ImageClassifier,
-  type EpochProgress,
-  type ImageClassifierOptions,
-} from './image/image.classifier';
 export { evaluateClassification, type ClassificationReport, type ClassMetrics } from './evaluation/classification.metrics';
 export { stratifiedKFold, type Fold } from './evaluation/stratified-k-fold';
 export { normalizeText, type NormalizeOptions } from './text/text.normalizer';
@@ -43,3 +36,30 @@ export {
   type TextClassifierOptions,
   type TextEpochProgress,
 } from './text/text.classifier';
+export { ArtifactError, sha256, type ArtifactManifest } from './artifacts/model-artifact';
+export {
+  InvalidInputError,
+  ProductClassifier,
+  type DecodedItem,
+  type Prediction,
+  type ScoredClass,
+} from './model/product.classifier';
+export { crossValidate, type CrossValidationResult } from './training/cross-validation';
+export { decodeDatasetImages } from './training/dataset-images';
+export { evaluateClassifier, type ModelEvaluation } from './training/model.evaluator';
+export {
+  DEFAULT_TRAIN_OPTIONS,
+  trainProductClassifier,
+  type ModelCard,
+  type TrainingResult,
+  type TrainOptions,
+} from './training/product-classifier.trainer';
+export { loadTrainingData } from './training/training-data';
+export type { ImageCache, Log, TrainingData } from './training/training.types';
+export { decodeImage, ImageDecodeError, sniffImageFormat, type ImageFormat } from './image/image.decoder';
+export { decodeImageFiles, type DecodedImages } from './image/image.decoder';
+export {
+  ImageClassifier,
+  type EpochProgress,
+  type ImageClassifierOptions,
+} from './image/image.classifier';

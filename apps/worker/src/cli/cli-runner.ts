@@ -1,0 +1,56 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ArtifactError, DatasetError, ImageDecodeError, InvalidInputError } from '@app/ml';
+
+/** A mistake in how the command was called: print the message and the usage, exit 2. */
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parseCommandLine<T extends Options>(usage: string, options: T, argv = process.argv.slice(2)) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${usage}`);
+  }
+}
+
+export function requireOption(value: string | undefined, name: string, usage: string): string {
+  if (!value) throw new UsageError(`--${name} is required\n\n${usage}`);
+  return value;
+}
+
+export function numberOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, got "${value}"`);
+  return parsed;
+}
+
+/** Progress and diagnostics go to stderr; stdout is reserved for the command's JSON result. */
+export const progress = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/**
+ * Runs a command: errors the user can fix (a bad flag, a malformed data file, a corrupt model) are printed as one
+ * readable message without a stack trace.
+ */
+export function runCli(usage: string, main: () => Promise<void>): void {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  main().catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(2);
+    }
+    const userFacing = [DatasetError, ArtifactError, InvalidInputError, ImageDecodeError].some(
+      (type) => error instanceof type,
+    );
+    process.stderr.write(
+      userFacing ? `error: ${(error as Error).message}\n` : `${(error as Error).stack ?? String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

@@ -1,0 +1,172 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+
+const ROOT = resolve(__dirname, '../../..');
+
+function cli(command: 'train' | 'evaluate' | 'predict', args: string[]) {
+  const result = spawnSync(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      `apps/worker/src/cli/${command}.cli.ts`,
+      ...args,
+    ],
+    { cwd: ROOT, encoding: 'utf8', timeout: 300_000 },
+  );
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const CLASSES: Record<number, { words: string[]; colour: { r: number; g: number; b: number } }> = {
+  10: { words: ['livre', 'roman', 'edition', 'auteur', 'poche'], colour: { r: 200, g: 30, b: 30 } },
+  2583: { words: ['piscine', 'pompe', 'filtration', 'bache', 'hivernage'], colour: { r: 30, g: 60, b: 220 } },
+  1560: { words: ['table', 'chaise', 'meuble', 'bois', 'armoire'], colour: { r: 40, g: 180, b: 40 } },
+};
+
+/** A tiny Rakuten-layout folder: three classes with distinct words and distinctly coloured photos. */
+async function writeFixture(dir: string): Promise<void> {
+  mkdirSync(join(dir, 'images'));
+  const products = ['productid,imageid,designation,description,prdtypecode,has_image,image_file'];
+  const imageOnly = ['productid,imageid,prdtypecode,image_file'];
+  let id = 1000;
+  for (const [code, { words, colour }] of Object.entries(CLASSES)) {
+    for (let i = 0; i < 24; i++) {
+      id++;
+      const title = `${words[i % 5]} ${words[(i + 2) % 5]} modele ${i}`;
+      const description =
+        i % 3 === 0 ? '' : `"<p>Tr&egrave;s beau ${words[(i + 1) % 5]},\nlivr&eacute; vite</p>"`;
+      const image = `image_${id}_product_${id}.jpg`;
+      const withImage = i % 2 === 0;
+      if (withImage) await solidJpeg(join(dir, 'images', image), colour, i);
+      products.push(
+        `${id},${id},${title},${description},${code},${withImage ? 1 : 0},${withImage ? image : ''}`,
+      );
+    }
+    for (let i = 0; i < 12; i++) {
+      id++;
+      const image = `image_${id}_product_${id}.jpg`;
+      await solidJpeg(join(dir, 'images', image), colour, i);
+      imageOnly.push(`${id},${id},${code},${image}`);
+    }
+  }
+  writeFileSync(join(dir, 'products.csv'), `${products.join('\n')}\n`);
+  writeFileSync(join(dir, 'image_only.csv'), `${imageOnly.join('\n')}\n`);
+}
+
+function solidJpeg(path: string, colour: { r: number; g: number; b: number }, jitter: number) {
+  const shade = (v: number) => Math.max(0, Math.min(255, v + ((jitter * 7) % 30) - 15));
+  return sharp({
+    create: {
+      width: 48,
+      height: 48,
+      channels: 3,
+      background: { r: shade(colour.r), g: shade(colour.g), b: shade(colour.b) },
+    },
+  })
+    .jpeg()
+    .toFile(path);
+}
+
+describe('train, evaluate and predict from the command line (e2e)', () => {
+  let dir: string;
+  let modelDir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cli-data-'));
+    modelDir = join(dir, 'model');
+    await writeFixture(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trains a text and image model and writes a complete model directory', () => {
+    const result = cli('train', ['--data', dir, '--out', modelDir, '--seed', '1']);
+    expect(result.stderr).toContain('text epoch 1');
+    expect(result.stderr).toContain('image epoch 1');
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout).model).toBe(modelDir);
+    const manifest = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
+    expect(manifest.classes).toEqual([10, 1560, 2583]);
+    expect(Object.keys(manifest.components).sort()).toEqual(['image', 'text']);
+    const card = JSON.parse(readFileSync(join(modelDir, 'model-card.json'), 'utf8'));
+    expect(card.dataFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(card.rows).toEqual(expect.objectContaining({ products: 72, imageOnly: 36 }));
+    expect(['tensorflow', 'wasm']).toContain(card.backend);
+    expect(card.timings.totalSeconds).toBeGreaterThan(0);
+  });
+
+  it('evaluates the model: one JSON object with products and image_only figures', () => {
+    const result = cli('evaluate', ['--model', modelDir, '--data', dir]);
+    expect(result.status).toBe(0);
+    const evaluation = JSON.parse(result.stdout);
+    expect(evaluation.products.n).toBe(72);
+    expect(evaluation.products.weighted_f1).toBeGreaterThan(0.9);
+    expect(evaluation.products.confusion_matrix.labels).toEqual([10, 1560, 2583]);
+    expect(evaluation.products.per_class).toHaveLength(3);
+    expect(evaluation.image_only.n).toBe(36);
+    expect(evaluation.image_only.accuracy).toBeGreaterThan(0.6);
+  });
+
+  it('predicts from a title, and from an image alone', () => {
+    const byText = cli('predict', ['--model', modelDir, '--designation', 'piscine hors sol avec pompe']);
+    expect(byText.status).toBe(0);
+    const prediction = JSON.parse(byText.stdout);
+    expect(prediction.prdtypecode).toBe(2583);
+    expect(prediction.modality).toBe('text');
+    expect(prediction.top[0].probability).toBeGreaterThanOrEqual(prediction.top[1].probability);
+
+    const imageFile = join(
+      dir,
+      'images',
+      readFileSync(join(dir, 'image_only.csv'), 'utf8').split('\n')[1].split(',')[3],
+    );
+    const byImage = cli('predict', ['--model', modelDir, '--image', imageFile]);
+    expect(byImage.status).toBe(0);
+    expect(JSON.parse(byImage.stdout).modality).toBe('image');
+  });
+
+  it('runs stratified cross-validation and reports mean figures', () => {
+    const result = cli('evaluate', ['--data', dir, '--cv', '3', '--seed', '0', '--no-images']);
+    expect(result.status).toBe(0);
+    const cv = JSON.parse(result.stdout);
+    expect(cv.folds).toHaveLength(3);
+    expect(cv.products.weighted_f1).toBeGreaterThan(0.8);
+    expect(cv.protocol).toEqual(expect.objectContaining({ k: 3, seed: 0 }));
+  });
+
+  it.each([
+    ['a missing flag', 'train', ['--data', 'x'], 2, /--out is required/],
+    ['an unknown flag', 'train', ['--data', 'x', '--out', 'y', '--bogus'], 2, /Unknown option '--bogus'/],
+    ['a folder that is not a dataset', 'train', ['--data', ROOT, '--out', '/tmp/never'], 1, /products\.csv/],
+    ['a folder that is not a model', 'predict', ['--model', ROOT, '--designation', 'x'], 1, /no model\.json/],
+    [
+      'an image that is not an image',
+      'predict',
+      ['--model', 'MODEL', '--image', 'products.csv'],
+      1,
+      /not a JPEG, PNG or WebP/,
+    ],
+  ])('rejects %s with a readable message and no stack trace', (_, command, args, status, message) => {
+    const resolved = args.map((a) => (a === 'MODEL' ? modelDir : a === 'products.csv' ? join(dir, a) : a));
+    const result = cli(command as 'train' | 'predict', resolved);
+    expect(result.status).toBe(status);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('names the file and row of a malformed label', () => {
+    const bad = mkdtempSync(join(tmpdir(), 'cli-bad-'));
+    writeFileSync(
+      join(bad, 'products.csv'),
+      'productid,imageid,designation,description,prdtypecode\n1,1,ok,,10\n2,2,bad,,12x\n',
+    );
+    const result = cli('train', ['--data', bad, '--out', join(bad, 'model')]);
+    rmSync(bad, { recursive: true, force: true });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/products\.csv row 3: prdtypecode "12x"/);
+  });
+});

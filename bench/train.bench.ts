@@ -1,0 +1,36 @@
+import { rmSync } from 'node:fs';
+import { DEFAULT_TRAIN_OPTIONS, loadTrainingData, trainProductClassifier } from '@app/ml';
+import { BENCH_MODEL_DIR, benchDataDir, mib } from './bench-support';
+
+/** Trains on all of the Rakuten folder, as `npm run train` does, and prints where the time goes. */
+async function main(): Promise<void> {
+  const dir = benchDataDir();
+  const started = Date.now();
+  const { data } = loadTrainingData(dir);
+  const loadSeconds = (Date.now() - started) / 1000;
+  const { classifier, card } = await trainProductClassifier(data, DEFAULT_TRAIN_OPTIONS, (line) =>
+    process.stderr.write(`${line}\n`),
+  );
+  rmSync(BENCH_MODEL_DIR, { recursive: true, force: true });
+  await classifier.save(BENCH_MODEL_DIR, { 'model-card': card });
+  const totalSeconds = (Date.now() - started) / 1000;
+  console.log(`bench:train  data ${dir}`);
+  console.log(
+    `  rows: ${card.rows.textTraining} text, ${card.rows.imageTraining} images; backend ${card.backend}`,
+  );
+  console.log(`  load CSVs          ${loadSeconds.toFixed(1)} s`);
+  console.log(
+    `  text model         ${card.timings.textSeconds.toFixed(1)} s (${card.history.text.length} epochs)`,
+  );
+  console.log(
+    `  images + image model ${card.timings.imageSeconds.toFixed(1)} s (${card.history.image.length} epochs)`,
+  );
+  console.log(`  total              ${totalSeconds.toFixed(1)} s   (target: under 600 s)`);
+  console.log(`  peak RSS           ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  console.log(`  model written to   ${BENCH_MODEL_DIR}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,182 @@
+import type { PredictionInput } from '../data/product.types';
+import { ArtifactManifest, readModelArtifact, writeModelArtifact } from '../artifacts/model-artifact';
+import { decodeImage, ImageDecodeError } from '../image/image.decoder';
+import { ImageClassifier } from '../image/image.classifier';
+import { TextClassifier } from '../text/text.classifier';
+import { fuseProbabilities } from './probability-fusion';
+
+export interface ScoredClass {
+  prdtypecode: number;
+  category: string;
+  probability: number;
+}
+
+export interface Prediction extends ScoredClass {
+  /** The best classes, most probable first (the first is the prediction itself). */
+  top: ScoredClass[];
+  /** Which inputs the answer is based on. */
+  modality: 'text' | 'image' | 'text+image';
+}
+
+/** An item with its image already decoded to the image model's input size. */
+export interface DecodedItem {
+  text?: { designation: string; description: string };
+  pixels?: Uint8Array;
+}
+
+/** The caller's input cannot be classified (no usable text or image, or an image that does not decode). */
+export class InvalidInputError extends Error {
+  constructor(
+    message: string,
+    readonly index: number,
+  ) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+interface ClassifierParts {
+  classes: number[];
+  categoryNames: Record<string, string>;
+  imageWeight: number;
+  text: TextClassifier;
+  image?: ImageClassifier;
+}
+
+/**
+ * The product-type classifier: a text model and an optional image model over the same label map, fused by a
+ * weighted product of their probabilities where an item has both. Immutable once built.
+ */
+export class ProductClassifier {
+  constructor(private readonly parts: ClassifierParts) {}
+
+  get classes(): readonly number[] {
+    return this.parts.classes;
+  }
+
+  get hasImageModel(): boolean {
+    return this.parts.image !== undefined;
+  }
+
+  get imageSize(): number | undefined {
+    return this.parts.image?.size;
+  }
+
+  categoryName(code: number): string {
+    return this.parts.categoryNames[String(code)] ?? String(code);
+  }
+
+  static async load(dir: string): Promise<ProductClassifier> {
+    const artifact = readModelArtifact(dir);
+    const text = await TextClassifier.deserialize(artifact.text.manifest, artifact.text.files);
+    const image = artifact.image
+      ? await ImageClassifier.deserialize(artifact.image.manifest, artifact.image.files)
+      : undefined;
+    return new ProductClassifier({
+      classes: artifact.classes,
+      categoryNames: artifact.categoryNames,
+      imageWeight: artifact.fusion.imageWeight,
+      text,
+      image,
+    });
+  }
+
+  async save(dir: string, documents: Record<string, unknown>): Promise<ArtifactManifest> {
+    return writeModelArtifact(dir, {
+      classes: this.parts.classes,
+      categoryNames: this.parts.categoryNames,
+      fusion: { imageWeight: this.parts.imageWeight },
+      text: this.parts.text.serialize(),
+      image: this.parts.image ? await this.parts.image.serialize() : undefined,
+      documents,
+    });
+  }
+
+  /** Classifies a batch of raw inputs. Throws InvalidInputError naming the first item that cannot be used. */
+  async predict(inputs: PredictionInput[], topK = 5): Promise<Prediction[]> {
+    const items = await Promise.all(inputs.map((input, index) => this.decode(input, index)));
+    const probabilities = this.score(items);
+    return items.map((item, row) => this.describe(probabilities, row, item, topK));
+  }
+
+  /**
+   * Probabilities (row-major, items × classes) for already decoded items. Items without text use the image
+   * model alone; items without an image use the text model alone.
+   */
+  score(items: DecodedItem[]): Float32Array {
+    const numClasses = this.parts.classes.length;
+    const out = new Float32Array(items.length * numClasses);
+    const textRows = indicesWhere(items, (item) => item.text !== undefined);
+    const imageRows = this.parts.image ? indicesWhere(items, (item) => item.pixels !== undefined) : [];
+    const textProbs = textRows.length
+      ? this.parts.text.predictProba(textRows.map((i) => items[i].text!))
+      : new Float32Array(0);
+    const imageProbs =
+      imageRows.length && this.parts.image
+        ? this.parts.image.predictProba(imageRows.map((i) => items[i].pixels!))
+        : new Float32Array(0);
+    const textAt = new Map(textRows.map((row, k) => [row, k]));
+    const imageAt = new Map(imageRows.map((row, k) => [row, k]));
+    for (let row = 0; row < items.length; row++) {
+      const t = textAt.get(row);
+      const m = imageAt.get(row);
+      const target = out.subarray(row * numClasses, (row + 1) * numClasses);
+      const textPart = t === undefined ? undefined : textProbs.subarray(t * numClasses, (t + 1) * numClasses);
+      const imagePart =
+        m === undefined ? undefined : imageProbs.subarray(m * numClasses, (m + 1) * numClasses);
+      fuseProbabilities(textPart, imagePart, this.parts.imageWeight, target);
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.parts.text.dispose();
+    this.parts.image?.dispose();
+  }
+
+  private async decode(input: PredictionInput, index: number): Promise<DecodedItem> {
+    const designation = input.designation?.trim() ?? '';
+    const description = input.description?.trim() ?? '';
+    const text = designation || description ? { designation, description } : undefined;
+    if (!input.image || input.image.byteLength === 0) {
+      if (!text)
+        throw new InvalidInputError(`item ${index}: give a designation, a description or an image`, index);
+      return { text };
+    }
+    if (!this.parts.image) {
+      if (!text) {
+        throw new InvalidInputError(
+          `item ${index}: this model has no image component; give a designation`,
+          index,
+        );
+      }
+      return { text };
+    }
+    try {
+      return { text, pixels: await decodeImage(input.image, this.parts.image.size) };
+    } catch (error) {
+      if (error instanceof ImageDecodeError)
+        throw new InvalidInputError(`item ${index}: ${error.message}`, index);
+      throw error;
+    }
+  }
+
+  private describe(probabilities: Float32Array, row: number, item: DecodedItem, topK: number): Prediction {
+    const numClasses = this.parts.classes.length;
+    const scores = probabilities.subarray(row * numClasses, (row + 1) * numClasses);
+    const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
+    const top = order.slice(0, Math.max(1, topK)).map((k) => ({
+      prdtypecode: this.parts.classes[k],
+      category: this.categoryName(this.parts.classes[k]),
+      probability: scores[k],
+    }));
+    const modality = item.text && item.pixels ? 'text+image' : item.text ? 'text' : 'image';
+    return { ...top[0], top, modality };
+  }
+}
+
+function indicesWhere<T>(items: T[], predicate: (item: T) => boolean): number[] {
+  const rows: number[] = [];
+  items.forEach((item, row) => predicate(item) && rows.push(row));
+  return rows;
+}

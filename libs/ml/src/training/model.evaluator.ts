@@ -1,0 +1,71 @@
+import type { ProductExample } from '../data/product.types';
+import { evaluateClassification, type ClassificationReport } from '../evaluation/classification.metrics';
+import type { DecodedItem, ProductClassifier } from '../model/product.classifier';
+import type { ImageCache } from './training.types';
+
+export interface ModelEvaluation {
+  /** Every labelled product: text, fused with the image where the product has one. */
+  products: ClassificationReport & { with_image: number };
+  /** The same rows with images ignored: what the text model alone achieves. */
+  products_text_only: ClassificationReport;
+  /** Rows that have only an image, scored by the image model alone. */
+  image_only?: ClassificationReport & { skipped: number };
+}
+
+export function evaluateClassifier(
+  classifier: ProductClassifier,
+  data: { products: ProductExample[]; imageOnly: ProductExample[] },
+  images: ImageCache,
+): ModelEvaluation {
+  const products = data.products.filter((e) => e.label !== undefined);
+  const pixelsOf = (e: ProductExample) => (e.imagePath ? images.pixels.get(e.imagePath) : undefined);
+  const textOf = (e: ProductExample) => ({ designation: e.designation, description: e.description });
+  const fusedItems: DecodedItem[] = products.map((e) => ({
+    text: textOf(e),
+    pixels: classifier.hasImageModel ? pixelsOf(e) : undefined,
+  }));
+  const evaluation: ModelEvaluation = {
+    products: {
+      ...report(classifier, fusedItems, products),
+      with_image: fusedItems.filter((i) => i.pixels).length,
+    },
+    products_text_only: report(
+      classifier,
+      products.map((e) => ({ text: textOf(e) })),
+      products,
+    ),
+  };
+  if (classifier.hasImageModel && data.imageOnly.length > 0) {
+    const scored = data.imageOnly.filter((e) => e.label !== undefined && pixelsOf(e));
+    evaluation.image_only = {
+      ...report(
+        classifier,
+        scored.map((e) => ({ pixels: pixelsOf(e) })),
+        scored,
+      ),
+      skipped: data.imageOnly.length - scored.length,
+    };
+  }
+  return evaluation;
+}
+
+function report(
+  classifier: ProductClassifier,
+  items: DecodedItem[],
+  rows: ProductExample[],
+): ClassificationReport {
+  const probabilities = classifier.score(items);
+  const numClasses = classifier.classes.length;
+  const predicted = rows.map((_, row) => {
+    let best = 0;
+    for (let k = 1; k < numClasses; k++) {
+      if (probabilities[row * numClasses + k] > probabilities[row * numClasses + best]) best = k;
+    }
+    return classifier.classes[best];
+  });
+  return evaluateClassification(
+    rows.map((e) => e.label!),
+    predicted,
+    [...classifier.classes],
+  );
+}

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import type { ProductExample } from '../data/product.types';
+import { ImageClassifier, type ImageClassifierOptions } from '../image/image.classifier';
+import { ProductClassifier } from '../model/product.classifier';
+import { initBackend } from '../runtime/tf-backend';
+import { TextClassifier, type TextClassifierOptions } from '../text/text.classifier';
+import { decodeDatasetImages } from './dataset-images';
+import type { ImageCache, EpochProgress, Log, TrainingData } from './training.types';
+
+export interface TrainOptions {
+  seed: number;
+  /** Train the image model too (when the data has images). */
+  withImages: boolean;
+  /** Exponent of the image probabilities in the fusion; chosen by cross-validation (see README). */
+  imageWeight: number;
+  imageSize: number;
+  text?: Partial<TextClassifierOptions>;
+  image?: Partial<ImageClassifierOptions>;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  seed: 0,
+  withImages: true,
+  imageWeight: 0.5,
+  imageSize: 64,
+};
+
+export interface ModelCard {
+  createdAt: string;
+  dataFingerprint: string;
+  rows: {
+    products: number;
+    extraText: number;
+    imageOnly: number;
+    textTraining: number;
+    imageTraining: number;
+  };
+  images: { decoded: number; unreadable: number };
+  classes: number;
+  parameters: TrainOptions;
+  backend: string;
+  runtime: { node: string; platform: string };
+  timings: { textSeconds: number; imageSeconds: number; totalSeconds: number };
+  history: { text: EpochProgress[]; image: EpochProgress[] };
+}
+
+export interface TrainingResult {
+  classifier: ProductClassifier;
+  card: ModelCard;
+}
+
+export async function trainProductClassifier(
+  data: TrainingData,
+  options: TrainOptions,
+  log: Log,
+  decoded?: ImageCache,
+): Promise<TrainingResult> {
+  const started = Date.now();
+  const backend = await initBackend(log);
+  const textRows = [...data.products, ...data.extraText].filter(hasLabel);
+  const classes = [...new Set([...textRows, ...data.imageOnly].map((e) => e.label!))].sort((a, b) => a - b);
+  if (textRows.length === 0) throw new Error('No labelled text rows to train on');
+  const indexOf = new Map(classes.map((code, i) => [code, i]));
+  log(`training on ${textRows.length} text rows over ${classes.length} classes (seed ${options.seed})`);
+
+  const history: ModelCard['history'] = { text: [], image: [] };
+  const textStarted = Date.now();
+  const text = await TextClassifier.train(
+    textRows.map(({ designation, description }) => ({ designation, description })),
+    textRows.map((e) => indexOf.get(e.label!)!),
+    classes.length,
+    { ...options.text, seed: options.seed },
+    (p) => {
+      history.text.push(p);
+      log(progressLine('text', p));
+    },
+  );
+  const textSeconds = (Date.now() - textStarted) / 1000;
+
+  let image: ImageClassifier | undefined;
+  let images: ImageCache = decoded ?? { size: options.imageSize, pixels: new Map(), unreadable: [] };
+  let imageTraining = 0;
+  const imageStarted = Date.now();
+  if (options.withImages) {
+    const withImage = [...data.products, ...data.imageOnly].filter((e) => hasLabel(e) && e.imagePath);
+    if (!decoded) images = await decodeDatasetImages(withImage, options.imageSize, log);
+    const usable = withImage.filter((e) => images.pixels.has(e.imagePath!));
+    imageTraining = usable.length;
+    if (usable.length >= classes.length * 2) {
+      log(`training image model on ${usable.length} images`);
+      image = await ImageClassifier.train(
+        usable.map((e) => images.pixels.get(e.imagePath!)!),
+        usable.map((e) => indexOf.get(e.label!)!),
+        classes.length,
+        { ...options.image, seed: options.seed, size: images.size },
+        (p) => {
+          history.image.push(p);
+          log(progressLine('image', p));
+        },
+      );
+    } else {
+      log(`image model skipped: only ${usable.length} usable images`);
+    }
+  }
+  const imageSeconds = (Date.now() - imageStarted) / 1000;
+
+  const classifier = new ProductClassifier({
+    classes,
+    categoryNames: Object.fromEntries(classes.map((c) => [String(c), data.categoryNames[c] ?? String(c)])),
+    imageWeight: options.imageWeight,
+    text,
+    image,
+  });
+  const card: ModelCard = {
+    createdAt: new Date().toISOString(),
+    dataFingerprint: fingerprint(data),
+    rows: {
+      products: data.products.length,
+      extraText: data.extraText.length,
+      imageOnly: data.imageOnly.length,
+      textTraining: textRows.length,
+      imageTraining,
+    },
+    images: { decoded: images.pixels.size, unreadable: images.unreadable.length },
+    classes: classes.length,
+    parameters: options,
+    backend,
+    runtime: { node: process.version, platform: `${process.platform}-${process.arch}` },
+    timings: { textSeconds, imageSeconds, totalSeconds: (Date.now() - started) / 1000 },
+    history,
+  };
+  log(`training done in ${card.timings.totalSeconds.toFixed(1)} s`);
+  return { classifier, card };
+}
+
+function hasLabel(example: ProductExample): boolean {
+  return example.label !== undefined;
+}
+
+function progressLine(model: string, p: EpochProgress): string {
+  return `${model} epoch ${p.epoch}: loss ${p.loss.toFixed(4)}, val weighted F1 ${p.valWeightedF1.toFixed(4)}, ${p.seconds.toFixed(1)} s`;
+}
+
+/** Identifies the training data by content, whatever layout it came in: the same rows give the same hash. */
+function fingerprint(data: TrainingData): string {
+  const hash = createHash('sha256');
+  for (const [name, rows] of Object.entries({
+    products: data.products,
+    extraText: data.extraText,
+    imageOnly: data.imageOnly,
+  })) {
+    hash.update(`${name}\n`);
+    for (const row of rows) {
+      hash.update(
+        `${row.label ?? ''}\t${row.designation}\t${row.description}\t${row.imagePath ? basename(row.imagePath) : ''}\n`,
+      );
+    }
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
