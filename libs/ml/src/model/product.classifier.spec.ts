@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { ProductExample } from '../data/product.types';
+import { trainProductClassifier } from '../training/product-classifier.trainer';
+import type { ImageCache } from '../training/training.types';
+import { InvalidInputError, ProductClassifier } from './product.classifier';
+
+const SIZE = 32;
+const CLASSES = [
+  { code: 10, words: ['livre', 'roman', 'poche', 'auteur'], rgb: [220, 20, 20] },
+  { code: 2583, words: ['piscine', 'pompe', 'filtre', 'bache'], rgb: [20, 40, 230] },
+  { code: 1560, words: ['table', 'chaise', 'armoire', 'bois'], rgb: [30, 200, 30] },
+] as const;
+
+function solid(rgb: readonly number[], jitter: number): Uint8Array {
+  const pixels = new Uint8Array(SIZE * SIZE * 3);
+  for (let i = 0; i < pixels.length; i++)
+    pixels[i] = Math.max(0, Math.min(255, rgb[i % 3] + ((jitter * 13 + i) % 21) - 10));
+  return pixels;
+}
+
+describe('ProductClassifier', () => {
+  let classifier: ProductClassifier;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'classifier-'));
+    const products: ProductExample[] = [];
+    const imageOnly: ProductExample[] = [];
+    const cache: ImageCache = { size: SIZE, pixels: new Map(), unreadable: [] };
+    CLASSES.forEach(({ code, words, rgb }) => {
+      for (let i = 0; i < 30; i++) {
+        const imagePath = `/virtual/${code}-${i}.jpg`;
+        cache.pixels.set(imagePath, solid(rgb, i));
+        products.push({
+          designation: `${words[i % 4]} ${words[(i + 1) % 4]} ref ${i}`,
+          description: i % 2 ? `très bon ${words[(i + 2) % 4]}` : '',
+          label: code,
+          imagePath: i % 3 === 0 ? imagePath : undefined,
+          origin: { file: 'synthetic', row: i + 2 },
+        });
+        if (i % 3 !== 0)
+          imageOnly.push({
+            designation: '',
+            description: '',
+            label: code,
+            imagePath,
+            origin: { file: 'synthetic', row: i + 2 },
+          });
+      }
+    });
+    const { classifier: trained } = await trainProductClassifier(
+      {
+        products,
+        extraText: [],
+        imageOnly,
+        categoryNames: { 10: 'Livres occasion', 2583: 'Piscines', 1560: 'Mobilier' },
+      },
+      { seed: 3, withImages: true, imageWeight: 0.5, imageSize: SIZE },
+      () => undefined,
+      cache,
+    );
+    classifier = trained;
+  });
+
+  afterAll(() => {
+    classifier.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const png = (rgb: readonly number[]) =>
+    sharp({ create: { width: 40, height: 40, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
+      .png()
+      .toBuffer();
+
+  it('answers a title with the code, its category name, a probability and the top classes', async () => {
+    const [prediction] = await classifier.predict([{ designation: 'piscine avec pompe' }], 3);
+    expect(prediction).toEqual(
+      expect.objectContaining({ prdtypecode: 2583, category: 'Piscines', modality: 'text' }),
+    );
+    expect(prediction.top).toHaveLength(3);
+    expect(prediction.top.reduce((s, t) => s + t.probability, 0)).toBeCloseTo(1, 4);
+    expect(prediction.top[0].probability).toBeGreaterThanOrEqual(prediction.top[1].probability);
+  });
+
+  it('uses the image alone when there is no text, and both when there are both', async () => {
+    const [byImage, both] = await classifier.predict([
+      { image: await png(CLASSES[2].rgb) },
+      { designation: 'roman de poche', image: await png(CLASSES[0].rgb) },
+    ]);
+    expect(byImage.modality).toBe('image');
+    expect(byImage.prdtypecode).toBe(1560);
+    expect(both.modality).toBe('text+image');
+    expect(both.prdtypecode).toBe(10);
+  });
+
+  it('answers a batch in input order', async () => {
+    const predictions = await classifier.predict([
+      { designation: 'table en bois' },
+      { designation: 'roman' },
+      { designation: 'bache piscine' },
+    ]);
+    expect(predictions.map((p) => p.prdtypecode)).toEqual([1560, 10, 2583]);
+  });
+
+  it.each([
+    [
+      'no text and no image',
+      { designation: '  ', description: '' },
+      /give a designation, a description or an image/,
+    ],
+    [
+      'bytes that are not an image',
+      { designation: 'x', image: Buffer.from('hello world, not an image') },
+      /not a JPEG, PNG or WebP/,
+    ],
+  ])('refuses an item with %s, naming the item', async (_, input, message) => {
+    const attempt = classifier.predict([{ designation: 'ok' }, input]);
+    await expect(attempt).rejects.toThrow(InvalidInputError);
+    await expect(classifier.predict([{ designation: 'ok' }, input])).rejects.toThrow(/item 1/);
+    await expect(classifier.predict([input])).rejects.toThrow(message);
+  });
+
+  it('saves and loads to the same predictions, and refuses a corrupted copy', async () => {
+    const modelDir = join(dir, 'model');
+    await classifier.save(modelDir, { metrics: { note: 'test' } });
+    const loaded = await ProductClassifier.load(modelDir);
+    const inputs = [
+      { designation: 'armoire', description: 'bois massif' },
+      { image: await png(CLASSES[1].rgb) },
+    ];
+    expect(await loaded.predict(inputs)).toEqual(await classifier.predict(inputs));
+    loaded.dispose();
+
+    writeFileSync(join(modelDir, 'text', 'kernel2.f32.bin'), Buffer.alloc(8));
+    await expect(ProductClassifier.load(modelDir)).rejects.toThrow(/checksum mismatch for text\/kernel2/);
+  });
+});
