@@ -1,12 +1,12 @@
 /**
- * Image-only classifier, cross-validated on image_only.csv: stratified 5 folds; each fold trains on the other
+ * Image-only classifier (hand-made features + MLP), cross-validated on image_only.csv: stratified 5 folds; each fold trains on the other
  * folds of image_only plus every products.csv row with an image, and is scored on its held-out fold.
  * Also measures decode + predict latency for one image at a time.
  *
  *   npx ts-node -T -r tsconfig-paths/register bench/image-cv.ts
  *
- * Environment: FOLDS (how many of the 5 folds to run, default 5), IMAGE_SIZE (default 32), EPOCHS, MAX_SECONDS
- * (training time cap, default 220), SEED.
+ * Environment: FOLDS (how many of the 5 folds to run, default 5), IMAGE_SIZE (default 64), EPOCHS, MAX_SECONDS
+ * (training time cap), SEED, DROPOUT, HIDDEN_UNITS.
  */
 import { readFile } from 'node:fs/promises';
 import { rakutenDataDir } from '../libs/ml/src/data/data-location';
@@ -52,10 +52,17 @@ async function main(): Promise<void> {
   const dir = rakutenDataDir();
   if (!dir) throw new Error('Rakuten data not found: set RAKUTEN_DATA_DIR');
   const backend = await initBackend((m) => console.log(m));
-  const size = env('IMAGE_SIZE') ?? 32;
+  const size = env('IMAGE_SIZE') ?? 64;
   const seed = env('SEED') ?? 42;
   const folds = env('FOLDS') ?? K;
-  const options = { seed, size, epochs: env('EPOCHS'), maxSeconds: env('MAX_SECONDS') ?? 220 };
+  const options = {
+    seed,
+    size,
+    epochs: env('EPOCHS'),
+    maxSeconds: env('MAX_SECONDS'),
+    dropout: env('DROPOUT'),
+    hiddenUnits: env('HIDDEN_UNITS'),
+  };
 
   const dataset = loadRakutenDataset(dir);
   const classIndex = new Map(PRODUCT_TYPE_CODES.map((code, i) => [code, i]));
@@ -83,7 +90,7 @@ async function main(): Promise<void> {
     const model = await ImageClassifier.train(pixels, labels, classes.length, options, (p) =>
       console.log(
         `  fold ${f + 1} epoch ${p.epoch}: loss ${p.loss.toFixed(3)}, val wF1 ${p.valWeightedF1.toFixed(3)}, ` +
-          `${p.seconds.toFixed(0)} s`,
+          `${p.seconds.toFixed(1)} s`,
       ),
     );
     const seconds = (Date.now() - t) / 1000;
@@ -99,7 +106,7 @@ async function main(): Promise<void> {
     results.push({ f1: report.weighted_f1, accuracy: report.accuracy, seconds });
     console.log(
       `fold ${f + 1}: weighted F1 ${report.weighted_f1.toFixed(3)}, accuracy ${report.accuracy.toFixed(3)}, ` +
-        `train ${pixels.length} images in ${seconds.toFixed(0)} s`,
+        `train ${pixels.length} images in ${seconds.toFixed(1)} s`,
     );
     lastModel?.dispose();
     lastModel = model;
@@ -108,7 +115,7 @@ async function main(): Promise<void> {
     results.reduce((s, r) => s + r[key], 0) / results.length;
   console.log(
     `mean over ${results.length} folds: weighted F1 ${mean('f1').toFixed(3)}, accuracy ${mean('accuracy').toFixed(3)}, ` +
-      `training ${mean('seconds').toFixed(0)} s`,
+      `training ${mean('seconds').toFixed(1)} s`,
   );
 
   if (!lastModel) return;

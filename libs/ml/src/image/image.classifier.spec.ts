@@ -38,7 +38,7 @@ function argmaxRows(proba: Float32Array, k: number): number[] {
 }
 
 describe('ImageClassifier', () => {
-  const options: ImageClassifierOptions = { seed: 7, size: SIZE, widths: [8, 16], epochs: 12, patience: 12 };
+  const options: ImageClassifierOptions = { seed: 7, size: SIZE, epochs: 15, patience: 15 };
   const train = dataset(60, 1);
   const test = dataset(30, 2);
   let model: ImageClassifier;

@@ -1,15 +1,15 @@
 import { evaluateClassification } from '../evaluation/classification.metrics';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
-import { registerWasmConvGradients } from './wasm-conv-grad.kernel';
+import { extractImageFeatures, IMAGE_FEATURE_LENGTH } from './image-features.extractor';
 
 export interface ImageClassifierOptions {
   seed: number;
-  /** Side of the square RGB input; every pixel array must be size×size×3. Default 32. */
+  /** Side of the square RGB input; every pixel array must be size×size×3. Default 64. */
   size?: number;
-  /** Most epochs; early stopping usually ends sooner. Default 40. */
+  /** Most epochs; early stopping usually ends sooner. Default 80. */
   epochs?: number;
-  /** Epochs without a better validation weighted F1 before stopping. Default 8. */
+  /** Epochs without a better validation weighted F1 before stopping. Default 15. */
   patience?: number;
   /** Stop starting new epochs after this many seconds (the best weights so far are kept). Default: no limit. */
   maxSeconds?: number;
@@ -17,12 +17,10 @@ export interface ImageClassifierOptions {
   learningRate?: number;
   /** Share of each class held out (stratified) for early stopping. Default 0.15. */
   validationFraction?: number;
-  /** Channels of the conv blocks (3×3 conv + ReLU, 2×2 max pool each). Default [32, 64, 128]. */
-  widths?: number[];
-  /** Dropout rate on the pooled features. Default 0.3. */
+  /** Units of the hidden ReLU layer. Default 256. */
+  hiddenUnits?: number;
+  /** Dropout rate on the hidden layer. Default 0.3. */
   dropout?: number;
-  /** Random flips and shifts of the training images. Default true. */
-  augment?: boolean;
 }
 
 export interface EpochProgress {
@@ -36,79 +34,49 @@ interface ResolvedOptions extends Required<Omit<ImageClassifierOptions, 'maxSeco
   maxSeconds: number;
 }
 
-const MANIFEST_FORMAT = 'image-classifier/1';
+const MANIFEST_FORMAT = 'image-classifier/2';
 const WEIGHTS_FILE = 'weights.bin';
-const PREDICT_BATCH = 64;
+const PREDICT_BATCH = 256;
 
 function resolveOptions(options: ImageClassifierOptions): ResolvedOptions {
   return {
     seed: options.seed,
-    size: options.size ?? 32,
-    epochs: options.epochs ?? 40,
-    patience: options.patience ?? 8,
+    size: options.size ?? 64,
+    epochs: options.epochs ?? 80,
+    patience: options.patience ?? 15,
     maxSeconds: options.maxSeconds ?? Infinity,
     batchSize: options.batchSize ?? 32,
-    learningRate: options.learningRate ?? 0.003,
+    learningRate: options.learningRate ?? 0.001,
     validationFraction: options.validationFraction ?? 0.15,
-    widths: options.widths ?? [32, 64, 128],
+    hiddenUnits: options.hiddenUnits ?? 256,
     dropout: options.dropout ?? 0.3,
-    augment: options.augment ?? true,
   };
 }
 
-/**
- * A small CNN trained from scratch (no pretrained weights are available). The last layer is a separate softmax
- * activation so that training can read the logits, and dropout is applied by the training loop with our own
- * seeded masks: a seeded tf.layers.dropout reuses one mask for every batch.
- */
-function buildModel(size: number, numClasses: number, o: ResolvedOptions, rng: SeededRandom): tf.Sequential {
-  const model = tf.sequential();
-  o.widths.forEach((filters, i) => {
-    model.add(
-      tf.layers.conv2d({
-        ...(i === 0 ? { inputShape: [size, size, 3] } : {}),
-        filters,
-        kernelSize: 3,
-        padding: 'same',
-        activation: 'relu',
-        kernelInitializer: tf.initializers.heNormal({ seed: rng.fork() }),
-      }),
-    );
-    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  });
-  model.add(tf.layers.globalAveragePooling2d({}));
-  model.add(
-    tf.layers.dense({
-      units: numClasses,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: rng.fork() }),
-    }),
-  );
-  model.add(tf.layers.activation({ activation: 'softmax' }));
-  return model;
+/** Standardisation fitted on the training rows (features become (x - mean) / std) and the two dense layers. */
+interface ModelParameters {
+  mean: Float32Array;
+  std: Float32Array;
+  hiddenKernel: tf.Tensor2D;
+  hiddenBias: tf.Tensor1D;
+  outputKernel: tf.Tensor2D;
+  outputBias: tf.Tensor1D;
 }
 
-/** Scales bytes to [-1, 1]; `flip`/`dx`/`dy` copy a mirrored, shifted view with edges clamped. */
-function fillImage(
-  target: Float32Array,
-  offset: number,
-  pixels: Uint8Array,
-  size: number,
-  flip = false,
-  dx = 0,
-  dy = 0,
-): void {
-  for (let y = 0; y < size; y++) {
-    const sy = Math.min(size - 1, Math.max(0, y + dy));
-    for (let x = 0; x < size; x++) {
-      const mx = flip ? size - 1 - x : x;
-      const sx = Math.min(size - 1, Math.max(0, mx + dx));
-      const src = (sy * size + sx) * 3;
-      const dst = offset + (y * size + x) * 3;
-      target[dst] = pixels[src] / 127.5 - 1;
-      target[dst + 1] = pixels[src + 1] / 127.5 - 1;
-      target[dst + 2] = pixels[src + 2] / 127.5 - 1;
-    }
-  }
+/** Order of the parameters in the weights file, with their shapes for `features` inputs. */
+function parameterShapes(
+  features: number,
+  hidden: number,
+  classes: number,
+): [keyof ModelParameters, number[]][] {
+  return [
+    ['mean', [features]],
+    ['std', [features]],
+    ['hiddenKernel', [features, hidden]],
+    ['hiddenBias', [hidden]],
+    ['outputKernel', [hidden, classes]],
+    ['outputBias', [classes]],
+  ];
 }
 
 function checkPixels(pixels: Uint8Array[], size: number): void {
@@ -139,6 +107,75 @@ function stratifiedSplit(
   return { train, val };
 }
 
+/** Mean and standard deviation of each feature over `rows`; a constant feature gets std 1 so it maps to 0. */
+function fitStandardisation(
+  features: Float32Array[],
+  rows: number[],
+): { mean: Float32Array; std: Float32Array } {
+  const mean = new Float32Array(IMAGE_FEATURE_LENGTH);
+  const std = new Float32Array(IMAGE_FEATURE_LENGTH);
+  for (let j = 0; j < IMAGE_FEATURE_LENGTH; j++) {
+    let sum = 0;
+    for (const r of rows) sum += features[r][j];
+    const m = sum / rows.length;
+    let squares = 0;
+    for (const r of rows) squares += (features[r][j] - m) ** 2;
+    const s = Math.sqrt(squares / rows.length);
+    mean[j] = m;
+    std[j] = s > 1e-6 ? s : 1;
+  }
+  return { mean, std };
+}
+
+/** He-normal for the ReLU layer, Glorot-uniform for the softmax layer, drawn from the seeded generator. */
+function initialWeights(features: number, hidden: number, classes: number, rng: SeededRandom): tf.Variable[] {
+  const heStd = Math.sqrt(2 / features);
+  const glorotLimit = Math.sqrt(6 / (hidden + classes));
+  const hiddenKernel = Float32Array.from({ length: features * hidden }, () => rng.normal() * heStd);
+  const outputKernel = Float32Array.from(
+    { length: hidden * classes },
+    () => (rng.next() * 2 - 1) * glorotLimit,
+  );
+  return [
+    tf.variable(tf.tensor2d(hiddenKernel, [features, hidden])),
+    tf.variable(tf.zeros([hidden])),
+    tf.variable(tf.tensor2d(outputKernel, [hidden, classes])),
+    tf.variable(tf.zeros([classes])),
+  ];
+}
+
+/** Logits of the MLP; `dropMask` (training only) scales the hidden units. */
+function logits(x: tf.Tensor2D, weights: tf.Tensor[], dropMask?: tf.Tensor2D): tf.Tensor2D {
+  const [hiddenKernel, hiddenBias, outputKernel, outputBias] = weights;
+  let hidden = tf.relu(tf.add<tf.Tensor2D>(tf.matMul(x, hiddenKernel as tf.Tensor2D), hiddenBias));
+  if (dropMask) hidden = tf.mul(hidden, dropMask);
+  return tf.add<tf.Tensor2D>(tf.matMul(hidden, outputKernel as tf.Tensor2D), outputBias);
+}
+
+function standardise(features: Float32Array, mean: Float32Array, std: Float32Array): Float32Array {
+  return features.map((x, j) => (x - mean[j]) / std[j]);
+}
+
+function featureTensor(rows: Float32Array[]): tf.Tensor2D {
+  const input = new Float32Array(rows.length * IMAGE_FEATURE_LENGTH);
+  rows.forEach((row, i) => input.set(row, i * IMAGE_FEATURE_LENGTH));
+  return tf.tensor2d(input, [rows.length, IMAGE_FEATURE_LENGTH]);
+}
+
+/** Softmax probabilities of standardised feature rows, row-major n × classes, in batches to bound memory. */
+function probabilities(rows: Float32Array[], weights: tf.Tensor[]): Float32Array {
+  const classes = weights[3].shape[0];
+  const out = new Float32Array(rows.length * classes);
+  for (let start = 0; start < rows.length; start += PREDICT_BATCH) {
+    const proba = tf.tidy(() =>
+      tf.softmax(logits(featureTensor(rows.slice(start, start + PREDICT_BATCH)), weights)),
+    );
+    out.set(proba.dataSync() as Float32Array, start * classes);
+    proba.dispose();
+  }
+  return out;
+}
+
 function argmaxRows(proba: Float32Array, numClasses: number): number[] {
   const out: number[] = [];
   for (let r = 0; r * numClasses < proba.length; r++) {
@@ -151,9 +188,14 @@ function argmaxRows(proba: Float32Array, numClasses: number): number[] {
   return out;
 }
 
+/**
+ * Image classifier: hand-made colour/layout/gradient features (see image-features.extractor), standardised, then
+ * a one-hidden-layer MLP in TensorFlow.js. Feature extraction is plain TypeScript; only the dense layers run in
+ * TF.js. Dropout masks come from our seeded generator so that a seed fixes the whole training run.
+ */
 export class ImageClassifier {
   private constructor(
-    private readonly model: tf.LayersModel,
+    private readonly params: ModelParameters,
     readonly size: number,
     readonly numClasses: number,
   ) {}
@@ -170,21 +212,20 @@ export class ImageClassifier {
     const o = resolveOptions(options);
     checkPixels(pixels, o.size);
     await initBackend();
-    registerWasmConvGradients();
 
     const rng = new SeededRandom(o.seed);
     const { train, val } = stratifiedSplit(labels, o.validationFraction, rng);
-    const model = buildModel(o.size, numClasses, o, rng);
-    const classifier = new ImageClassifier(model, o.size, numClasses);
+    const raw = pixels.map((p) => extractImageFeatures(p, o.size));
+    const { mean, std } = fitStandardisation(raw, train);
+    const features = raw.map((f) => standardise(f, mean, std));
+    const variables = initialWeights(IMAGE_FEATURE_LENGTH, o.hiddenUnits, numClasses, rng);
     const optimizer = tf.train.adam(o.learningRate);
-    const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const head = model.layers[model.layers.length - 2];
-    const featureCount = o.widths[o.widths.length - 1];
-    const pixelCount = o.size * o.size * 3;
-    const maxShift = Math.floor(o.size / 8);
     const classes = Array.from({ length: numClasses }, (_, c) => c);
+    const valFeatures = val.map((i) => features[i]);
+    const valLabels = val.map((i) => labels[i]);
+    const keepProb = 1 - o.dropout;
 
-    let best = { f1: -1, weights: [] as tf.Tensor[] };
+    let best = { f1: -1, weights: variables.map((v) => v.clone()) };
     let sinceBest = 0;
     const started = Date.now();
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
@@ -192,21 +233,11 @@ export class ImageClassifier {
       let lossSum = 0;
       for (let start = 0; start < order.length; start += o.batchSize) {
         const batch = order.slice(start, start + o.batchSize);
-        const input = new Float32Array(batch.length * pixelCount);
-        batch.forEach((row, b) => {
-          if (o.augment) {
-            const flip = rng.next() < 0.5;
-            const dx = rng.int(2 * maxShift + 1) - maxShift;
-            const dy = rng.int(2 * maxShift + 1) - maxShift;
-            fillImage(input, b * pixelCount, pixels[row], o.size, flip, dx, dy);
-          } else fillImage(input, b * pixelCount, pixels[row], o.size);
-        });
-        const mask = new Float32Array(batch.length * featureCount);
-        const keepProb = 1 - o.dropout;
+        const mask = new Float32Array(batch.length * o.hiddenUnits);
         for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keepProb ? 1 / keepProb : 0;
 
         const loss = tf.tidy(() => {
-          const x = tf.tensor4d(input, [batch.length, o.size, o.size, 3]);
+          const x = featureTensor(batch.map((row) => features[row]));
           const y = tf.oneHot(
             tf.tensor1d(
               batch.map((row) => labels[row]),
@@ -214,90 +245,88 @@ export class ImageClassifier {
             ),
             numClasses,
           );
-          const dropMask = tf.tensor2d(mask, [batch.length, featureCount]);
+          const dropMask = tf.tensor2d(mask, [batch.length, o.hiddenUnits]);
           return optimizer.minimize(
-            () => {
-              let h: tf.Tensor = x;
-              for (const layer of model.layers) {
-                if (layer === head) h = tf.mul(h, dropMask);
-                h = layer.apply(h, { training: true }) as tf.Tensor;
-                if (layer === head) break;
-              }
-              return tf.losses.softmaxCrossEntropy(y, h, undefined, 0.1);
-            },
+            () => tf.losses.softmaxCrossEntropy(y, logits(x, variables, dropMask)),
             true,
-            trainable,
+            variables,
           ) as tf.Scalar;
         });
         lossSum += (await loss.data())[0] * batch.length;
         loss.dispose();
       }
 
-      const valF1 = classifier.weightedF1(
-        val.map((i) => pixels[i]),
-        val.map((i) => labels[i]),
-        classes,
-      );
+      const valF1 =
+        val.length === 0
+          ? 0
+          : evaluateClassification(
+              valLabels,
+              argmaxRows(probabilities(valFeatures, variables), numClasses),
+              classes,
+            ).weighted_f1;
       if (valF1 > best.f1) {
         best.weights.forEach((w) => w.dispose());
-        best = { f1: valF1, weights: model.getWeights().map((w) => w.clone()) };
+        best = { f1: valF1, weights: variables.map((v) => v.clone()) };
         sinceBest = 0;
       } else sinceBest++;
       const seconds = (Date.now() - started) / 1000;
       onEpoch?.({ epoch, loss: lossSum / order.length, valWeightedF1: valF1, seconds });
       if (sinceBest >= o.patience || seconds >= o.maxSeconds || val.length === 0) break;
     }
-    model.setWeights(best.weights);
-    best.weights.forEach((w) => w.dispose());
+    variables.forEach((v) => v.dispose());
     optimizer.dispose();
-    return classifier;
-  }
-
-  private weightedF1(pixels: Uint8Array[], labels: number[], classes: number[]): number {
-    if (pixels.length === 0) return 0;
-    const predicted = argmaxRows(this.predictProba(pixels), this.numClasses);
-    return evaluateClassification(labels, predicted, classes).weighted_f1;
+    const [hiddenKernel, hiddenBias, outputKernel, outputBias] = best.weights;
+    return new ImageClassifier(
+      {
+        mean,
+        std,
+        hiddenKernel: hiddenKernel as tf.Tensor2D,
+        hiddenBias: hiddenBias as tf.Tensor1D,
+        outputKernel: outputKernel as tf.Tensor2D,
+        outputBias: outputBias as tf.Tensor1D,
+      },
+      o.size,
+      numClasses,
+    );
   }
 
   /** Class probabilities, row-major n × numClasses. */
   predictProba(pixels: Uint8Array[]): Float32Array {
     checkPixels(pixels, this.size);
-    const pixelCount = this.size * this.size * 3;
-    const out = new Float32Array(pixels.length * this.numClasses);
-    for (let start = 0; start < pixels.length; start += PREDICT_BATCH) {
-      const chunk = pixels.slice(start, start + PREDICT_BATCH);
-      const input = new Float32Array(chunk.length * pixelCount);
-      chunk.forEach((p, i) => fillImage(input, i * pixelCount, p, this.size));
-      const proba = tf.tidy(() => {
-        const x = tf.tensor4d(input, [chunk.length, this.size, this.size, 3]);
-        return this.model.predict(x, { batchSize: PREDICT_BATCH }) as tf.Tensor;
-      });
-      out.set(proba.dataSync() as Float32Array, start * this.numClasses);
-      proba.dispose();
-    }
-    return out;
+    const { mean, std, hiddenKernel, hiddenBias, outputKernel, outputBias } = this.params;
+    const features = pixels.map((p) => standardise(extractImageFeatures(p, this.size), mean, std));
+    return probabilities(features, [hiddenKernel, hiddenBias, outputKernel, outputBias]);
   }
 
+  /** Manifest (JSON) plus one little-endian float32 file holding the parameters in `parameterShapes` order. */
   async serialize(): Promise<{ manifest: Record<string, unknown>; files: Record<string, Uint8Array> }> {
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await this.model.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    const hiddenUnits = this.params.hiddenBias.shape[0];
+    const shapes = parameterShapes(IMAGE_FEATURE_LENGTH, hiddenUnits, this.numClasses);
+    const arrays = await Promise.all(
+      shapes.map(async ([key]) => {
+        const value = this.params[key];
+        return value instanceof Float32Array ? value : ((await value.data()) as Float32Array);
       }),
     );
-    if (!artifacts?.weightData || !artifacts.weightSpecs) throw new Error('model produced no weights');
-    const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+    const bytes = new Uint8Array(arrays.reduce((s, a) => s + a.length, 0) * 4);
+    const view = new DataView(bytes.buffer);
+    let offset = 0;
+    for (const array of arrays) {
+      for (const value of array) {
+        view.setFloat32(offset, value, true);
+        offset += 4;
+      }
+    }
     return {
       manifest: {
         format: MANIFEST_FORMAT,
         size: this.size,
         numClasses: this.numClasses,
-        modelTopology: artifacts.modelTopology,
-        weightSpecs: artifacts.weightSpecs,
+        featureLength: IMAGE_FEATURE_LENGTH,
+        hiddenUnits,
         weightsFile: WEIGHTS_FILE,
       },
-      files: { [WEIGHTS_FILE]: new Uint8Array(weights) },
+      files: { [WEIGHTS_FILE]: bytes },
     };
   }
 
@@ -308,24 +337,51 @@ export class ImageClassifier {
     if (manifest.format !== MANIFEST_FORMAT) {
       throw new Error(`unsupported image model format: ${String(manifest.format)}`);
     }
+    if (manifest.featureLength !== IMAGE_FEATURE_LENGTH) {
+      throw new Error(
+        `image model has ${String(manifest.featureLength)} features, this code extracts ${IMAGE_FEATURE_LENGTH}`,
+      );
+    }
     const bytes = files[WEIGHTS_FILE];
     if (!bytes) throw new Error(`image model file ${WEIGHTS_FILE} is missing`);
+    const numClasses = manifest.numClasses as number;
+    const shapes = parameterShapes(IMAGE_FEATURE_LENGTH, manifest.hiddenUnits as number, numClasses);
+    const total = shapes.reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0);
+    if (bytes.byteLength !== total * 4) {
+      throw new Error(
+        `image model file ${WEIGHTS_FILE} has ${bytes.byteLength} bytes, expected ${total * 4}`,
+      );
+    }
     await initBackend();
-    const weightData = bytes.buffer.slice(
-      bytes.byteOffset,
-      bytes.byteOffset + bytes.byteLength,
-    ) as ArrayBuffer;
-    const model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: manifest.modelTopology as object,
-        weightSpecs: manifest.weightSpecs as tf.io.WeightsManifestEntry[],
-        weightData,
-      }),
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let offset = 0;
+    const read = (shape: number[]): Float32Array => {
+      const array = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) =>
+        view.getFloat32(offset + i * 4, true),
+      );
+      offset += array.length * 4;
+      return array;
+    };
+    const [mean, std, hiddenKernel, hiddenBias, outputKernel, outputBias] = shapes.map(([, shape]) => ({
+      array: read(shape),
+      shape,
+    }));
+    return new ImageClassifier(
+      {
+        mean: mean.array,
+        std: std.array,
+        hiddenKernel: tf.tensor2d(hiddenKernel.array, hiddenKernel.shape as [number, number]),
+        hiddenBias: tf.tensor1d(hiddenBias.array),
+        outputKernel: tf.tensor2d(outputKernel.array, outputKernel.shape as [number, number]),
+        outputBias: tf.tensor1d(outputBias.array),
+      },
+      manifest.size as number,
+      numClasses,
     );
-    return new ImageClassifier(model, manifest.size as number, manifest.numClasses as number);
   }
 
   dispose(): void {
-    this.model.dispose();
+    const { hiddenKernel, hiddenBias, outputKernel, outputBias } = this.params;
+    [hiddenKernel, hiddenBias, outputKernel, outputBias].forEach((t) => t.dispose());
   }
 }
