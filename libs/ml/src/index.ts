@@ -17,7 +17,11 @@ export {
   type LoadRakutenOptions,
   type RakutenDataset,
 } from './data/rakuten-dataset.loader';
-export { evaluateClassification, type ClassificationReport, type ClassMetrics } from './evaluation/classification.metrics';
+export {
+  evaluateClassification,
+  type ClassificationReport,
+  type ClassMetrics,
+} from './evaluation/classification.metrics';
 export { stratifiedKFold, type Fold } from './evaluation/stratified-k-fold';
 export { normalizeText, type NormalizeOptions } from './text/text.normalizer';
 export {
@@ -58,8 +62,4 @@ export { loadTrainingData } from './training/training-data';
 export type { ImageCache, Log, TrainingData } from './training/training.types';
 export { decodeImage, ImageDecodeError, sniffImageFormat, type ImageFormat } from './image/image.decoder';
 export { decodeImageFiles, type DecodedImages } from './image/image.decoder';
-export {
-  ImageClassifier,
-  type EpochProgress,
-  type ImageClassifierOptions,
-} from './image/image.classifier';
+export { ImageClassifier, type EpochProgress, type ImageClassifierOptions } from './image/image.classifier';

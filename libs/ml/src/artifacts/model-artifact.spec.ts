@@ -9,8 +9,10 @@ describe('model artifact', () => {
     classes: [10, 40],
     categoryNames: { '10': 'Livres occasion', '40': 'Jeux vidéo' },
     fusion: { imageWeight: 0.5 },
-    text: { manifest: { kind: 'text', hidden: 4 }, files: { weights: new Uint8Array([1, 2, 3, 4]) } },
-    image: { manifest: { kind: 'image' }, files: { weights: new Uint8Array([9, 8]) } },
+    components: {
+      text: { manifest: { kind: 'text', hidden: 4 }, files: { weights: new Uint8Array([1, 2, 3, 4]) } },
+      image: { manifest: { kind: 'image' }, files: { weights: new Uint8Array([9, 8]) } },
+    },
     documents: { metrics: { weighted_f1: 0.8 }, 'model-card': { rows: 12 } },
   };
 
@@ -24,9 +26,9 @@ describe('model artifact', () => {
     const back = readModelArtifact(dir);
     expect(back.classes).toEqual([10, 40]);
     expect(back.fusion).toEqual({ imageWeight: 0.5 });
-    expect(back.text.manifest).toEqual({ kind: 'text', hidden: 4 });
-    expect(Array.from(back.text.files.weights)).toEqual([1, 2, 3, 4]);
-    expect(Array.from(back.image!.files.weights)).toEqual([9, 8]);
+    expect(back.components.text.manifest).toEqual({ kind: 'text', hidden: 4 });
+    expect(Array.from(back.components.text.files.weights)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(back.components.image.files.weights)).toEqual([9, 8]);
     expect(back.documents.metrics).toEqual({ weighted_f1: 0.8 });
     expect(back.manifest.components.text.files.weights.sha256).toMatch(/^[0-9a-f]{64}$/);
   });

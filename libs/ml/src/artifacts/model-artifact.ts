@@ -24,10 +24,8 @@ export interface ArtifactManifest {
   classes: number[];
   categoryNames: Record<string, string>;
   fusion: { imageWeight: number };
-  components: {
-    text: { manifest: Record<string, unknown>; files: Record<string, ArtifactFileEntry> };
-    image?: { manifest: Record<string, unknown>; files: Record<string, ArtifactFileEntry> };
-  };
+  /** Each model inside the classifier, by name (e.g. text, image), with its own manifest and files. */
+  components: Record<string, { manifest: Record<string, unknown>; files: Record<string, ArtifactFileEntry> }>;
   /** Side documents (metrics, model card) with their checksums, so a registry can verify the whole directory. */
   documents: Record<string, ArtifactFileEntry>;
 }
@@ -36,8 +34,7 @@ export interface ArtifactContents {
   classes: number[];
   categoryNames: Record<string, string>;
   fusion: { imageWeight: number };
-  text: SerializedComponent;
-  image?: SerializedComponent;
+  components: Record<string, SerializedComponent>;
   documents: Record<string, unknown>;
 }
 
@@ -77,10 +74,9 @@ export function writeModelArtifact(dir: string, contents: ArtifactContents): Art
     classes: contents.classes,
     categoryNames: contents.categoryNames,
     fusion: contents.fusion,
-    components: {
-      text: putComponent('text', contents.text),
-      ...(contents.image ? { image: putComponent('image', contents.image) } : {}),
-    },
+    components: Object.fromEntries(
+      Object.entries(contents.components).map(([name, component]) => [name, putComponent(name, component)]),
+    ),
     documents: Object.fromEntries(
       Object.entries(contents.documents).map(([name, body]) => [
         name,
@@ -125,7 +121,7 @@ export function readModelArtifact(dir: string): ArtifactContents & { manifest: A
     }
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
-  const readComponent = (component: ArtifactManifest['components']['text']): SerializedComponent => ({
+  const readComponent = (component: ArtifactManifest['components'][string]): SerializedComponent => ({
     manifest: component.manifest,
     files: Object.fromEntries(Object.entries(component.files).map(([key, entry]) => [key, read(entry)])),
   });
@@ -134,8 +130,9 @@ export function readModelArtifact(dir: string): ArtifactContents & { manifest: A
     classes: manifest.classes,
     categoryNames: manifest.categoryNames,
     fusion: manifest.fusion,
-    text: readComponent(manifest.components.text),
-    image: manifest.components.image ? readComponent(manifest.components.image) : undefined,
+    components: Object.fromEntries(
+      Object.entries(manifest.components).map(([name, component]) => [name, readComponent(component)]),
+    ),
     documents: Object.fromEntries(
       Object.entries(manifest.documents).map(([name, entry]) => [
         name,

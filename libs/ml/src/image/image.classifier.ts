@@ -36,6 +36,7 @@ interface ResolvedOptions extends Required<Omit<ImageClassifierOptions, 'maxSeco
 
 const MANIFEST_FORMAT = 'image-classifier/2';
 const WEIGHTS_FILE = 'weights.bin';
+const MIN_FEATURE_STD = 0.02;
 const PREDICT_BATCH = 256;
 
 function resolveOptions(options: ImageClassifierOptions): ResolvedOptions {
@@ -122,7 +123,9 @@ function fitStandardisation(
     for (const r of rows) squares += (features[r][j] - m) ** 2;
     const s = Math.sqrt(squares / rows.length);
     mean[j] = m;
-    std[j] = s > 1e-6 ? s : 1;
+    // Features are all on a 0..1 or -1..1 scale. A feature nearly constant in training (a rare histogram bin) would
+    // otherwise turn a tiny difference into a z-score in the thousands that outweighs everything else.
+    std[j] = Math.max(s, MIN_FEATURE_STD);
   }
   return { mean, std };
 }

@@ -1,7 +1,13 @@
 import type { PredictionInput } from '../data/product.types';
-import { ArtifactManifest, readModelArtifact, writeModelArtifact } from '../artifacts/model-artifact';
+import {
+  ArtifactError,
+  ArtifactManifest,
+  readModelArtifact,
+  writeModelArtifact,
+} from '../artifacts/model-artifact';
 import { decodeImage, ImageDecodeError } from '../image/image.decoder';
 import { ImageClassifier } from '../image/image.classifier';
+import { LinearSvmClassifier } from '../text/linear-svm.classifier';
 import { TextClassifier } from '../text/text.classifier';
 import { fuseProbabilities } from './probability-fusion';
 
@@ -35,16 +41,20 @@ export class InvalidInputError extends Error {
   }
 }
 
-interface ClassifierParts {
+export interface ClassifierParts {
   classes: number[];
   categoryNames: Record<string, string>;
   imageWeight: number;
+  /** The text side is an ensemble of two models over different views of the text; their probabilities are averaged. */
   text: TextClassifier;
+  textLinear: LinearSvmClassifier;
   image?: ImageClassifier;
 }
 
+type TextInput = { designation: string; description: string };
+
 /**
- * The product-type classifier: a text model and an optional image model over the same label map, fused by a
+ * The product-type classifier: text models and an optional image model over the same label map, fused by a
  * weighted product of their probabilities where an item has both. Immutable once built.
  */
 export class ProductClassifier {
@@ -68,16 +78,15 @@ export class ProductClassifier {
 
   static async load(dir: string): Promise<ProductClassifier> {
     const artifact = readModelArtifact(dir);
-    const text = await TextClassifier.deserialize(artifact.text.manifest, artifact.text.files);
-    const image = artifact.image
-      ? await ImageClassifier.deserialize(artifact.image.manifest, artifact.image.files)
-      : undefined;
+    const { text, 'text-linear': textLinear, image } = artifact.components;
+    if (!text || !textLinear) throw new ArtifactError(dir, 'the text components are missing from model.json');
     return new ProductClassifier({
       classes: artifact.classes,
       categoryNames: artifact.categoryNames,
       imageWeight: artifact.fusion.imageWeight,
-      text,
-      image,
+      text: await TextClassifier.deserialize(text.manifest, text.files),
+      textLinear: LinearSvmClassifier.deserialize(textLinear.manifest, textLinear.files),
+      image: image ? await ImageClassifier.deserialize(image.manifest, image.files) : undefined,
     });
   }
 
@@ -86,8 +95,11 @@ export class ProductClassifier {
       classes: this.parts.classes,
       categoryNames: this.parts.categoryNames,
       fusion: { imageWeight: this.parts.imageWeight },
-      text: this.parts.text.serialize(),
-      image: this.parts.image ? await this.parts.image.serialize() : undefined,
+      components: {
+        text: this.parts.text.serialize(),
+        'text-linear': this.parts.textLinear.serialize(),
+        ...(this.parts.image ? { image: await this.parts.image.serialize() } : {}),
+      },
       documents,
     });
   }
@@ -109,7 +121,7 @@ export class ProductClassifier {
     const textRows = indicesWhere(items, (item) => item.text !== undefined);
     const imageRows = this.parts.image ? indicesWhere(items, (item) => item.pixels !== undefined) : [];
     const textProbs = textRows.length
-      ? this.parts.text.predictProba(textRows.map((i) => items[i].text!))
+      ? this.textProbabilities(textRows.map((i) => items[i].text!))
       : new Float32Array(0);
     const imageProbs =
       imageRows.length && this.parts.image
@@ -127,6 +139,13 @@ export class ProductClassifier {
       fuseProbabilities(textPart, imagePart, this.parts.imageWeight, target);
     }
     return out;
+  }
+
+  private textProbabilities(texts: TextInput[]): Float32Array {
+    const neural = this.parts.text.predictProba(texts);
+    const linear = this.parts.textLinear.predictProba(texts);
+    for (let i = 0; i < neural.length; i++) neural[i] = (neural[i] + linear[i]) / 2;
+    return neural;
   }
 
   dispose(): void {

@@ -1,3 +1,4 @@
+import { requireFile, toBytes } from '../runtime/binary-files';
 import { normalizeText } from './text.normalizer';
 
 export interface ProductText {
@@ -29,6 +30,11 @@ export interface TextFeatureOptions {
   maxDigits: number;
   /** Weight of each field block after its own L2 normalisation: titles carry most of the signal. */
   weights: { titleWord: number; titleChar: number; descriptionWord: number; descriptionChar: number };
+  /**
+   * One namespace and one L2 norm for the whole listing instead of four weighted blocks (`weights` is then unused).
+   * A second model on this view errs differently from one on the blocked view, which is what an ensemble needs.
+   */
+  mergedFields: boolean;
 }
 
 export const DEFAULT_TEXT_FEATURE_OPTIONS: TextFeatureOptions = {
@@ -41,6 +47,7 @@ export const DEFAULT_TEXT_FEATURE_OPTIONS: TextFeatureOptions = {
   descriptionCharChars: 200,
   maxDigits: 4,
   weights: { titleWord: 1, titleChar: 1, descriptionWord: 0.5, descriptionChar: 0.5 },
+  mergedFields: false,
 };
 
 export interface TextFeatureParams {
@@ -195,6 +202,24 @@ export class TextFeatureExtractor {
     };
   }
 
+  /** The fitted state as artifact files (binary arrays) plus the JSON parameters. */
+  toFiles(): { params: TextFeatureParams; files: Record<string, Uint8Array> } {
+    return {
+      params: this.toJSON().params,
+      files: {
+        'feature-buckets.i32': toBytes(this.arrays.buckets),
+        'feature-idf.f32': toBytes(this.arrays.idf),
+      },
+    };
+  }
+
+  static fromFiles(params: TextFeatureParams, files: Record<string, Uint8Array>): TextFeatureExtractor {
+    return TextFeatureExtractor.fromJSON(params, {
+      buckets: new Int32Array(requireFile(files, 'feature-buckets.i32')),
+      idf: new Float32Array(requireFile(files, 'feature-idf.f32')),
+    });
+  }
+
   static fromJSON(params: TextFeatureParams, arrays: TextFeatureArrays): TextFeatureExtractor {
     if (arrays.buckets.length !== params.numFeatures || arrays.idf.length !== params.numFeatures) {
       throw new Error(`Feature arrays do not match numFeatures ${params.numFeatures}`);
@@ -213,6 +238,16 @@ export class TextFeatureExtractor {
     const descriptionWords = description ? description.split(' ') : [];
     const descriptionHead = description.slice(0, o.descriptionCharChars);
     const charWords = descriptionHead ? descriptionHead.split(' ') : [];
+    if (o.mergedFields) {
+      return [
+        this.block(1, (out) => {
+          this.wordNgrams(TITLE_WORD, titleWords, out);
+          this.wordNgrams(TITLE_WORD, descriptionWords, out);
+          this.charNgrams(TITLE_CHAR, titleWords, out);
+          this.charNgrams(TITLE_CHAR, charWords, out);
+        }),
+      ];
+    }
     return [
       this.block(o.weights.titleWord, (out) => this.wordNgrams(TITLE_WORD, titleWords, out)),
       this.block(o.weights.titleChar, (out) => this.charNgrams(TITLE_CHAR, titleWords, out)),

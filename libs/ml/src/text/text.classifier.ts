@@ -1,5 +1,6 @@
 import { evaluateClassification } from '../evaluation/classification.metrics';
 import { stratifiedKFold } from '../evaluation/stratified-k-fold';
+import { requireFile, toBytes } from '../runtime/binary-files';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
 import {
@@ -195,24 +196,21 @@ export class TextClassifier {
   }
 
   serialize(): { manifest: Record<string, unknown>; files: Record<string, Uint8Array> } {
-    const { params, arrays } = this.extractor.toJSON();
-    const bytes = (a: Float32Array | Int32Array) =>
-      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+    const features = this.extractor.toFiles();
     return {
       manifest: {
         format: 'text-classifier/1',
         numClasses: this.numClasses,
         options: this.options,
-        features: params,
+        features: features.params,
       },
       files: {
-        'feature-buckets.i32': bytes(arrays.buckets),
-        'feature-idf.f32': bytes(arrays.idf),
-        'embedding.f32': bytes(this.embedding),
-        'wide.f32': bytes(this.wide),
-        'bias1.f32': bytes(this.head.bias1.dataSync() as Float32Array),
-        'kernel2.f32': bytes(this.head.kernel2.dataSync() as Float32Array),
-        'bias2.f32': bytes(this.head.bias2.dataSync() as Float32Array),
+        ...features.files,
+        'embedding.f32': toBytes(this.embedding),
+        'wide.f32': toBytes(this.wide),
+        'bias1.f32': toBytes(this.head.bias1.dataSync() as Float32Array),
+        'kernel2.f32': toBytes(this.head.kernel2.dataSync() as Float32Array),
+        'bias2.f32': toBytes(this.head.bias2.dataSync() as Float32Array),
       },
     };
   }
@@ -226,15 +224,8 @@ export class TextClassifier {
     await initBackend();
     const numClasses = manifest.numClasses as number;
     const options = manifest.options as TextClassifierOptions;
-    const file = (name: string) => {
-      const data = files[name];
-      if (!data) throw new Error(`Text model file ${name} is missing`);
-      return data.slice().buffer;
-    };
-    const extractor = TextFeatureExtractor.fromJSON(manifest.features as TextFeatureParams, {
-      buckets: new Int32Array(file('feature-buckets.i32')),
-      idf: new Float32Array(file('feature-idf.f32')),
-    });
+    const file = (name: string) => requireFile(files, name);
+    const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
     const embedding = new Float32Array(file('embedding.f32'));
     const wide = new Float32Array(file('wide.f32'));
     if (

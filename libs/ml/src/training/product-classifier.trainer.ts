@@ -4,6 +4,7 @@ import type { ProductExample } from '../data/product.types';
 import { ImageClassifier, type ImageClassifierOptions } from '../image/image.classifier';
 import { ProductClassifier } from '../model/product.classifier';
 import { initBackend } from '../runtime/tf-backend';
+import { LinearSvmClassifier, type LinearSvmOptions } from '../text/linear-svm.classifier';
 import { TextClassifier, type TextClassifierOptions } from '../text/text.classifier';
 import { decodeDatasetImages } from './dataset-images';
 import type { ImageCache, EpochProgress, Log, TrainingData } from './training.types';
@@ -16,6 +17,7 @@ export interface TrainOptions {
   imageWeight: number;
   imageSize: number;
   text?: Partial<TextClassifierOptions>;
+  textLinear?: Partial<LinearSvmOptions>;
   image?: Partial<ImageClassifierOptions>;
 }
 
@@ -66,9 +68,11 @@ export async function trainProductClassifier(
 
   const history: ModelCard['history'] = { text: [], image: [] };
   const textStarted = Date.now();
+  const texts = textRows.map(({ designation, description }) => ({ designation, description }));
+  const textLabels = textRows.map((e) => indexOf.get(e.label!)!);
   const text = await TextClassifier.train(
-    textRows.map(({ designation, description }) => ({ designation, description })),
-    textRows.map((e) => indexOf.get(e.label!)!),
+    texts,
+    textLabels,
     classes.length,
     { ...options.text, seed: options.seed },
     (p) => {
@@ -76,7 +80,13 @@ export async function trainProductClassifier(
       log(progressLine('text', p));
     },
   );
+  log('training the linear text model');
+  const textLinear = LinearSvmClassifier.train(texts, textLabels, classes.length, {
+    ...options.textLinear,
+    seed: options.seed,
+  });
   const textSeconds = (Date.now() - textStarted) / 1000;
+  log(`text models trained in ${textSeconds.toFixed(1)} s`);
 
   let image: ImageClassifier | undefined;
   let images: ImageCache = decoded ?? { size: options.imageSize, pixels: new Map(), unreadable: [] };
@@ -110,6 +120,7 @@ export async function trainProductClassifier(
     categoryNames: Object.fromEntries(classes.map((c) => [String(c), data.categoryNames[c] ?? String(c)])),
     imageWeight: options.imageWeight,
     text,
+    textLinear,
     image,
   });
   const card: ModelCard = {

@@ -1,0 +1,56 @@
+import { LinearSvmClassifier } from './linear-svm.classifier';
+
+const VOCABULARY = [
+  ['livre', 'roman', 'poche', 'auteur', 'edition'],
+  ['piscine', 'pompe', 'filtre', 'bache', 'liner'],
+  ['table', 'chaise', 'armoire', 'bois', 'commode'],
+];
+
+function dataset(seed: number) {
+  const texts: { designation: string; description: string }[] = [];
+  const labels: number[] = [];
+  VOCABULARY.forEach((words, label) => {
+    for (let i = 0; i < 20; i++) {
+      texts.push({
+        designation: `${words[(i + seed) % 5]} ${words[(i + 2) % 5]} ref ${i}`,
+        description: i % 2 ? `tres bon etat ${words[(i + 3) % 5]}` : '',
+      });
+      labels.push(label);
+    }
+  });
+  return { texts, labels };
+}
+
+describe('LinearSvmClassifier', () => {
+  const { texts, labels } = dataset(0);
+  const model = LinearSvmClassifier.train(texts, labels, 3, { seed: 1 });
+
+  it('learns to separate the classes and returns distributions', () => {
+    const probabilities = model.predictProba([
+      { designation: 'roman de poche', description: '' },
+      { designation: 'bache pour piscine', description: '' },
+      { designation: '', description: 'une commode en bois' },
+    ]);
+    const rows = [0, 1, 2].map((n) => Array.from(probabilities.subarray(n * 3, n * 3 + 3)));
+    rows.forEach((row, expected) => {
+      expect(row.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 5);
+      expect(row.indexOf(Math.max(...row))).toBe(expected);
+    });
+  });
+
+  it('is reproducible for a seed and round-trips through serialisation', () => {
+    const again = LinearSvmClassifier.train(texts, labels, 3, { seed: 1 });
+    const probe = [{ designation: 'chaise livre pompe', description: 'bois' }];
+    expect(Array.from(again.predictProba(probe))).toEqual(Array.from(model.predictProba(probe)));
+    const { manifest, files } = model.serialize();
+    const restored = LinearSvmClassifier.deserialize(JSON.parse(JSON.stringify(manifest)), files);
+    expect(Array.from(restored.predictProba(probe))).toEqual(Array.from(model.predictProba(probe)));
+  });
+
+  it('refuses weights that do not fit the features', () => {
+    const { manifest, files } = model.serialize();
+    expect(() =>
+      LinearSvmClassifier.deserialize(manifest, { ...files, 'weights.f32': new Uint8Array(8) }),
+    ).toThrow(/do not match/);
+  });
+});
