@@ -91,7 +91,7 @@ describe('train, evaluate and predict from the command line (e2e)', () => {
     expect(JSON.parse(result.stdout).model).toBe(modelDir);
     const manifest = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
     expect(manifest.classes).toEqual([10, 1560, 2583]);
-    expect(Object.keys(manifest.components).sort()).toEqual(['image', 'text']);
+    expect(Object.keys(manifest.components).sort()).toEqual(['image', 'text', 'text-linear']);
     const card = JSON.parse(readFileSync(join(modelDir, 'model-card.json'), 'utf8'));
     expect(card.dataFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(card.rows).toEqual(expect.objectContaining({ products: 72, imageOnly: 36 }));
