@@ -85,13 +85,20 @@ describe('train, evaluate and predict from the command line (e2e)', () => {
 
   it('trains a text and image model and writes a complete model directory', () => {
     const result = cli('train', ['--data', dir, '--out', modelDir, '--seed', '1']);
-    expect(result.stderr).toContain('text epoch 1');
+    expect(result.stderr).toContain('text-neural-0 epoch 1');
     expect(result.stderr).toContain('image epoch 1');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout).model).toBe(modelDir);
     const manifest = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
     expect(manifest.classes).toEqual([10, 1560, 2583]);
-    expect(Object.keys(manifest.components).sort()).toEqual(['image', 'text', 'text-linear']);
+    expect(Object.keys(manifest.components).sort()).toEqual([
+      'image',
+      'text-linear-0',
+      'text-linear-1',
+      'text-neural-0',
+      'text-neural-1',
+      'text-neural-2',
+    ]);
     const card = JSON.parse(readFileSync(join(modelDir, 'model-card.json'), 'utf8'));
     expect(card.dataFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(card.rows).toEqual(expect.objectContaining({ products: 72, imageOnly: 36 }));

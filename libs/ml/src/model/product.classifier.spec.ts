@@ -135,7 +135,9 @@ describe('ProductClassifier', () => {
     expect(await loaded.predict(inputs)).toEqual(await classifier.predict(inputs));
     loaded.dispose();
 
-    writeFileSync(join(modelDir, 'text', 'kernel2.f32.bin'), Buffer.alloc(8));
-    await expect(ProductClassifier.load(modelDir)).rejects.toThrow(/checksum mismatch for text\/kernel2/);
+    writeFileSync(join(modelDir, 'text-neural-0', 'kernel2.f32.bin'), Buffer.alloc(8));
+    await expect(ProductClassifier.load(modelDir)).rejects.toThrow(
+      /checksum mismatch for text-neural-0\/kernel2/,
+    );
   });
 });

@@ -7,8 +7,7 @@ import {
 } from '../artifacts/model-artifact';
 import { decodeImage, ImageDecodeError } from '../image/image.decoder';
 import { ImageClassifier } from '../image/image.classifier';
-import { LinearSvmClassifier } from '../text/linear-svm.classifier';
-import { TextClassifier } from '../text/text.classifier';
+import { TextEnsemble } from '../text/text-ensemble';
 import { fuseProbabilities } from './probability-fusion';
 
 export interface ScoredClass {
@@ -45,13 +44,9 @@ export interface ClassifierParts {
   classes: number[];
   categoryNames: Record<string, string>;
   imageWeight: number;
-  /** The text side is an ensemble of two models over different views of the text; their probabilities are averaged. */
-  text: TextClassifier;
-  textLinear: LinearSvmClassifier;
+  text: TextEnsemble;
   image?: ImageClassifier;
 }
-
-type TextInput = { designation: string; description: string };
 
 /**
  * The product-type classifier: text models and an optional image model over the same label map, fused by a
@@ -87,14 +82,18 @@ export class ProductClassifier {
 
   static async load(dir: string): Promise<ProductClassifier> {
     const artifact = readModelArtifact(dir);
-    const { text, 'text-linear': textLinear, image } = artifact.components;
-    if (!text || !textLinear) throw new ArtifactError(dir, 'the text components are missing from model.json');
+    const { image } = artifact.components;
+    let text: TextEnsemble;
+    try {
+      text = await TextEnsemble.deserialize(artifact.components);
+    } catch (error) {
+      throw new ArtifactError(dir, `the text models cannot be loaded (${(error as Error).message})`);
+    }
     return new ProductClassifier({
       classes: artifact.classes,
       categoryNames: artifact.categoryNames,
       imageWeight: artifact.fusion.imageWeight,
-      text: await TextClassifier.deserialize(text.manifest, text.files),
-      textLinear: LinearSvmClassifier.deserialize(textLinear.manifest, textLinear.files),
+      text,
       image: image ? await ImageClassifier.deserialize(image.manifest, image.files) : undefined,
     });
   }
@@ -105,8 +104,7 @@ export class ProductClassifier {
       categoryNames: this.parts.categoryNames,
       fusion: { imageWeight: this.parts.imageWeight },
       components: {
-        text: this.parts.text.serialize(),
-        'text-linear': this.parts.textLinear.serialize(),
+        ...this.parts.text.serialize(),
         ...(this.parts.image ? { image: await this.parts.image.serialize() } : {}),
       },
       documents,
@@ -130,7 +128,7 @@ export class ProductClassifier {
     const textRows = indicesWhere(items, (item) => item.text !== undefined);
     const imageRows = this.parts.image ? indicesWhere(items, (item) => item.pixels !== undefined) : [];
     const textProbs = textRows.length
-      ? this.textProbabilities(textRows.map((i) => items[i].text!))
+      ? this.parts.text.predictProba(textRows.map((i) => items[i].text!))
       : new Float32Array(0);
     const imageProbs =
       imageRows.length && this.parts.image
@@ -148,13 +146,6 @@ export class ProductClassifier {
       fuseProbabilities(textPart, imagePart, this.parts.imageWeight, target);
     }
     return out;
-  }
-
-  private textProbabilities(texts: TextInput[]): Float32Array {
-    const neural = this.parts.text.predictProba(texts);
-    const linear = this.parts.textLinear.predictProba(texts);
-    for (let i = 0; i < neural.length; i++) neural[i] = (neural[i] + linear[i]) / 2;
-    return neural;
   }
 
   dispose(): void {

@@ -4,8 +4,7 @@ import type { ProductExample } from '../data/product.types';
 import { ImageClassifier, type ImageClassifierOptions } from '../image/image.classifier';
 import { ProductClassifier } from '../model/product.classifier';
 import { initBackend } from '../runtime/tf-backend';
-import { LinearSvmClassifier, type LinearSvmOptions } from '../text/linear-svm.classifier';
-import { TextClassifier, type TextClassifierOptions } from '../text/text.classifier';
+import { DEFAULT_TEXT_ENSEMBLE_OPTIONS, TextEnsemble, type TextEnsembleOptions } from '../text/text-ensemble';
 import { decodeDatasetImages } from './dataset-images';
 import type { ImageCache, EpochProgress, Log, TrainingData } from './training.types';
 
@@ -16,15 +15,14 @@ export interface TrainOptions {
   /** Exponent of the image probabilities in the fusion; chosen by cross-validation (see README). */
   imageWeight: number;
   imageSize: number;
-  text?: Partial<TextClassifierOptions>;
-  textLinear?: Partial<LinearSvmOptions>;
+  text?: Partial<TextEnsembleOptions>;
   image?: Partial<ImageClassifierOptions>;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   seed: 0,
   withImages: true,
-  imageWeight: 0.5,
+  imageWeight: 0.2,
   imageSize: 64,
 };
 
@@ -44,7 +42,7 @@ export interface ModelCard {
   backend: string;
   runtime: { node: string; platform: string };
   timings: { textSeconds: number; imageSeconds: number; totalSeconds: number };
-  history: { text: EpochProgress[]; image: EpochProgress[] };
+  history: { text: (EpochProgress & { model: string })[]; image: EpochProgress[] };
 }
 
 export interface TrainingResult {
@@ -70,21 +68,17 @@ export async function trainProductClassifier(
   const textStarted = Date.now();
   const texts = textRows.map(({ designation, description }) => ({ designation, description }));
   const textLabels = textRows.map((e) => indexOf.get(e.label!)!);
-  const text = await TextClassifier.train(
+  const text = await TextEnsemble.train(
     texts,
     textLabels,
     classes.length,
-    { ...options.text, seed: options.seed },
-    (p) => {
-      history.text.push(p);
-      log(progressLine('text', p));
+    { ...DEFAULT_TEXT_ENSEMBLE_OPTIONS, ...options.text, seed: options.seed },
+    log,
+    (model, p) => {
+      history.text.push({ model, ...p });
+      log(progressLine(model, p));
     },
   );
-  log('training the linear text model');
-  const textLinear = LinearSvmClassifier.train(texts, textLabels, classes.length, {
-    ...options.textLinear,
-    seed: options.seed,
-  });
   const textSeconds = (Date.now() - textStarted) / 1000;
   log(`text models trained in ${textSeconds.toFixed(1)} s`);
 
@@ -120,7 +114,6 @@ export async function trainProductClassifier(
     categoryNames: Object.fromEntries(classes.map((c) => [String(c), data.categoryNames[c] ?? String(c)])),
     imageWeight: options.imageWeight,
     text,
-    textLinear,
     image,
   });
   const card: ModelCard = {

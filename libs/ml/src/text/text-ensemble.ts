@@ -1,0 +1,111 @@
+import type { SerializedComponent } from '../artifacts/model-artifact';
+import { LinearSvmClassifier, LINEAR_VIEWS, type LinearSvmOptions } from './linear-svm.classifier';
+import type { ProductText } from './text-features.extractor';
+import { TextClassifier, type TextClassifierOptions, type TextEpochProgress } from './text.classifier';
+
+export interface TextEnsembleOptions {
+  seed: number;
+  /** Neural models trained with consecutive seeds; their average counts as one vote. */
+  neuralModels: number;
+  /** One linear SVM per view, each a vote of its own. */
+  linearViews: (keyof typeof LINEAR_VIEWS)[];
+  neural?: Partial<TextClassifierOptions>;
+  linear?: Partial<LinearSvmOptions>;
+}
+
+export const DEFAULT_TEXT_ENSEMBLE_OPTIONS: TextEnsembleOptions = {
+  seed: 0,
+  neuralModels: 3,
+  linearViews: ['merged', 'blocked'],
+};
+
+const NEURAL_PREFIX = 'text-neural-';
+const LINEAR_PREFIX = 'text-linear-';
+
+/**
+ * The text side of the classifier: a bag of wide-and-deep networks (TensorFlow.js head) and linear SVMs over two
+ * views of the text. Each vote is a probability distribution; the ensemble answers their mean. Averaging networks
+ * of different seeds removes much of their variance, and the linear models add different mistakes to average out.
+ */
+export class TextEnsemble {
+  private constructor(
+    private readonly neural: TextClassifier[],
+    private readonly linear: LinearSvmClassifier[],
+  ) {}
+
+  static async train(
+    texts: ProductText[],
+    labels: number[],
+    numClasses: number,
+    options: TextEnsembleOptions,
+    log: (line: string) => void,
+    onEpoch?: (model: string, progress: TextEpochProgress) => void,
+  ): Promise<TextEnsemble> {
+    const neural: TextClassifier[] = [];
+    for (let k = 0; k < options.neuralModels; k++) {
+      const name = `${NEURAL_PREFIX}${k}`;
+      log(`training ${name} (seed ${options.seed + k})`);
+      neural.push(
+        await TextClassifier.train(
+          texts,
+          labels,
+          numClasses,
+          { ...options.neural, seed: options.seed + k },
+          (p) => onEpoch?.(name, p),
+        ),
+      );
+    }
+    const linear = options.linearViews.map((view, k) => {
+      const started = Date.now();
+      const model = LinearSvmClassifier.train(texts, labels, numClasses, {
+        ...options.linear,
+        features: LINEAR_VIEWS[view],
+        seed: options.seed + k,
+      });
+      log(`trained ${LINEAR_PREFIX}${k} (${view} view) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return model;
+    });
+    if (neural.length + linear.length === 0) throw new Error('The text ensemble needs at least one model');
+    return new TextEnsemble(neural, linear);
+  }
+
+  predictProba(texts: ProductText[]): Float32Array {
+    const votes = this.linear.map((model) => model.predictProba(texts));
+    if (this.neural.length > 0) {
+      const bagged = this.neural[0].predictProba(texts);
+      for (const model of this.neural.slice(1)) {
+        model.predictProba(texts).forEach((p, i) => (bagged[i] += p));
+      }
+      votes.push(bagged.map((p) => p / this.neural.length));
+    }
+    const mean = votes[0];
+    for (const vote of votes.slice(1)) vote.forEach((p, i) => (mean[i] += p));
+    return mean.map((p) => p / votes.length);
+  }
+
+  serialize(): Record<string, SerializedComponent> {
+    return Object.fromEntries([
+      ...this.neural.map((model, k) => [`${NEURAL_PREFIX}${k}`, model.serialize()]),
+      ...this.linear.map((model, k) => [`${LINEAR_PREFIX}${k}`, model.serialize()]),
+    ]);
+  }
+
+  /** Rebuilds the ensemble from the artifact's components; other components (the image model) are ignored. */
+  static async deserialize(components: Record<string, SerializedComponent>): Promise<TextEnsemble> {
+    const named = (prefix: string) =>
+      Object.keys(components)
+        .filter((name) => name.startsWith(prefix))
+        .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
+        .map((name) => components[name]);
+    const neural = await Promise.all(
+      named(NEURAL_PREFIX).map((c) => TextClassifier.deserialize(c.manifest, c.files)),
+    );
+    const linear = named(LINEAR_PREFIX).map((c) => LinearSvmClassifier.deserialize(c.manifest, c.files));
+    if (neural.length + linear.length === 0) throw new Error('no text components');
+    return new TextEnsemble(neural, linear);
+  }
+
+  dispose(): void {
+    this.neural.forEach((model) => model.dispose());
+  }
+}
