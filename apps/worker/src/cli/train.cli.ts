@@ -35,14 +35,11 @@ runCli(USAGE, async () => {
     `images: ${report.images.found} found, ${report.images.missing} missing of ${report.images.referenced} referenced`,
   );
   const { classifier, card } = await trainProductClassifier(data, options, progress);
-  const metrics = {
-    validation: {
-      text_weighted_f1: Math.max(...card.history.text.map((p) => p.valWeightedF1)),
-      image_weighted_f1: card.history.image.length
-        ? Math.max(...card.history.image.map((p) => p.valWeightedF1))
-        : null,
-    },
-  };
+  // Best validation weighted F1 of each network on its own held-out split (the linear models have no validation run).
+  const best: Record<string, number> = {};
+  for (const p of card.history.text) best[p.model] = Math.max(best[p.model] ?? 0, p.valWeightedF1);
+  if (card.history.image.length) best.image = Math.max(...card.history.image.map((p) => p.valWeightedF1));
+  const metrics = { validation_weighted_f1: best };
   const manifest = await classifier.save(outDir, {
     metrics,
     'model-card': { ...card, dataDir, layout, dataReport: report },
