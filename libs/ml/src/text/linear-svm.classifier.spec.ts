@@ -1,4 +1,4 @@
-import { LinearSvmClassifier } from './linear-svm.classifier';
+import { LINEAR_VIEWS, LinearSvmClassifier } from './linear-svm.classifier';
 
 const VOCABULARY = [
   ['livre', 'roman', 'poche', 'auteur', 'edition'],
@@ -52,5 +52,17 @@ describe('LinearSvmClassifier', () => {
     expect(() =>
       LinearSvmClassifier.deserialize(manifest, { ...files, 'weights.f32': new Uint8Array(8) }),
     ).toThrow(/do not match/);
+  });
+});
+
+describe('LinearSvmClassifier views', () => {
+  it('builds its features from the view it is given, not from the default view', () => {
+    const { texts, labels } = dataset(1);
+    const merged = LinearSvmClassifier.train(texts, labels, 3, { seed: 1, features: LINEAR_VIEWS.merged });
+    const blocked = LinearSvmClassifier.train(texts, labels, 3, { seed: 1, features: LINEAR_VIEWS.blocked });
+    const featuresOf = (model: LinearSvmClassifier) =>
+      (model.serialize().manifest.features as { options: { mergedFields: boolean } }).options.mergedFields;
+    expect(featuresOf(merged)).toBe(true);
+    expect(featuresOf(blocked)).toBe(false);
   });
 });

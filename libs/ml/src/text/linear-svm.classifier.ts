@@ -73,11 +73,8 @@ export class LinearSvmClassifier {
     onClass?: (done: number, total: number) => void,
   ): LinearSvmClassifier {
     if (texts.length !== labels.length) throw new Error(`${texts.length} texts but ${labels.length} labels`);
-    const o: LinearSvmOptions = {
-      ...DEFAULT_LINEAR_SVM_OPTIONS,
-      ...options,
-      features: { ...DEFAULT_LINEAR_SVM_OPTIONS.features, ...options.features },
-    };
+    // A view is a whole feature configuration: it replaces the default view rather than patching it.
+    const o: LinearSvmOptions = { ...DEFAULT_LINEAR_SVM_OPTIONS, ...options };
     const extractor = TextFeatureExtractor.fit(texts, o.features);
     const rows = extractor.transform(texts);
     const numFeatures = extractor.numFeatures;
