@@ -3,20 +3,23 @@
  * folds of image_only plus every products.csv row with an image, and is scored on its held-out fold.
  * Also measures decode + predict latency for one image at a time.
  *
- *   npx ts-node -T -r tsconfig-paths/register bench/image-cv.ts
+ *   npm run bench:image
  *
  * Environment: FOLDS (how many of the 5 folds to run, default 5), IMAGE_SIZE (default 64), EPOCHS, MAX_SECONDS
  * (training time cap), SEED, DROPOUT, HIDDEN_UNITS.
  */
 import { readFile } from 'node:fs/promises';
-import { rakutenDataDir } from '../libs/ml/src/data/data-location';
-import { PRODUCT_TYPE_CODES } from '../libs/ml/src/data/product-types';
-import { loadRakutenDataset } from '../libs/ml/src/data/rakuten-dataset.loader';
-import { evaluateClassification } from '../libs/ml/src/evaluation/classification.metrics';
-import { stratifiedKFold } from '../libs/ml/src/evaluation/stratified-k-fold';
-import { ImageClassifier } from '../libs/ml/src/image/image.classifier';
-import { decodeImage, decodeImageFiles } from '../libs/ml/src/image/image.decoder';
-import { initBackend } from '../libs/ml/src/runtime/tf-backend';
+import {
+  decodeImage,
+  decodeImageFiles,
+  evaluateClassification,
+  ImageClassifier,
+  initBackend,
+  loadRakutenDataset,
+  PRODUCT_TYPE_CODES,
+  rakutenDataDir,
+  stratifiedKFold,
+} from '@app/ml';
 
 const K = 5;
 const env = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);

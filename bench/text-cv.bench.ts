@@ -2,7 +2,7 @@
  * 5-fold stratified cross-validation of the text classifier on products.csv (seed 0). extra_text_only.csv rows join
  * every training fold but are never evaluated (they are a biased sample of hard rows).
  *
- *   npx ts-node -T -r tsconfig-paths/register bench/text-cv.ts [folds, e.g. 0,1] [options JSON]
+ *   npm run bench:text -- [folds, e.g. 0,1] [options JSON]
  */
 import {
   argmaxRows,
