@@ -37,7 +37,7 @@ export const LINEAR_VIEWS: Record<'merged' | 'blocked', Partial<TextFeatureOptio
     descriptionMaxChars: 2000,
     descriptionCharChars: 1000,
   },
-  blocked: { minDf: 1 },
+  blocked: {},
 };
 
 export const DEFAULT_LINEAR_SVM_OPTIONS: LinearSvmOptions = {
@@ -70,12 +70,12 @@ export class LinearSvmClassifier {
     labels: number[],
     numClasses: number,
     options: Partial<LinearSvmOptions> & { seed: number },
-    onClass?: (done: number, total: number) => void,
+    sharedExtractor?: TextFeatureExtractor,
   ): LinearSvmClassifier {
     if (texts.length !== labels.length) throw new Error(`${texts.length} texts but ${labels.length} labels`);
     // A view is a whole feature configuration: it replaces the default view rather than patching it.
     const o: LinearSvmOptions = { ...DEFAULT_LINEAR_SVM_OPTIONS, ...options };
-    const extractor = TextFeatureExtractor.fit(texts, o.features);
+    const extractor = sharedExtractor ?? TextFeatureExtractor.fit(texts, o.features);
     const rows = extractor.transform(texts);
     const numFeatures = extractor.numFeatures;
     const weights = new Float32Array(numClasses * numFeatures);
@@ -103,17 +103,24 @@ export class LinearSvmClassifier {
         }
         if (largestGradient < o.tolerance) break;
       }
-      onClass?.(c + 1, numClasses);
     }
     return new LinearSvmClassifier(extractor, weights, o, numClasses);
   }
 
+  get features(): TextFeatureExtractor {
+    return this.extractor;
+  }
+
   /** Softmax of the scaled margins, row-major n × numClasses. */
   predictProba(texts: ProductText[]): Float32Array {
+    return this.predictRows(this.extractor.transform(texts));
+  }
+
+  /** The same for rows already made by `features` (lets an ensemble extract features once per view). */
+  predictRows(rows: SparseRow[]): Float32Array {
     const numFeatures = this.extractor.numFeatures;
-    const out = new Float32Array(texts.length * this.numClasses);
-    texts.forEach((text, n) => {
-      const row = this.extractor.transformOne(text);
+    const out = new Float32Array(rows.length * this.numClasses);
+    rows.forEach((row, n) => {
       const scores = out.subarray(n * this.numClasses, (n + 1) * this.numClasses);
       let max = -Infinity;
       for (let c = 0; c < this.numClasses; c++) {
@@ -144,10 +151,12 @@ export class LinearSvmClassifier {
   static deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
+    sharedExtractor?: TextFeatureExtractor,
   ): LinearSvmClassifier {
     if (manifest.format !== FORMAT) throw new Error(`Unknown linear model format ${String(manifest.format)}`);
     const numClasses = manifest.numClasses as number;
-    const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
+    const extractor =
+      sharedExtractor ?? TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
     const weights = new Float32Array(requireFile(files, 'weights.f32'));
     if (weights.length !== numClasses * extractor.numFeatures) {
       throw new Error('Linear model weights do not match its feature count');

@@ -1,14 +1,21 @@
-import type { SerializedComponent } from '../artifacts/model-artifact';
+import { sha256, type SerializedComponent } from '../artifacts/model-artifact';
 import { LinearSvmClassifier, LINEAR_VIEWS, type LinearSvmOptions } from './linear-svm.classifier';
-import type { ProductText } from './text-features.extractor';
+import {
+  TextFeatureExtractor,
+  type ProductText,
+  type SparseRow,
+  type TextFeatureParams,
+} from './text-features.extractor';
 import { TextClassifier, type TextClassifierOptions, type TextEpochProgress } from './text.classifier';
+
+type View = keyof typeof LINEAR_VIEWS;
 
 export interface TextEnsembleOptions {
   seed: number;
   /** Neural models trained with consecutive seeds; their average counts as one vote. */
   neuralModels: number;
   /** One linear SVM per view, each a vote of its own. */
-  linearViews: (keyof typeof LINEAR_VIEWS)[];
+  linearViews: View[];
   neural?: Partial<TextClassifierOptions>;
   linear?: Partial<LinearSvmOptions>;
 }
@@ -21,11 +28,14 @@ export const DEFAULT_TEXT_ENSEMBLE_OPTIONS: TextEnsembleOptions = {
 
 const NEURAL_PREFIX = 'text-neural-';
 const LINEAR_PREFIX = 'text-linear-';
+/** The networks read the blocked view; a linear model on that view shares their features. */
+const NEURAL_VIEW: View = 'blocked';
 
 /**
  * The text side of the classifier: a bag of wide-and-deep networks (TensorFlow.js head) and linear SVMs over two
  * views of the text. Each vote is a probability distribution; the ensemble answers their mean. Averaging networks
  * of different seeds removes much of their variance, and the linear models add different mistakes to average out.
+ * Feature extraction dominates prediction time, so each view is extracted once and shared by its models.
  */
 export class TextEnsemble {
   private constructor(
@@ -41,27 +51,34 @@ export class TextEnsemble {
     log: (line: string) => void,
     onEpoch?: (model: string, progress: TextEpochProgress) => void,
   ): Promise<TextEnsemble> {
+    const extractors = new Map<View, TextFeatureExtractor>();
+    const extractorFor = (view: View) => {
+      if (!extractors.has(view)) extractors.set(view, TextFeatureExtractor.fit(texts, LINEAR_VIEWS[view]));
+      return extractors.get(view)!;
+    };
     const neural: TextClassifier[] = [];
     for (let k = 0; k < options.neuralModels; k++) {
       const name = `${NEURAL_PREFIX}${k}`;
       log(`training ${name} (seed ${options.seed + k})`);
-      neural.push(
-        await TextClassifier.train(
-          texts,
-          labels,
-          numClasses,
-          { ...options.neural, seed: options.seed + k },
-          (p) => onEpoch?.(name, p),
-        ),
+      const model = await TextClassifier.train(
+        texts,
+        labels,
+        numClasses,
+        { ...options.neural, seed: options.seed + k },
+        (p) => onEpoch?.(name, p),
+        extractorFor(NEURAL_VIEW),
       );
+      neural.push(model);
     }
     const linear = options.linearViews.map((view, k) => {
       const started = Date.now();
-      const model = LinearSvmClassifier.train(texts, labels, numClasses, {
-        ...options.linear,
-        features: LINEAR_VIEWS[view],
-        seed: options.seed + k,
-      });
+      const model = LinearSvmClassifier.train(
+        texts,
+        labels,
+        numClasses,
+        { ...options.linear, features: LINEAR_VIEWS[view], seed: options.seed + k },
+        extractorFor(view),
+      );
       log(`trained ${LINEAR_PREFIX}${k} (${view} view) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return model;
     });
@@ -70,17 +87,22 @@ export class TextEnsemble {
   }
 
   predictProba(texts: ProductText[]): Float32Array {
-    const votes = this.linear.map((model) => model.predictProba(texts));
+    const rowsByExtractor = new Map<TextFeatureExtractor, SparseRow[]>();
+    const rowsFor = (extractor: TextFeatureExtractor) => {
+      if (!rowsByExtractor.has(extractor)) rowsByExtractor.set(extractor, extractor.transform(texts));
+      return rowsByExtractor.get(extractor)!;
+    };
+    const votes = this.linear.map((model) => model.predictRows(rowsFor(model.features)));
     if (this.neural.length > 0) {
-      const bagged = this.neural[0].predictProba(texts);
-      for (const model of this.neural.slice(1)) {
-        model.predictProba(texts).forEach((p, i) => (bagged[i] += p));
+      const bagged = new Float32Array(texts.length * this.neural[0].numClasses);
+      for (const model of this.neural) {
+        model.predictRows(rowsFor(model.features)).forEach((p, i) => (bagged[i] += p / this.neural.length));
       }
-      votes.push(bagged.map((p) => p / this.neural.length));
+      votes.push(bagged);
     }
-    const mean = votes[0];
-    for (const vote of votes.slice(1)) vote.forEach((p, i) => (mean[i] += p));
-    return mean.map((p) => p / votes.length);
+    const mean = new Float32Array(votes[0].length);
+    for (const vote of votes) vote.forEach((p, i) => (mean[i] += p / votes.length));
+    return mean;
   }
 
   serialize(): Record<string, SerializedComponent> {
@@ -97,10 +119,26 @@ export class TextEnsemble {
         .filter((name) => name.startsWith(prefix))
         .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
         .map((name) => components[name]);
-    const neural = await Promise.all(
-      named(NEURAL_PREFIX).map((c) => TextClassifier.deserialize(c.manifest, c.files)),
+    // Models trained on a shared view carry identical feature files: load that extractor once and share it again.
+    const extractors = new Map<string, TextFeatureExtractor>();
+    const extractorOf = ({ manifest, files }: SerializedComponent) => {
+      const key = ['feature-buckets.i32', 'feature-idf.f32']
+        .map((name) => sha256(files[name] ?? new Uint8Array()))
+        .join();
+      if (!extractors.has(key)) {
+        extractors.set(key, TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files));
+      }
+      return extractors.get(key)!;
+    };
+    const neural: TextClassifier[] = [];
+    for (const component of named(NEURAL_PREFIX)) {
+      neural.push(
+        await TextClassifier.deserialize(component.manifest, component.files, extractorOf(component)),
+      );
+    }
+    const linear = named(LINEAR_PREFIX).map((c) =>
+      LinearSvmClassifier.deserialize(c.manifest, c.files, extractorOf(c)),
     );
-    const linear = named(LINEAR_PREFIX).map((c) => LinearSvmClassifier.deserialize(c.manifest, c.files));
     if (neural.length + linear.length === 0) throw new Error('no text components');
     return new TextEnsemble(neural, linear);
   }
