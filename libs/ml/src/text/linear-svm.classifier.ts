@@ -37,7 +37,7 @@ export const LINEAR_VIEWS: Record<'merged' | 'blocked', Partial<TextFeatureOptio
     descriptionMaxChars: 2000,
     descriptionCharChars: 1000,
   },
-  blocked: {},
+  blocked: { minDf: 1 },
 };
 
 export const DEFAULT_LINEAR_SVM_OPTIONS: LinearSvmOptions = {
@@ -49,7 +49,7 @@ export const DEFAULT_LINEAR_SVM_OPTIONS: LinearSvmOptions = {
   features: LINEAR_VIEWS.merged,
 };
 
-const FORMAT = 'linear-svm/1';
+const FORMAT = 'linear-svm/2';
 
 /**
  * One-vs-rest linear SVM (L2-regularised squared hinge loss) trained by dual coordinate descent, the solver behind
@@ -59,7 +59,10 @@ const FORMAT = 'linear-svm/1';
 export class LinearSvmClassifier {
   private constructor(
     private readonly extractor: TextFeatureExtractor,
-    /** Row-major [numClasses × numFeatures]: each class's weights are contiguous for the dual updates. */
+    /**
+     * Feature-major [numFeatures × numClasses]: a prediction reads one contiguous run of class weights per feature
+     * of the listing, instead of one scattered read per feature and class (10× faster here).
+     */
     private readonly weights: Float32Array,
     private readonly options: LinearSvmOptions,
     readonly numClasses: number,
@@ -70,21 +73,21 @@ export class LinearSvmClassifier {
     labels: number[],
     numClasses: number,
     options: Partial<LinearSvmOptions> & { seed: number },
-    sharedExtractor?: TextFeatureExtractor,
   ): LinearSvmClassifier {
     if (texts.length !== labels.length) throw new Error(`${texts.length} texts but ${labels.length} labels`);
     // A view is a whole feature configuration: it replaces the default view rather than patching it.
     const o: LinearSvmOptions = { ...DEFAULT_LINEAR_SVM_OPTIONS, ...options };
-    const extractor = sharedExtractor ?? TextFeatureExtractor.fit(texts, o.features);
+    const extractor = TextFeatureExtractor.fit(texts, o.features);
     const rows = extractor.transform(texts);
     const numFeatures = extractor.numFeatures;
-    const weights = new Float32Array(numClasses * numFeatures);
+    // The solver works one class at a time, so it keeps each class's weights contiguous; transposed at the end.
+    const byClass = new Float32Array(numClasses * numFeatures);
     const rng = new SeededRandom(o.seed);
     const diagonal = 1 / (2 * o.c);
     const squaredNorms = rows.map((row) => row.values.reduce((sum, v) => sum + v * v, 0) + diagonal);
     const order = rows.map((_, i) => i);
     for (let c = 0; c < numClasses; c++) {
-      const w = weights.subarray(c * numFeatures, (c + 1) * numFeatures);
+      const w = byClass.subarray(c * numFeatures, (c + 1) * numFeatures);
       const alpha = new Float64Array(rows.length);
       for (let pass = 0; pass < o.maxPasses; pass++) {
         rng.shuffle(order);
@@ -104,11 +107,11 @@ export class LinearSvmClassifier {
         if (largestGradient < o.tolerance) break;
       }
     }
+    const weights = new Float32Array(numFeatures * numClasses);
+    for (let c = 0; c < numClasses; c++) {
+      for (let f = 0; f < numFeatures; f++) weights[f * numClasses + c] = byClass[c * numFeatures + f];
+    }
     return new LinearSvmClassifier(extractor, weights, o, numClasses);
-  }
-
-  get features(): TextFeatureExtractor {
-    return this.extractor;
   }
 
   /** Softmax of the scaled margins, row-major n × numClasses. */
@@ -116,21 +119,21 @@ export class LinearSvmClassifier {
     return this.predictRows(this.extractor.transform(texts));
   }
 
-  /** The same for rows already made by `features` (lets an ensemble extract features once per view). */
-  predictRows(rows: SparseRow[]): Float32Array {
-    const numFeatures = this.extractor.numFeatures;
-    const out = new Float32Array(rows.length * this.numClasses);
-    rows.forEach((row, n) => {
-      const scores = out.subarray(n * this.numClasses, (n + 1) * this.numClasses);
-      let max = -Infinity;
-      for (let c = 0; c < this.numClasses; c++) {
-        scores[c] =
-          this.options.temperature * dot(this.weights.subarray(c * numFeatures, (c + 1) * numFeatures), row);
-        max = Math.max(max, scores[c]);
+  private predictRows(rows: SparseRow[]): Float32Array {
+    const numClasses = this.numClasses;
+    const out = new Float32Array(rows.length * numClasses);
+    rows.forEach(({ indices, values }, n) => {
+      const scores = out.subarray(n * numClasses, (n + 1) * numClasses);
+      for (let k = 0; k < indices.length; k++) {
+        const base = indices[k] * numClasses;
+        const value = values[k];
+        for (let c = 0; c < numClasses; c++) scores[c] += value * this.weights[base + c];
       }
+      let max = -Infinity;
+      for (let c = 0; c < numClasses; c++) max = Math.max(max, (scores[c] *= this.options.temperature));
       let sum = 0;
-      for (let c = 0; c < this.numClasses; c++) sum += scores[c] = Math.exp(scores[c] - max);
-      for (let c = 0; c < this.numClasses; c++) scores[c] /= sum;
+      for (let c = 0; c < numClasses; c++) sum += scores[c] = Math.exp(scores[c] - max);
+      for (let c = 0; c < numClasses; c++) scores[c] /= sum;
     });
     return out;
   }
@@ -151,12 +154,10 @@ export class LinearSvmClassifier {
   static deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
-    sharedExtractor?: TextFeatureExtractor,
   ): LinearSvmClassifier {
     if (manifest.format !== FORMAT) throw new Error(`Unknown linear model format ${String(manifest.format)}`);
     const numClasses = manifest.numClasses as number;
-    const extractor =
-      sharedExtractor ?? TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
+    const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
     const weights = new Float32Array(requireFile(files, 'weights.f32'));
     if (weights.length !== numClasses * extractor.numFeatures) {
       throw new Error('Linear model weights do not match its feature count');

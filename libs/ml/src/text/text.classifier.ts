@@ -167,7 +167,6 @@ export class TextClassifier {
     numClasses: number,
     options: Partial<TextClassifierOptions> & { seed: number },
     onEpoch?: (progress: TextEpochProgress) => void,
-    sharedExtractor?: TextFeatureExtractor,
   ): Promise<TextClassifier> {
     if (texts.length !== labels.length) throw new Error(`${texts.length} texts but ${labels.length} labels`);
     await initBackend();
@@ -175,12 +174,10 @@ export class TextClassifier {
     const rng = new SeededRandom(o.seed);
     const { train, validation } = splitValidation(labels, o.validationFraction, rng.fork());
 
-    const extractor =
-      sharedExtractor ??
-      TextFeatureExtractor.fit(
-        train.map((i) => texts[i]),
-        o.features,
-      );
+    const extractor = TextFeatureExtractor.fit(
+      train.map((i) => texts[i]),
+      o.features,
+    );
     const rows = extractor.transform(texts);
     const embedding = initEmbedding(extractor.numFeatures, o.hidden, rng);
     const head: Head = {
@@ -194,17 +191,8 @@ export class TextClassifier {
     return model;
   }
 
-  get features(): TextFeatureExtractor {
-    return this.extractor;
-  }
-
   predictProba(texts: ProductText[]): Float32Array {
     return this.probabilities(this.extractor.transform(texts));
-  }
-
-  /** Probabilities for rows already made by `features` (lets an ensemble extract features once per view). */
-  predictRows(rows: SparseRow[]): Float32Array {
-    return this.probabilities(rows);
   }
 
   serialize(): { manifest: Record<string, unknown>; files: Record<string, Uint8Array> } {
@@ -230,7 +218,6 @@ export class TextClassifier {
   static async deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
-    sharedExtractor?: TextFeatureExtractor,
   ): Promise<TextClassifier> {
     if (manifest.format !== 'text-classifier/1')
       throw new Error(`Unknown text model format ${String(manifest.format)}`);
@@ -238,8 +225,7 @@ export class TextClassifier {
     const numClasses = manifest.numClasses as number;
     const options = manifest.options as TextClassifierOptions;
     const file = (name: string) => requireFile(files, name);
-    const extractor =
-      sharedExtractor ?? TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
+    const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
     const embedding = new Float32Array(file('embedding.f32'));
     const wide = new Float32Array(file('wide.f32'));
     if (
