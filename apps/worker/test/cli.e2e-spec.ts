@@ -136,6 +136,28 @@ describe('train, evaluate and predict from the command line (e2e)', () => {
     expect(JSON.parse(byImage.stdout).modality).toBe('image');
   });
 
+  it('trains a leaner text ensemble when asked, for faster predictions', () => {
+    const leanDir = join(dir, 'lean');
+    const result = cli('train', [
+      '--data',
+      dir,
+      '--out',
+      leanDir,
+      '--no-images',
+      '--neural-models',
+      '1',
+      '--linear-views',
+      'merged',
+    ]);
+    expect(result.status).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(leanDir, 'model.json'), 'utf8'));
+    expect(Object.keys(manifest.components).sort()).toEqual(['text-linear-0', 'text-neural-0']);
+    const prediction = JSON.parse(
+      cli('predict', ['--model', leanDir, '--designation', 'table en bois']).stdout,
+    );
+    expect(prediction.prdtypecode).toBe(1560);
+  });
+
   it('runs stratified cross-validation and reports mean figures', () => {
     const result = cli('evaluate', ['--data', dir, '--cv', '3', '--seed', '0', '--no-images']);
     expect(result.status).toBe(0);
@@ -148,6 +170,13 @@ describe('train, evaluate and predict from the command line (e2e)', () => {
   it.each([
     ['a missing flag', 'train', ['--data', 'x'], 2, /--out is required/],
     ['an unknown flag', 'train', ['--data', 'x', '--out', 'y', '--bogus'], 2, /Unknown option '--bogus'/],
+    [
+      'an unknown text view',
+      'train',
+      ['--data', 'x', '--out', 'y', '--linear-views', 'svm'],
+      2,
+      /unknown view svm/,
+    ],
     ['a folder that is not a dataset', 'train', ['--data', ROOT, '--out', '/tmp/never'], 1, /products\.csv/],
     ['a folder that is not a model', 'predict', ['--model', ROOT, '--designation', 'x'], 1, /no model\.json/],
     [

@@ -63,3 +63,10 @@ export type { ImageCache, Log, TrainingData } from './training/training.types';
 export { decodeImage, ImageDecodeError, sniffImageFormat, type ImageFormat } from './image/image.decoder';
 export { decodeImageFiles, type DecodedImages } from './image/image.decoder';
 export { ImageClassifier, type EpochProgress, type ImageClassifierOptions } from './image/image.classifier';
+export { LINEAR_VIEWS } from './text/linear-svm.classifier';
+export {
+  DEFAULT_TEXT_ENSEMBLE_OPTIONS,
+  TextEnsemble,
+  type LinearView,
+  type TextEnsembleOptions,
+} from './text/text-ensemble';

@@ -1,6 +1,25 @@
 import { resolve } from 'node:path';
-import { DEFAULT_TRAIN_OPTIONS, loadTrainingData, trainProductClassifier } from '@app/ml';
-import { numberOption, parseCommandLine, progress, requireOption, runCli } from './cli-runner';
+import {
+  DEFAULT_TEXT_ENSEMBLE_OPTIONS,
+  DEFAULT_TRAIN_OPTIONS,
+  LINEAR_VIEWS,
+  loadTrainingData,
+  trainProductClassifier,
+  type LinearView,
+} from '@app/ml';
+import { numberOption, parseCommandLine, progress, requireOption, runCli, UsageError } from './cli-runner';
+
+function linearViews(value: string | undefined): LinearView[] {
+  if (value === undefined) return DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews;
+  const views = value.split(',').filter((v) => v.trim() !== '');
+  const unknown = views.filter((v) => !(v in LINEAR_VIEWS));
+  if (unknown.length) {
+    throw new UsageError(
+      `--linear-views: unknown view ${unknown.join(', ')} (known: ${Object.keys(LINEAR_VIEWS).join(', ')})`,
+    );
+  }
+  return views as LinearView[];
+}
 
 const USAGE = `Usage: npm run train -- --data DIR --out DIR [options]
 
@@ -10,7 +29,9 @@ Trains a product classifier on a Rakuten-layout folder and writes the model dire
   --images DIR         image folder (default: DIR/images)
   --seed N             random seed (default ${DEFAULT_TRAIN_OPTIONS.seed})
   --no-images          train the text model only
-  --image-weight W     weight of the image model in the fusion (default ${DEFAULT_TRAIN_OPTIONS.imageWeight})`;
+  --image-weight W     weight of the image model in the fusion (default ${DEFAULT_TRAIN_OPTIONS.imageWeight})
+  --neural-models N    text networks in the ensemble (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.neuralModels}); fewer: faster, less accurate
+  --linear-views LIST  comma-separated linear text models: merged, blocked (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews.join(',')})`;
 
 runCli(USAGE, async () => {
   const args = parseCommandLine(USAGE, {
@@ -20,6 +41,8 @@ runCli(USAGE, async () => {
     seed: { type: 'string' },
     'no-images': { type: 'boolean' },
     'image-weight': { type: 'string' },
+    'neural-models': { type: 'string' },
+    'linear-views': { type: 'string' },
   });
   const dataDir = resolve(requireOption(args.data, 'data', USAGE));
   const outDir = resolve(requireOption(args.out, 'out', USAGE));
@@ -28,7 +51,23 @@ runCli(USAGE, async () => {
     seed: numberOption(args.seed, 'seed', DEFAULT_TRAIN_OPTIONS.seed),
     withImages: !args['no-images'],
     imageWeight: numberOption(args['image-weight'], 'image-weight', DEFAULT_TRAIN_OPTIONS.imageWeight),
+    text: {
+      neuralModels: numberOption(
+        args['neural-models'],
+        'neural-models',
+        DEFAULT_TEXT_ENSEMBLE_OPTIONS.neuralModels,
+      ),
+      linearViews: linearViews(args['linear-views']),
+    },
   };
+  if (!Number.isInteger(options.text.neuralModels) || options.text.neuralModels < 0) {
+    throw new UsageError('--neural-models must be a whole number, 0 or more');
+  }
+  if (options.text.neuralModels + options.text.linearViews.length === 0) {
+    throw new UsageError(
+      'the text ensemble needs at least one model: give --neural-models or --linear-views',
+    );
+  }
   const { data, report, layout } = loadTrainingData(dataDir, args.images && resolve(args.images));
   progress(`loaded ${layout} layout from ${dataDir}: ${JSON.stringify(report.files)}`);
   progress(

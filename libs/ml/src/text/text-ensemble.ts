@@ -3,14 +3,14 @@ import { LinearSvmClassifier, LINEAR_VIEWS, type LinearSvmOptions } from './line
 import type { ProductText } from './text-features.extractor';
 import { TextClassifier, type TextClassifierOptions, type TextEpochProgress } from './text.classifier';
 
-type View = keyof typeof LINEAR_VIEWS;
+export type LinearView = keyof typeof LINEAR_VIEWS;
 
 export interface TextEnsembleOptions {
   seed: number;
   /** Neural models trained with consecutive seeds; their average counts as one vote. */
   neuralModels: number;
   /** One linear SVM per view, each a vote of its own. */
-  linearViews: View[];
+  linearViews: LinearView[];
   neural?: Partial<TextClassifierOptions>;
   linear?: Partial<LinearSvmOptions>;
 }
