@@ -83,3 +83,26 @@ describe('ImageClassifier', () => {
     expect(() => model.predictProba([new Uint8Array(10)])).toThrow(/expected 16×16×3/);
   });
 });
+
+describe('ImageClassifier early stopping', () => {
+  it('keeps training past a perfect first epoch instead of keeping its barely trained weights', async () => {
+    const size = 32;
+    const colours = [
+      [220, 20, 20],
+      [20, 40, 230],
+      [30, 200, 30],
+    ];
+    const flat = (rgb: number[], shade: number) =>
+      Uint8Array.from({ length: size * size * 3 }, (_, i) => rgb[i % 3] + shade);
+    const pixels = colours.flatMap((rgb) => Array.from({ length: 30 }, (_, i) => flat(rgb, (i % 21) - 10)));
+    const labels = colours.flatMap((_, label) => Array(30).fill(label) as number[]);
+    const history: number[] = [];
+    const model = await ImageClassifier.train(pixels, labels, 3, { seed: 3, size }, (p) =>
+      history.push(p.valWeightedF1),
+    );
+    expect(history[0]).toBe(1);
+    const probabilities = model.predictProba(colours.map((rgb) => flat(rgb, 0)));
+    colours.forEach((_, label) => expect(probabilities[label * 3 + label]).toBeGreaterThan(0.8));
+    model.dispose();
+  });
+});

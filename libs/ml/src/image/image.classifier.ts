@@ -267,11 +267,14 @@ export class ImageClassifier {
               argmaxRows(probabilities(valFeatures, variables), numClasses),
               classes,
             ).weighted_f1;
-      if (valF1 > best.f1) {
+      // On a tie the later weights are kept (they fit the training data better), but only a real improvement
+      // restarts the patience: otherwise a perfect first epoch would pin the barely trained weights.
+      const improved = valF1 > best.f1;
+      if (valF1 >= best.f1) {
         best.weights.forEach((w) => w.dispose());
         best = { f1: valF1, weights: variables.map((v) => v.clone()) };
-        sinceBest = 0;
-      } else sinceBest++;
+      }
+      sinceBest = improved ? 0 : sinceBest + 1;
       const seconds = (Date.now() - started) / 1000;
       onEpoch?.({ epoch, loss: lossSum / order.length, valWeightedF1: valF1, seconds });
       if (sinceBest >= o.patience || seconds >= o.maxSeconds || val.length === 0) break;

@@ -70,9 +70,9 @@ describe('ProductClassifier', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A PNG of one of the training shades of the class colour. */
+  /** A flat PNG of the class colour, as a photo would arrive: encoded, then decoded by the classifier. */
   const png = (rgb: readonly number[]) =>
-    sharp(Buffer.from(solid(rgb, 5)), { raw: { width: SIZE, height: SIZE, channels: 3 } })
+    sharp({ create: { width: 40, height: 40, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
       .png()
       .toBuffer();
 

@@ -299,11 +299,14 @@ export class TextClassifier {
         valWeightedF1: f1,
         seconds: (Date.now() - started) / 1000,
       });
-      if (f1 > best.f1) {
+      // On a tie the later weights are kept, but only a real improvement restarts the patience (as in the image model).
+      const improved = f1 > best.f1;
+      if (f1 >= best.f1) {
         best.head.forEach((t) => t.dispose());
         best = { f1, embedding: this.embedding.slice(), wide: this.wide.slice(), head: this.snapshotHead() };
-        sinceBest = 0;
-      } else if (++sinceBest >= this.options.patience) break;
+      }
+      sinceBest = improved ? 0 : sinceBest + 1;
+      if (sinceBest >= this.options.patience) break;
     }
     optimizer.dispose();
     this.embedding.set(best.embedding);
