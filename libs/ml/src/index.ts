@@ -18,6 +18,7 @@ export {
   type RakutenDataset,
 } from './data/rakuten-dataset.loader';
 export {
+  argmaxRows,
   evaluateClassification,
   type ClassificationReport,
   type ClassMetrics,
@@ -36,7 +37,6 @@ export {
 export {
   TextClassifier,
   DEFAULT_TEXT_CLASSIFIER_OPTIONS,
-  argmaxRows,
   type TextClassifierOptions,
   type TextEpochProgress,
 } from './text/text.classifier';

@@ -69,3 +69,14 @@ export function evaluateClassification(
     confusion_matrix: { labels, matrix },
   };
 }
+
+/** Index of the most probable class of each row of a row-major n × numClasses matrix (the first on a tie). */
+export function argmaxRows(probabilities: Float32Array, numClasses: number): number[] {
+  const out: number[] = [];
+  for (let start = 0; start < probabilities.length; start += numClasses) {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) if (probabilities[start + c] > probabilities[start + best]) best = c;
+    out.push(best);
+  }
+  return out;
+}

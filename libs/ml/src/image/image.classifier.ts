@@ -1,4 +1,4 @@
-import { evaluateClassification } from '../evaluation/classification.metrics';
+import { argmaxRows, evaluateClassification } from '../evaluation/classification.metrics';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
 import { extractImageFeatures, IMAGE_FEATURE_LENGTH } from './image-features.extractor';
@@ -175,18 +175,6 @@ function probabilities(rows: Float32Array[], weights: tf.Tensor[]): Float32Array
     );
     out.set(proba.dataSync() as Float32Array, start * classes);
     proba.dispose();
-  }
-  return out;
-}
-
-function argmaxRows(proba: Float32Array, numClasses: number): number[] {
-  const out: number[] = [];
-  for (let r = 0; r * numClasses < proba.length; r++) {
-    let best = 0;
-    for (let c = 1; c < numClasses; c++) {
-      if (proba[r * numClasses + c] > proba[r * numClasses + best]) best = c;
-    }
-    out.push(best);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { evaluateClassification } from '../evaluation/classification.metrics';
+import { argmaxRows, evaluateClassification } from '../evaluation/classification.metrics';
 import { stratifiedKFold } from '../evaluation/stratified-k-fold';
 import { requireFile, toBytes } from '../runtime/binary-files';
 import { SeededRandom } from '../runtime/random';
@@ -419,14 +419,4 @@ function splitValidation(
   const k = Math.max(2, Math.round(1 / fraction));
   const [fold] = stratifiedKFold(labels, k, seed);
   return { train: fold.train, validation: fold.test };
-}
-
-export function argmaxRows(probs: Float32Array, numClasses: number): number[] {
-  const out: number[] = [];
-  for (let start = 0; start < probs.length; start += numClasses) {
-    let best = 0;
-    for (let c = 1; c < numClasses; c++) if (probs[start + c] > probs[start + best]) best = c;
-    out.push(best);
-  }
-  return out;
 }

@@ -1,5 +1,9 @@
 import type { ProductExample } from '../data/product.types';
-import { evaluateClassification, type ClassificationReport } from '../evaluation/classification.metrics';
+import {
+  argmaxRows,
+  evaluateClassification,
+  type ClassificationReport,
+} from '../evaluation/classification.metrics';
 import type { DecodedItem, ProductClassifier } from '../model/product.classifier';
 import type { ImageCache } from './training.types';
 
@@ -54,15 +58,9 @@ function report(
   items: DecodedItem[],
   rows: ProductExample[],
 ): ClassificationReport {
-  const probabilities = classifier.score(items);
-  const numClasses = classifier.classes.length;
-  const predicted = rows.map((_, row) => {
-    let best = 0;
-    for (let k = 1; k < numClasses; k++) {
-      if (probabilities[row * numClasses + k] > probabilities[row * numClasses + best]) best = k;
-    }
-    return classifier.classes[best];
-  });
+  const predicted = argmaxRows(classifier.score(items), classifier.classes.length).map(
+    (k) => classifier.classes[k],
+  );
   return evaluateClassification(
     rows.map((e) => e.label!),
     predicted,
