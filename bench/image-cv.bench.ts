@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import {
+  argmaxRows,
   decodeImage,
   decodeImageFiles,
   evaluateClassification,
@@ -20,6 +21,7 @@ import {
   rakutenDataDir,
   stratifiedKFold,
 } from '@app/ml';
+import { percentile } from './bench-support';
 
 const K = 5;
 const env = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
@@ -27,16 +29,6 @@ const env = (name: string): number | undefined => (process.env[name] ? Number(pr
 interface Labelled {
   path: string;
   label: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-function argmax(row: Float32Array): number {
-  let best = 0;
-  for (let c = 1; c < row.length; c++) if (row[c] > row[best]) best = c;
-  return best;
 }
 
 async function decodeAll(
@@ -98,9 +90,7 @@ async function main(): Promise<void> {
     );
     const seconds = (Date.now() - t) / 1000;
     const proba = model.predictProba(fold.test.map((i) => imageOnly.pixels[i]));
-    const predicted = fold.test.map((_, r) =>
-      argmax(proba.subarray(r * classes.length, (r + 1) * classes.length)),
-    );
+    const predicted = argmaxRows(proba, classes.length);
     const report = evaluateClassification(
       fold.test.map((i) => imageOnly.labels[i]),
       predicted,

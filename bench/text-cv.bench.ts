@@ -15,10 +15,7 @@ import {
   type ProductExample,
   type TextClassifierOptions,
 } from '@app/ml';
-
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
+import { percentile } from './bench-support';
 
 async function main(): Promise<void> {
   const dir = rakutenDataDir();
@@ -80,7 +77,7 @@ async function main(): Promise<void> {
     for (let s = 0; s < testTexts.length; s += 256) model.predictProba(testTexts.slice(s, s + 256));
     const perSecond = testTexts.length / ((Date.now() - t0) / 1000);
     console.log(
-      `  inference: single item p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms; ` +
+      `  inference: single item p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms; ` +
         `batches of 256: ${Math.round(perSecond)} items/s`,
     );
     model.dispose();

@@ -38,7 +38,6 @@ export {
   TextClassifier,
   DEFAULT_TEXT_CLASSIFIER_OPTIONS,
   type TextClassifierOptions,
-  type TextEpochProgress,
 } from './text/text.classifier';
 export { ArtifactError, sha256, type ArtifactManifest } from './artifacts/model-artifact';
 export {
@@ -62,7 +61,8 @@ export { loadTrainingData } from './training/training-data';
 export type { ImageCache, Log, TrainingData } from './training/training.types';
 export { decodeImage, ImageDecodeError, sniffImageFormat, type ImageFormat } from './image/image.decoder';
 export { decodeImageFiles, type DecodedImages } from './image/image.decoder';
-export { ImageClassifier, type EpochProgress, type ImageClassifierOptions } from './image/image.classifier';
+export { ImageClassifier, type ImageClassifierOptions } from './image/image.classifier';
+export type { EpochProgress } from './runtime/epoch-progress';
 export { LINEAR_VIEWS } from './text/linear-svm.classifier';
 export {
   DEFAULT_TEXT_ENSEMBLE_OPTIONS,

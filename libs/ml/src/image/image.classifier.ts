@@ -1,4 +1,5 @@
 import { argmaxRows, evaluateClassification } from '../evaluation/classification.metrics';
+import type { EpochProgress } from '../runtime/epoch-progress';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
 import { extractImageFeatures, IMAGE_FEATURE_LENGTH } from './image-features.extractor';
@@ -21,13 +22,6 @@ export interface ImageClassifierOptions {
   hiddenUnits?: number;
   /** Dropout rate on the hidden layer. Default 0.3. */
   dropout?: number;
-}
-
-export interface EpochProgress {
-  epoch: number;
-  loss: number;
-  valWeightedF1: number;
-  seconds: number;
 }
 
 interface ResolvedOptions extends Required<Omit<ImageClassifierOptions, 'maxSeconds'>> {

@@ -67,15 +67,6 @@ export class ProductClassifier {
     return this.parts.image?.size;
   }
 
-  get imageWeight(): number {
-    return this.parts.imageWeight;
-  }
-
-  /** The same models with another fusion weight: lets cross-validation choose the weight without retraining. */
-  withImageWeight(imageWeight: number): ProductClassifier {
-    return new ProductClassifier({ ...this.parts, imageWeight });
-  }
-
   categoryName(code: number): string {
     return this.parts.categoryNames[String(code)] ?? String(code);
   }

@@ -1,7 +1,8 @@
 import type { SerializedComponent } from '../artifacts/model-artifact';
 import { LinearSvmClassifier, LINEAR_VIEWS, type LinearSvmOptions } from './linear-svm.classifier';
 import type { ProductText } from './text-features.extractor';
-import { TextClassifier, type TextClassifierOptions, type TextEpochProgress } from './text.classifier';
+import type { EpochProgress } from '../runtime/epoch-progress';
+import { TextClassifier, type TextClassifierOptions } from './text.classifier';
 
 export type LinearView = keyof typeof LINEAR_VIEWS;
 
@@ -43,7 +44,7 @@ export class TextEnsemble {
     numClasses: number,
     options: TextEnsembleOptions,
     log: (line: string) => void,
-    onEpoch?: (model: string, progress: TextEpochProgress) => void,
+    onEpoch?: (model: string, progress: EpochProgress) => void,
   ): Promise<TextEnsemble> {
     const neural: TextClassifier[] = [];
     for (let k = 0; k < options.neuralModels; k++) {

@@ -1,6 +1,7 @@
 import { argmaxRows, evaluateClassification } from '../evaluation/classification.metrics';
 import { stratifiedKFold } from '../evaluation/stratified-k-fold';
 import { requireFile, toBytes } from '../runtime/binary-files';
+import type { EpochProgress } from '../runtime/epoch-progress';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
 import {
@@ -45,13 +46,6 @@ export const DEFAULT_TEXT_CLASSIFIER_OPTIONS: TextClassifierOptions = {
   validationFraction: 0.1,
   features: {},
 };
-
-export interface TextEpochProgress {
-  epoch: number;
-  loss: number;
-  valWeightedF1: number;
-  seconds: number;
-}
 
 interface Head {
   bias1: tf.Variable;
@@ -166,7 +160,7 @@ export class TextClassifier {
     labels: number[],
     numClasses: number,
     options: Partial<TextClassifierOptions> & { seed: number },
-    onEpoch?: (progress: TextEpochProgress) => void,
+    onEpoch?: (progress: EpochProgress) => void,
   ): Promise<TextClassifier> {
     if (texts.length !== labels.length) throw new Error(`${texts.length} texts but ${labels.length} labels`);
     await initBackend();
@@ -254,7 +248,7 @@ export class TextClassifier {
     train: number[],
     validation: number[],
     rng: SeededRandom,
-    onEpoch?: (progress: TextEpochProgress) => void,
+    onEpoch?: (progress: EpochProgress) => void,
   ): Promise<void> {
     const { hidden, batchSize, dropout } = this.options;
     const embeddingAdam = new SparseAdam(this.embedding, hidden, this.options.sparseLearningRate);

@@ -6,7 +6,8 @@ import { ProductClassifier } from '../model/product.classifier';
 import { initBackend } from '../runtime/tf-backend';
 import { DEFAULT_TEXT_ENSEMBLE_OPTIONS, TextEnsemble, type TextEnsembleOptions } from '../text/text-ensemble';
 import { decodeDatasetImages } from './dataset-images';
-import type { ImageCache, EpochProgress, Log, TrainingData } from './training.types';
+import type { EpochProgress } from '../runtime/epoch-progress';
+import type { ImageCache, Log, TrainingData } from './training.types';
 
 export interface TrainOptions {
   seed: number;

@@ -17,10 +17,3 @@ export interface ImageCache {
   pixels: Map<string, Uint8Array>;
   unreadable: string[];
 }
-
-export interface EpochProgress {
-  epoch: number;
-  loss: number;
-  valWeightedF1: number;
-  seconds: number;
-}
