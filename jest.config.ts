@@ -3,6 +3,9 @@ import type { Config } from 'jest';
 const moduleNameMapper = {
   '^@app/config$': '<rootDir>/libs/config/src',
   '^@app/ml$': '<rootDir>/libs/ml/src',
+  '^@app/database$': '<rootDir>/libs/database/src',
+  '^@app/storage$': '<rootDir>/libs/storage/src',
+  '^@app/registry$': '<rootDir>/libs/registry/src',
 };
 
 const transform: Config['transform'] = {

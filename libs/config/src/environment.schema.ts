@@ -41,6 +41,13 @@ export class EnvironmentSchema {
 
   @Transform(trimmedOrUndefined)
   @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_]*$/, {
+    message: 'DATABASE_SCHEMA must be a lower-case PostgreSQL schema name such as public or mlops',
+  })
+  DATABASE_SCHEMA?: string;
+
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, {
     message: 'REDIS_URL must be a redis:// or rediss:// URL (leave it unset to run jobs in-process)',
   })
@@ -79,6 +86,33 @@ export class EnvironmentSchema {
 
   @IsString()
   VAR_DIR = './var';
+
+  @Type(() => Number)
+  @Min(1)
+  @Max(10_000)
+  @IsInt({ message: 'PREDICTION_BATCH_LIMIT must be a whole number of items, e.g. 256' })
+  PREDICTION_BATCH_LIMIT = 256;
+
+  @Type(() => Number)
+  @Min(1024)
+  @IsInt({ message: 'MAX_IMAGE_BYTES must be a whole number of bytes, e.g. 5242880 (5 MiB)' })
+  MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+
+  @Type(() => Number)
+  @Min(1024)
+  @IsInt({ message: 'MAX_BODY_BYTES must be a whole number of bytes, e.g. 10485760 (10 MiB)' })
+  MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+  @Type(() => Number)
+  @Min(100)
+  @IsInt({ message: 'MODEL_POLL_INTERVAL_MS must be a whole number of milliseconds, e.g. 5000' })
+  MODEL_POLL_INTERVAL_MS = 5000;
+
+  @IsOptional()
+  @IsIn(['auto', 'off'], {
+    message: 'BOOTSTRAP_MODEL must be auto (train a first model when the registry is empty) or off',
+  })
+  BOOTSTRAP_MODEL: 'auto' | 'off' = 'auto';
 
   @Transform(trimmedOrUndefined)
   @IsOptional()
