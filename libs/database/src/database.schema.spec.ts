@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource, QueryDeepPartialEntity } from 'typeorm';
+import { AppConfig } from '@app/config';
+import { openDataSource, SQLITE_FILE } from './data-source.options';
+import { isUniqueViolation } from './database.errors';
+import { DATABASE_MIGRATIONS } from './database.schema';
+import { FeedbackEntity } from './entities/feedback.entity';
+import { ModelVersionEntity } from './entities/model-version.entity';
+import { PredictionEntity } from './entities/prediction.entity';
+import { ProductionPointerEntity } from './entities/production-pointer.entity';
+import { PromotionAuditEntity } from './entities/promotion-audit.entity';
+import { createPostgresTestSchema } from './testing/postgres-schema.fixture';
+
+interface Driver {
+  name: string;
+  /** A fresh, empty database; returns its configuration and how to remove it. */
+  create(): Promise<{ config: AppConfig; cleanup(): Promise<void> }>;
+}
+
+const DRIVERS: Driver[] = [
+  {
+    name: 'PostgreSQL',
+    async create() {
+      const pg = await createPostgresTestSchema();
+      return {
+        config: AppConfig.fromEnvironment({ DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }),
+        cleanup: pg.drop,
+      };
+    },
+  },
+  {
+    name: 'SQLite',
+    async create() {
+      const dir = mkdtempSync(join(tmpdir(), 'database-spec-'));
+      return {
+        // A VAR_DIR that does not exist yet: the data source creates it.
+        config: AppConfig.fromEnvironment({ VAR_DIR: join(dir, 'var') }),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+];
+
+describe.each(DRIVERS)('database schema on $name', (driver) => {
+  let config: AppConfig;
+  let cleanup: () => Promise<void>;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    ({ config, cleanup } = await driver.create());
+    dataSource = await openDataSource(config);
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await cleanup?.();
+  });
+
+  it('runs every migration on a fresh database and creates the production pointer', async () => {
+    const applied = await dataSource.query('SELECT name FROM migrations ORDER BY id');
+    expect(applied.map((row: { name: string }) => row.name)).toEqual(
+      DATABASE_MIGRATIONS.map((migration) => migration.name),
+    );
+    expect(await dataSource.getRepository(ProductionPointerEntity).find()).toEqual([
+      { id: 1, version: null, revision: 0, updatedAt: null },
+    ]);
+  });
+
+  it('leaves nothing pending when opened again', async () => {
+    const again = await openDataSource(config);
+    try {
+      expect(await again.showMigrations()).toBe(false);
+      const [{ n }] = await again.query('SELECT COUNT(*) AS n FROM migrations');
+      expect(Number(n)).toBe(DATABASE_MIGRATIONS.length);
+    } finally {
+      await again.destroy();
+    }
+  });
+
+  it('creates exactly the tables, columns and indexes the entities describe', async () => {
+    const diff = await dataSource.driver.createSchemaBuilder().log();
+    expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('round-trips a model version: JSON columns, dates and nullable fields', async () => {
+    const repository = dataSource.getRepository(ModelVersionEntity);
+    const createdAt = new Date('2026-01-02T03:04:05.678Z');
+    const row: ModelVersionEntity = {
+      version: 'v1',
+      sequence: 1,
+      createdAt,
+      createdBy: 'alice',
+      source: 'cli',
+      parentVersion: null,
+      dataFingerprint: 'sha256:abc',
+      metrics: { validation_weighted_f1: { text: 0.91 }, nested: [1, 2, { a: null }] },
+      modelCard: { rows: { products: 72 }, note: 'é "quoted"' },
+      files: [{ path: 'model.json', sha256: 'f'.repeat(64), bytes: 123 }],
+      artifactPrefix: 'models/v1/',
+      status: 'ready',
+    };
+    await repository.insert(row as QueryDeepPartialEntity<ModelVersionEntity>);
+    expect(await repository.findOneByOrFail({ version: 'v1' })).toEqual(row);
+
+    const { createdAt: _, ...withoutDate } = row;
+    await repository.save({ ...withoutDate, version: 'v2', sequence: 2, parentVersion: 'v1' });
+    const stored = await repository.findOneByOrFail({ version: 'v2' });
+    expect(stored.createdAt).toBeInstanceOf(Date);
+    expect(Math.abs(stored.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(stored.parentVersion).toBe('v1');
+  });
+
+  it('reports a duplicate version or sequence as a unique violation', async () => {
+    const repository = dataSource.getRepository(ModelVersionEntity);
+    const base = await repository.findOneByOrFail({ version: 'v1' });
+    const duplicate = (patch: Partial<ModelVersionEntity>) =>
+      repository.insert({ ...base, ...patch } as QueryDeepPartialEntity<ModelVersionEntity>).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(isUniqueViolation(await duplicate({}))).toBe(true);
+    expect(isUniqueViolation(await duplicate({ version: 'v99' }))).toBe(true);
+    expect(isUniqueViolation(new Error('other'))).toBe(false);
+  });
+
+  it('round-trips the production pointer and the promotion audit', async () => {
+    const at = new Date('2026-03-04T05:06:07.089Z');
+    const pointers = dataSource.getRepository(ProductionPointerEntity);
+    await pointers.update({ id: 1 }, { version: 'v1', revision: 1, updatedAt: at });
+    expect(await pointers.findOneByOrFail({ id: 1 })).toEqual({
+      id: 1,
+      version: 'v1',
+      revision: 1,
+      updatedAt: at,
+    });
+
+    const audit = dataSource.getRepository(PromotionAuditEntity);
+    const first = await audit.save({
+      at,
+      actor: 'bob',
+      action: 'promote',
+      fromVersion: null,
+      toVersion: 'v1',
+    });
+    const second = await audit.save(audit.create({ actor: 'bob', action: 'rollback', toVersion: 'v1' }));
+    expect(second.id).toBeGreaterThan(first.id);
+    expect(await audit.find({ order: { id: 'ASC' } })).toEqual([
+      { id: first.id, at, actor: 'bob', action: 'promote', fromVersion: null, toVersion: 'v1', reason: null },
+      expect.objectContaining({ id: second.id, action: 'rollback', at: expect.any(Date), reason: null }),
+    ]);
+  });
+
+  it('round-trips predictions and feedback, and refuses feedback for an unknown prediction', async () => {
+    const predictions = dataSource.getRepository(PredictionEntity);
+    const prediction: PredictionEntity = {
+      id: randomUUID(),
+      createdAt: new Date('2026-05-06T07:08:09.010Z'),
+      modelVersion: 'v1',
+      prdtypecode: 2583,
+      probability: 0.8765432101,
+      top: [
+        { prdtypecode: 2583, category: 'Piscine', probability: 0.8765432101 },
+        { prdtypecode: 10, category: 'Livres', probability: 0.1 },
+      ],
+      modality: 'text+image',
+      designation: 'Pompe de filtration',
+      description: null,
+      imageSha256: 'a'.repeat(64),
+      latencyMs: 12.25,
+      requestedBy: null,
+    };
+    await predictions.insert(prediction);
+    expect(await predictions.findOneByOrFail({ id: prediction.id })).toEqual(prediction);
+
+    const feedback = dataSource.getRepository(FeedbackEntity);
+    const saved = await feedback.save({ predictionId: prediction.id, truePrdtypecode: 10, reportedBy: null });
+    expect(await feedback.findOneByOrFail({ id: saved.id })).toEqual({
+      id: saved.id,
+      predictionId: prediction.id,
+      truePrdtypecode: 10,
+      createdAt: expect.any(Date),
+      reportedBy: null,
+    });
+    await expect(feedback.insert({ predictionId: randomUUID(), truePrdtypecode: 10 })).rejects.toThrow();
+  });
+
+  if (driver.name === 'SQLite') {
+    it('keeps the file under VAR_DIR in WAL mode with a busy timeout', async () => {
+      expect(existsSync(join(config.env.VAR_DIR, SQLITE_FILE))).toBe(true);
+      expect(await dataSource.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      const [timeout] = await dataSource.query('PRAGMA busy_timeout');
+      expect(Object.values(timeout)[0]).toBeGreaterThanOrEqual(5000);
+    });
+  } else {
+    it('migrates a schema that does not exist yet, once, when processes start together', async () => {
+      const pg = await createPostgresTestSchema();
+      await pg.drop();
+      const env = { DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema };
+      const together = await Promise.all([1, 2, 3].map(() => openDataSource(AppConfig.fromEnvironment(env))));
+      try {
+        const [{ n }] = await together[0].query('SELECT COUNT(*) AS n FROM migrations');
+        expect(Number(n)).toBe(DATABASE_MIGRATIONS.length);
+      } finally {
+        await Promise.all(together.map((ds) => ds.destroy()));
+        await pg.drop();
+      }
+    });
+  }
+});
