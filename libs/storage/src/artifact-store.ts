@@ -6,9 +6,12 @@ export interface ArtifactStore {
   /** The object's bytes; throws ArtifactNotFoundError when the key does not exist. */
   get(key: string): Promise<Buffer>;
   exists(key: string): Promise<boolean>;
-  /** Every key under a prefix, sorted. */
+  /**
+   * Every key under a prefix, sorted. A prefix names a folder: "models/v1" and "models/v1/" both mean
+   * "models/v1/" (never "models/v10/..."), and "" means the whole store.
+   */
   list(prefix: string): Promise<string[]>;
-  /** Deletes every key under a prefix (used to clean up a registration that failed half-way). */
+  /** Deletes every key under a prefix as list() reads it (cleans up a registration that failed half-way). */
   deletePrefix(prefix: string): Promise<void>;
   /** Resolves when the store answers; rejects with the reason otherwise (readiness checks). */
   ping(): Promise<void>;

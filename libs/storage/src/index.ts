@@ -1,0 +1,7 @@
+export { assertValidArtifactKey } from './artifact-key';
+export { ARTIFACT_STORE, ArtifactNotFoundError, type ArtifactStore } from './artifact-store';
+export { LocalArtifactStore } from './local-artifact.store';
+export { S3ArtifactStore, type S3ArtifactStoreOptions } from './s3-artifact.store';
+export { createArtifactStore } from './storage.factory';
+export { StorageModule } from './storage.module';
+export { startS3rver, type S3rverFixture } from './testing/s3rver.fixture';
