@@ -1,6 +1,23 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { StorageModule } from '@app/storage';
+import { BootstrapModule } from './bootstrap/bootstrap.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { PredictionModule } from './prediction/prediction.module';
+import { RegistryApiModule } from './registry/registry-api.module';
 
-@Module({ imports: [ConfigModule, HealthModule] })
+@Module({
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    StorageModule,
+    MetricsModule,
+    HealthModule,
+    PredictionModule,
+    RegistryApiModule,
+    BootstrapModule,
+  ],
+})
 export class AppModule {}

@@ -1,9 +1,61 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { ModelServingService } from '../serving/model-serving.service';
+import { ProductionWatcher } from '../serving/production-watcher.service';
 
+type Check = { status: 'up' | 'down'; detail?: string };
+
+const CHECK_TIMEOUT_MS = 2000;
+
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly serving: ModelServingService,
+    private readonly watcher: ProductionWatcher,
+  ) {}
+
   @Get('live')
+  @ApiOperation({ summary: 'The process is up' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({
+    summary: 'Ready for traffic: database reachable, Redis subscribed (when configured), a model loaded',
+  })
+  async ready(): Promise<{ status: 'ok'; checks: Record<string, Check> }> {
+    const checks: Record<string, Check> = {
+      database: await this.database(),
+      model: this.serving.current
+        ? { status: 'up', detail: this.serving.current.version }
+        : { status: 'down', detail: 'no model loaded yet' },
+    };
+    const redis = this.watcher.redisReady;
+    if (redis !== undefined)
+      checks.redis = redis ? { status: 'up' } : { status: 'down', detail: 'not connected' };
+    if (Object.values(checks).some((c) => c.status === 'down')) {
+      throw new ServiceUnavailableException({ status: 'unavailable', checks });
+    }
+    return { status: 'ok', checks };
+  }
+
+  private async database(): Promise<Check> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
+      return { status: 'up' };
+    } catch (error) {
+      return { status: 'down', detail: (error as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

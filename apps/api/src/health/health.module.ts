@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ServingModule } from '../serving/serving.module';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [ServingModule], controllers: [HealthController] })
 export class HealthModule {}

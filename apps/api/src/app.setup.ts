@@ -1,0 +1,39 @@
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppConfig } from '@app/config';
+import { DomainExceptionFilter } from './common/domain-exception.filter';
+
+/**
+ * Everything about the HTTP surface that is not a controller: body limits, validation, the error shape and
+ * OpenAPI. Shared by main.ts and the end-to-end tests so that tests exercise the real configuration.
+ */
+export function configureApp(app: INestApplication): void {
+  const config = app.get(AppConfig);
+  const express = app as NestExpressApplication;
+  express.useBodyParser('json', { limit: config.env.MAX_BODY_BYTES });
+  express.useBodyParser('urlencoded', { limit: config.env.MAX_BODY_BYTES, extended: false });
+  express.disable('x-powered-by');
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // A body that is not a JSON object is a client mistake, not an empty DTO.
+      forbidUnknownValues: true,
+    }),
+  );
+  app.useGlobalFilters(new DomainExceptionFilter());
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Product classifier')
+      .setDescription(
+        'Classifies e-commerce products into product type codes from their title, description and photo, ' +
+          'and manages the model versions that answer.',
+      )
+      .setVersion('1')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+}

@@ -1,0 +1,67 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { ArtifactError } from '@app/ml';
+import {
+  AlreadyInProductionError,
+  CorruptArtifactError,
+  ModelVersionNotFoundError,
+  NothingToRollBackError,
+  RegistrationError,
+} from '@app/registry';
+import { RecorderBackpressureError } from '../prediction/prediction.recorder';
+import { NoModelLoadedError } from '../serving/model-serving.service';
+
+const STATUS_OF: [new (...args: never[]) => Error, HttpStatus][] = [
+  [ModelVersionNotFoundError, HttpStatus.NOT_FOUND],
+  [AlreadyInProductionError, HttpStatus.CONFLICT],
+  [NothingToRollBackError, HttpStatus.CONFLICT],
+  [CorruptArtifactError, HttpStatus.UNPROCESSABLE_ENTITY],
+  [ArtifactError, HttpStatus.UNPROCESSABLE_ENTITY],
+  [RegistrationError, HttpStatus.BAD_REQUEST],
+  [NoModelLoadedError, HttpStatus.SERVICE_UNAVAILABLE],
+  [RecorderBackpressureError, HttpStatus.SERVICE_UNAVAILABLE],
+];
+
+/**
+ * One JSON error shape for every failure: errors the caller can act on keep their message and status; anything
+ * else is a 500 whose details stay in the log.
+ */
+@Catch()
+export class DomainExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+    if (exception instanceof HttpException) {
+      const body = exception.getResponse();
+      res
+        .status(exception.getStatus())
+        .json(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);
+      return;
+    }
+    const known = STATUS_OF.find(([type]) => exception instanceof type);
+    if (known) {
+      const [, status] = known;
+      if (status === HttpStatus.SERVICE_UNAVAILABLE) res.setHeader('Retry-After', '5');
+      res
+        .status(status)
+        .json({ statusCode: status, error: HttpStatus[status], message: (exception as Error).message });
+      return;
+    }
+    const status = httpStatusOf(exception);
+    if (status) {
+      // Errors raised before routing (body parser: bad JSON, too large, bad encoding) carry their own status.
+      res.status(status).json({ statusCode: status, message: (exception as Error).message });
+      return;
+    }
+    this.logger.error((exception as Error)?.stack ?? String(exception));
+    res.status(500).json({ statusCode: 500, message: 'Internal server error' });
+  }
+}
+
+function httpStatusOf(exception: unknown): number | undefined {
+  const status = (exception as { status?: unknown; expose?: unknown })?.status;
+  const exposed = (exception as { expose?: unknown })?.expose === true;
+  return exposed && typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}

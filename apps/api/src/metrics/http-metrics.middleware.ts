@@ -1,0 +1,26 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { MetricsService } from './metrics.service';
+
+/**
+ * Times every request, labelled by the route template (not the raw URL, which would create one series per
+ * prediction id) so that the label set stays bounded.
+ */
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  constructor(private readonly metrics: MetricsService) {}
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const template = (req.route as { path?: string } | undefined)?.path;
+      const route = template ? `${req.baseUrl}${template}` : 'unmatched';
+      this.metrics.httpDuration.observe(
+        { method: req.method, route, status_code: String(res.statusCode) },
+        seconds,
+      );
+    });
+    next();
+  }
+}

@@ -1,0 +1,125 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsBase64,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+/** A data URL ("data:image/png;base64,...") is accepted as well as bare base64. */
+const stripDataUrl = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.replace(/^data:[\w/+.-]+;base64,/, '') : value;
+
+export const MAX_DESIGNATION_CHARS = 2_000;
+export const MAX_DESCRIPTION_CHARS = 50_000;
+
+export class PredictionItemDto {
+  @ApiPropertyOptional({
+    description: 'Product title. Required unless an image is given.',
+    example: 'Lot de 6 verres à vin en cristal 35 cl',
+    maxLength: MAX_DESIGNATION_CHARS,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_DESIGNATION_CHARS)
+  designation?: string;
+
+  @ApiPropertyOptional({
+    description: 'Product description; HTML is accepted and stripped.',
+    example: '<p>Verres soufflés bouche, passent au lave-vaisselle.</p>',
+    maxLength: MAX_DESCRIPTION_CHARS,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_DESCRIPTION_CHARS)
+  description?: string;
+
+  @ApiPropertyOptional({
+    description: 'Product photo, base64-encoded JPEG, PNG or WebP (a data: URL is accepted too).',
+    format: 'byte',
+  })
+  @IsOptional()
+  @Transform(stripDataUrl)
+  @IsBase64({}, { message: 'image must be a base64-encoded JPEG, PNG or WebP file' })
+  image?: string;
+}
+
+export class PredictionRequestDto extends PredictionItemDto {
+  @ApiPropertyOptional({
+    description: 'How many of the best classes to return',
+    minimum: 1,
+    maximum: 27,
+    default: 5,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @Min(1)
+  @Max(27)
+  @IsInt({ message: 'topK must be a whole number between 1 and 27' })
+  topK?: number;
+}
+
+export class BatchPredictionRequestDto {
+  @ApiProperty({
+    type: [PredictionItemDto],
+    description: 'The products to classify, answered in the same order',
+  })
+  @IsArray()
+  @ArrayMinSize(1, { message: 'items must hold at least one product' })
+  @ValidateNested({ each: true })
+  @Type(() => PredictionItemDto)
+  items: PredictionItemDto[];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 27, default: 5 })
+  @IsOptional()
+  @Type(() => Number)
+  @Min(1)
+  @Max(27)
+  @IsInt({ message: 'topK must be a whole number between 1 and 27' })
+  topK?: number;
+}
+
+export class ScoredClassDto {
+  @ApiProperty({ example: 1320 }) prdtypecode: number;
+  @ApiProperty({ example: 'Puériculture' }) category: string;
+  @ApiProperty({ example: 0.91 }) probability: number;
+}
+
+export class PredictionResponseDto extends ScoredClassDto {
+  @ApiProperty({
+    format: 'uuid',
+    description: 'Use it to read the prediction back or to report the true label',
+  })
+  id: string;
+  @ApiProperty({ type: [ScoredClassDto], description: 'The best classes, most probable first' })
+  top: ScoredClassDto[];
+  @ApiProperty({ enum: ['text', 'image', 'text+image'] }) modality: 'text' | 'image' | 'text+image';
+  @ApiProperty({ example: 'v3', description: 'The model version that answered' }) modelVersion: string;
+  @ApiProperty({ description: 'Time spent classifying, in milliseconds' }) latencyMs: number;
+}
+
+export class BatchPredictionResponseDto {
+  @ApiProperty({ example: 'v3' }) modelVersion: string;
+  @ApiProperty({ type: [PredictionResponseDto] }) predictions: PredictionResponseDto[];
+  @ApiProperty() latencyMs: number;
+}
+
+export class StoredPredictionDto extends PredictionResponseDto {
+  @ApiProperty() createdAt: string;
+  @ApiProperty() designation: string;
+  @ApiProperty({ nullable: true, type: String }) description: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'sha256 of the image sent, if any' })
+  imageSha256: string | null;
+}
+
+export class CategoryDto {
+  @ApiProperty({ example: 2583 }) prdtypecode: number;
+  @ApiProperty({ example: 'Piscine et accessoires' }) name: string;
+}

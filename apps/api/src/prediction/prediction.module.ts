@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { AppConfig } from '@app/config';
+import { ServingModule } from '../serving/serving.module';
+import { CategoriesController } from './categories.controller';
+import { PredictionController } from './prediction.controller';
+import { PredictionRecorder } from './prediction.recorder';
+import { PredictionService } from './prediction.service';
+
+@Module({
+  imports: [
+    ServingModule,
+    MulterModule.registerAsync({
+      inject: [AppConfig],
+      // Memory storage: the image is classified and dropped, never written to disk.
+      useFactory: (config: AppConfig) => ({
+        limits: { fileSize: config.env.MAX_IMAGE_BYTES, files: 1, fields: 10 },
+      }),
+    }),
+  ],
+  controllers: [PredictionController, CategoriesController],
+  providers: [PredictionService, PredictionRecorder],
+  exports: [PredictionRecorder],
+})
+export class PredictionModule {}

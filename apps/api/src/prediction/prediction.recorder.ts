@@ -1,0 +1,145 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PredictionEntity } from '@app/database';
+import { MetricsService } from '../metrics/metrics.service';
+
+export type PredictionRecord = Pick<
+  PredictionEntity,
+  | 'id'
+  | 'createdAt'
+  | 'modelVersion'
+  | 'prdtypecode'
+  | 'probability'
+  | 'top'
+  | 'modality'
+  | 'designation'
+  | 'description'
+  | 'imageSha256'
+  | 'latencyMs'
+  | 'requestedBy'
+>;
+
+/** Rows written per INSERT statement. */
+const CHUNK = 500;
+const FLUSH_INTERVAL_MS = 200;
+const MAX_RETRY_DELAY_MS = 10_000;
+
+/** Too many predictions wait for the database: new ones are refused (503) rather than risk losing them. */
+export class RecorderBackpressureError extends Error {
+  constructor(readonly pending: number) {
+    super(`The database is not keeping up (${pending} predictions waiting to be stored); retry shortly`);
+    this.name = 'RecorderBackpressureError';
+  }
+}
+
+/**
+ * Persists predictions off the response path: a request appends to an in-memory buffer and returns; the buffer
+ * is written in multi-row INSERTs every 200 ms. A failed write keeps its rows and is retried with backoff, and
+ * the buffer is drained before the database connection closes at shutdown.
+ */
+@Injectable()
+export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDestroy {
+  private readonly logger = new Logger(PredictionRecorder.name);
+  private buffer: PredictionRecord[] = [];
+  private readonly unsaved = new Map<string, PredictionRecord>();
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private failures = 0;
+  readonly capacity = 100_000;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  get pending(): number {
+    return this.unsaved.size;
+  }
+
+  /** Throws RecorderBackpressureError when the buffer is full; call before doing the work to be recorded. */
+  assertCapacity(extra = 1): void {
+    if (this.unsaved.size + extra > this.capacity) throw new RecorderBackpressureError(this.unsaved.size);
+  }
+
+  record(rows: PredictionRecord[]): void {
+    for (const row of rows) {
+      this.buffer.push(row);
+      this.unsaved.set(row.id, row);
+    }
+    this.metrics.pendingRecords.set(this.unsaved.size);
+    this.schedule(FLUSH_INTERVAL_MS);
+  }
+
+  /** A prediction answered but not stored yet, so that reading it back right away works. */
+  find(id: string): PredictionRecord | undefined {
+    return this.unsaved.get(id);
+  }
+
+  /** Writes everything buffered; resolves when the buffer is empty or rejects on a database error. */
+  flush(): Promise<void> {
+    this.flushing ??= this.writeAll().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (let attempt = 1; this.unsaved.size > 0; attempt++) {
+      try {
+        await this.flush();
+      } catch (error) {
+        if (attempt >= 5) {
+          this.logger.error(
+            `shutting down with ${this.unsaved.size} predictions not stored: ${(error as Error).message}`,
+          );
+          return;
+        }
+        await new Promise((done) => setTimeout(done, 200 * attempt));
+      }
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearTimeout(this.timer);
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().then(
+        () => {
+          this.failures = 0;
+        },
+        (error: Error) => {
+          this.failures++;
+          this.metrics.persistFailures.inc();
+          this.logger.warn(`storing predictions failed (will retry): ${error.message}`);
+          this.schedule(Math.min(MAX_RETRY_DELAY_MS, FLUSH_INTERVAL_MS * 2 ** this.failures));
+        },
+      );
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const chunk = this.buffer.slice(0, CHUNK);
+      // A write whose acknowledgement was lost is retried; ignoring known ids makes the retry harmless.
+      await this.dataSource
+        .createQueryBuilder()
+        .insert()
+        .into(PredictionEntity)
+        .values(chunk)
+        .orIgnore()
+        .execute();
+      this.buffer = this.buffer.slice(chunk.length);
+      for (const row of chunk) this.unsaved.delete(row.id);
+      this.metrics.persistedRecords.inc(chunk.length);
+      this.metrics.pendingRecords.set(this.unsaved.size);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import {
+  BadRequestException,
+  Injectable,
+  NotFoundException,
+  PayloadTooLargeException,
+  UnprocessableEntityException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@app/config';
+import { PredictionEntity } from '@app/database';
+import { InvalidInputError, sha256, sniffImageFormat, type PredictionInput } from '@app/ml';
+import { MetricsService } from '../metrics/metrics.service';
+import { ModelServingService } from '../serving/model-serving.service';
+import type {
+  BatchPredictionResponseDto,
+  PredictionResponseDto,
+  StoredPredictionDto,
+} from './prediction.dto';
+import { PredictionRecorder, type PredictionRecord } from './prediction.recorder';
+
+/** One product to classify, with its image already out of the request (base64 or multipart). */
+export interface PredictionItem {
+  designation?: string;
+  description?: string;
+  image?: Buffer;
+}
+
+const DEFAULT_TOP_K = 5;
+
+@Injectable()
+export class PredictionService {
+  constructor(
+    private readonly serving: ModelServingService,
+    private readonly recorder: PredictionRecorder,
+    private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /** Decodes a base64 image field, enforcing the size limit before the bytes are ever decoded as an image. */
+  imageFromBase64(base64: string | undefined, label: string): Buffer | undefined {
+    if (base64 === undefined || base64 === '') return undefined;
+    // base64 carries 3 bytes per 4 characters: refuse before allocating anything large.
+    if (Math.floor((base64.length * 3) / 4) > this.config.env.MAX_IMAGE_BYTES + 2) this.tooLarge(label);
+    const bytes = Buffer.from(base64, 'base64');
+    if (bytes.byteLength > this.config.env.MAX_IMAGE_BYTES) this.tooLarge(label);
+    return bytes;
+  }
+
+  async predict(
+    items: PredictionItem[],
+    topK = DEFAULT_TOP_K,
+    requestedBy: string | null = null,
+  ): Promise<BatchPredictionResponseDto> {
+    const limit = this.config.env.PREDICTION_BATCH_LIMIT;
+    if (items.length > limit) {
+      throw new PayloadTooLargeException(
+        `A batch holds at most ${limit} items (PREDICTION_BATCH_LIMIT); this one has ${items.length}: split it`,
+      );
+    }
+    items.forEach((item, index) =>
+      this.checkItem(item, items.length > 1 ? `items[${index}]` : 'the request'),
+    );
+    this.recorder.assertCapacity(items.length);
+    const { model, release } = this.serving.acquire();
+    try {
+      const started = process.hrtime.bigint();
+      const inputs: PredictionInput[] = items.map(({ designation, description, image }) => ({
+        designation,
+        description,
+        image,
+      }));
+      let predictions;
+      try {
+        predictions = await model.classifier.predict(inputs, topK);
+      } catch (error) {
+        if (error instanceof InvalidInputError) {
+          const where = items.length > 1 ? `items[${error.index}]` : 'the request';
+          throw new UnprocessableEntityException(`${where}: ${error.message.replace(/^item \d+: /, '')}`);
+        }
+        throw error;
+      }
+      const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const perItemMs = latencyMs / items.length;
+      const createdAt = new Date();
+      const answers: PredictionResponseDto[] = predictions.map((p) => ({
+        id: randomUUID(),
+        prdtypecode: p.prdtypecode,
+        category: p.category,
+        probability: p.probability,
+        top: p.top,
+        modality: p.modality,
+        modelVersion: model.version,
+        latencyMs: perItemMs,
+      }));
+      this.recorder.record(
+        answers.map((answer, i): PredictionRecord => ({
+          id: answer.id,
+          createdAt,
+          modelVersion: model.version,
+          prdtypecode: answer.prdtypecode,
+          probability: answer.probability,
+          top: answer.top,
+          modality: answer.modality,
+          designation: items[i].designation ?? '',
+          description: items[i].description ?? null,
+          imageSha256: items[i].image ? sha256(items[i].image!) : null,
+          latencyMs: perItemMs,
+          requestedBy,
+        })),
+      );
+      for (const answer of answers) {
+        this.metrics.predictions.inc({
+          model_version: model.version,
+          prdtypecode: String(answer.prdtypecode),
+        });
+      }
+      return { modelVersion: model.version, predictions: answers, latencyMs };
+    } finally {
+      release();
+    }
+  }
+
+  async findOne(id: string): Promise<StoredPredictionDto> {
+    const row =
+      this.recorder.find(id) ??
+      (await this.dataSource.getRepository(PredictionEntity).findOne({ where: { id } }));
+    if (!row) throw new NotFoundException(`No prediction with id ${id}`);
+    return {
+      id: row.id,
+      createdAt: row.createdAt.toISOString(),
+      prdtypecode: row.prdtypecode,
+      category: row.top[0]?.category ?? String(row.prdtypecode),
+      probability: row.probability,
+      top: row.top,
+      modality: row.modality as StoredPredictionDto['modality'],
+      modelVersion: row.modelVersion,
+      latencyMs: row.latencyMs,
+      designation: row.designation,
+      description: row.description,
+      imageSha256: row.imageSha256,
+    };
+  }
+
+  private checkItem(item: PredictionItem, where: string): void {
+    if (!item.designation?.trim() && !item.image?.byteLength) {
+      throw new BadRequestException(`${where}: give a designation (the product title) or an image`);
+    }
+    if (item.image?.byteLength && sniffImageFormat(item.image) === undefined) {
+      throw new UnsupportedMediaTypeException(`${where}: the image is not a JPEG, PNG or WebP file`);
+    }
+  }
+
+  private tooLarge(label: string): never {
+    throw new PayloadTooLargeException(
+      `${label} is larger than ${this.config.env.MAX_IMAGE_BYTES} bytes (MAX_IMAGE_BYTES): send a smaller image`,
+    );
+  }
+}

@@ -1,0 +1,104 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ModelRegistry, type ModelVersionRecord, type PromotionResult } from '@app/registry';
+import { ModelServingService } from '../serving/model-serving.service';
+import { ProductionWatcher } from '../serving/production-watcher.service';
+import {
+  ModelListDto,
+  ModelVersionDto,
+  ModelVersionSummaryDto,
+  PromotionAuditDto,
+  PromotionRequestDto,
+  PromotionResultDto,
+} from './registry.dto';
+
+@ApiTags('models')
+@Controller('v1')
+export class RegistryController {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly serving: ModelServingService,
+    private readonly watcher: ProductionWatcher,
+  ) {}
+
+  @Get('models')
+  @ApiOperation({ summary: 'Every registered model version, newest first, and the production pointer' })
+  @ApiOkResponse({ type: ModelListDto })
+  async list(): Promise<ModelListDto> {
+    const [production, versions] = await Promise.all([this.registry.production(), this.registry.list()]);
+    return { production, versions: versions.map((v) => summary(v, production.version)) };
+  }
+
+  @Get('models/:version')
+  @ApiOperation({ summary: 'One model version: metrics, model card, lineage and files with checksums' })
+  @ApiOkResponse({ type: ModelVersionDto })
+  async show(@Param('version') version: string): Promise<ModelVersionDto> {
+    const [record, production] = await Promise.all([this.registry.get(version), this.registry.production()]);
+    return {
+      ...summary(record, production.version),
+      modelCard: record.modelCard,
+      files: record.files,
+      artifactPrefix: record.artifactPrefix,
+    };
+  }
+
+  @Post('models/:version/promote')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Make a version the production model',
+    description:
+      'The version is downloaded, verified and loaded first; if it does not load, nothing changes.',
+  })
+  @ApiOkResponse({ type: PromotionResultDto })
+  async promote(
+    @Param('version') version: string,
+    @Body() body: PromotionRequestDto,
+  ): Promise<PromotionResultDto> {
+    const result = await this.registry.promote(version, {
+      actor: 'anonymous',
+      reason: body.reason ?? null,
+      check: async (record) => void (await this.serving.prepare(record.version)),
+    });
+    return this.announced(result);
+  }
+
+  @Post('models/rollback')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Go back to the version that was in production before the current one' })
+  @ApiOkResponse({ type: PromotionResultDto })
+  async rollback(@Body() body: PromotionRequestDto): Promise<PromotionResultDto> {
+    const result = await this.registry.rollback({
+      actor: 'anonymous',
+      reason: body.reason ?? null,
+      check: async (record) => void (await this.serving.prepare(record.version)),
+    });
+    return this.announced(result);
+  }
+
+  @Get('promotions')
+  @ApiOperation({ summary: 'The audit log of promotions and rollbacks, newest first' })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
+  @ApiOkResponse({ type: [PromotionAuditDto] })
+  history(@Query('limit') limit?: string): Promise<PromotionAuditDto[]> {
+    const n = Number(limit ?? 100);
+    return this.registry.history(Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100);
+  }
+
+  private async announced(result: PromotionResult): Promise<PromotionResult> {
+    await this.watcher.announce(result.audit.toVersion, result.production.revision);
+    return result;
+  }
+}
+
+function summary(record: ModelVersionRecord, production: string | null): ModelVersionSummaryDto {
+  return {
+    version: record.version,
+    createdAt: record.createdAt,
+    createdBy: record.createdBy,
+    source: record.source,
+    parentVersion: record.parentVersion,
+    dataFingerprint: record.dataFingerprint,
+    metrics: record.metrics,
+    isProduction: record.version === production,
+  };
+}

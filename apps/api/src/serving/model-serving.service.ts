@@ -1,0 +1,159 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { join, resolve } from 'node:path';
+import { AppConfig } from '@app/config';
+import { ProductClassifier, type DecodedItem } from '@app/ml';
+import { ModelRegistry } from '@app/registry';
+import { MetricsService } from '../metrics/metrics.service';
+
+/** A loaded model version. Disposed once it is retired and the last request using it has finished. */
+export class ServingModel {
+  private leases = 0;
+  private retired = false;
+
+  constructor(
+    readonly version: string,
+    readonly classifier: ProductClassifier,
+    readonly loadedAt: Date,
+  ) {}
+
+  lease(): () => void {
+    this.leases++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.leases--;
+      this.disposeIfIdle();
+    };
+  }
+
+  retire(): void {
+    this.retired = true;
+    this.disposeIfIdle();
+  }
+
+  private disposeIfIdle(): void {
+    if (this.retired && this.leases === 0) this.classifier.dispose();
+  }
+}
+
+/** Nothing is loaded yet: the API answers 503 until the first production model is in memory. */
+export class NoModelLoadedError extends Error {
+  constructor() {
+    super('No model is loaded yet: the service is starting or no model has been promoted to production');
+    this.name = 'NoModelLoadedError';
+  }
+}
+
+/**
+ * Holds the model that answers predictions and replaces it without downtime: a new version is downloaded,
+ * verified, loaded and warmed beside the old one, then swapped in with one assignment; requests already running
+ * keep the model they started with.
+ */
+@Injectable()
+export class ModelServingService implements OnApplicationShutdown {
+  private readonly logger = new Logger(ModelServingService.name);
+  private active?: ServingModel;
+  /** Loaded but not yet serving: a promotion loads its candidate before the pointer moves. */
+  private readonly prepared = new Map<string, Promise<ServingModel>>();
+  /** Serialises swaps so that two notifications in quick succession cannot interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly cacheRoot: string;
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly metrics: MetricsService,
+    config: AppConfig,
+  ) {
+    this.cacheRoot = join(resolve(config.env.VAR_DIR), 'model-cache');
+  }
+
+  get current(): ServingModel | undefined {
+    return this.active;
+  }
+
+  /** The active model, leased until release() is called. */
+  acquire(): { model: ServingModel; release: () => void } {
+    const model = this.active;
+    if (!model) throw new NoModelLoadedError();
+    return { model, release: model.lease() };
+  }
+
+  /**
+   * Loads a version without serving it, so that a promotion can prove the version works before the production
+   * pointer moves. Loading the same version twice shares one load.
+   */
+  prepare(version: string): Promise<ServingModel> {
+    if (this.active?.version === version) return Promise.resolve(this.active);
+    let loading = this.prepared.get(version);
+    if (!loading) {
+      loading = this.load(version);
+      this.prepared.set(version, loading);
+      loading.catch(() => this.prepared.delete(version));
+    }
+    return loading;
+  }
+
+  /** Makes `version` the serving model (loading it first if needed); no-op when it already serves. */
+  activate(version: string): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (this.active?.version === version) return;
+      const next = await this.prepare(version);
+      this.prepared.delete(version);
+      const previous = this.active;
+      this.active = next;
+      this.metrics.setLoadedVersion(version);
+      if (previous) {
+        this.metrics.modelSwaps.inc({ from_version: previous.version, to_version: version });
+        previous.retire();
+      }
+      this.logger.log(`serving model ${version}${previous ? ` (was ${previous.version})` : ''}`);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Brings this replica to the registry's production version. */
+  async syncWithRegistry(): Promise<void> {
+    const { version } = await this.registry.production();
+    if (version && version !== this.active?.version) await this.activate(version);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue;
+    for (const loading of this.prepared.values()) {
+      loading.then((model) => model.retire()).catch(() => undefined);
+    }
+    this.active?.retire();
+  }
+
+  private async load(version: string): Promise<ServingModel> {
+    const stop = this.metrics.modelLoadDuration.startTimer();
+    try {
+      const dir = await this.registry.fetch(version, this.cacheRoot);
+      const classifier = await ProductClassifier.load(dir);
+      warmUp(classifier);
+      stop();
+      this.metrics.modelLoads.inc({ model_version: version, result: 'success' });
+      return new ServingModel(version, classifier, new Date());
+    } catch (error) {
+      this.metrics.modelLoads.inc({ model_version: version, result: 'failure' });
+      this.logger.error(`model ${version} cannot be loaded: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+}
+
+/** Runs every code path once so that the first real request does not pay for lazy initialisation. */
+function warmUp(classifier: ProductClassifier): void {
+  const items: DecodedItem[] = [
+    { text: { designation: 'Chargeur universel', description: 'Compatible avec tous les modèles' } },
+  ];
+  const size = classifier.imageSize;
+  if (size)
+    items.push(
+      { pixels: new Uint8Array(size * size * 3) },
+      { ...items[0], pixels: new Uint8Array(size * size * 3) },
+    );
+  classifier.score(items);
+}

@@ -1,0 +1,32 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DEFAULT_TRAIN_OPTIONS,
+  loadTrainingData,
+  trainProductClassifier,
+  writeFixtureDataset,
+} from '@app/ml';
+
+/**
+ * Trains a small but real model (text + image) on the fixture dataset and writes it as `npm run train` would.
+ * A lean ensemble keeps it to a few seconds.
+ */
+export async function trainFixtureModel(seed = 0): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'api-fixture-data-'));
+  await writeFixtureDataset(dataDir);
+  const { data } = loadTrainingData(dataDir);
+  const options = {
+    ...DEFAULT_TRAIN_OPTIONS,
+    seed,
+    text: { neuralModels: 1, linearViews: ['merged' as const] },
+  };
+  const { classifier, card } = await trainProductClassifier(data, options, () => undefined);
+  const modelDir = mkdtempSync(join(tmpdir(), 'api-fixture-model-'));
+  await classifier.save(modelDir, {
+    metrics: { validation_weighted_f1: { fixture: 1 } },
+    'model-card': card,
+  });
+  classifier.dispose();
+  return modelDir;
+}
