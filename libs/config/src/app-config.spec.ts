@@ -34,6 +34,51 @@ describe('AppConfig', () => {
     [{ AWS_ACCESS_KEY_ID: 'x' }, /must be set together/],
     [{ JWT_SECRET: 'short' }, /JWT_SECRET must be at least 32 characters/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ JWT_ACCESS_TTL_SECONDS: '10' }, /JWT_ACCESS_TTL_SECONDS must not be less than 30/],
+    [{ JWT_CLOCK_SKEW_SECONDS: 'a lot' }, /JWT_CLOCK_SKEW_SECONDS must be a whole number/],
+    [{ REFRESH_TOKEN_TTL_DAYS: '0' }, /REFRESH_TOKEN_TTL_DAYS must not be less than 1/],
+    [{ BCRYPT_COST: '20' }, /BCRYPT_COST must not be greater than 15/],
+    [{ RATE_LIMIT_PER_MINUTE: '-1' }, /RATE_LIMIT_PER_MINUTE must not be less than 0/],
+    [{ TOKEN_RATE_LIMIT_PER_MINUTE: 'ten' }, /TOKEN_RATE_LIMIT_PER_MINUTE must be a whole number/],
+    [{ PUBLIC_METRICS: 'maybe' }, /PUBLIC_METRICS must be true or false/],
+    [{ JWT_ISSUER: 'my issuer' }, /JWT_ISSUER must be one word/],
+    [{ CORS_ORIGINS: 'https://ok.example.com, ftp://nope' }, /CORS_ORIGINS: "ftp:\/\/nope" is not an origin/],
+    [{ TRUST_PROXY: 'a b' }, /TRUST_PROXY must be true, false/],
+    [
+      { ADMIN_USERNAME: 'root user', ADMIN_PASSWORD: 'long enough password' },
+      /ADMIN_USERNAME must be 1 to 128/,
+    ],
+    [{ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'short' }, /ADMIN_PASSWORD must be at least 12/],
+    [{ ALERTMANAGER_WEBHOOK_TOKEN: 'short' }, /ALERTMANAGER_WEBHOOK_TOKEN must be at least 16/],
+    [{ OIDC_ISSUERS: '{not json' }, /OIDC_ISSUERS must be a JSON array/],
+    [{ OIDC_ISSUERS: '{"issuer": "https://idp"}' }, /OIDC_ISSUERS must be a JSON array/],
+    [{ OIDC_ISSUERS: '[{"issuer": "https://idp.example.com"}]' }, /OIDC_ISSUERS\[0\]\.audience is required/],
+    [
+      { OIDC_ISSUERS: '[{"issuer": "http://idp.example.com", "audience": "api"}]' },
+      /OIDC_ISSUERS\[0\]\.issuer must be an https:\/\/ URL/,
+    ],
+    [
+      { OIDC_ISSUERS: '[{"issuer": "https://idp.example.com", "audience": "api", "algorithms": ["HS256"]}]' },
+      /OIDC_ISSUERS\[0\]\.algorithms must list asymmetric algorithms/,
+    ],
+    [
+      {
+        OIDC_ISSUERS:
+          '[{"issuer": "https://idp.example.com", "audience": "api", "roleMap": {"ops": "root"}}]',
+      },
+      /OIDC_ISSUERS\[0\]\.roleMap\.ops must be one of admin, ml-engineer, client/,
+    ],
+    [
+      { OIDC_ISSUERS: '[{"issuer": "https://idp.example.com", "audience": "api", "scopes": []}]' },
+      /OIDC_ISSUERS\[0\]\.scopes is not a known setting/,
+    ],
+    [
+      {
+        JWT_ISSUER: 'https://me.example.com',
+        OIDC_ISSUERS: '[{"issuer": "https://me.example.com", "audience": "a"}]',
+      },
+      /OIDC_ISSUERS must not list JWT_ISSUER/,
+    ],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => AppConfig.fromEnvironment(env)).toThrow(ConfigValidationError);
     expect(() => AppConfig.fromEnvironment(env)).toThrow(message);
@@ -46,5 +91,94 @@ describe('AppConfig', () => {
     } catch (error) {
       expect((error as ConfigValidationError).problems).toHaveLength(2);
     }
+  });
+
+  describe('auth settings', () => {
+    it('has safe defaults: 15-minute access tokens, bounded skew, open health and metrics, no CORS', () => {
+      const { env, corsOrigins, trustProxy, oidcIssuers } = AppConfig.fromEnvironment({});
+      expect(env).toMatchObject({
+        JWT_ISSUER: 'product-classifier',
+        JWT_AUDIENCE: 'product-classifier-api',
+        JWT_ACCESS_TTL_SECONDS: 900,
+        JWT_CLOCK_SKEW_SECONDS: 30,
+        REFRESH_TOKEN_TTL_DAYS: 14,
+        BCRYPT_COST: 12,
+        PUBLIC_METRICS: true,
+        PUBLIC_HEALTH: true,
+        PUBLIC_DOCS: true,
+        TOKEN_RATE_LIMIT_PER_MINUTE: 20,
+      });
+      expect(env.JWT_SECRET).toBeUndefined();
+      expect(corsOrigins).toBe(false);
+      expect(trustProxy).toBe(false);
+      expect(oidcIssuers).toEqual([]);
+    });
+
+    it.each([
+      ['false', false],
+      ['0', false],
+      ['no', false],
+      ['TRUE', true],
+      ['1', true],
+    ])('reads PUBLIC_METRICS=%s as %s', (value, expected) => {
+      expect(AppConfig.fromEnvironment({ PUBLIC_METRICS: value }).env.PUBLIC_METRICS).toBe(expected);
+    });
+
+    it('reads CORS origins and proxy trust as lists', () => {
+      expect(AppConfig.fromEnvironment({ CORS_ORIGINS: '*' }).corsOrigins).toBe(true);
+      expect(
+        AppConfig.fromEnvironment({ CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' })
+          .corsOrigins,
+      ).toEqual(['https://a.example.com', 'http://localhost:5173']);
+      expect(AppConfig.fromEnvironment({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+      expect(AppConfig.fromEnvironment({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+      expect(AppConfig.fromEnvironment({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual([
+        'loopback',
+        '10.0.0.0/8',
+      ]);
+    });
+
+    it('parses OIDC issuers with their defaults (a Cognito user pool mapping groups to roles)', () => {
+      const cognito = 'https://cognito-idp.eu-west-3.amazonaws.com/eu-west-3_AbCdEf123';
+      const config = AppConfig.fromEnvironment({
+        OIDC_ISSUERS: JSON.stringify([
+          {
+            issuer: cognito,
+            audience: '5abc123clientid',
+            rolesClaim: 'cognito:groups',
+            roleMap: { 'mlops-admins': 'admin', engineers: ['ml-engineer', 'client'] },
+            tokenUse: 'access',
+          },
+          { issuer: 'http://127.0.0.1:9999/realm', audience: ['a', 'b'], jwksUri: 'http://localhost:9999/k' },
+        ]),
+      });
+      expect(config.oidcIssuers).toEqual([
+        {
+          issuer: cognito,
+          audience: ['5abc123clientid'],
+          jwksUri: undefined,
+          rolesClaim: 'cognito:groups',
+          roleMap: { 'mlops-admins': ['admin'], engineers: ['ml-engineer', 'client'] },
+          usernameClaim: undefined,
+          algorithms: ['RS256', 'ES256'],
+          tokenUse: 'access',
+        },
+        expect.objectContaining({
+          audience: ['a', 'b'],
+          rolesClaim: 'roles',
+          jwksUri: 'http://localhost:9999/k',
+        }),
+      ]);
+    });
+
+    it('names each broken OIDC issuer entry', () => {
+      expect(() =>
+        AppConfig.fromEnvironment({
+          OIDC_ISSUERS: '[{"issuer": "https://a.example.com", "audience": "x"}, 42, {"audience": ""}]',
+        }),
+      ).toThrow(
+        /OIDC_ISSUERS\[1\] must be an object[\s\S]*OIDC_ISSUERS\[2\]\.issuer[\s\S]*OIDC_ISSUERS\[2\]\.audience/,
+      );
+    });
   });
 });

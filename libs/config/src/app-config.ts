@@ -1,6 +1,12 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { EnvironmentSchema } from './environment.schema';
+import { parseOidcIssuers, type OidcIssuerSettings } from './oidc-issuers';
+
+/** Usernames: what people type, and what appears in audit logs. */
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._@-]{0,127}$/;
+export const USERNAME_RULE =
+  'a username must be 1 to 128 lower-case letters, digits, dots, underscores, @ or dashes, starting with a letter or digit';
 
 const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'NODE_ENV',
@@ -26,6 +32,23 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'ADMIN_USERNAME',
   'ADMIN_PASSWORD',
   'ALERTMANAGER_WEBHOOK_TOKEN',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'JWT_ACCESS_TTL_SECONDS',
+  'JWT_CLOCK_SKEW_SECONDS',
+  'REFRESH_TOKEN_TTL_DAYS',
+  'BCRYPT_COST',
+  'OIDC_ISSUERS',
+  'OIDC_JWKS_CACHE_SECONDS',
+  'AUTH_CACHE_REFRESH_MS',
+  'CORS_ORIGINS',
+  'TRUST_PROXY',
+  'RATE_LIMIT_PER_MINUTE',
+  'IP_RATE_LIMIT_PER_MINUTE',
+  'TOKEN_RATE_LIMIT_PER_MINUTE',
+  'PUBLIC_METRICS',
+  'PUBLIC_HEALTH',
+  'PUBLIC_DOCS',
 ];
 
 export class ConfigValidationError extends Error {
@@ -45,7 +68,12 @@ export interface S3Settings {
 
 /** Typed, validated view of the environment. Built once at boot; never reads process.env afterwards. */
 export class AppConfig {
-  private constructor(readonly env: Readonly<EnvironmentSchema>) {}
+  private constructor(readonly env: Readonly<EnvironmentSchema>) {
+    this.oidcIssuers = Object.freeze(parseOidcIssuers(env.OIDC_ISSUERS).issuers);
+  }
+
+  /** The external OIDC issuers of OIDC_ISSUERS, validated. */
+  readonly oidcIssuers: ReadonlyArray<OidcIssuerSettings>;
 
   static fromEnvironment(source: Record<string, string | undefined> = process.env): AppConfig {
     const relevant: Record<string, string> = {};
@@ -60,6 +88,23 @@ export class AppConfig {
     return new AppConfig(Object.freeze(env));
   }
 
+  /** CORS_ORIGINS as Express's cors `origin` option: false (no CORS), true (any origin) or the allowed origins. */
+  get corsOrigins(): boolean | string[] {
+    const raw = this.env.CORS_ORIGINS;
+    if (!raw) return false;
+    if (raw.trim() === '*') return true;
+    return splitList(raw);
+  }
+
+  /** TRUST_PROXY as Express's `trust proxy` setting. */
+  get trustProxy(): boolean | number | string[] {
+    const raw = this.env.TRUST_PROXY;
+    if (!raw || raw === 'false') return false;
+    if (raw === 'true') return true;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    return splitList(raw);
+  }
+
   get s3(): S3Settings | undefined {
     const { S3_BUCKET, S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = this.env;
     if (!S3_BUCKET) return undefined;
@@ -71,6 +116,13 @@ export class AppConfig {
       secretAccessKey: AWS_SECRET_ACCESS_KEY,
     };
   }
+}
+
+function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
 }
 
 function describe(error: ValidationError): string[] {
@@ -93,6 +145,24 @@ function crossFieldProblems(env: EnvironmentSchema): string[] {
   }
   if (Boolean(env.ADMIN_USERNAME) !== Boolean(env.ADMIN_PASSWORD)) {
     problems.push('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
+  }
+  if (env.ADMIN_USERNAME !== undefined && !USERNAME_PATTERN.test(env.ADMIN_USERNAME.toLowerCase())) {
+    problems.push(USERNAME_RULE.replace('a username', 'ADMIN_USERNAME'));
+  }
+  problems.push(...parseOidcIssuers(env.OIDC_ISSUERS).problems);
+  if (parseOidcIssuers(env.OIDC_ISSUERS).issuers.some((i) => i.issuer === env.JWT_ISSUER)) {
+    problems.push(
+      'OIDC_ISSUERS must not list JWT_ISSUER, the issuer of the tokens this service signs itself',
+    );
+  }
+  if (env.CORS_ORIGINS && env.CORS_ORIGINS.trim() !== '*') {
+    for (const origin of splitList(env.CORS_ORIGINS)) {
+      if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+        problems.push(
+          `CORS_ORIGINS: "${origin}" is not an origin such as https://app.example.com (or use * for any origin)`,
+        );
+      }
+    }
   }
   return problems;
 }

@@ -1,9 +1,23 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 const trimmedOrUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const blankAs =
+  (fallback: string) =>
+  ({ value }: { value: unknown }) =>
+    typeof value === 'string' && value.trim() === '' ? fallback : value;
+
+/** true/false, 1/0, yes/no, on/off; anything else is left as a string for IsBoolean to refuse. */
+const booleanFlag = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return v === '' ? undefined : value;
+};
 
 /**
  * Every environment variable the processes read. Unset optional services select the embedded drivers
@@ -136,4 +150,107 @@ export class EnvironmentSchema {
   @IsString()
   @MinLength(16, { message: 'ALERTMANAGER_WEBHOOK_TOKEN must be at least 16 characters long' })
   ALERTMANAGER_WEBHOOK_TOKEN?: string;
+
+  @Transform(blankAs('product-classifier'))
+  @IsString()
+  @Matches(/^\S+$/, { message: 'JWT_ISSUER must be one word or URL without spaces, e.g. product-classifier' })
+  JWT_ISSUER = 'product-classifier';
+
+  @Transform(blankAs('product-classifier-api'))
+  @IsString()
+  @Matches(/^\S+$/, {
+    message: 'JWT_AUDIENCE must be one word or URL without spaces, e.g. product-classifier-api',
+  })
+  JWT_AUDIENCE = 'product-classifier-api';
+
+  @Type(() => Number)
+  @Min(30)
+  @Max(86_400)
+  @IsInt({ message: 'JWT_ACCESS_TTL_SECONDS must be a whole number of seconds, e.g. 900 (15 minutes)' })
+  JWT_ACCESS_TTL_SECONDS = 900;
+
+  @Type(() => Number)
+  @Min(0)
+  @Max(300)
+  @IsInt({ message: 'JWT_CLOCK_SKEW_SECONDS must be a whole number of seconds between 0 and 300, e.g. 30' })
+  JWT_CLOCK_SKEW_SECONDS = 30;
+
+  @Type(() => Number)
+  @Min(1)
+  @Max(365)
+  @IsInt({ message: 'REFRESH_TOKEN_TTL_DAYS must be a whole number of days, e.g. 14' })
+  REFRESH_TOKEN_TTL_DAYS = 14;
+
+  @Type(() => Number)
+  @Min(4)
+  @Max(15)
+  @IsInt({ message: 'BCRYPT_COST must be a whole number between 4 and 15 (12 in production)' })
+  BCRYPT_COST = 12;
+
+  /** JSON array of external OIDC issuers; parsed and checked entry by entry in AppConfig. */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @IsString()
+  OIDC_ISSUERS?: string;
+
+  @Type(() => Number)
+  @Min(10)
+  @Max(86_400)
+  @IsInt({ message: 'OIDC_JWKS_CACHE_SECONDS must be a whole number of seconds, e.g. 600' })
+  OIDC_JWKS_CACHE_SECONDS = 600;
+
+  @Type(() => Number)
+  @Min(200)
+  @Max(300_000)
+  @IsInt({ message: 'AUTH_CACHE_REFRESH_MS must be a whole number of milliseconds, e.g. 5000' })
+  AUTH_CACHE_REFRESH_MS = 5000;
+
+  /** `*` or a comma-separated list of origins; unset: no CORS headers (browsers on other origins are refused). */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
+  /** Express "trust proxy": true, false, a number of hops, or a comma-separated list of addresses/subnets. */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @Matches(/^(true|false|\d+|[0-9A-Za-z.:/_-]+(\s*,\s*[0-9A-Za-z.:/_-]+)*)$/, {
+    message:
+      'TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of addresses',
+  })
+  TRUST_PROXY?: string;
+
+  @Type(() => Number)
+  @Min(0)
+  @IsInt({
+    message: 'RATE_LIMIT_PER_MINUTE must be a whole number of requests per principal and minute (0: off)',
+  })
+  RATE_LIMIT_PER_MINUTE = 6000;
+
+  @Type(() => Number)
+  @Min(0)
+  @IsInt({
+    message: 'IP_RATE_LIMIT_PER_MINUTE must be a whole number of requests per address and minute (0: off)',
+  })
+  IP_RATE_LIMIT_PER_MINUTE = 12_000;
+
+  @Type(() => Number)
+  @Min(0)
+  @IsInt({
+    message:
+      'TOKEN_RATE_LIMIT_PER_MINUTE must be a whole number of token requests per address and minute (0: off)',
+  })
+  TOKEN_RATE_LIMIT_PER_MINUTE = 20;
+
+  @Transform(booleanFlag)
+  @IsBoolean({ message: 'PUBLIC_METRICS must be true or false' })
+  PUBLIC_METRICS = true;
+
+  @Transform(booleanFlag)
+  @IsBoolean({ message: 'PUBLIC_HEALTH must be true or false' })
+  PUBLIC_HEALTH = true;
+
+  @Transform(booleanFlag)
+  @IsBoolean({ message: 'PUBLIC_DOCS must be true or false (false: /docs is not served)' })
+  PUBLIC_DOCS = true;
 }

@@ -1,4 +1,17 @@
-export { AppConfig, ConfigValidationError, type S3Settings } from './app-config';
+export {
+  AppConfig,
+  ConfigValidationError,
+  USERNAME_PATTERN,
+  USERNAME_RULE,
+  type S3Settings,
+} from './app-config';
 export { ConfigModule } from './config.module';
 export { EnvironmentSchema } from './environment.schema';
 export { logLevels, runProcess } from './process-entry';
+export {
+  OIDC_ALGORITHMS,
+  parseOidcIssuers,
+  type OidcAlgorithm,
+  type OidcIssuerSettings,
+} from './oidc-issuers';
+export { isRole, ROLES, type Role } from './roles';
