@@ -54,12 +54,9 @@ export class RegistryController {
     @Param('version') version: string,
     @Body() body: PromotionRequestDto,
   ): Promise<PromotionResultDto> {
-    const result = await this.registry.promote(version, {
-      actor: 'anonymous',
-      reason: body.reason ?? null,
-      check: async (record) => void (await this.serving.prepare(record.version)),
-    });
-    return this.announced(result);
+    return this.move((check) =>
+      this.registry.promote(version, { actor: 'anonymous', reason: body.reason ?? null, check }),
+    );
   }
 
   @Post('models/rollback')
@@ -67,12 +64,9 @@ export class RegistryController {
   @ApiOperation({ summary: 'Go back to the version that was in production before the current one' })
   @ApiOkResponse({ type: PromotionResultDto })
   async rollback(@Body() body: PromotionRequestDto): Promise<PromotionResultDto> {
-    const result = await this.registry.rollback({
-      actor: 'anonymous',
-      reason: body.reason ?? null,
-      check: async (record) => void (await this.serving.prepare(record.version)),
-    });
-    return this.announced(result);
+    return this.move((check) =>
+      this.registry.rollback({ actor: 'anonymous', reason: body.reason ?? null, check }),
+    );
   }
 
   @Get('promotions')
@@ -84,9 +78,25 @@ export class RegistryController {
     return this.registry.history(Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100);
   }
 
-  private async announced(result: PromotionResult): Promise<PromotionResult> {
-    await this.watcher.announce(result.audit.toVersion, result.production.revision);
-    return result;
+  /**
+   * Moves the production pointer: the target is loaded on this replica before the pointer moves (a version that
+   * does not load is refused), then every replica is told.
+   */
+  private async move(
+    change: (check: (record: ModelVersionRecord) => Promise<void>) => Promise<PromotionResult>,
+  ): Promise<PromotionResult> {
+    let candidate: string | undefined;
+    try {
+      const result = await change(async (record) => {
+        candidate = record.version;
+        await this.serving.prepare(record.version);
+      });
+      await this.watcher.announce(result.audit.toVersion, result.production.revision);
+      return result;
+    } catch (error) {
+      if (candidate) this.serving.discard(candidate);
+      throw error;
+    }
   }
 }
 

@@ -94,6 +94,14 @@ export class ModelServingService implements OnApplicationShutdown {
     return loading;
   }
 
+  /** Drops a prepared version that will not serve after all (its promotion failed). */
+  discard(version: string): void {
+    const loading = this.prepared.get(version);
+    if (!loading) return;
+    this.prepared.delete(version);
+    loading.then((model) => model.retire()).catch(() => undefined);
+  }
+
   /** Makes `version` the serving model (loading it first if needed); no-op when it already serves. */
   activate(version: string): Promise<void> {
     const run = this.queue.then(async () => {
