@@ -1,0 +1,42 @@
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiOAuth2, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ROLES, type Role } from '@app/config';
+import type { Principal } from './principal';
+
+export const ACCESS_RULE = 'auth:access';
+
+/**
+ * How a route is protected. Routes without a rule are admin-only: a route someone forgets to annotate is closed
+ * rather than open.
+ */
+export type AccessRule =
+  | { kind: 'public' }
+  /** Public while the named setting (PUBLIC_HEALTH, PUBLIC_METRICS) is true; else the `monitoring` role. */
+  | { kind: 'public-unless-closed'; setting: 'PUBLIC_HEALTH' | 'PUBLIC_METRICS' }
+  | { kind: 'roles'; roles: readonly Role[] };
+
+/** No token needed. */
+export const Public = () => SetMetadata(ACCESS_RULE, { kind: 'public' } satisfies AccessRule);
+
+/** No token needed unless the setting closes the route; then a token with the `monitoring` role (or admin). */
+export const PublicUnlessClosed = (setting: 'PUBLIC_HEALTH' | 'PUBLIC_METRICS') =>
+  SetMetadata(ACCESS_RULE, { kind: 'public-unless-closed', setting } satisfies AccessRule);
+
+/** A valid token with one of these roles (admin always passes); OpenAPI shows the security schemes. */
+export const Roles = (...roles: Role[]) =>
+  applyDecorators(
+    SetMetadata(ACCESS_RULE, { kind: 'roles', roles } satisfies AccessRule),
+    ApiBearerAuth('bearer'),
+    ApiOAuth2([], 'password'),
+    ApiUnauthorizedResponse({ description: 'No token, or an invalid, expired or revoked one' }),
+    ApiForbiddenResponse({ description: `Needs one of the roles: ${['admin', ...roles].join(', ')}` }),
+  );
+
+/** Any valid token, whatever its roles. */
+export const Authenticated = () => Roles(...ROLES);
+
+/** The authenticated principal of the request (undefined on public routes). */
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Principal | undefined =>
+    context.switchToHttp().getRequest<{ user?: Principal }>().user,
+);

@@ -1,0 +1,39 @@
+import request from 'supertest';
+import { ModelBootstrapService } from '../src/bootstrap/model-bootstrap.service';
+import { startTestApi, type TestApi } from './support/test-api';
+
+/** `npm start` on a fresh clone: no services, no data, no model; the API trains one on the demo catalogue. */
+describe('embedded quick start (e2e)', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await startTestApi({ BOOTSTRAP_MODEL: 'auto', DATA_DIR: '' });
+  });
+
+  afterAll(() => api?.app.close());
+
+  it('trains, registers and promotes a first model on the demo catalogue, then answers predictions', async () => {
+    await api.waitForVersion('v1', 90_000);
+    const models = await request(api.http).get('/v1/models').expect(200);
+    expect(models.body.production.version).toBe('v1');
+    expect(models.body.versions).toEqual([
+      expect.objectContaining({ version: 'v1', source: 'bootstrap', isProduction: true }),
+    ]);
+    const res = await request(api.http)
+      .post('/v1/predictions')
+      .send({ designation: 'Piscine tubulaire ronde 3 m avec pompe de filtration' })
+      .expect(200);
+    expect(res.body).toMatchObject({ prdtypecode: 2583, modelVersion: 'v1' });
+    const categories = await request(api.http).get('/v1/categories').expect(200);
+    expect(categories.body).toHaveLength(27);
+  });
+
+  it('does not train again when the registry already has a model', async () => {
+    const again = await startTestApi({ BOOTSTRAP_MODEL: 'auto', VAR_DIR: api.varDir });
+    await again.app.get(ModelBootstrapService).done;
+    await again.waitForVersion('v1');
+    const models = await request(again.http).get('/v1/models').expect(200);
+    expect(models.body.versions).toHaveLength(1);
+    await again.app.close();
+  });
+});
