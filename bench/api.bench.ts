@@ -1,0 +1,196 @@
+/**
+ * npm run bench:api: load from autocannon against a running API (a child process on the embedded drivers)
+ * serving the bench model. Prints single-prediction throughput and latency at concurrency 32, batch throughput,
+ * and failures while the production model is promoted and rolled back under load; checks every answered
+ * prediction was stored.
+ */
+import autocannon, { type Result } from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AppConfig } from '@app/config';
+import { openDataSource } from '@app/database';
+import { loadRakutenDataset } from '@app/ml';
+import { ModelRegistry } from '@app/registry';
+import { createArtifactStore } from '@app/storage';
+import { BENCH_MODEL_DIR, benchDataDir } from './bench-support';
+
+const PORT = Number(process.env.BENCH_PORT ?? 3917);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const BASE = `http://127.0.0.1:${PORT}`;
+
+async function main(): Promise<void> {
+  if (!existsSync(join(BENCH_MODEL_DIR, 'model.json'))) {
+    console.error(`No model at ${BENCH_MODEL_DIR}: run "npm run bench:train" first`);
+    process.exit(1);
+  }
+  const varDir = mkdtempSync(join(tmpdir(), 'bench-api-'));
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    VAR_DIR: varDir,
+    PORT: String(PORT),
+    BOOTSTRAP_MODEL: 'off',
+    LOG_LEVEL: 'warn',
+    MODEL_POLL_INTERVAL_MS: '1000',
+  };
+  const config = AppConfig.fromEnvironment(env);
+  const dataSource = await openDataSource(config);
+  const registry = new ModelRegistry(dataSource, createArtifactStore(config));
+  const v1 = (await registry.register(BENCH_MODEL_DIR, { createdBy: 'bench', source: 'bench' })).version;
+  const v2 = (await registry.register(BENCH_MODEL_DIR, { createdBy: 'bench', source: 'bench' })).version;
+  await registry.promote(v1, { actor: 'bench' });
+
+  const api = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
+    { cwd: resolve(__dirname, '..'), env, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  try {
+    await waitForReady();
+    const headers = { 'content-type': 'application/json', ...(await authorization()) };
+    const texts = sampleTexts(500);
+    const single = texts.map((t) => ({
+      method: 'POST' as const,
+      path: '/v1/predictions',
+      headers,
+      body: JSON.stringify(t),
+    }));
+
+    await load('warm-up', single, 4, 3);
+    const before = await countStored(dataSource);
+    const singleResult = await load('single', single, 32, SECONDS);
+    await new Promise((done) => setTimeout(done, 1500));
+    const stored = (await countStored(dataSource)) - before;
+    report('single text predictions, concurrency 32', singleResult, 1);
+    console.log(
+      `  answered ${singleResult['2xx']}, stored ${stored} (${stored === singleResult['2xx'] ? 'all' : 'MISSING SOME'})`,
+    );
+
+    const batches = Array.from({ length: 8 }, (_, b) => ({
+      method: 'POST' as const,
+      path: '/v1/predictions/batch',
+      headers,
+      body: JSON.stringify({
+        items: texts
+          .slice(b * 60, b * 60 + 256)
+          .concat(texts)
+          .slice(0, 256),
+      }),
+    }));
+    const batchResult = await load('batch', batches, 4, SECONDS);
+    report('batches of 256 text items, concurrency 4', batchResult, 256);
+
+    const swapping = load('swap', single, 32, Math.max(SECONDS, 15));
+    let swaps = 0;
+    const swapStarted = Date.now();
+    while (swaps < 10) {
+      await post(`/v1/models/${v2}/promote`, headers, { reason: `bench swap ${swaps}` });
+      await post('/v1/models/rollback', headers, { reason: `bench rollback ${swaps}` });
+      swaps++;
+    }
+    const swapSeconds = (Date.now() - swapStarted) / 1000;
+    const swapResult = await swapping;
+    report('single text predictions during 10 promotions + 10 rollbacks', swapResult, 1);
+    console.log(
+      `  swaps took ${swapSeconds.toFixed(1)} s; failed requests: ${swapResult.non2xx + swapResult.errors}`,
+    );
+
+    // A request still in flight when autocannon stops is answered but not counted by it: compare with the API's
+    // own count instead.
+    const answered = await answeredByApi();
+    const stored = await countStored(dataSource);
+    console.log(
+      `every prediction stored: ${stored === answered ? 'yes' : 'NO'} (answered ${answered}, stored ${stored})`,
+    );
+  } finally {
+    await stop(api);
+    await dataSource.destroy();
+    rmSync(varDir, { recursive: true, force: true });
+  }
+}
+
+function sampleTexts(n: number): { designation: string; description?: string }[] {
+  const { products } = loadRakutenDataset(benchDataDir());
+  return products
+    .slice(0, n)
+    .map(({ designation, description }) => (description ? { designation, description } : { designation }));
+}
+
+function load(
+  title: string,
+  requests: autocannon.Request[],
+  connections: number,
+  duration: number,
+): Promise<Result> {
+  return new Promise((done, fail) => {
+    autocannon({ url: BASE, connections, duration, requests, timeout: 10 }, (error, result) =>
+      error ? fail(error) : done(result),
+    );
+  });
+}
+
+function report(title: string, result: Result, itemsPerRequest: number): void {
+  const rps = result.requests.average;
+  console.log(`${title}:`);
+  console.log(
+    `  ${rps.toFixed(0)} requests/s (${(rps * itemsPerRequest).toFixed(0)} items/s), latency p50 ${result.latency.p50} ms, ` +
+      `p99 ${result.latency.p99} ms, max ${result.latency.max} ms; non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`,
+  );
+}
+
+async function post(path: string, headers: Record<string, string>, body: unknown): Promise<void> {
+  const res = await fetch(`${BASE}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+}
+
+/** A bearer token when the API has authentication enabled (BENCH_TOKEN, or none). */
+async function authorization(): Promise<Record<string, string>> {
+  return process.env.BENCH_TOKEN ? { authorization: `Bearer ${process.env.BENCH_TOKEN}` } : {};
+}
+
+async function countStored(dataSource: Awaited<ReturnType<typeof openDataSource>>): Promise<number> {
+  const [{ n }] = await dataSource.query('SELECT COUNT(*) AS n FROM predictions');
+  return Number(n);
+}
+
+/** Items the API classified, once its write-behind buffer is empty (from its own /metrics). */
+async function answeredByApi(): Promise<number> {
+  for (;;) {
+    const text = await (await fetch(`${BASE}/metrics`)).text();
+    const pending = Number(/^prediction_records_pending (\S+)$/m.exec(text)?.[1] ?? NaN);
+    if (pending === 0) {
+      return [...text.matchAll(/^predictions_total\{[^}]*\} (\S+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
+async function waitForReady(): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${BASE}/health/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  throw new Error('the API did not become ready within 2 minutes');
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
