@@ -1,4 +1,5 @@
-import { TextFeatureExtractor } from './text-features.extractor';
+import { SparseRowBuffer, TextFeatureExtractor } from './text-features.extractor';
+import { HashedTerms } from './text-hashing';
 
 const texts = [
   { designation: 'Piscine tubulaire ronde', description: '<p>Piscine hors sol, bâche incluse</p>' },
@@ -42,5 +43,23 @@ describe('TextFeatureExtractor', () => {
       idf: arrays.idf.slice(),
     });
     expect(restored.transform(texts)).toEqual(extractor.transform(texts));
+  });
+
+  it('weighs shared hashed terms into the same features as transform, in first-occurrence order', () => {
+    const terms = new HashedTerms();
+    const row = new SparseRowBuffer();
+    for (const text of texts) {
+      const [expected] = extractor.transform([text]);
+      extractor.weigh(extractor.hasher.hash(text, terms), row);
+      const sorted = (indices: Int32Array, values: Float32Array, length: number) =>
+        Array.from({ length }, (_, j) => ({ index: indices[j], value: values[j] })).sort(
+          (a, b) => a.index - b.index,
+        );
+      const got = sorted(row.indices, row.values, row.length);
+      const want = sorted(expected.indices, expected.values, expected.indices.length);
+      expect(got.map((e) => e.index)).toEqual(want.map((e) => e.index));
+      // A block's norm is summed in another order: equal to float32 rounding.
+      got.forEach((e, j) => expect(e.value).toBeCloseTo(want[j].value, 6));
+    }
   });
 });

@@ -1,10 +1,7 @@
 import { requireFile, toBytes } from '../runtime/binary-files';
-import { normalizeText } from './text.normalizer';
+import { HashedTerms, TextHasher, type HashingOptions, type ProductText } from './text-hashing';
 
-export interface ProductText {
-  designation: string;
-  description: string;
-}
+export type { ProductText } from './text-hashing';
 
 /** One document as a sparse vector; a column may repeat (two fields hashed into it), its values then add up. */
 export interface SparseRow {
@@ -12,7 +9,7 @@ export interface SparseRow {
   values: Float32Array;
 }
 
-export interface TextFeatureOptions {
+export interface TextFeatureOptions extends HashingOptions {
   /** log2 of the number of hash buckets. */
   hashBits: number;
   /** Buckets seen in fewer training documents are dropped: rare n-grams overfit and would cost model memory. */
@@ -64,65 +61,21 @@ export interface TextFeatureArrays {
   idf: Float32Array;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-// Namespaces keep the same n-gram in different fields (and kinds) apart.
-const TITLE_WORD = 1;
-const TITLE_CHAR = 2;
-const DESCRIPTION_WORD = 3;
-const DESCRIPTION_CHAR = 4;
-const SPACE = 0x20;
-
-function fnvStep(hash: number, code: number): number {
-  return Math.imul(hash ^ code, FNV_PRIME);
-}
-
-/** murmur3's finaliser: FNV alone leaves the low bits (the ones a bucket mask keeps) poorly mixed. */
-function mix(hash: number): number {
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  return (hash ^ (hash >>> 16)) >>> 0;
-}
-
-/** A growable list of hash buckets for one field block. */
-class BucketList {
-  data = new Int32Array(1024);
+/** A sparse row being filled in place, reused from one text to the next; only [0, length) is meaningful. */
+export class SparseRowBuffer {
+  indices = new Int32Array(1024);
+  values = new Float32Array(1024);
   length = 0;
 
-  push(bucket: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = bucket;
-  }
-
-  /** Distinct buckets with their counts, sorted by bucket. */
-  counts(): { buckets: Int32Array; counts: Int32Array } {
-    const sorted = this.data.subarray(0, this.length).sort();
-    const buckets = new Int32Array(this.length);
-    const counts = new Int32Array(this.length);
-    let k = -1;
-    for (let i = 0; i < sorted.length; i++) {
-      if (k >= 0 && buckets[k] === sorted[i]) counts[k]++;
-      else {
-        buckets[++k] = sorted[i];
-        counts[k] = 1;
-      }
-    }
-    this.length = 0;
-    return { buckets: buckets.subarray(0, k + 1), counts: counts.subarray(0, k + 1) };
+  reserve(size: number): void {
+    if (this.indices.length >= size) return;
+    this.indices = new Int32Array(size * 2);
+    this.values = new Float32Array(size * 2);
   }
 }
 
-interface HashedBlock {
-  buckets: Int32Array;
-  counts: Int32Array;
-  weight: number;
-}
+// ln(n) for small term counts, which are nearly all of them: the same doubles Math.log returns, without the call.
+const LOG_COUNT = Float64Array.from({ length: 64 }, (_, n) => (n === 0 ? 0 : Math.log(n)));
 
 /**
  * Hashed TF-IDF features of a product's title and description: word 1..wordMax-grams and char_wb n-grams per field,
@@ -130,19 +83,26 @@ interface HashedBlock {
  * per-block weight. Buckets below `minDf` in training are dropped and the rest renumbered into dense columns.
  */
 export class TextFeatureExtractor {
-  private readonly mask: number;
   /** Column of each hash bucket, -1 for dropped buckets: a typed array is far faster to probe than a Map. */
   private readonly columnOf: Int32Array;
-  private readonly scratch = new BucketList();
+  /** Weight of each hashed block, in the hasher's block order. */
+  private readonly blockWeights: Float64Array;
+  readonly hasher: TextHasher;
+  private readonly terms = new HashedTerms();
+  private readonly row = new SparseRowBuffer();
 
   private constructor(
     readonly options: TextFeatureOptions,
     private readonly numDocs: number,
     private readonly arrays: TextFeatureArrays,
   ) {
-    this.mask = (1 << options.hashBits) - 1;
+    this.hasher = new TextHasher(options);
     this.columnOf = new Int32Array(1 << options.hashBits).fill(-1);
     arrays.buckets.forEach((bucket, column) => (this.columnOf[bucket] = column));
+    const { titleWord, titleChar, descriptionWord, descriptionChar } = options.weights;
+    this.blockWeights = Float64Array.from(
+      options.mergedFields ? [1] : [titleWord, titleChar, descriptionWord, descriptionChar],
+    );
   }
 
   get numFeatures(): number {
@@ -151,13 +111,13 @@ export class TextFeatureExtractor {
 
   static fit(texts: ProductText[], options: Partial<TextFeatureOptions> = {}): TextFeatureExtractor {
     const resolved = { ...DEFAULT_TEXT_FEATURE_OPTIONS, ...options };
-    const hashing = new TextFeatureExtractor(resolved, 0, {
-      buckets: new Int32Array(0),
-      idf: new Float32Array(0),
-    });
+    const hasher = new TextHasher(resolved);
+    const terms = new HashedTerms();
+    // A bucket counts once per block it occurs in (two namespaces can hash into one bucket).
     const df = new Int32Array(1 << resolved.hashBits);
     for (const text of texts) {
-      for (const block of hashing.hash(text)) for (const bucket of block.buckets) df[bucket]++;
+      hasher.hash(text, terms);
+      for (let i = 0; i < terms.size; i++) df[terms.buckets[i]]++;
     }
     const kept: number[] = [];
     df.forEach((count, bucket) => {
@@ -172,27 +132,43 @@ export class TextFeatureExtractor {
     return texts.map((text) => this.transformOne(text));
   }
 
+  /**
+   * One text as a row of its own, terms in ascending bucket order within each block: the rows training sums,
+   * in the order it has always summed them.
+   */
   transformOne(text: ProductText): SparseRow {
-    const blocks = this.hash(text);
-    const size = blocks.reduce((sum, block) => sum + block.buckets.length, 0);
-    const indices = new Int32Array(size);
-    const values = new Float32Array(size);
+    this.weigh(this.hasher.hash(text, this.terms, true), this.row);
+    const { indices, values, length } = this.row;
+    return { indices: indices.slice(0, length), values: values.slice(0, length) };
+  }
+
+  /**
+   * The TF-IDF row of a hashed text (from this extractor's `hasher`, or any hasher with the same `key`), into
+   * `row`: sublinear TF × IDF of each kept bucket, L2-normalised per block and scaled by the block's weight.
+   */
+  weigh(terms: HashedTerms, row: SparseRowBuffer): void {
+    row.reserve(terms.size);
+    const { indices, values } = row;
+    const { columnOf, blockWeights } = this;
+    const { idf } = this.arrays;
+    const { buckets, counts, blockStart } = terms;
     let length = 0;
-    for (const { buckets, counts, weight } of blocks) {
+    for (let b = 0; b < terms.blocks; b++) {
       const start = length;
       let squares = 0;
-      for (let i = 0; i < buckets.length; i++) {
-        const column = this.columnOf[buckets[i]];
+      for (let i = blockStart[b]; i < blockStart[b + 1]; i++) {
+        const column = columnOf[buckets[i]];
         if (column < 0) continue;
-        const value = (1 + Math.log(counts[i])) * this.arrays.idf[column];
+        const count = counts[i];
+        const value = (1 + (count < LOG_COUNT.length ? LOG_COUNT[count] : Math.log(count))) * idf[column];
         indices[length] = column;
         values[length++] = value;
         squares += value * value;
       }
-      const scale = squares > 0 ? weight / Math.sqrt(squares) : 0;
+      const scale = squares > 0 ? blockWeights[b] / Math.sqrt(squares) : 0;
       for (let i = start; i < length; i++) values[i] *= scale;
     }
-    return { indices: indices.slice(0, length), values: values.slice(0, length) };
+    row.length = length;
   }
 
   toJSON(): { params: TextFeatureParams; arrays: TextFeatureArrays } {
@@ -225,71 +201,5 @@ export class TextFeatureExtractor {
       throw new Error(`Feature arrays do not match numFeatures ${params.numFeatures}`);
     }
     return new TextFeatureExtractor(params.options, params.numDocs, arrays);
-  }
-
-  private hash(text: ProductText): HashedBlock[] {
-    const o = this.options;
-    const title = normalizeText(text.designation ?? '', { maxDigits: o.maxDigits });
-    const description = normalizeText(text.description ?? '', {
-      maxDigits: o.maxDigits,
-      maxLength: o.descriptionMaxChars,
-    });
-    const titleWords = title ? title.split(' ') : [];
-    const descriptionWords = description ? description.split(' ') : [];
-    const descriptionHead = description.slice(0, o.descriptionCharChars);
-    const charWords = descriptionHead ? descriptionHead.split(' ') : [];
-    if (o.mergedFields) {
-      return [
-        this.block(1, (out) => {
-          this.wordNgrams(TITLE_WORD, titleWords, out);
-          this.wordNgrams(TITLE_WORD, descriptionWords, out);
-          this.charNgrams(TITLE_CHAR, titleWords, out);
-          this.charNgrams(TITLE_CHAR, charWords, out);
-        }),
-      ];
-    }
-    return [
-      this.block(o.weights.titleWord, (out) => this.wordNgrams(TITLE_WORD, titleWords, out)),
-      this.block(o.weights.titleChar, (out) => this.charNgrams(TITLE_CHAR, titleWords, out)),
-      this.block(o.weights.descriptionWord, (out) =>
-        this.wordNgrams(DESCRIPTION_WORD, descriptionWords, out),
-      ),
-      this.block(o.weights.descriptionChar, (out) => this.charNgrams(DESCRIPTION_CHAR, charWords, out)),
-    ];
-  }
-
-  private block(weight: number, fill: (out: BucketList) => void): HashedBlock {
-    fill(this.scratch);
-    return { ...this.scratch.counts(), weight };
-  }
-
-  private wordNgrams(namespace: number, words: string[], out: BucketList): void {
-    const seed = fnvStep(FNV_OFFSET, namespace);
-    for (let start = 0; start < words.length; start++) {
-      let hash = seed;
-      for (let n = 0; n < this.options.wordMax && start + n < words.length; n++) {
-        if (n > 0) hash = fnvStep(hash, SPACE);
-        const word = words[start + n];
-        for (let c = 0; c < word.length; c++) hash = fnvStep(hash, word.charCodeAt(c));
-        out.push(mix(hash) & this.mask);
-      }
-    }
-  }
-
-  private charNgrams(namespace: number, words: string[], out: BucketList): void {
-    const { charMin, charMax } = this.options;
-    const seed = fnvStep(FNV_OFFSET, namespace);
-    for (const word of words) {
-      // Positions run over " word ": index -1 and word.length are the padding spaces.
-      const last = word.length;
-      for (let start = -1; start <= last; start++) {
-        let hash = seed;
-        for (let n = 1; n <= charMax && start + n - 1 <= last; n++) {
-          const at = start + n - 1;
-          hash = fnvStep(hash, at < 0 || at === last ? SPACE : word.charCodeAt(at));
-          if (n >= charMin) out.push(mix(hash) & this.mask);
-        }
-      }
-    }
   }
 }

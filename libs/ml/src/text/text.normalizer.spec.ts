@@ -1,4 +1,5 @@
-import { normalizeText } from './text.normalizer';
+import { SeededRandom } from '../runtime/random';
+import { NormalizedCodes, normalizeText, normalizeTextInto } from './text.normalizer';
 
 describe('normalizeText', () => {
   it('strips tags, decodes entities (even double-encoded), lowercases and removes accents', () => {
@@ -20,5 +21,27 @@ describe('normalizeText', () => {
   it('truncates long input and handles empty text', () => {
     expect(normalizeText('abcdef ghi', { maxLength: 3 })).toBe('abc');
     expect(normalizeText('')).toBe('');
+  });
+});
+
+describe('normalizeTextInto', () => {
+  const CHARS = Array.from(
+    'aAzZ09 ²³¼٣०-_.,;:!?"\'()<>/&#éÉèàçÇñÑßæøÅŒœİıŉǰǅΣσςΑάΐЁёЙй\u0301\u0308\u0327\u0483\u05b0\u0591ﬁ™€…–\u00a0\t\nΩKÅⅫ①\u{1d400}\u{1f600}',
+  );
+  const PIECES = ['&amp;', '&eacute;', '&#233;', '&Sigma;', '<b>', '</p>', '&nbsp;', '12345', ' '];
+
+  it('gives the code units of normalizeText, whatever the characters', () => {
+    const rng = new SeededRandom(3);
+    const out = new NormalizedCodes();
+    for (let i = 0; i < 5000; i++) {
+      let text = '';
+      const length = rng.int(25);
+      for (let k = 0; k < length; k++)
+        text += rng.next() < 0.1 ? PIECES[rng.int(PIECES.length)] : CHARS[rng.int(CHARS.length)];
+      for (const options of [{}, { maxDigits: 20, maxLength: 2000 }, { maxDigits: 0, maxLength: 6 }]) {
+        normalizeTextInto(text, options, out);
+        expect(String.fromCharCode(...out.codes.subarray(0, out.length))).toBe(normalizeText(text, options));
+      }
+    }
   });
 });
