@@ -61,7 +61,11 @@ export async function initializeDataSource(options: DataSourceOptions): Promise<
   }
 }
 
-/** The configured database, migrated: for processes outside Nest (command-line tools, scripts). */
+/**
+ * The configured database, migrated: for processes outside Nest (command-line tools, scripts). Open one per
+ * process: better-sqlite3 waits for locks synchronously, so two SQLite data sources writing from one thread block
+ * each other until the busy timeout.
+ */
 export function openDataSource(config: AppConfig): Promise<DataSource> {
   return initializeDataSource(dataSourceOptions(config));
 }

@@ -6,6 +6,7 @@ import { DataSource, QueryDeepPartialEntity } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { openDataSource, SQLITE_FILE } from './data-source.options';
 import { isUniqueViolation } from './database.errors';
+import { runInTransaction } from './database.transaction';
 import { DATABASE_MIGRATIONS } from './database.schema';
 import { FeedbackEntity } from './entities/feedback.entity';
 import { ModelVersionEntity } from './entities/model-version.entity';
@@ -184,6 +185,32 @@ describe.each(DRIVERS)('database schema on $name', (driver) => {
       reportedBy: null,
     });
     await expect(feedback.insert({ predictionId: randomUUID(), truePrdtypecode: 10 })).rejects.toThrow();
+  });
+
+  it('runs transactions started at once without mixing them, rolling back only the failed one', async () => {
+    const audit = dataSource.getRepository(PromotionAuditEntity);
+    await audit.clear();
+    const outcomes = await Promise.allSettled(
+      [1, 2, 3].map((i) =>
+        runInTransaction(dataSource, async (manager) => {
+          await manager.save(PromotionAuditEntity, {
+            actor: `first-${i}`,
+            action: 'promote',
+            toVersion: 'v1',
+          });
+          await new Promise((done) => setTimeout(done, 5));
+          if (i === 2) throw new Error(`transaction ${i} fails`);
+          await manager.save(PromotionAuditEntity, {
+            actor: `second-${i}`,
+            action: 'promote',
+            toVersion: 'v1',
+          });
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const actors = (await audit.find()).map((row) => row.actor).sort();
+    expect(actors).toEqual(['first-1', 'first-3', 'second-1', 'second-3']);
   });
 
   if (driver.name === 'SQLite') {

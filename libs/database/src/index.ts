@@ -2,6 +2,7 @@ export { DatabaseModule } from './database.module';
 export { DATABASE_ENTITIES, DATABASE_MIGRATIONS } from './database.schema';
 export { dataSourceOptions, initializeDataSource, openDataSource, SQLITE_FILE } from './data-source.options';
 export { isUniqueViolation } from './database.errors';
+export { runInTransaction } from './database.transaction';
 export { FeedbackEntity } from './entities/feedback.entity';
 export {
   ModelVersionEntity,
