@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { AppConfig } from '@app/config';
+import { ModelVersionEntity, openDataSource, PromotionAuditEntity } from '@app/database';
 
 const ROOT = resolve(__dirname, '../../..');
 
-function cli(command: 'train' | 'evaluate' | 'predict', args: string[]) {
+function cli(command: 'train' | 'evaluate' | 'predict', args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(
     process.execPath,
     [
@@ -17,7 +19,7 @@ function cli(command: 'train' | 'evaluate' | 'predict', args: string[]) {
       `apps/worker/src/cli/${command}.cli.ts`,
       ...args,
     ],
-    { cwd: ROOT, encoding: 'utf8', timeout: 300_000 },
+    { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...env } },
   );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -156,6 +158,51 @@ describe('train, evaluate and predict from the command line (e2e)', () => {
       cli('predict', ['--model', leanDir, '--designation', 'table en bois']).stdout,
     );
     expect(prediction.prdtypecode).toBe(1560);
+  });
+
+  it('registers and promotes the trained model into the embedded registry when asked', async () => {
+    const varDir = join(dir, 'var');
+    // Blank settings count as unset: whatever the calling shell configured, this registers into varDir.
+    const embedded = { VAR_DIR: varDir, DATABASE_URL: '', S3_BUCKET: '', S3_ENDPOINT: '', S3_REGION: '' };
+    const lean = ['--data', dir, '--no-images', '--neural-models', '1', '--linear-views', 'merged'];
+    const trained = cli(
+      'train',
+      [...lean, '--out', join(dir, 'registered'), '--register', '--promote'],
+      embedded,
+    );
+    expect(trained.status).toBe(0);
+    expect(JSON.parse(trained.stdout)).toEqual(
+      expect.objectContaining({
+        version: 'v1',
+        production: expect.objectContaining({ version: 'v1', revision: 1 }),
+      }),
+    );
+
+    const dataSource = await openDataSource(AppConfig.fromEnvironment(embedded));
+    try {
+      expect(await dataSource.getRepository(ModelVersionEntity).findOneByOrFail({ version: 'v1' })).toEqual(
+        expect.objectContaining({
+          source: 'cli',
+          status: 'ready',
+          dataFingerprint: expect.stringMatching(/^sha256:/),
+        }),
+      );
+      const audit = await dataSource.getRepository(PromotionAuditEntity).find();
+      expect(audit.map((row) => [row.actor, row.action, row.toVersion])).toEqual([['cli', 'promote', 'v1']]);
+    } finally {
+      await dataSource.destroy();
+    }
+    expect(existsSync(join(varDir, 'artifacts', 'models', 'v1', 'model.json'))).toBe(true);
+
+    // The parent is checked before training starts.
+    const orphan = cli(
+      'train',
+      [...lean, '--out', join(dir, 'orphan'), '--register', '--parent', 'v9'],
+      embedded,
+    );
+    expect(orphan.status).toBe(2);
+    expect(orphan.stderr).toMatch(/--parent: Model version "v9" is not registered/);
+    expect(existsSync(join(dir, 'orphan'))).toBe(false);
   });
 
   it('runs stratified cross-validation and reports mean figures', () => {

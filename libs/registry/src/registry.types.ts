@@ -66,3 +66,6 @@ export interface PromoteOptions {
    */
   check?: (record: ModelVersionRecord) => Promise<void>;
 }
+
+/** A rollback takes the same options as a promotion; check() receives the version being rolled back to. */
+export type RollbackOptions = PromoteOptions;

@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { AppConfig, ConfigValidationError } from '@app/config';
+import { openDataSource } from '@app/database';
 import {
   DEFAULT_TEXT_ENSEMBLE_OPTIONS,
   DEFAULT_TRAIN_OPTIONS,
@@ -7,6 +9,8 @@ import {
   trainProductClassifier,
   type LinearView,
 } from '@app/ml';
+import { ModelRegistry, ModelVersionNotFoundError, type ProductionState } from '@app/registry';
+import { createArtifactStore } from '@app/storage';
 import { numberOption, parseCommandLine, progress, requireOption, runCli, UsageError } from './cli-runner';
 
 function linearViews(value: string | undefined): LinearView[] {
@@ -31,7 +35,32 @@ Trains a product classifier on a Rakuten-layout folder and writes the model dire
   --no-images          train the text model only
   --image-weight W     weight of the image model in the fusion (default ${DEFAULT_TRAIN_OPTIONS.imageWeight})
   --neural-models N    text networks in the ensemble (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.neuralModels}); fewer: faster, less accurate
-  --linear-views LIST  comma-separated linear text models: merged, blocked (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews.join(',')})`;
+  --linear-views LIST  comma-separated linear text models: merged, blocked (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews.join(',')})
+  --register           also register the model in the configured registry (DATABASE_URL and S3_*, else SQLite and
+                       artifacts under VAR_DIR) and print its version
+  --parent VERSION     with --register: the version this model was retrained from (lineage)
+  --promote            with --register: make the new version the production model`;
+
+/** Opens the configured registry before training, so that a bad setting or parent fails in seconds, not hours. */
+async function openRegistry(parent: string | undefined) {
+  let config: AppConfig;
+  try {
+    config = AppConfig.fromEnvironment();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) throw new UsageError(error.message);
+    throw error;
+  }
+  const dataSource = await openDataSource(config);
+  const registry = new ModelRegistry(dataSource, createArtifactStore(config));
+  if (parent !== undefined) {
+    await registry.get(parent).catch(async (error: unknown) => {
+      await dataSource.destroy();
+      if (error instanceof ModelVersionNotFoundError) throw new UsageError(`--parent: ${error.message}`);
+      throw error;
+    });
+  }
+  return { registry, close: () => dataSource.destroy() };
+}
 
 runCli(USAGE, async () => {
   const args = parseCommandLine(USAGE, {
@@ -43,6 +72,9 @@ runCli(USAGE, async () => {
     'image-weight': { type: 'string' },
     'neural-models': { type: 'string' },
     'linear-views': { type: 'string' },
+    register: { type: 'boolean' },
+    parent: { type: 'string' },
+    promote: { type: 'boolean' },
   });
   const dataDir = resolve(requireOption(args.data, 'data', USAGE));
   const outDir = resolve(requireOption(args.out, 'out', USAGE));
@@ -68,6 +100,12 @@ runCli(USAGE, async () => {
       'the text ensemble needs at least one model: give --neural-models or --linear-views',
     );
   }
+  if (!args.register && (args.parent !== undefined || args.promote)) {
+    throw new UsageError(
+      `--parent and --promote apply to the registered version: add --register\n\n${USAGE}`,
+    );
+  }
+  const session = args.register ? await openRegistry(args.parent) : undefined;
   const { data, report, layout } = loadTrainingData(dataDir, args.images && resolve(args.images));
   progress(`loaded ${layout} layout from ${dataDir}: ${JSON.stringify(report.files)}`);
   progress(
@@ -85,5 +123,29 @@ runCli(USAGE, async () => {
   });
   classifier.dispose();
   progress(`model written to ${outDir} (${Object.keys(manifest.components).join(' + ')})`);
-  process.stdout.write(`${JSON.stringify({ model: outDir, ...metrics })}\n`);
+  if (!session) {
+    process.stdout.write(`${JSON.stringify({ model: outDir, ...metrics })}\n`);
+    return;
+  }
+  try {
+    const record = await session.registry.register(outDir, {
+      createdBy: process.env.USER ?? 'cli',
+      source: 'cli',
+      parentVersion: args.parent ?? null,
+    });
+    progress(`registered as ${record.version} under ${record.artifactPrefix}`);
+    let production: ProductionState | undefined;
+    if (args.promote) {
+      ({ production } = await session.registry.promote(record.version, {
+        actor: 'cli',
+        reason: 'npm run train -- --promote',
+      }));
+      progress(`${record.version} is now in production (revision ${production.revision})`);
+    }
+    process.stdout.write(
+      `${JSON.stringify({ model: outDir, version: record.version, production, ...metrics })}\n`,
+    );
+  } finally {
+    await session.close();
+  }
 });
