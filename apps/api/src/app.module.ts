@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { StorageModule } from '@app/storage';
+import { AuthModule } from './auth/auth.module';
 import { BootstrapModule } from './bootstrap/bootstrap.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -14,6 +15,7 @@ import { RegistryApiModule } from './registry/registry-api.module';
     DatabaseModule,
     StorageModule,
     MetricsModule,
+    AuthModule,
     HealthModule,
     PredictionModule,
     RegistryApiModule,

@@ -2,6 +2,7 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
+import { applyHttpSecurity, SWAGGER_UI_OPTIONS, withSecuritySchemes } from './auth/http-security';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
 
 /**
@@ -14,6 +15,7 @@ export function configureApp(app: INestApplication): void {
   express.useBodyParser('json', { limit: config.env.MAX_BODY_BYTES });
   express.useBodyParser('urlencoded', { limit: config.env.MAX_BODY_BYTES, extended: false });
   express.disable('x-powered-by');
+  applyHttpSecurity(app);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -26,7 +28,7 @@ export function configureApp(app: INestApplication): void {
   app.useGlobalFilters(new DomainExceptionFilter());
   const document = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder()
+    withSecuritySchemes(new DocumentBuilder())
       .setTitle('Product classifier')
       .setDescription(
         'Classifies e-commerce products into product type codes from their title, description and photo, ' +
@@ -35,5 +37,6 @@ export function configureApp(app: INestApplication): void {
       .setVersion('1')
       .build(),
   );
-  SwaggerModule.setup('docs', app, document);
+  // PUBLIC_DOCS=false: /docs and /docs-json are not served at all.
+  if (config.env.PUBLIC_DOCS) SwaggerModule.setup('docs', app, document, SWAGGER_UI_OPTIONS);
 }

@@ -30,7 +30,8 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
   afterAll(() => api?.app.close());
 
   it('classifies one product from JSON and answers with code, name, probabilities and the model version', async () => {
-    const res = await request(api.http)
+    const res = await api
+      .as('client')
       .post('/v1/predictions')
       .send({ designation: 'pompe de filtration pour piscine', topK: 3 })
       .expect(200);
@@ -49,19 +50,22 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
   });
 
   it('uses the photo when one is sent, as base64 in JSON or as a multipart file', async () => {
-    const json = await request(api.http)
+    const json = await api
+      .as('client')
       .post('/v1/predictions')
       .send({ designation: 'pompe piscine', image: jpeg.toString('base64') })
       .expect(200);
     expect(json.body).toMatchObject({ modality: 'text+image', prdtypecode: 2583 });
 
-    const dataUrl = await request(api.http)
+    const dataUrl = await api
+      .as('client')
       .post('/v1/predictions')
       .send({ image: `data:image/jpeg;base64,${jpeg.toString('base64')}` })
       .expect(200);
     expect(dataUrl.body).toMatchObject({ modality: 'image', prdtypecode: 2583 });
 
-    const multipart = await request(api.http)
+    const multipart = await api
+      .as('client')
       .post('/v1/predictions')
       .field('designation', 'bache hivernage')
       .field('topK', '2')
@@ -72,7 +76,8 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
   });
 
   it('classifies a batch in order, each item with its own id', async () => {
-    const res = await request(api.http)
+    const res = await api
+      .as('client')
       .post('/v1/predictions/batch')
       .send({
         items: [
@@ -88,8 +93,8 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
   });
 
   it('reads a prediction back at once (before it is written) and after it is stored', async () => {
-    const { body } = await request(api.http).post('/v1/predictions').send({ designation: 'armoire en bois' });
-    const early = await request(api.http).get(`/v1/predictions/${body.id}`).expect(200);
+    const { body } = await api.as('client').post('/v1/predictions').send({ designation: 'armoire en bois' });
+    const early = await api.as('client').get(`/v1/predictions/${body.id}`).expect(200);
     expect(early.body).toMatchObject({
       id: body.id,
       prdtypecode: body.prdtypecode,
@@ -98,7 +103,7 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
     await new Promise((done) => setTimeout(done, 500));
     const stored = await api.app.get(DataSource).getRepository(PredictionEntity).findOneBy({ id: body.id });
     expect(stored).toMatchObject({ modelVersion: version, prdtypecode: body.prdtypecode });
-    const late = await request(api.http).get(`/v1/predictions/${body.id}`).expect(200);
+    const late = await api.as('client').get(`/v1/predictions/${body.id}`).expect(200);
     expect(late.body.top).toEqual(body.top);
   });
 
@@ -122,18 +127,20 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
       /MAX_IMAGE_BYTES/,
     ],
   ])('refuses %s with a clear %d', async (_case, status, body, message) => {
-    const res = await request(api.http).post('/v1/predictions').send(body).expect(status);
+    const res = await api.as('client').post('/v1/predictions').send(body).expect(status);
     expect(JSON.stringify(res.body.message)).toMatch(message);
   });
 
   it('refuses a truncated JPEG with 422 and a broken JSON body with 400', async () => {
     const broken = Buffer.concat([jpeg.subarray(0, 20), Buffer.alloc(200)]);
-    const res = await request(api.http)
+    const res = await api
+      .as('client')
       .post('/v1/predictions')
       .send({ designation: 'livre', image: broken.toString('base64') })
       .expect(422);
     expect(res.body.message).toMatch(/image/);
-    await request(api.http)
+    await api
+      .as('client')
       .post('/v1/predictions')
       .set('Content-Type', 'application/json')
       .send('{"designation": ')
@@ -141,12 +148,14 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
   });
 
   it('refuses a multipart file over the image limit and a body over the body limit with 413', async () => {
-    await request(api.http)
+    await api
+      .as('client')
       .post('/v1/predictions')
       .field('designation', 'livre')
       .attach('image', randomBytes(30_000), 'big.jpg')
       .expect(413);
-    await request(api.http)
+    await api
+      .as('client')
       .post('/v1/predictions')
       .send({ designation: 'x'.repeat(70_000) })
       .expect(413);
@@ -154,23 +163,24 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
 
   it('refuses batches over PREDICTION_BATCH_LIMIT with 413 and names the bad item of a batch', async () => {
     const items = Array.from({ length: 5 }, () => ({ designation: 'livre' }));
-    const tooMany = await request(api.http).post('/v1/predictions/batch').send({ items }).expect(413);
+    const tooMany = await api.as('client').post('/v1/predictions/batch').send({ items }).expect(413);
     expect(tooMany.body.message).toMatch(/at most 4 items/);
-    const bad = await request(api.http)
+    const bad = await api
+      .as('client')
       .post('/v1/predictions/batch')
       .send({ items: [{ designation: 'livre' }, { description: 'rien' }] })
       .expect(400);
     expect(bad.body.message).toMatch(/items\[1\]/);
-    await request(api.http).post('/v1/predictions/batch').send({ items: [] }).expect(400);
+    await api.as('client').post('/v1/predictions/batch').send({ items: [] }).expect(400);
   });
 
   it('answers 400 for an id that is not a UUID and 404 for an unknown one', async () => {
-    await request(api.http).get('/v1/predictions/abc').expect(400);
-    await request(api.http).get('/v1/predictions/0b8f3a34-6f7c-4d8e-9a4b-1c2d3e4f5a6b').expect(404);
+    await api.as('client').get('/v1/predictions/abc').expect(400);
+    await api.as('client').get('/v1/predictions/0b8f3a34-6f7c-4d8e-9a4b-1c2d3e4f5a6b').expect(404);
   });
 
   it('lists the categories the model answers with their names', async () => {
-    const res = await request(api.http).get('/v1/categories').expect(200);
+    const res = await api.as('client').get('/v1/categories').expect(200);
     expect(res.body.map((c: { prdtypecode: number }) => c.prdtypecode).sort()).toEqual([10, 1560, 2583]);
     expect(res.body.every((c: { name: string }) => c.name.length > 0)).toBe(true);
   });
@@ -198,7 +208,8 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
     await other.waitForVersion(version);
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
-      const res = await request(other.http)
+      const res = await other
+        .as('client')
         .post('/v1/predictions')
         .send({ designation: `roman ${i}` })
         .expect(200);

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { ModelBootstrapService } from '../src/bootstrap/model-bootstrap.service';
 import { startTestApi, type TestApi } from './support/test-api';
 
@@ -14,17 +13,18 @@ describe('embedded quick start (e2e)', () => {
 
   it('trains, registers and promotes a first model on the demo catalogue, then answers predictions', async () => {
     await api.waitForVersion('v1', 90_000);
-    const models = await request(api.http).get('/v1/models').expect(200);
+    const models = await api.as('client').get('/v1/models').expect(200);
     expect(models.body.production.version).toBe('v1');
     expect(models.body.versions).toEqual([
       expect.objectContaining({ version: 'v1', source: 'bootstrap', isProduction: true }),
     ]);
-    const res = await request(api.http)
+    const res = await api
+      .as('client')
       .post('/v1/predictions')
       .send({ designation: 'Piscine tubulaire ronde 3 m avec pompe de filtration' })
       .expect(200);
     expect(res.body).toMatchObject({ prdtypecode: 2583, modelVersion: 'v1' });
-    const categories = await request(api.http).get('/v1/categories').expect(200);
+    const categories = await api.as('client').get('/v1/categories').expect(200);
     expect(categories.body).toHaveLength(27);
   });
 
@@ -32,7 +32,7 @@ describe('embedded quick start (e2e)', () => {
     const again = await startTestApi({ BOOTSTRAP_MODEL: 'auto', VAR_DIR: api.varDir });
     await again.app.get(ModelBootstrapService).done;
     await again.waitForVersion('v1');
-    const models = await request(again.http).get('/v1/models').expect(200);
+    const models = await again.as('client').get('/v1/models').expect(200);
     expect(models.body.versions).toHaveLength(1);
     await again.app.close();
   });

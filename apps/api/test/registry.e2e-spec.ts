@@ -44,19 +44,20 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
   });
 
   it('lists every version, none in production yet, and refuses to roll back with nothing before', async () => {
-    const res = await request(a.http).get('/v1/models').expect(200);
+    const res = await a.as('ml-engineer').get('/v1/models').expect(200);
     expect(res.body.production).toMatchObject({ version: null, revision: 0 });
     expect(res.body.versions.map((v: { version: string }) => v.version)).toEqual([...versions].reverse());
-    expect((await request(a.http).post('/v1/models/rollback').send({}).expect(409)).body.message).toMatch(
+    expect((await a.as('admin').post('/v1/models/rollback').send({}).expect(409)).body.message).toMatch(
       /roll/i,
     );
-    await request(a.http).post('/v1/predictions').send({ designation: 'livre' }).expect(503);
+    await a.as('client').post('/v1/predictions').send({ designation: 'livre' }).expect(503);
     await request(a.http).get('/health/ready').expect(503);
   });
 
   it('promotes on one replica and every replica serves the new version, by Redis or by polling', async () => {
     const [v1] = versions;
-    const res = await request(a.http)
+    const res = await a
+      .as('ml-engineer')
       .post(`/v1/models/${v1}/promote`)
       .send({ reason: 'first model' })
       .expect(200);
@@ -73,7 +74,8 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
       b.waitForVersion(v1, 5000),
       polling.waitForVersion(v1, 5000),
     ]);
-    const answer = await request(b.http)
+    const answer = await b
+      .as('client')
       .post('/v1/predictions')
       .send({ designation: 'roman poche' })
       .expect(200);
@@ -82,7 +84,7 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
   });
 
   it('shows one version with its files, checksums, metrics and production flag', async () => {
-    const res = await request(b.http).get(`/v1/models/${versions[0]}`).expect(200);
+    const res = await b.as('ml-engineer').get(`/v1/models/${versions[0]}`).expect(200);
     expect(res.body).toMatchObject({
       version: versions[0],
       isProduction: true,
@@ -91,13 +93,13 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
     expect(res.body.files.map((f: { path: string }) => f.path)).toContain('model.json');
     expect(res.body.files.every((f: { sha256: string }) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
     expect(res.body.metrics).toEqual({ validation_weighted_f1: { fixture: 1 } });
-    await request(b.http).get('/v1/models/v999').expect(404);
+    await b.as('ml-engineer').get('/v1/models/v999').expect(404);
   });
 
   it('refuses unknown versions (404) and the version already in production (409)', async () => {
-    await request(a.http).post('/v1/models/v999/promote').send({}).expect(404);
-    await request(a.http).post(`/v1/models/${versions[0]}/promote`).send({}).expect(409);
-    await request(a.http).post(`/v1/models/${versions[1]}/promote`).send({ reason: 7 }).expect(400);
+    await a.as('ml-engineer').post('/v1/models/v999/promote').send({}).expect(404);
+    await a.as('ml-engineer').post(`/v1/models/${versions[0]}/promote`).send({}).expect(409);
+    await a.as('ml-engineer').post(`/v1/models/${versions[1]}/promote`).send({ reason: 7 }).expect(400);
   });
 
   it('swaps back and forth under load without failing a request', async () => {
@@ -107,7 +109,7 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
     const served = new Set<string>();
     const client = async (api: TestApi) => {
       while (running) {
-        const res = await request(api.http).post('/v1/predictions').send({ designation: 'pompe piscine' });
+        const res = await api.as('client').post('/v1/predictions').send({ designation: 'pompe piscine' });
         statuses.push(res.status);
         if (res.status === 200) served.add(res.body.modelVersion);
       }
@@ -115,12 +117,14 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
     const load = [a, b, a, b, polling].map(client);
     for (let i = 0; i < 5; i++) {
       const via = i % 2 === 0 ? b : a;
-      await request(via.http)
+      await via
+        .as('ml-engineer')
         .post(`/v1/models/${v2}/promote`)
         .send({ reason: `swap ${i}` })
         .expect(200);
       await Promise.all([a.waitForVersion(v2), b.waitForVersion(v2)]);
-      await request(via.http)
+      await via
+        .as('admin')
         .post('/v1/models/rollback')
         .send({ reason: `back ${i}` })
         .expect(200);
@@ -136,12 +140,9 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
 
   it('rolls back along the production history and keeps an audit trail', async () => {
     const [v1, v2, v3] = versions;
-    await request(a.http).post(`/v1/models/${v2}/promote`).send({}).expect(200);
-    await request(a.http).post(`/v1/models/${v3}/promote`).send({}).expect(200);
-    const back = await request(b.http)
-      .post('/v1/models/rollback')
-      .send({ reason: 'v3 is worse' })
-      .expect(200);
+    await a.as('ml-engineer').post(`/v1/models/${v2}/promote`).send({}).expect(200);
+    await a.as('ml-engineer').post(`/v1/models/${v3}/promote`).send({}).expect(200);
+    const back = await b.as('admin').post('/v1/models/rollback').send({ reason: 'v3 is worse' }).expect(200);
     expect(back.body.audit).toMatchObject({
       action: 'rollback',
       fromVersion: v3,
@@ -149,11 +150,11 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
       reason: 'v3 is worse',
     });
     await Promise.all([a.waitForVersion(v2), b.waitForVersion(v2)]);
-    const history = await request(a.http).get('/v1/promotions?limit=3').expect(200);
+    const history = await a.as('ml-engineer').get('/v1/promotions?limit=3').expect(200);
     expect(
       history.body.map((h: { action: string; toVersion: string }) => `${h.action} ${h.toVersion}`),
     ).toEqual([`rollback ${v2}`, `promote ${v3}`, `promote ${v2}`]);
-    await request(a.http).post('/v1/models/rollback').send({}).expect(200);
+    await a.as('admin').post('/v1/models/rollback').send({}).expect(200);
     await Promise.all([a.waitForVersion(v1), b.waitForVersion(v1)]);
   });
 
@@ -162,17 +163,17 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
     const modelDir = await trainFixtureModel();
     const { version: v4 } = await a.registry.register(modelDir, { createdBy: 'test', source: 'test' });
     const store = new S3ArtifactStore({ ...s3, region: 'us-east-1' });
-    const shown = await request(a.http).get(`/v1/models/${v4}`).expect(200);
+    const shown = await a.as('ml-engineer').get(`/v1/models/${v4}`).expect(200);
     const victim = shown.body.files.find((f: { path: string }) => f.path !== 'model.json').path as string;
     await store.put(`models/${v4}/${victim}`, Buffer.from('not the model'));
-    const before = (await request(a.http).get('/v1/models').expect(200)).body.production;
+    const before = (await a.as('ml-engineer').get('/v1/models').expect(200)).body.production;
 
-    const res = await request(b.http).post(`/v1/models/${v4}/promote`).send({}).expect(422);
+    const res = await b.as('ml-engineer').post(`/v1/models/${v4}/promote`).send({}).expect(422);
     expect(res.body.message).toContain(victim);
-    const after = (await request(a.http).get('/v1/models').expect(200)).body.production;
+    const after = (await a.as('ml-engineer').get('/v1/models').expect(200)).body.production;
     expect(after).toEqual(before);
     expect(b.serving.current?.version).toBe(before.version);
-    const answer = await request(b.http).post('/v1/predictions').send({ designation: 'chaise' }).expect(200);
+    const answer = await b.as('client').post('/v1/predictions').send({ designation: 'chaise' }).expect(200);
     expect(answer.body.modelVersion).toBe(before.version);
     store.onModuleDestroy();
   });

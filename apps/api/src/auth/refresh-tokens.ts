@@ -46,9 +46,12 @@ export class RefreshTokens {
     }
     if (row.usedAt) {
       await this.revokeFamily(row.familyId);
-      throw new InvalidRefreshTokenError('the refresh token was already used: every token of its login is revoked');
+      throw new InvalidRefreshTokenError(
+        'the refresh token was already used: every token of its login is revoked',
+      );
     }
-    if (row.expiresAt.getTime() <= Date.now()) throw new InvalidRefreshTokenError('the refresh token expired');
+    if (row.expiresAt.getTime() <= Date.now())
+      throw new InvalidRefreshTokenError('the refresh token expired');
     // Compare-and-set: of two requests racing with the same token, exactly one wins; the other is a reuse.
     const claimed = await this.tokens.update(
       { id: row.id, usedAt: IsNull(), revokedAt: IsNull() },
@@ -56,7 +59,9 @@ export class RefreshTokens {
     );
     if (claimed.affected !== 1) {
       await this.revokeFamily(row.familyId);
-      throw new InvalidRefreshTokenError('the refresh token was already used: every token of its login is revoked');
+      throw new InvalidRefreshTokenError(
+        'the refresh token was already used: every token of its login is revoked',
+      );
     }
     return { userId: row.userId, familyId: row.familyId, token: await this.issue(row.userId, row.familyId) };
   }

@@ -114,7 +114,11 @@ export class ServiceTokens {
    * Makes `name` the token whose secret is `secret` (ALERTMANAGER_WEBHOOK_TOKEN at boot): created when missing,
    * replaced when the secret changed, left alone otherwise. Returns what it did.
    */
-  async seed(name: string, secret: string, roles: readonly Role[]): Promise<'created' | 'rotated' | 'unchanged'> {
+  async seed(
+    name: string,
+    secret: string,
+    roles: readonly Role[],
+  ): Promise<'created' | 'rotated' | 'unchanged'> {
     const existing = await this.tokens.findOneBy({ name, revokedAt: IsNull() });
     if (existing?.tokenHash === tokenHash(secret)) return 'unchanged';
     if (existing) await this.revoke(name);

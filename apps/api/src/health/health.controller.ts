@@ -2,6 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
+import { PublicUnlessClosed } from '../auth/auth.decorators';
 import { ModelServingService } from '../serving/model-serving.service';
 import { ProductionWatcher } from '../serving/production-watcher.service';
 
@@ -10,6 +11,7 @@ type Check = { status: 'up' | 'down'; detail?: string };
 const CHECK_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
+@PublicUnlessClosed('PUBLIC_HEALTH')
 @Controller('health')
 export class HealthController {
   constructor(

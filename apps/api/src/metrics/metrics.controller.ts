@@ -1,8 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { PublicUnlessClosed } from '../auth/auth.decorators';
 import { MetricsService } from './metrics.service';
 
 @ApiExcludeController()
+@PublicUnlessClosed('PUBLIC_METRICS')
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

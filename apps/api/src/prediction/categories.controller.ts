@@ -1,10 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DEFAULT_CATEGORY_NAMES, PRODUCT_TYPE_CODES } from '@app/ml';
+import { Roles } from '../auth/auth.decorators';
 import { ModelServingService } from '../serving/model-serving.service';
 import { CategoryDto } from './prediction.dto';
 
 @ApiTags('predictions')
+@Roles('client')
 @Controller('v1/categories')
 export class CategoriesController {
   constructor(private readonly serving: ModelServingService) {}

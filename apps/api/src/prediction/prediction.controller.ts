@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../auth/auth.decorators';
 import {
   BatchPredictionRequestDto,
   BatchPredictionResponseDto,
@@ -22,6 +23,7 @@ import {
 import { PredictionService } from './prediction.service';
 
 @ApiTags('predictions')
+@Roles('client')
 @Controller('v1/predictions')
 export class PredictionController {
   constructor(private readonly predictions: PredictionService) {}

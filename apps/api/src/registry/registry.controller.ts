@@ -2,6 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ModelRegistry, type ModelVersionRecord, type PromotionResult } from '@app/registry';
 import { ModelServingService } from '../serving/model-serving.service';
+import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
 import { ProductionWatcher } from '../serving/production-watcher.service';
 import {
   ModelListDto,
@@ -22,6 +24,7 @@ export class RegistryController {
   ) {}
 
   @Get('models')
+  @Roles('client', 'ml-engineer')
   @ApiOperation({ summary: 'Every registered model version, newest first, and the production pointer' })
   @ApiOkResponse({ type: ModelListDto })
   async list(): Promise<ModelListDto> {
@@ -30,6 +33,7 @@ export class RegistryController {
   }
 
   @Get('models/:version')
+  @Roles('ml-engineer')
   @ApiOperation({ summary: 'One model version: metrics, model card, lineage and files with checksums' })
   @ApiOkResponse({ type: ModelVersionDto })
   async show(@Param('version') version: string): Promise<ModelVersionDto> {
@@ -43,6 +47,7 @@ export class RegistryController {
   }
 
   @Post('models/:version/promote')
+  @Roles('ml-engineer')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Make a version the production model',
@@ -53,23 +58,29 @@ export class RegistryController {
   async promote(
     @Param('version') version: string,
     @Body() body: PromotionRequestDto,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<PromotionResultDto> {
     return this.move((check) =>
-      this.registry.promote(version, { actor: 'anonymous', reason: body.reason ?? null, check }),
+      this.registry.promote(version, { actor: principal.name, reason: body.reason ?? null, check }),
     );
   }
 
   @Post('models/rollback')
+  @Roles('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Go back to the version that was in production before the current one' })
   @ApiOkResponse({ type: PromotionResultDto })
-  async rollback(@Body() body: PromotionRequestDto): Promise<PromotionResultDto> {
+  async rollback(
+    @Body() body: PromotionRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PromotionResultDto> {
     return this.move((check) =>
-      this.registry.rollback({ actor: 'anonymous', reason: body.reason ?? null, check }),
+      this.registry.rollback({ actor: principal.name, reason: body.reason ?? null, check }),
     );
   }
 
   @Get('promotions')
+  @Roles('ml-engineer')
   @ApiOperation({ summary: 'The audit log of promotions and rollbacks, newest first' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiOkResponse({ type: [PromotionAuditDto] })

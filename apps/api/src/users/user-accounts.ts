@@ -41,7 +41,9 @@ export function checkPassword(password: string): void {
     throw new InvalidUserError(`a password must be at least ${MIN_PASSWORD_LENGTH} characters long`);
   }
   if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
-    throw new InvalidUserError(`a password must be at most ${MAX_PASSWORD_BYTES} bytes long (bcrypt's limit)`);
+    throw new InvalidUserError(
+      `a password must be at most ${MAX_PASSWORD_BYTES} bytes long (bcrypt's limit)`,
+    );
   }
 }
 

@@ -3,10 +3,14 @@ import { Test } from '@nestjs/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import request from 'supertest';
 import type { App } from 'supertest/types';
+import type { Role } from '@app/config';
 import { ModelRegistry } from '@app/registry';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { AccessTokens } from '../../src/auth/access-tokens';
+import { UserAccounts, UsernameTakenError } from '../../src/users/user-accounts';
 import { ModelServingService } from '../../src/serving/model-serving.service';
 
 export interface TestApi {
@@ -15,6 +19,13 @@ export interface TestApi {
   registry: ModelRegistry;
   serving: ModelServingService;
   varDir: string;
+  /**
+   * A supertest agent whose requests carry a valid access token of a test user holding only `role`
+   * (`test-admin`, `test-ml-engineer`, `test-client`; the same users on every app sharing a database).
+   */
+  as(role: TestRole): InstanceType<typeof request.agent>;
+  /** The access token behind as(role). */
+  tokenFor(role: TestRole): string;
   /** Resolves once this replica serves `version` (the watcher polls every 100 ms in tests). */
   waitForVersion(version: string, timeoutMs?: number): Promise<void>;
 }
@@ -24,6 +35,33 @@ export interface TestApi {
  * unless the environment says otherwise). The environment is applied only while the module is built, because
  * AppConfig reads it once there.
  */
+export type TestRole = Extract<Role, 'admin' | 'ml-engineer' | 'client'>;
+const TEST_ROLES: TestRole[] = ['admin', 'ml-engineer', 'client'];
+
+/** Shared by every app a test starts, so that replicas accept each other's tokens. */
+export const TEST_JWT_SECRET = 'test-secret-for-e2e-tests-only-0123456789abcdef';
+export const TEST_ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
+
+/** Makes (or finds) a user per role and signs a token for each. */
+async function testTokens(app: INestApplication): Promise<Record<TestRole, string>> {
+  const users = app.get(UserAccounts);
+  const tokens = app.get(AccessTokens);
+  const entries = await Promise.all(
+    TEST_ROLES.map(async (role) => {
+      const username = `test-${role}`;
+      let user;
+      try {
+        user = await users.create({ username, password: 'test-password-not-used', roles: [role] });
+      } catch (error) {
+        if (!(error instanceof UsernameTakenError)) throw error;
+        user = await users.get(username);
+      }
+      return [role, tokens.issue({ id: user.id, username, roles: [role] })] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<TestRole, string>;
+}
+
 export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
   const varDir = env.VAR_DIR ?? mkdtempSync(join(tmpdir(), 'api-var-'));
   const settings: Record<string, string> = {
@@ -31,6 +69,13 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     BOOTSTRAP_MODEL: 'off',
     MODEL_POLL_INTERVAL_MS: '100',
     LOG_LEVEL: 'error',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ADMIN_USERNAME: TEST_ADMIN.username,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
+    BCRYPT_COST: '4',
+    // Tests send bursts from one address and one user; the suites about rate limits set their own.
+    RATE_LIMIT_PER_MINUTE: '0',
+    IP_RATE_LIMIT_PER_MINUTE: '0',
     ...env,
   };
   const saved = Object.fromEntries(Object.keys(settings).map((key) => [key, process.env[key]]));
@@ -48,12 +93,16 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     }
   }
   const serving = app.get(ModelServingService);
+  const http = app.getHttpServer() as App;
+  const tokens = await testTokens(app);
   return {
     app,
-    http: app.getHttpServer() as App,
+    http,
     registry: app.get(ModelRegistry),
     serving,
     varDir,
+    as: (role) => request.agent(http).set('Authorization', `Bearer ${tokens[role]}`),
+    tokenFor: (role) => tokens[role],
     waitForVersion: async (version, timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       while (serving.current?.version !== version) {

@@ -1,0 +1,68 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { generatePassword, UserAccounts, UsernameTakenError } from '../users/user-accounts';
+import { ServiceTokens } from './service-tokens';
+
+/** The name of the service token seeded from ALERTMANAGER_WEBHOOK_TOKEN. */
+export const ALERTMANAGER_TOKEN_NAME = 'alertmanager';
+
+/**
+ * At boot: makes sure an administrator exists, and that ALERTMANAGER_WEBHOOK_TOKEN (when set) is a valid service
+ * token with the `alertmanager` role.
+ *
+ * With no enabled admin: ADMIN_USERNAME/ADMIN_PASSWORD create one; without them, a user `admin` is created with
+ * a random password printed once in the log (the quick start). Replicas starting together race on the unique
+ * username: only the one that created the user prints a password.
+ */
+@Injectable()
+export class AuthBootstrapService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Auth');
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly users: UserAccounts,
+    private readonly serviceTokens: ServiceTokens,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensureAdmin();
+    await this.seedAlertmanagerToken();
+  }
+
+  private async ensureAdmin(): Promise<void> {
+    if (await this.users.hasEnabledAdmin()) return;
+    const { ADMIN_USERNAME, ADMIN_PASSWORD } = this.config.env;
+    const username = ADMIN_USERNAME?.toLowerCase() ?? 'admin';
+    const password = ADMIN_PASSWORD ?? generatePassword();
+    try {
+      await this.users.create({ username, password, roles: ['admin'] });
+    } catch (error) {
+      if (!(error instanceof UsernameTakenError)) throw error;
+      if (await this.users.hasEnabledAdmin()) return; // another replica just created it
+      this.logger.error(
+        `there is no enabled admin and the username "${username}" is taken by a user who is not one: ` +
+          `grant it the admin role with npm run user, or set ADMIN_USERNAME to a free name`,
+      );
+      return;
+    }
+    if (ADMIN_PASSWORD) {
+      this.logger.log(`created the admin user "${username}" from ADMIN_USERNAME/ADMIN_PASSWORD`);
+    } else {
+      this.logger.warn(
+        `no admin existed: created user "${username}" with password ${password} (shown once; change it with ` +
+          `npm run user -- reset-password --username ${username}, or set ADMIN_USERNAME/ADMIN_PASSWORD)`,
+      );
+    }
+  }
+
+  private async seedAlertmanagerToken(): Promise<void> {
+    const secret = this.config.env.ALERTMANAGER_WEBHOOK_TOKEN;
+    if (!secret) return;
+    const outcome = await this.serviceTokens.seed(ALERTMANAGER_TOKEN_NAME, secret, ['alertmanager']);
+    if (outcome !== 'unchanged') {
+      this.logger.log(
+        `service token "${ALERTMANAGER_TOKEN_NAME}" ${outcome} from ALERTMANAGER_WEBHOOK_TOKEN`,
+      );
+    }
+  }
+}

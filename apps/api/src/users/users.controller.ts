@@ -1,0 +1,147 @@
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Patch,
+  Post,
+} from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { AuthState } from '../auth/auth-state';
+import type { Principal } from '../auth/principal';
+import {
+  ServiceTokenNameTakenError,
+  ServiceTokenNotFoundError,
+  ServiceTokens,
+  type ServiceTokenView,
+} from '../auth/service-tokens';
+import {
+  generatePassword,
+  InvalidUserError,
+  UserAccounts,
+  UsernameTakenError,
+  UserNotFoundError,
+  type UserView,
+} from './user-accounts';
+import {
+  CreatedServiceTokenDto,
+  CreatedUserDto,
+  CreateServiceTokenDto,
+  CreateUserDto,
+  ServiceTokenDto,
+  UpdateUserDto,
+  UserDto,
+} from './users.dto';
+
+/** Domain errors of user and token management as HTTP errors. */
+async function http<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof InvalidUserError) throw new BadRequestException(error.message);
+    if (error instanceof UserNotFoundError || error instanceof ServiceTokenNotFoundError) {
+      throw new NotFoundException(error.message);
+    }
+    if (error instanceof UsernameTakenError || error instanceof ServiceTokenNameTakenError) {
+      throw new ConflictException(error.message);
+    }
+    throw error;
+  }
+}
+
+@ApiTags('users')
+@Controller('v1')
+export class UsersController {
+  constructor(
+    private readonly users: UserAccounts,
+    private readonly serviceTokens: ServiceTokens,
+    private readonly state: AuthState,
+  ) {}
+
+  @Get('auth/me')
+  @Authenticated()
+  @ApiOperation({ summary: 'Who the token belongs to, and its roles' })
+  me(@CurrentPrincipal() principal: Principal): Principal {
+    return principal;
+  }
+
+  @Get('users')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Every user' })
+  @ApiOkResponse({ type: [UserDto] })
+  list(): Promise<UserView[]> {
+    return this.users.list();
+  }
+
+  @Post('users')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Create a user' })
+  @ApiCreatedResponse({ type: CreatedUserDto })
+  create(@Body() body: CreateUserDto): Promise<CreatedUserDto> {
+    return http(async () => {
+      const password = body.password ?? generatePassword();
+      const user = await this.users.create({ username: body.username, password, roles: body.roles });
+      return body.password ? { user } : { user, password };
+    });
+  }
+
+  @Patch('users/:username')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Change roles, disable or enable, or set a new password' })
+  @ApiOkResponse({ type: UserDto })
+  update(@Param('username') username: string, @Body() body: UpdateUserDto): Promise<UserView> {
+    return http(async () => {
+      let user = await this.users.get(username);
+      if (body.password !== undefined) user = await this.users.resetPassword(username, body.password);
+      if (body.roles !== undefined) user = await this.users.setRoles(username, body.roles);
+      if (body.disabled !== undefined) {
+        user = await this.users.setDisabled(username, body.disabled);
+        this.state.setDisabled(user.id, body.disabled);
+      }
+      return user;
+    });
+  }
+
+  @Get('service-tokens')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Every service token (never their secrets)' })
+  @ApiOkResponse({ type: [ServiceTokenDto] })
+  listServiceTokens(): Promise<ServiceTokenView[]> {
+    return this.serviceTokens.list();
+  }
+
+  @Post('service-tokens')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Create a long-lived token for a machine; the secret is shown once' })
+  @ApiCreatedResponse({ type: CreatedServiceTokenDto })
+  createServiceToken(
+    @Body() body: CreateServiceTokenDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<CreatedServiceTokenDto> {
+    return http(() =>
+      this.serviceTokens.create({
+        name: body.name,
+        roles: body.roles,
+        createdBy: principal.name,
+        expiresAt: body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null,
+      }),
+    );
+  }
+
+  @Delete('service-tokens/:name')
+  @Roles('admin')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a service token' })
+  revokeServiceToken(@Param('name') name: string): Promise<void> {
+    return http(async () => {
+      const revoked = await this.serviceTokens.revoke(name);
+      this.state.serviceTokenRevoked(revoked.id);
+    });
+  }
+}
