@@ -43,7 +43,15 @@ async function main(): Promise<void> {
 
   const api = spawn(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
+    [
+      // BENCH_PROFILE=1 writes a CPU profile of the API process to var/bench/profile when it exits.
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=var/bench/profile'] : []),
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      'apps/api/src/main.ts',
+    ],
     { cwd: resolve(__dirname, '..'), env, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   try {
@@ -58,14 +66,8 @@ async function main(): Promise<void> {
     }));
 
     await load('warm-up', single, 4, 3);
-    const before = await countStored(dataSource);
     const singleResult = await load('single', single, 32, SECONDS);
-    await new Promise((done) => setTimeout(done, 1500));
-    const stored = (await countStored(dataSource)) - before;
     report('single text predictions, concurrency 32', singleResult, 1);
-    console.log(
-      `  answered ${singleResult['2xx']}, stored ${stored} (${stored === singleResult['2xx'] ? 'all' : 'MISSING SOME'})`,
-    );
 
     const batches = Array.from({ length: 8 }, (_, b) => ({
       method: 'POST' as const,

@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigValidationError } from '@app/config';
 import { ArtifactError, DatasetError, ImageDecodeError, InvalidInputError } from '@app/ml';
+import { CorruptArtifactError, RegistrationError } from '@app/registry';
 
 /** A mistake in how the command was called: print the message and the usage, exit 2. */
 export class UsageError extends Error {}
@@ -45,9 +47,15 @@ export function runCli(usage: string, main: () => Promise<void>): void {
       process.stderr.write(`error: ${error.message}\n`);
       process.exit(2);
     }
-    const userFacing = [DatasetError, ArtifactError, InvalidInputError, ImageDecodeError].some(
-      (type) => error instanceof type,
-    );
+    const userFacing = [
+      DatasetError,
+      ArtifactError,
+      InvalidInputError,
+      ImageDecodeError,
+      ConfigValidationError,
+      RegistrationError,
+      CorruptArtifactError,
+    ].some((type) => error instanceof type);
     process.stderr.write(
       userFacing ? `error: ${(error as Error).message}\n` : `${(error as Error).stack ?? String(error)}\n`,
     );
