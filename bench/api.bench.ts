@@ -6,6 +6,7 @@
  */
 import autocannon, { type Result } from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,6 +34,12 @@ async function main(): Promise<void> {
     BOOTSTRAP_MODEL: 'off',
     LOG_LEVEL: 'warn',
     MODEL_POLL_INTERVAL_MS: '1000',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_USERNAME: 'bench-admin',
+    ADMIN_PASSWORD: randomBytes(16).toString('hex'),
+    // The bench measures capacity from one client: per-user and per-address limits would cap it.
+    RATE_LIMIT_PER_MINUTE: '0',
+    IP_RATE_LIMIT_PER_MINUTE: '0',
   };
   const config = AppConfig.fromEnvironment(env);
   const dataSource = await openDataSource(config);
@@ -56,7 +63,10 @@ async function main(): Promise<void> {
   );
   try {
     await waitForReady();
-    const headers = { 'content-type': 'application/json', ...(await authorization()) };
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await accessToken(env.ADMIN_USERNAME, env.ADMIN_PASSWORD)}`,
+    };
     const texts = sampleTexts(500);
     const single = texts.map((t) => ({
       method: 'POST' as const,
@@ -146,9 +156,15 @@ async function post(path: string, headers: Record<string, string>, body: unknown
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
 }
 
-/** A bearer token when the API has authentication enabled (BENCH_TOKEN, or none). */
-async function authorization(): Promise<Record<string, string>> {
-  return process.env.BENCH_TOKEN ? { authorization: `Bearer ${process.env.BENCH_TOKEN}` } : {};
+/** An access token from the OAuth2 password grant, as a real client would get one. */
+async function accessToken(username: string, password: string): Promise<string> {
+  const res = await fetch(`${BASE}/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
+  });
+  if (!res.ok) throw new Error(`token endpoint: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 async function countStored(dataSource: Awaited<ReturnType<typeof openDataSource>>): Promise<number> {
