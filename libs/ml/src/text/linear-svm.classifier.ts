@@ -1,6 +1,9 @@
 import { requireFile, toBytes } from '../runtime/binary-files';
 import { SeededRandom } from '../runtime/random';
+import { accumulateRows, softmaxInto } from './sparse-rows';
+import { HashedTerms } from './text-hashing';
 import {
+  SparseRowBuffer,
   TextFeatureExtractor,
   type ProductText,
   type SparseRow,
@@ -57,6 +60,10 @@ const FORMAT = 'linear-svm/2';
  * here and a dense input would be hundreds of thousands of columns wide.
  */
 export class LinearSvmClassifier {
+  private readonly terms = new HashedTerms();
+  private readonly row = new SparseRowBuffer();
+  private readonly margins: Float64Array;
+
   private constructor(
     private readonly extractor: TextFeatureExtractor,
     /**
@@ -66,7 +73,14 @@ export class LinearSvmClassifier {
     private readonly weights: Float32Array,
     private readonly options: LinearSvmOptions,
     readonly numClasses: number,
-  ) {}
+  ) {
+    this.margins = new Float64Array(numClasses);
+  }
+
+  /** The extractor the model's rows come from; models whose extractors share a hasher can share a text's hashing. */
+  get features(): TextFeatureExtractor {
+    return this.extractor;
+  }
 
   static train(
     texts: ProductText[],
@@ -116,26 +130,23 @@ export class LinearSvmClassifier {
 
   /** Softmax of the scaled margins, row-major n × numClasses. */
   predictProba(texts: ProductText[]): Float32Array {
-    return this.predictRows(this.extractor.transform(texts));
-  }
-
-  private predictRows(rows: SparseRow[]): Float32Array {
-    const numClasses = this.numClasses;
-    const out = new Float32Array(rows.length * numClasses);
-    rows.forEach(({ indices, values }, n) => {
-      const scores = out.subarray(n * numClasses, (n + 1) * numClasses);
-      for (let k = 0; k < indices.length; k++) {
-        const base = indices[k] * numClasses;
-        const value = values[k];
-        for (let c = 0; c < numClasses; c++) scores[c] += value * this.weights[base + c];
-      }
-      let max = -Infinity;
-      for (let c = 0; c < numClasses; c++) max = Math.max(max, (scores[c] *= this.options.temperature));
-      let sum = 0;
-      for (let c = 0; c < numClasses; c++) sum += scores[c] = Math.exp(scores[c] - max);
-      for (let c = 0; c < numClasses; c++) scores[c] /= sum;
+    const out = new Float32Array(texts.length * this.numClasses);
+    const { extractor, terms, row } = this;
+    texts.forEach((text, n) => {
+      extractor.weigh(extractor.hasher.hash(text, terms), row);
+      this.scoreRow(row, out, n * this.numClasses);
     });
     return out;
+  }
+
+  /** Writes the class probabilities of one row of this model's features to out[offset, offset + numClasses). */
+  scoreRow(row: SparseRowBuffer, out: Float32Array, offset: number): void {
+    const { margins, numClasses } = this;
+    margins.fill(0);
+    accumulateRows(this.weights, numClasses, numClasses, row.indices, row.values, row.length, margins);
+    const temperature = this.options.temperature;
+    for (let c = 0; c < numClasses; c++) margins[c] *= temperature;
+    softmaxInto(margins, numClasses, out, offset);
   }
 
   serialize(): { manifest: Record<string, unknown>; files: Record<string, Uint8Array> } {

@@ -1,4 +1,7 @@
-import { TextClassifier } from './text.classifier';
+import { SeededRandom } from '../runtime/random';
+import { tf } from '../runtime/tf-backend';
+import { TextFeatureExtractor, type ProductText, type TextFeatureParams } from './text-features.extractor';
+import { TextClassifier, tfjsProbabilities } from './text.classifier';
 
 const VOCABULARY = [
   ['piscine', 'pompe', 'filtre', 'bache', 'chlore', 'spa'],
@@ -28,6 +31,51 @@ function dataset(perClass: number): {
 }
 
 const options = { seed: 1, hidden: 16, epochs: 8, patience: 8, features: { hashBits: 14 } };
+
+/** Texts the model has not seen: random mixes of every class's words, a word it never saw, and edge cases. */
+function probes(count: number): ProductText[] {
+  const rng = new SeededRandom(9);
+  const words = [...VOCABULARY.flat(), 'neuf', 'qualite', 'inconnu', 'Élégant', '2019', 'x'];
+  const pick = (n: number) => Array.from({ length: n }, () => words[rng.int(words.length)]).join(' ');
+  return [
+    { designation: '', description: '' },
+    { designation: 'zzz', description: '' },
+    ...Array.from({ length: count }, (_, i) => ({
+      designation: pick(1 + (i % 5)),
+      description: pick(i % 7),
+    })),
+  ];
+}
+
+/**
+ * The reference: the model's saved weights through TF.js, as predictions were computed before inference moved to
+ * TypeScript (rows from transform, float32 sparse sums, the head as TF.js ops).
+ */
+function referenceProba(model: TextClassifier, texts: ProductText[]): Float32Array {
+  const { manifest, files } = model.serialize();
+  const f32 = (name: string) => new Float32Array(files[name].slice().buffer);
+  const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
+  const hidden = (manifest.options as { hidden: number }).hidden;
+  const numClasses = model.numClasses;
+  return tf.tidy(() =>
+    tfjsProbabilities(
+      extractor.transform(texts),
+      f32('sparse.f32'),
+      {
+        bias1: tf.tensor1d(f32('bias1.f32')),
+        kernel2: tf.tensor2d(f32('kernel2.f32'), [hidden, numClasses]),
+        bias2: tf.tensor1d(f32('bias2.f32')),
+      },
+      hidden,
+      numClasses,
+    ),
+  );
+}
+
+function maxAbsDifference(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  return a.reduce((max, value, i) => Math.max(max, Math.abs(value - b[i])), 0);
+}
 
 describe('TextClassifier', () => {
   const { texts, labels } = dataset(40);
@@ -88,5 +136,49 @@ describe('TextClassifier', () => {
     const restored = await TextClassifier.deserialize(JSON.parse(JSON.stringify(manifest)), files);
     expect(restored.predictProba(texts)).toEqual(model.predictProba(texts));
     restored.dispose();
+  });
+
+  it('predicts in TypeScript what the TF.js head predicts, within 1e-5 on every item', () => {
+    const items = [...texts, ...probes(300)];
+    const fast = model.predictProba(items);
+    const reference = referenceProba(model, items);
+    expect(maxAbsDifference(fast, reference)).toBeLessThan(1e-5);
+    // One at a time, as a single request is served, gives the batch's answer.
+    items.slice(0, 20).forEach((item, n) => {
+      expect(Array.from(model.predictProba([item]))).toEqual(Array.from(fast.subarray(n * 3, n * 3 + 3)));
+    });
+  });
+
+  it('still loads models saved with separate embedding and wide layers (text-classifier/1)', async () => {
+    const { manifest, files } = model.serialize();
+    const hidden = options.hidden;
+    const sparse = new Float32Array(files['sparse.f32'].slice().buffer);
+    const width = hidden + 3;
+    const rows = sparse.length / width;
+    const embedding = new Float32Array(rows * hidden);
+    const wide = new Float32Array(rows * 3);
+    for (let f = 0; f < rows; f++) {
+      embedding.set(sparse.subarray(f * width, f * width + hidden), f * hidden);
+      wide.set(sparse.subarray(f * width + hidden, (f + 1) * width), f * 3);
+    }
+    const { 'sparse.f32': _sparse, ...rest } = files;
+    const legacy = await TextClassifier.deserialize(
+      { ...manifest, format: 'text-classifier/1' },
+      {
+        ...rest,
+        'embedding.f32': new Uint8Array(embedding.buffer),
+        'wide.f32': new Uint8Array(wide.buffer),
+      },
+    );
+    expect(legacy.predictProba(texts)).toEqual(model.predictProba(texts));
+    await expect(
+      TextClassifier.deserialize(
+        { ...manifest, format: 'text-classifier/1' },
+        { ...rest, 'embedding.f32': new Uint8Array(embedding.buffer), 'wide.f32': new Uint8Array(8) },
+      ),
+    ).rejects.toThrow(/do not match/);
+    await expect(
+      TextClassifier.deserialize({ ...manifest, format: 'text-classifier/9' }, files),
+    ).rejects.toThrow(/Unknown text model format/);
   });
 });

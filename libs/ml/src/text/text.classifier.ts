@@ -4,7 +4,10 @@ import { requireFile, toBytes } from '../runtime/binary-files';
 import type { EpochProgress } from '../runtime/epoch-progress';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
+import { accumulateRows, softmaxInto } from './sparse-rows';
+import { HashedTerms } from './text-hashing';
 import {
+  SparseRowBuffer,
   TextFeatureExtractor,
   type ProductText,
   type SparseRow,
@@ -47,11 +50,16 @@ export const DEFAULT_TEXT_CLASSIFIER_OPTIONS: TextClassifierOptions = {
   features: {},
 };
 
-interface Head {
-  bias1: tf.Variable;
-  kernel2: tf.Variable;
-  bias2: tf.Variable;
+/** The dense head: bias and ReLU on the hidden layer, then hidden × classes. */
+export interface DenseHead<T> {
+  bias1: T;
+  kernel2: T;
+  bias2: T;
 }
+
+const FORMAT = 'text-classifier/2';
+/** Embedding and wide layers in two files ([features × hidden] and [features × classes]); read, not written. */
+const FORMAT_SEPARATE_LAYERS = 'text-classifier/1';
 
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
@@ -67,13 +75,17 @@ class SparseAdam {
   private readonly v: Float32Array;
   private step = 0;
 
+  /** The layer is columns [offset, offset + width) of the rows of `weights`, `stride` apart. */
   constructor(
     private readonly weights: Float32Array,
+    private readonly stride: number,
+    private readonly offset: number,
     readonly width: number,
     private readonly learningRate: number,
   ) {
-    this.m = new Float32Array(weights.length);
-    this.v = new Float32Array(weights.length);
+    const rows = weights.length / stride;
+    this.m = new Float32Array(rows * width);
+    this.v = new Float32Array(rows * width);
   }
 
   apply(rows: Int32Array, count: number, grads: Float32Array): void {
@@ -81,16 +93,17 @@ class SparseAdam {
     const rate =
       (this.learningRate * Math.sqrt(1 - Math.pow(ADAM_BETA2, this.step))) /
       (1 - Math.pow(ADAM_BETA1, this.step));
-    const { weights, m, v, width } = this;
+    const { weights, m, v, width, stride, offset } = this;
     for (let r = 0; r < count; r++) {
       const base = rows[r] * width;
+      const weightBase = rows[r] * stride + offset;
       const gradBase = r * width;
       for (let k = 0; k < width; k++) {
         const g = grads[gradBase + k];
         const i = base + k;
         m[i] = ADAM_BETA1 * m[i] + (1 - ADAM_BETA1) * g;
         v[i] = ADAM_BETA2 * v[i] + (1 - ADAM_BETA2) * g * g;
-        weights[i] -= (rate * m[i]) / (Math.sqrt(v[i]) + ADAM_EPSILON);
+        weights[weightBase + k] -= (rate * m[i]) / (Math.sqrt(v[i]) + ADAM_EPSILON);
       }
     }
   }
@@ -136,24 +149,41 @@ class SparseGradient {
 
 /**
  * Product-type classifier over title + description, "wide and deep" on hashed TF-IDF features:
- * - deep: a sparse input layer computed in plain TypeScript (value-weighted sum of rows of `embedding`,
- *   [numFeatures × hidden]) → TensorFlow.js head (bias, ReLU, dropout, dense to the classes);
- * - wide: a sparse linear layer (rows of `wide`, [numFeatures × classes]) whose logits are added to the head's inside
- *   TF.js. It lets near-duplicate listings be memorised directly, which the hidden layer alone did less well
+ * - deep: a sparse input layer (value-weighted sum of embedding rows, [numFeatures × hidden]) → dense head (bias,
+ *   ReLU, dropout in training, dense to the classes);
+ * - wide: a sparse linear layer ([numFeatures × classes]) whose logits are added to the head's. It lets
+ *   near-duplicate listings be memorised directly, which the hidden layer alone did less well
  *   (fold 0: weighted F1 0.760 → 0.763).
- * Both are trained jointly: TF.js returns dL/dh and dL/d(wide logits) for the batch and the touched sparse rows are
- * updated in TypeScript (lazy Adam). TF.js cannot train the sparse layers itself here (no sparse matmul gradient,
- * and the wasm backend lacks UnsortedSegmentSum for embeddings), and a dense input would be 200k wide.
+ * Both sparse layers live in one feature-major table, row f being feature f's embedding row then its wide row, so a
+ * feature costs one contiguous read.
+ * Training: TF.js runs the head and returns dL/dh and dL/d(wide logits) for the batch, and the touched sparse rows
+ * are updated in TypeScript (lazy Adam). TF.js cannot train the sparse layers itself here (no sparse matmul
+ * gradient, and the wasm backend lacks UnsortedSegmentSum for embeddings), and a dense input would be 200k wide.
+ * Inference is plain TypeScript end to end: the head is 64 × 27 multiply-adds, far less than one TF.js op call costs.
  */
 export class TextClassifier {
+  private readonly terms = new HashedTerms();
+  private readonly row = new SparseRowBuffer();
+  /** The two sparse layers' outputs for one text: hidden, then wide logits. */
+  private readonly layerSums: Float64Array;
+  private readonly logits: Float64Array;
+
   private constructor(
     private readonly extractor: TextFeatureExtractor,
-    private readonly embedding: Float32Array,
-    private readonly wide: Float32Array,
-    private readonly head: Head,
+    /** [numFeatures × (hidden + numClasses)]: row f is feature f's embedding row followed by its wide row. */
+    private readonly sparse: Float32Array,
+    private readonly head: DenseHead<Float32Array>,
     private readonly options: TextClassifierOptions,
     readonly numClasses: number,
-  ) {}
+  ) {
+    this.layerSums = new Float64Array(options.hidden + numClasses);
+    this.logits = new Float64Array(numClasses);
+  }
+
+  /** The extractor the model's rows come from; models whose extractors share a hasher can share a text's hashing. */
+  get features(): TextFeatureExtractor {
+    return this.extractor;
+  }
 
   static async train(
     texts: ProductText[],
@@ -173,38 +203,74 @@ export class TextClassifier {
       o.features,
     );
     const rows = extractor.transform(texts);
-    const embedding = initEmbedding(extractor.numFeatures, o.hidden, rng);
-    const head: Head = {
+    const sparse = initSparseLayers(extractor.numFeatures, o.hidden, numClasses, rng);
+    const head: DenseHead<tf.Variable> = {
       bias1: tf.variable(tf.zeros([o.hidden])),
       kernel2: tf.variable(tf.initializers.glorotUniform({ seed: rng.fork() }).apply([o.hidden, numClasses])),
       bias2: tf.variable(tf.zeros([numClasses])),
     };
-    const wide = new Float32Array(extractor.numFeatures * numClasses);
-    const model = new TextClassifier(extractor, embedding, wide, head, o, numClasses);
-    await model.fit(rows, labels, train, validation, rng, onEpoch);
-    return model;
+    const training = new Training(sparse, head, o, numClasses, extractor.numFeatures);
+    await training.fit(rows, labels, train, validation, rng, onEpoch);
+    const weights: DenseHead<Float32Array> = {
+      bias1: (head.bias1.dataSync() as Float32Array).slice(),
+      kernel2: (head.kernel2.dataSync() as Float32Array).slice(),
+      bias2: (head.bias2.dataSync() as Float32Array).slice(),
+    };
+    Object.values(head).forEach((variable) => variable.dispose());
+    return new TextClassifier(extractor, sparse, weights, o, numClasses);
   }
 
+  /** Class probabilities, row-major texts × classes. */
   predictProba(texts: ProductText[]): Float32Array {
-    return this.probabilities(this.extractor.transform(texts));
+    const out = new Float32Array(texts.length * this.numClasses);
+    const { extractor, terms, row } = this;
+    texts.forEach((text, n) => {
+      extractor.weigh(extractor.hasher.hash(text, terms), row);
+      this.scoreRow(row, out, n * this.numClasses);
+    });
+    return out;
+  }
+
+  /** Writes the class probabilities of one row of this model's features to out[offset, offset + numClasses). */
+  scoreRow(row: SparseRowBuffer, out: Float32Array, offset: number): void {
+    const { layerSums, logits, numClasses } = this;
+    const { hidden } = this.options;
+    const { bias1, kernel2, bias2 } = this.head;
+    layerSums.fill(0);
+    accumulateRows(
+      this.sparse,
+      hidden + numClasses,
+      hidden + numClasses,
+      row.indices,
+      row.values,
+      row.length,
+      layerSums,
+    );
+    for (let c = 0; c < numClasses; c++) logits[c] = bias2[c] + layerSums[hidden + c];
+    for (let k = 0; k < hidden; k++) {
+      const activation = layerSums[k] + bias1[k];
+      if (activation <= 0) continue;
+      const base = k * numClasses;
+      for (let c = 0; c < numClasses; c++) logits[c] += activation * kernel2[base + c];
+    }
+    softmaxInto(logits, numClasses, out, offset);
   }
 
   serialize(): { manifest: Record<string, unknown>; files: Record<string, Uint8Array> } {
     const features = this.extractor.toFiles();
     return {
       manifest: {
-        format: 'text-classifier/1',
+        format: FORMAT,
         numClasses: this.numClasses,
         options: this.options,
         features: features.params,
       },
       files: {
         ...features.files,
-        'embedding.f32': toBytes(this.embedding),
-        'wide.f32': toBytes(this.wide),
-        'bias1.f32': toBytes(this.head.bias1.dataSync() as Float32Array),
-        'kernel2.f32': toBytes(this.head.kernel2.dataSync() as Float32Array),
-        'bias2.f32': toBytes(this.head.bias2.dataSync() as Float32Array),
+        'sparse.f32': toBytes(this.sparse),
+        'bias1.f32': toBytes(this.head.bias1),
+        'kernel2.f32': toBytes(this.head.kernel2),
+        'bias2.f32': toBytes(this.head.bias2),
       },
     };
   }
@@ -213,36 +279,60 @@ export class TextClassifier {
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
   ): Promise<TextClassifier> {
-    if (manifest.format !== 'text-classifier/1')
+    if (manifest.format !== FORMAT && manifest.format !== FORMAT_SEPARATE_LAYERS)
       throw new Error(`Unknown text model format ${String(manifest.format)}`);
-    await initBackend();
     const numClasses = manifest.numClasses as number;
     const options = manifest.options as TextClassifierOptions;
     const file = (name: string) => requireFile(files, name);
     const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
-    const embedding = new Float32Array(file('embedding.f32'));
-    const wide = new Float32Array(file('wide.f32'));
-    if (
-      embedding.length !== extractor.numFeatures * options.hidden ||
-      wide.length !== extractor.numFeatures * numClasses
-    ) {
+    const width = options.hidden + numClasses;
+    let sparse: Float32Array;
+    if (manifest.format === FORMAT) {
+      sparse = new Float32Array(file('sparse.f32'));
+    } else {
+      const embedding = new Float32Array(file('embedding.f32'));
+      const wide = new Float32Array(file('wide.f32'));
+      if (
+        embedding.length !== extractor.numFeatures * options.hidden ||
+        wide.length !== extractor.numFeatures * numClasses
+      ) {
+        throw new Error('Text model weights do not match its feature count');
+      }
+      sparse = interleaveLayers(embedding, wide, options.hidden, numClasses);
+    }
+    if (sparse.length !== extractor.numFeatures * width) {
       throw new Error('Text model weights do not match its feature count');
     }
-    const head: Head = {
-      bias1: tf.variable(tf.tensor1d(new Float32Array(file('bias1.f32')))),
-      kernel2: tf.variable(tf.tensor2d(new Float32Array(file('kernel2.f32')), [options.hidden, numClasses])),
-      bias2: tf.variable(tf.tensor1d(new Float32Array(file('bias2.f32')))),
+    const head: DenseHead<Float32Array> = {
+      bias1: new Float32Array(file('bias1.f32')),
+      kernel2: new Float32Array(file('kernel2.f32')),
+      bias2: new Float32Array(file('bias2.f32')),
     };
-    return new TextClassifier(extractor, embedding, wide, head, options, numClasses);
+    if (
+      head.bias1.length !== options.hidden ||
+      head.kernel2.length !== options.hidden * numClasses ||
+      head.bias2.length !== numClasses
+    ) {
+      throw new Error('Text model head does not match its hidden width and classes');
+    }
+    return new TextClassifier(extractor, sparse, head, options, numClasses);
   }
 
-  dispose(): void {
-    this.head.bias1.dispose();
-    this.head.kernel2.dispose();
-    this.head.bias2.dispose();
-  }
+  /** Nothing to free: the weights are plain arrays (TF.js only holds the head while training). */
+  dispose(): void {}
+}
 
-  private async fit(
+/** The training state of one network: the sparse table updated in place, the head as TF.js variables. */
+class Training {
+  constructor(
+    private readonly sparse: Float32Array,
+    private readonly head: DenseHead<tf.Variable>,
+    private readonly options: TextClassifierOptions,
+    private readonly numClasses: number,
+    private readonly numFeatures: number,
+  ) {}
+
+  async fit(
     rows: SparseRow[],
     labels: number[],
     train: number[],
@@ -251,18 +341,15 @@ export class TextClassifier {
     onEpoch?: (progress: EpochProgress) => void,
   ): Promise<void> {
     const { hidden, batchSize, dropout } = this.options;
-    const embeddingAdam = new SparseAdam(this.embedding, hidden, this.options.sparseLearningRate);
-    const wideAdam = new SparseAdam(this.wide, this.numClasses, this.options.sparseLearningRate);
-    const sparseStep = new SparseGradient(this.extractor.numFeatures);
+    const { sparse, numClasses } = this;
+    const width = hidden + numClasses;
+    const embeddingAdam = new SparseAdam(sparse, width, 0, hidden, this.options.sparseLearningRate);
+    const wideAdam = new SparseAdam(sparse, width, hidden, numClasses, this.options.sparseLearningRate);
+    const sparseStep = new SparseGradient(this.numFeatures);
     const optimizer = tf.train.adam(this.options.learningRate);
     const valLabels = validation.map((i) => labels[i]);
-    const classes = Array.from({ length: this.numClasses }, (_, c) => c);
-    let best = {
-      f1: -1,
-      embedding: this.embedding.slice(),
-      wide: this.wide.slice(),
-      head: this.snapshotHead(),
-    };
+    const classes = Array.from({ length: numClasses }, (_, c) => c);
+    let best = { f1: -1, sparse: sparse.slice(), head: this.snapshotHead() };
     let sinceBest = 0;
 
     for (let epoch = 1; epoch <= this.options.epochs; epoch++) {
@@ -274,8 +361,8 @@ export class TextClassifier {
           .slice(start, start + batchSize)
           .map((i) => dropFeatures(rows[i], this.options.inputDropout, rng));
         const batchLabels = order.slice(start, start + batchSize).map((i) => labels[i]);
-        const h = sparseProduct(batch, this.embedding, hidden);
-        const wideLogits = sparseProduct(batch, this.wide, this.numClasses);
+        const h = sparseProduct(batch, sparse, width, 0, hidden);
+        const wideLogits = sparseProduct(batch, sparse, width, hidden, numClasses);
         const mask = new Float32Array(batch.length * hidden);
         for (let k = 0; k < mask.length; k++) mask[k] = rng.next() < dropout ? 0 : 1 / (1 - dropout);
         const { loss, dh, dWide } = this.headStep(h, wideLogits, mask, batchLabels, optimizer);
@@ -285,8 +372,14 @@ export class TextClassifier {
         sparseStep.apply(batch, dWide, wideAdam);
       }
 
-      const probs = this.probabilities(validation.map((i) => rows[i]));
-      const f1 = evaluateClassification(valLabels, argmaxRows(probs, this.numClasses), classes).weighted_f1;
+      const probs = tfjsProbabilities(
+        validation.map((i) => rows[i]),
+        sparse,
+        this.head,
+        hidden,
+        numClasses,
+      );
+      const f1 = evaluateClassification(valLabels, argmaxRows(probs, numClasses), classes).weighted_f1;
       onEpoch?.({
         epoch,
         loss: lossSum / order.length,
@@ -297,14 +390,13 @@ export class TextClassifier {
       const improved = f1 > best.f1;
       if (f1 >= best.f1) {
         best.head.forEach((t) => t.dispose());
-        best = { f1, embedding: this.embedding.slice(), wide: this.wide.slice(), head: this.snapshotHead() };
+        best = { f1, sparse: sparse.slice(), head: this.snapshotHead() };
       }
       sinceBest = improved ? 0 : sinceBest + 1;
       if (sinceBest >= this.options.patience) break;
     }
     optimizer.dispose();
-    this.embedding.set(best.embedding);
-    this.wide.set(best.wide);
+    sparse.set(best.sparse);
     this.head.bias1.assign(best.head[0]);
     this.head.kernel2.assign(best.head[1]);
     this.head.bias2.assign(best.head[2]);
@@ -348,24 +440,35 @@ export class TextClassifier {
     });
   }
 
-  private probabilities(rows: SparseRow[]): Float32Array {
-    if (rows.length === 0) return new Float32Array(0);
-    const h = sparseProduct(rows, this.embedding, this.options.hidden);
-    const wideLogits = sparseProduct(rows, this.wide, this.numClasses);
-    const { bias1, kernel2, bias2 } = this.head;
-    return tf.tidy(() => {
-      const activations = tf.relu(tf.tensor2d(h, [rows.length, this.options.hidden]).add(bias1));
-      const logits = activations
-        .matMul(kernel2)
-        .add(bias2)
-        .add(tf.tensor2d(wideLogits, [rows.length, this.numClasses]));
-      return tf.softmax(logits).dataSync() as Float32Array;
-    });
-  }
-
   private snapshotHead(): tf.Tensor[] {
     return [this.head.bias1.clone(), this.head.kernel2.clone(), this.head.bias2.clone()];
   }
+}
+
+/**
+ * Class probabilities of rows through the sparse layers and a TF.js head, in float32 as TF.js computes them. Training
+ * scores its validation split with it (on the live variables); the spec checks the TypeScript inference path
+ * against it.
+ */
+export function tfjsProbabilities(
+  rows: SparseRow[],
+  sparse: Float32Array,
+  head: DenseHead<tf.Tensor>,
+  hidden: number,
+  numClasses: number,
+): Float32Array {
+  if (rows.length === 0) return new Float32Array(0);
+  const width = hidden + numClasses;
+  const h = sparseProduct(rows, sparse, width, 0, hidden);
+  const wideLogits = sparseProduct(rows, sparse, width, hidden, numClasses);
+  return tf.tidy(() => {
+    const activations = tf.relu(tf.tensor2d(h, [rows.length, hidden]).add(head.bias1));
+    const logits = activations
+      .matMul(head.kernel2)
+      .add(head.bias2)
+      .add(tf.tensor2d(wideLogits, [rows.length, numClasses]));
+    return tf.softmax(logits).dataSync() as Float32Array;
+  });
 }
 
 /** Inverted dropout on a row's sparse features: much cheaper than decay on 200k-row tables, and it speeds up steps. */
@@ -382,13 +485,22 @@ function dropFeatures(row: SparseRow, rate: number, rng: SeededRandom): SparseRo
   return { indices: Int32Array.from(indices), values: Float32Array.from(values) };
 }
 
-/** A sparse layer's forward pass: for each row, the value-weighted sum of its features' rows of `table`. */
-function sparseProduct(rows: SparseRow[], table: Float32Array, width: number): Float32Array {
+/**
+ * A sparse layer's forward pass for training, in float32: for each row, the value-weighted sum of its features' rows
+ * of the layer, columns [offset, offset + width) of `table`'s rows (`stride` apart).
+ */
+function sparseProduct(
+  rows: SparseRow[],
+  table: Float32Array,
+  stride: number,
+  offset: number,
+  width: number,
+): Float32Array {
   const out = new Float32Array(rows.length * width);
   rows.forEach(({ indices, values }, r) => {
     const outBase = r * width;
     for (let j = 0; j < indices.length; j++) {
-      const base = indices[j] * width;
+      const base = indices[j] * stride + offset;
       const value = values[j];
       for (let k = 0; k < width; k++) out[outBase + k] += value * table[base + k];
     }
@@ -396,12 +508,38 @@ function sparseProduct(rows: SparseRow[], table: Float32Array, width: number): F
   return out;
 }
 
-function initEmbedding(numFeatures: number, hidden: number, rng: SeededRandom): Float32Array {
+/** The sparse table at the start of training: random embedding rows, zero wide rows. */
+function initSparseLayers(
+  numFeatures: number,
+  hidden: number,
+  numClasses: number,
+  rng: SeededRandom,
+): Float32Array {
   // Input rows are L2-normalised per field, so a fixed small scale keeps the initial h of order 0.1 whatever the
   // vocabulary size (a fan-in based scale would shrink it with the number of features).
-  const embedding = new Float32Array(numFeatures * hidden);
-  for (let i = 0; i < embedding.length; i++) embedding[i] = 0.1 * rng.normal();
-  return embedding;
+  const width = hidden + numClasses;
+  const sparse = new Float32Array(numFeatures * width);
+  for (let f = 0; f < numFeatures; f++) {
+    for (let k = 0; k < hidden; k++) sparse[f * width + k] = 0.1 * rng.normal();
+  }
+  return sparse;
+}
+
+/** One feature-major table from separate embedding and wide layers (models written as text-classifier/1). */
+function interleaveLayers(
+  embedding: Float32Array,
+  wide: Float32Array,
+  hidden: number,
+  numClasses: number,
+): Float32Array {
+  const numFeatures = embedding.length / hidden;
+  const width = hidden + numClasses;
+  const sparse = new Float32Array(numFeatures * width);
+  for (let f = 0; f < numFeatures; f++) {
+    sparse.set(embedding.subarray(f * hidden, (f + 1) * hidden), f * width);
+    sparse.set(wide.subarray(f * numClasses, (f + 1) * numClasses), f * width + hidden);
+  }
+  return sparse;
 }
 
 /** Stratified hold-out: one fold of a stratified k-fold with k = round(1 / fraction). */
