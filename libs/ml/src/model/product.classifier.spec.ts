@@ -97,6 +97,20 @@ describe('ProductClassifier', () => {
     expect(both.prdtypecode).toBe(10);
   });
 
+  it('lists the top classes as a stable sort of all classes would, for any k', async () => {
+    const inputs = [{ designation: 'table en bois' }, { designation: '', description: 'roman piscine' }];
+    const scores = classifier.score(inputs.map((text) => ({ text: { description: '', ...text } })));
+    for (const k of [1, 2, 3, 5]) {
+      const predictions = await classifier.predict(inputs, k);
+      predictions.forEach((prediction, row) => {
+        const p = scores.subarray(row * 3, row * 3 + 3);
+        const order = [0, 1, 2].sort((a, b) => p[b] - p[a]).slice(0, k);
+        expect(prediction.top.map((t) => t.prdtypecode)).toEqual(order.map((c) => classifier.classes[c]));
+        expect(prediction.top.map((t) => t.probability)).toEqual(order.map((c) => p[c]));
+      });
+    }
+  });
+
   it('answers a batch in input order', async () => {
     const predictions = await classifier.predict([
       { designation: 'table en bois' },

@@ -125,15 +125,15 @@ export class ProductClassifier {
       imageRows.length && this.parts.image
         ? this.parts.image.predictProba(imageRows.map((i) => items[i].pixels!))
         : new Float32Array(0);
-    const textAt = new Map(textRows.map((row, k) => [row, k]));
-    const imageAt = new Map(imageRows.map((row, k) => [row, k]));
+    // Position of each item among the text (image) rows, -1 where it has none.
+    const textAt = positions(items.length, textRows);
+    const imageAt = positions(items.length, imageRows);
     for (let row = 0; row < items.length; row++) {
-      const t = textAt.get(row);
-      const m = imageAt.get(row);
+      const t = textAt[row];
+      const m = imageAt[row];
       const target = out.subarray(row * numClasses, (row + 1) * numClasses);
-      const textPart = t === undefined ? undefined : textProbs.subarray(t * numClasses, (t + 1) * numClasses);
-      const imagePart =
-        m === undefined ? undefined : imageProbs.subarray(m * numClasses, (m + 1) * numClasses);
+      const textPart = t < 0 ? undefined : textProbs.subarray(t * numClasses, (t + 1) * numClasses);
+      const imagePart = m < 0 ? undefined : imageProbs.subarray(m * numClasses, (m + 1) * numClasses);
       fuseProbabilities(textPart, imagePart, this.parts.imageWeight, target);
     }
     return out;
@@ -174,8 +174,7 @@ export class ProductClassifier {
   private describe(probabilities: Float32Array, row: number, item: DecodedItem, topK: number): Prediction {
     const numClasses = this.parts.classes.length;
     const scores = probabilities.subarray(row * numClasses, (row + 1) * numClasses);
-    const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
-    const top = order.slice(0, Math.max(1, topK)).map((k) => ({
+    const top = topClasses(scores, Math.max(1, topK)).map((k) => ({
       prdtypecode: this.parts.classes[k],
       category: this.categoryName(this.parts.classes[k]),
       probability: scores[k],
@@ -189,4 +188,26 @@ function indicesWhere<T>(items: T[], predicate: (item: T) => boolean): number[] 
   const rows: number[] = [];
   items.forEach((item, row) => predicate(item) && rows.push(row));
   return rows;
+}
+
+function positions(length: number, rows: number[]): Int32Array {
+  const at = new Int32Array(length).fill(-1);
+  rows.forEach((row, k) => (at[row] = k));
+  return at;
+}
+
+/**
+ * The k highest scores' indices, highest first and ties in index order (what a stable sort of all classes gives),
+ * by insertion into a short list rather than sorting every class.
+ */
+function topClasses(scores: Float32Array, k: number): number[] {
+  const top: number[] = [];
+  for (let c = 0; c < scores.length; c++) {
+    if (top.length === k && !(scores[c] > scores[top[k - 1]])) continue;
+    let at = top.length;
+    while (at > 0 && scores[c] > scores[top[at - 1]]) at--;
+    top.splice(at, 0, c);
+    if (top.length > k) top.pop();
+  }
+  return top;
 }
