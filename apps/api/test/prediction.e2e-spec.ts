@@ -3,6 +3,7 @@ import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { FIXTURE_CLASSES, fixtureJpeg } from '@app/ml';
 import { PredictionEntity } from '@app/database';
+import { AccessTokens } from '../src/auth/access-tokens';
 import { trainFixtureModel } from './support/fixture-model';
 import { startTestApi, type TestApi } from './support/test-api';
 
@@ -102,9 +103,21 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
     });
     await new Promise((done) => setTimeout(done, 500));
     const stored = await api.app.get(DataSource).getRepository(PredictionEntity).findOneBy({ id: body.id });
-    expect(stored).toMatchObject({ modelVersion: version, prdtypecode: body.prdtypecode });
+    expect(stored).toMatchObject({
+      modelVersion: version,
+      prdtypecode: body.prdtypecode,
+      requestedBy: 'test-client',
+    });
     const late = await api.as('client').get(`/v1/predictions/${body.id}`).expect(200);
     expect(late.body.top).toEqual(body.top);
+    await api.as('ml-engineer').get(`/v1/predictions/${body.id}`).expect(200);
+    const stranger = api.app
+      .get(AccessTokens)
+      .issue({ id: 'stranger', username: 'another-client', roles: ['client'] });
+    await request(api.http)
+      .get(`/v1/predictions/${body.id}`)
+      .set('Authorization', `Bearer ${stranger}`)
+      .expect(404);
   });
 
   it.each([

@@ -12,7 +12,8 @@ import {
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../auth/auth.decorators';
+import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
 import {
   BatchPredictionRequestDto,
   BatchPredictionResponseDto,
@@ -41,12 +42,14 @@ export class PredictionController {
   @ApiOkResponse({ type: PredictionResponseDto })
   async predictOne(
     @Body() body: PredictionRequestDto,
+    @CurrentPrincipal() principal: Principal,
     @UploadedFile() file?: Express.Multer.File,
   ): Promise<PredictionResponseDto> {
     const image = file?.buffer ?? this.predictions.imageFromBase64(body.image, 'image');
     const { predictions } = await this.predictions.predict(
       [{ designation: body.designation, description: body.description, image }],
       body.topK,
+      principal.name,
     );
     return predictions[0];
   }
@@ -55,16 +58,20 @@ export class PredictionController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Classify a batch of products (JSON, images as base64)' })
   @ApiOkResponse({ type: BatchPredictionResponseDto })
-  predictBatch(@Body() body: BatchPredictionRequestDto): Promise<BatchPredictionResponseDto> {
+  predictBatch(
+    @Body() body: BatchPredictionRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<BatchPredictionResponseDto> {
     const items = body.items.map((item, index) => ({
       designation: item.designation,
       description: item.description,
       image: this.predictions.imageFromBase64(item.image, `items[${index}].image`),
     }));
-    return this.predictions.predict(items, body.topK);
+    return this.predictions.predict(items, body.topK, principal.name);
   }
 
   @Get(':id')
+  @Roles('client', 'ml-engineer')
   @ApiOperation({ summary: 'Read a prediction back' })
   @ApiOkResponse({ type: StoredPredictionDto })
   findOne(
@@ -75,7 +82,10 @@ export class PredictionController {
       }),
     )
     id: string,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<StoredPredictionDto> {
-    return this.predictions.findOne(id);
+    // Clients see their own predictions; ML engineers and admins see every one (for audits and feedback work).
+    const anyone = principal.roles.some((role) => role === 'admin' || role === 'ml-engineer');
+    return this.predictions.findOne(id, anyone ? undefined : principal.name);
   }
 }

@@ -124,11 +124,14 @@ export class PredictionService {
     }
   }
 
-  async findOne(id: string): Promise<StoredPredictionDto> {
+  /** A stored prediction; with `requestedBy`, only one that this caller made (others are reported as not found). */
+  async findOne(id: string, requestedBy?: string): Promise<StoredPredictionDto> {
     const row =
       this.recorder.find(id) ??
       (await this.dataSource.getRepository(PredictionEntity).findOne({ where: { id } }));
-    if (!row) throw new NotFoundException(`No prediction with id ${id}`);
+    if (!row || (requestedBy !== undefined && row.requestedBy !== requestedBy)) {
+      throw new NotFoundException(`No prediction with id ${id}`);
+    }
     return {
       id: row.id,
       createdAt: row.createdAt.toISOString(),
