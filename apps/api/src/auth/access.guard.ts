@@ -14,7 +14,8 @@ import { isAllowed, type Principal } from './principal';
 import { RateLimiter } from './rate-limiter';
 import { AuthenticationError, TokenVerifier } from './token-verifier';
 
-type Resolved = { public: true } | { public: false; roles: readonly Role[] };
+/** `roles: 'any'`: any valid token. */
+type Resolved = { public: true } | { public: false; roles: readonly Role[] | 'any' };
 
 const ADMIN_ONLY: Resolved = { public: false, roles: [] };
 
@@ -57,9 +58,9 @@ export class AccessGuard implements CanActivate {
     await this.rateLimiter.canActivate(context);
     if (rule.public) return true;
     if (!req.user) throw this.unauthorized(res, failure);
-    if (!isAllowed(req.user, rule.roles)) {
+    if (rule.roles !== 'any' && !isAllowed(req.user, rule.roles)) {
       res.setHeader('WWW-Authenticate', `Bearer realm="${this.realm}", error="insufficient_scope"`);
-      const needed = ['admin', ...rule.roles].join(', ');
+      const needed = ['admin', ...rule.roles.filter((role) => role !== 'admin')].join(', ');
       throw new ForbiddenException(`this needs one of the roles: ${needed}`);
     }
     return true;
@@ -102,6 +103,8 @@ export class AccessGuard implements CanActivate {
         return this.config.env[rule.setting] ? { public: true } : { public: false, roles: ['monitoring'] };
       case 'roles':
         return { public: false, roles: rule.roles };
+      case 'authenticated':
+        return { public: false, roles: 'any' };
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { generatePassword, UserAccounts, UsernameTakenError } from '../users/user-accounts';
+import { AuthState } from './auth-state';
 import { ServiceTokens } from './service-tokens';
 
 /** The name of the service token seeded from ALERTMANAGER_WEBHOOK_TOKEN. */
@@ -22,6 +23,7 @@ export class AuthBootstrapService implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly users: UserAccounts,
     private readonly serviceTokens: ServiceTokens,
+    private readonly state: AuthState,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -63,6 +65,8 @@ export class AuthBootstrapService implements OnApplicationBootstrap {
       this.logger.log(
         `service token "${ALERTMANAGER_TOKEN_NAME}" ${outcome} from ALERTMANAGER_WEBHOOK_TOKEN`,
       );
+      // The state was loaded before this ran: forget a replaced secret now rather than at the next reload.
+      await this.state.reload();
     }
   }
 }

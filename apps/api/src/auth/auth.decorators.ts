@@ -1,6 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOAuth2, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ROLES, type Role } from '@app/config';
+import type { Role } from '@app/config';
 import type { Principal } from './principal';
 
 export const ACCESS_RULE = 'auth:access';
@@ -13,7 +13,9 @@ export type AccessRule =
   | { kind: 'public' }
   /** Public while the named setting (PUBLIC_HEALTH, PUBLIC_METRICS) is true; else the `monitoring` role. */
   | { kind: 'public-unless-closed'; setting: 'PUBLIC_HEALTH' | 'PUBLIC_METRICS' }
-  | { kind: 'roles'; roles: readonly Role[] };
+  | { kind: 'roles'; roles: readonly Role[] }
+  /** Any valid token. */
+  | { kind: 'authenticated' };
 
 /** No token needed. */
 export const Public = () => SetMetadata(ACCESS_RULE, { kind: 'public' } satisfies AccessRule);
@@ -32,8 +34,14 @@ export const Roles = (...roles: Role[]) =>
     ApiForbiddenResponse({ description: `Needs one of the roles: ${['admin', ...roles].join(', ')}` }),
   );
 
-/** Any valid token, whatever its roles. */
-export const Authenticated = () => Roles(...ROLES);
+/** Any valid token, whatever its roles (even none). */
+export const Authenticated = () =>
+  applyDecorators(
+    SetMetadata(ACCESS_RULE, { kind: 'authenticated' } satisfies AccessRule),
+    ApiBearerAuth('bearer'),
+    ApiOAuth2([], 'password'),
+    ApiUnauthorizedResponse({ description: 'No token, or an invalid, expired or revoked one' }),
+  );
 
 /** The authenticated principal of the request (undefined on public routes). */
 export const CurrentPrincipal = createParamDecorator(

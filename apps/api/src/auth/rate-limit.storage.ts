@@ -15,6 +15,7 @@ export interface RateLimitStorage extends ThrottlerStorage {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+const COMMAND_TIMEOUT_MS = 500;
 
 /**
  * Fixed-window counters in memory: O(1) per request whatever the limit (the throttler's own storage keeps one
@@ -24,7 +25,13 @@ export class MemoryRateLimitStorage implements RateLimitStorage, OnApplicationSh
   private readonly windows = new Map<string, { hits: number; resetAt: number; blockedUntil: number }>();
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<RateLimitRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    _throttlerName?: string,
+  ): Promise<RateLimitRecord> {
     const now = Date.now();
     let window = this.windows.get(key);
     if (!window || (window.resetAt <= now && window.blockedUntil <= now)) {
@@ -73,6 +80,7 @@ export class RedisRateLimitStorage implements RateLimitStorage, OnApplicationShu
   private readonly logger = new Logger('RateLimit');
   private readonly redis: Redis;
   private failing = false;
+  private connectedOnce = false;
 
   private static readonly SCRIPT = `
     local blockedFor = redis.call('PTTL', KEYS[2])
@@ -92,12 +100,23 @@ export class RedisRateLimitStorage implements RateLimitStorage, OnApplicationShu
     url: string,
     private readonly prefix = 'rate-limit:',
   ) {
-    this.redis = new Redis(url, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    // Commands queue only while the first connection is being made; a command never waits long for Redis.
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
     this.redis.on('error', (error: Error) => this.report(error));
+    this.redis.once('ready', () => (this.connectedOnce = true));
     this.redis.defineCommand('rateLimitHit', { numberOfKeys: 2, lua: RedisRateLimitStorage.SCRIPT });
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<RateLimitRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    _throttlerName?: string,
+  ): Promise<RateLimitRecord> {
+    const open = { totalHits: 0, timeToExpire: seconds(ttl), isBlocked: false, timeToBlockExpire: 0 };
+    // Connection lost: answer at once rather than queue behind a reconnection.
+    if (this.connectedOnce && this.redis.status !== 'ready') return open;
     try {
       const hit = (this.redis as unknown as RateLimitCommands).rateLimitHit;
       const [hits, pttl, isBlocked, blockedFor] = await hit.call(
@@ -120,7 +139,7 @@ export class RedisRateLimitStorage implements RateLimitStorage, OnApplicationShu
           };
     } catch (error) {
       this.report(error as Error);
-      return { totalHits: 0, timeToExpire: seconds(ttl), isBlocked: false, timeToBlockExpire: 0 };
+      return open;
     }
   }
 
@@ -129,7 +148,8 @@ export class RedisRateLimitStorage implements RateLimitStorage, OnApplicationShu
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
   }
 
   private report(error: Error): void {

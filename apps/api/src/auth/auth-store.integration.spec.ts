@@ -1,0 +1,224 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@app/config';
+import { createPostgresTestSchema, openDataSource, RefreshTokenEntity } from '@app/database';
+import {
+  InvalidUserError,
+  UserAccounts,
+  UsernameTakenError,
+  UserNotFoundError,
+} from '../users/user-accounts';
+import { AuthState } from './auth-state';
+import { InvalidRefreshTokenError, RefreshTokens } from './refresh-tokens';
+import { ServiceTokenNameTakenError, ServiceTokens } from './service-tokens';
+import { tokenHash } from './token-hash';
+
+const DRIVERS = [
+  {
+    name: 'PostgreSQL',
+    async create() {
+      const pg = await createPostgresTestSchema();
+      return { env: { DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }, cleanup: pg.drop };
+    },
+  },
+  {
+    name: 'SQLite',
+    async create() {
+      const dir = mkdtempSync(join(tmpdir(), 'auth-store-'));
+      return { env: { VAR_DIR: dir }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+];
+
+describe.each(DRIVERS)('users and tokens on $name', (driver) => {
+  let dataSource: DataSource;
+  let cleanup: () => Promise<void>;
+  let config: AppConfig;
+  let users: UserAccounts;
+  let refreshTokens: RefreshTokens;
+  let serviceTokens: ServiceTokens;
+
+  beforeAll(async () => {
+    const created = await driver.create();
+    cleanup = created.cleanup;
+    config = AppConfig.fromEnvironment({ ...created.env, AUTH_CACHE_REFRESH_MS: '60000' });
+    dataSource = await openDataSource(config);
+    users = new UserAccounts(dataSource, 4);
+    refreshTokens = new RefreshTokens(dataSource, 1);
+    serviceTokens = new ServiceTokens(dataSource);
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await cleanup?.();
+  });
+
+  describe('UserAccounts', () => {
+    it('creates users with a bcrypt hash, lower-case names and checked roles', async () => {
+      const alice = await users.create({
+        username: ' Alice ',
+        password: 'password of alice',
+        roles: ['client'],
+      });
+      expect(alice).toEqual({
+        id: expect.any(String),
+        username: 'alice',
+        roles: ['client'],
+        disabled: false,
+        createdAt: expect.any(Date),
+        lastLoginAt: null,
+      });
+      const [{ password_hash: hash }] = await dataSource.query(
+        `SELECT password_hash FROM users WHERE username = 'alice'`,
+      );
+      expect(hash).toMatch(/^\$2[aby]\$04\$/);
+      await expect(
+        users.create({ username: 'ALICE', password: 'another password', roles: ['client'] }),
+      ).rejects.toThrow(UsernameTakenError);
+    });
+
+    it.each([
+      [{ username: 'a b', password: 'long enough pw', roles: ['client'] }, /username/],
+      [{ username: 'bob', password: 'short', roles: ['client'] }, /at least 12/],
+      [{ username: 'bob', password: 'é'.repeat(40), roles: ['client'] }, /72 bytes/],
+      [{ username: 'bob', password: 'long enough pw', roles: ['root'] }, /unknown role root/],
+      [{ username: 'bob', password: 'long enough pw', roles: [] }, /at least one role/],
+    ])('refuses %j', async (input, message) => {
+      await expect(users.create(input)).rejects.toThrow(InvalidUserError);
+      await expect(users.create(input)).rejects.toThrow(message);
+    });
+
+    it('authenticates with the right password only, and not once disabled', async () => {
+      expect(await users.authenticate('ALICE', 'password of alice')).toMatchObject({
+        username: 'alice',
+        lastLoginAt: expect.any(Date),
+      });
+      expect(await users.authenticate('alice', 'wrong password')).toBeUndefined();
+      expect(await users.authenticate('nobody', 'password of alice')).toBeUndefined();
+      expect(await users.authenticate('not a name!', 'x')).toBeUndefined();
+      await users.setDisabled('alice', true);
+      expect(await users.authenticate('alice', 'password of alice')).toBeUndefined();
+      expect(await users.disabledIds()).toEqual([(await users.get('alice')).id]);
+      await users.setDisabled('alice', false);
+      expect(await users.disabledIds()).toEqual([]);
+      await expect(users.setDisabled('nobody', true)).rejects.toThrow(UserNotFoundError);
+    });
+
+    it('knows whether an enabled admin exists', async () => {
+      expect(await users.hasEnabledAdmin()).toBe(false);
+      await users.create({ username: 'root', password: 'password of root', roles: ['admin'] });
+      expect(await users.hasEnabledAdmin()).toBe(true);
+      await users.setDisabled('root', true);
+      expect(await users.hasEnabledAdmin()).toBe(false);
+    });
+
+    it('resets passwords and changes roles', async () => {
+      await users.resetPassword('alice', 'new password of alice');
+      expect(await users.authenticate('alice', 'password of alice')).toBeUndefined();
+      expect(await users.authenticate('alice', 'new password of alice')).toBeDefined();
+      expect((await users.setRoles('alice', ['client', 'ml-engineer', 'client'])).roles).toEqual([
+        'client',
+        'ml-engineer',
+      ]);
+    });
+  });
+
+  describe('RefreshTokens', () => {
+    let userId: string;
+    beforeAll(async () => {
+      userId = (await users.create({ username: 'rita', password: 'password of rita', roles: ['client'] })).id;
+    });
+
+    it('rotates a token once; a second use revokes the family', async () => {
+      const first = await refreshTokens.issue(userId);
+      const second = await refreshTokens.rotate(first);
+      expect(second).toEqual({ userId, familyId: expect.any(String), token: expect.stringMatching(/^rt_/) });
+      const third = await refreshTokens.rotate(second.token);
+      expect(third.familyId).toBe(second.familyId);
+      await expect(refreshTokens.rotate(first)).rejects.toThrow(/already used/);
+      await expect(refreshTokens.rotate(third.token)).rejects.toThrow(/revoked/);
+    });
+
+    it('lets one of simultaneous rotations win and treats the others as reuse', async () => {
+      const token = await refreshTokens.issue(userId);
+      const results = await Promise.allSettled([1, 2, 3].map(() => refreshTokens.rotate(token)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const won = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ token: string }>;
+      await expect(refreshTokens.rotate(won.value.token)).rejects.toThrow(InvalidRefreshTokenError);
+    });
+
+    it('refuses expired and unknown tokens, and revokes on password reset', async () => {
+      const expiring = new RefreshTokens(dataSource, 1);
+      const token = await expiring.issue(userId);
+      await dataSource
+        .getRepository(RefreshTokenEntity)
+        .update({ tokenHash: tokenHash(token) }, { expiresAt: new Date(Date.now() - 1000) });
+      await expect(refreshTokens.rotate(token)).rejects.toThrow(/expired/);
+      await expect(refreshTokens.rotate('rt_unknown')).rejects.toThrow(/unknown/);
+      const kept = await refreshTokens.issue(userId);
+      await users.resetPassword('rita', 'another password of rita');
+      await expect(refreshTokens.rotate(kept)).rejects.toThrow(/revoked/);
+    });
+  });
+
+  describe('ServiceTokens and AuthState', () => {
+    it('creates, finds by hash, revokes and seeds service tokens', async () => {
+      const { token, record } = await serviceTokens.create({
+        name: 'Batch',
+        roles: ['client'],
+        createdBy: 'alice',
+      });
+      expect(record).toMatchObject({ name: 'batch', roles: ['client'], createdBy: 'alice', revokedAt: null });
+      expect(await serviceTokens.findActiveByHash(tokenHash(token))).toMatchObject({ id: record.id });
+      await expect(
+        serviceTokens.create({ name: 'batch', roles: ['client'], createdBy: 'x' }),
+      ).rejects.toThrow(ServiceTokenNameTakenError);
+      await serviceTokens.revoke('batch');
+      expect(await serviceTokens.findActiveByHash(tokenHash(token))).toBeUndefined();
+      expect(await serviceTokens.seed('alertmanager', 'secret-one-0123456789', ['alertmanager'])).toBe(
+        'created',
+      );
+      expect(await serviceTokens.seed('alertmanager', 'secret-one-0123456789', ['alertmanager'])).toBe(
+        'unchanged',
+      );
+      expect(await serviceTokens.seed('alertmanager', 'secret-two-0123456789', ['alertmanager'])).toBe(
+        'rotated',
+      );
+      expect((await serviceTokens.active()).map((t) => t.name)).toEqual(['alertmanager']);
+    });
+
+    it('caches disabled users and service tokens, and sees changes from elsewhere at reload', async () => {
+      const state = new AuthState(config, users, serviceTokens);
+      await state.onModuleInit();
+      try {
+        const { token, record } = await serviceTokens.create({
+          name: 'cached',
+          roles: ['client'],
+          createdBy: 'x',
+        });
+        // Created after the load: found by one query.
+        expect(await state.serviceToken(tokenHash(token))).toMatchObject({ kind: 'service', name: 'cached' });
+        await serviceTokens.revoke('cached'); // by another process
+        expect(await state.serviceToken(tokenHash(token))).toBeDefined(); // until the next reload
+        await state.reload();
+        expect(await state.serviceToken(tokenHash(token))).toBeUndefined();
+        expect(await state.serviceToken(tokenHash('never issued'))).toBeUndefined();
+
+        const alice = await users.get('alice');
+        expect(state.isDisabled(alice.id)).toBe(false);
+        await users.setDisabled('alice', true);
+        await state.reload();
+        expect(state.isDisabled(alice.id)).toBe(true);
+        state.setDisabled(alice.id, false); // enabled through this replica: at once, and kept over a stale reload
+        expect(state.isDisabled(alice.id)).toBe(false);
+        await users.setDisabled('alice', false);
+        await state.reload();
+        expect(state.isDisabled(alice.id)).toBe(false);
+        expect(record.id).toBeDefined();
+      } finally {
+        state.onApplicationShutdown();
+      }
+    });
+  });
+});
