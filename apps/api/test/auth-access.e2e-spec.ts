@@ -30,7 +30,7 @@ const ACCESS: Record<string, Access> = {
   'GET /metrics': 'public',
   'POST /v1/predictions': ['client'],
   'POST /v1/predictions/batch': ['client'],
-  'GET /v1/predictions/:id': ['client'],
+  'GET /v1/predictions/:id': ['client', 'ml-engineer'],
   'GET /v1/categories': ['client'],
   'GET /v1/models': ['client', 'ml-engineer'],
   'GET /v1/models/:version': ['ml-engineer'],
