@@ -1,6 +1,11 @@
 import type { SerializedComponent } from '../artifacts/model-artifact';
 import { LinearSvmClassifier, LINEAR_VIEWS, type LinearSvmOptions } from './linear-svm.classifier';
-import { SparseRowBuffer, type ProductText } from './text-features.extractor';
+import {
+  SparseRowBuffer,
+  TextFeatureExtractor,
+  type ProductText,
+  type VocabularyIndex,
+} from './text-features.extractor';
 import { HashedTerms, type TextHasher } from './text-hashing';
 import type { EpochProgress } from '../runtime/epoch-progress';
 import { TextClassifier, type TextClassifierOptions } from './text.classifier';
@@ -28,10 +33,14 @@ const LINEAR_PREFIX = 'text-linear-';
 
 type TextModel = TextClassifier | LinearSvmClassifier;
 
-/** Models whose features hash a text the same way: the text is hashed once for all of them. */
+/** Models whose features hash a text the same way: the text is hashed once and weighed once for all of them. */
 interface HashingGroup {
   hasher: TextHasher;
   terms: HashedTerms;
+  index: VocabularyIndex;
+  /** The row of each member model, in `members` order. */
+  rows: SparseRowBuffer[];
+  members: TextModel[];
 }
 
 /**
@@ -42,24 +51,30 @@ interface HashingGroup {
  * both less accurate (fold 1 of the CV: 0.7730 against 0.7799) and no faster.
  */
 export class TextEnsemble {
-  private readonly groups: HashingGroup[] = [];
-  /** The hashing group of each model, linear models first, then neural ones. */
-  private readonly groupOf: HashingGroup[];
-  private readonly row = new SparseRowBuffer();
+  private readonly groups: HashingGroup[];
+  /** Every model, linear models first, then neural ones, with the row it reads. */
+  private readonly models: { model: TextModel; row: SparseRowBuffer }[];
 
   private constructor(
     private readonly neural: TextClassifier[],
     private readonly linear: LinearSvmClassifier[],
   ) {
-    const byKey = new Map<string, HashingGroup>();
-    this.groupOf = [...linear, ...neural].map(({ features: { hasher } }) => {
-      let group = byKey.get(hasher.key);
-      if (!group) {
-        group = { hasher, terms: new HashedTerms() };
-        byKey.set(hasher.key, group);
-        this.groups.push(group);
-      }
-      return group;
+    const models: TextModel[] = [...linear, ...neural];
+    const byKey = new Map<string, TextModel[]>();
+    for (const model of models) {
+      const key = model.features.hasher.key;
+      byKey.set(key, [...(byKey.get(key) ?? []), model]);
+    }
+    this.groups = [...byKey.values()].map((members) => ({
+      hasher: members[0].features.hasher,
+      terms: new HashedTerms(),
+      index: TextFeatureExtractor.sharedIndex(members.map((model) => model.features)),
+      rows: members.map(() => new SparseRowBuffer()),
+      members,
+    }));
+    this.models = models.map((model) => {
+      const group = this.groups.find((g) => g.members.includes(model))!;
+      return { model, row: group.rows[group.members.indexOf(model)] };
     });
   }
 
@@ -103,24 +118,23 @@ export class TextEnsemble {
    * model weighs those shared terms with its own vocabulary and IDF.
    */
   predictProba(texts: ProductText[]): Float32Array {
-    const models: TextModel[] = [...this.linear, ...this.neural];
-    const numClasses = models[0].numClasses;
-    const votes = this.linear.length + (this.neural.length > 0 ? 1 : 0);
+    const numClasses = this.models[0].model.numClasses;
+    const linearCount = this.linear.length;
+    const neuralCount = this.neural.length;
+    const votes = linearCount + (neuralCount > 0 ? 1 : 0);
     const out = new Float32Array(texts.length * numClasses);
     const vote = new Float32Array(numClasses);
     const bagged = new Float32Array(numClasses);
-    const { groups, groupOf, row } = this;
     texts.forEach((text, n) => {
-      for (const group of groups) group.hasher.hash(text, group.terms);
+      for (const { hasher, terms, index, rows } of this.groups) index.weigh(hasher.hash(text, terms), rows);
       const mean = out.subarray(n * numClasses, (n + 1) * numClasses);
       bagged.fill(0);
-      models.forEach((model, m) => {
-        model.features.weigh(groupOf[m].terms, row);
+      this.models.forEach(({ model, row }, m) => {
         model.scoreRow(row, vote, 0);
-        if (m < this.linear.length) for (let c = 0; c < numClasses; c++) mean[c] += vote[c] / votes;
-        else for (let c = 0; c < numClasses; c++) bagged[c] += vote[c] / this.neural.length;
+        if (m < linearCount) for (let c = 0; c < numClasses; c++) mean[c] += vote[c] / votes;
+        else for (let c = 0; c < numClasses; c++) bagged[c] += vote[c] / neuralCount;
       });
-      if (this.neural.length > 0) for (let c = 0; c < numClasses; c++) mean[c] += bagged[c] / votes;
+      if (neuralCount > 0) for (let c = 0; c < numClasses; c++) mean[c] += bagged[c] / votes;
     });
     return out;
   }

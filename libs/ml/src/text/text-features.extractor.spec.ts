@@ -62,4 +62,33 @@ describe('TextFeatureExtractor', () => {
       got.forEach((e, j) => expect(e.value).toBeCloseTo(want[j].value, 6));
     }
   });
+
+  it('weighs a text for several extractors at once through a shared index, as each would alone', () => {
+    const others = TextFeatureExtractor.fit(texts.slice(1), { hashBits: 16, minDf: 1 });
+    const weighted = TextFeatureExtractor.fit(texts, {
+      hashBits: 16,
+      minDf: 1,
+      weights: { titleWord: 2, titleChar: 0.5, descriptionWord: 1, descriptionChar: 0 },
+    });
+    const group = [extractor, others, weighted];
+    const index = TextFeatureExtractor.sharedIndex(group);
+    const terms = new HashedTerms();
+    const rows = group.map(() => new SparseRowBuffer());
+    const alone = new SparseRowBuffer();
+    for (const text of [...texts, { designation: 'Piscine PS4 inconnue', description: 'zzz' }]) {
+      index.weigh(extractor.hasher.hash(text, terms), rows);
+      group.forEach((member, m) => {
+        member.weigh(terms, alone);
+        const row = rows[m];
+        expect(Array.from(row.indices.subarray(0, row.length))).toEqual(
+          Array.from(alone.indices.subarray(0, alone.length)),
+        );
+        expect(Array.from(row.values.subarray(0, row.length))).toEqual(
+          Array.from(alone.values.subarray(0, alone.length)),
+        );
+      });
+    }
+    const merged = TextFeatureExtractor.fit(texts, { hashBits: 16, minDf: 1, mergedFields: true });
+    expect(() => TextFeatureExtractor.sharedIndex([extractor, merged])).toThrow(/hash texts alike/);
+  });
 });

@@ -83,11 +83,11 @@ const LOG_COUNT = Float64Array.from({ length: 64 }, (_, n) => (n === 0 ? 0 : Mat
  * per-block weight. Buckets below `minDf` in training are dropped and the rest renumbered into dense columns.
  */
 export class TextFeatureExtractor {
-  /** Column of each hash bucket, -1 for dropped buckets: a typed array is far faster to probe than a Map. */
-  private readonly columnOf: Int32Array;
   /** Weight of each hashed block, in the hasher's block order. */
   private readonly blockWeights: Float64Array;
   readonly hasher: TextHasher;
+  /** Built on first use: models read through an ensemble use the ensemble's shared index instead. */
+  private index?: VocabularyIndex;
   private readonly terms = new HashedTerms();
   private readonly row = new SparseRowBuffer();
 
@@ -97,11 +97,24 @@ export class TextFeatureExtractor {
     private readonly arrays: TextFeatureArrays,
   ) {
     this.hasher = new TextHasher(options);
-    this.columnOf = new Int32Array(1 << options.hashBits).fill(-1);
-    arrays.buckets.forEach((bucket, column) => (this.columnOf[bucket] = column));
     const { titleWord, titleChar, descriptionWord, descriptionChar } = options.weights;
     this.blockWeights = Float64Array.from(
       options.mergedFields ? [1] : [titleWord, titleChar, descriptionWord, descriptionChar],
+    );
+  }
+
+  /**
+   * One index for extractors that share a hashing (the same `hasher.key`): their rows of a hashed text are then
+   * weighed in one pass, each bucket looked up once for all of them.
+   */
+  static sharedIndex(extractors: TextFeatureExtractor[]): VocabularyIndex {
+    const key = extractors[0].hasher.key;
+    if (extractors.some((extractor) => extractor.hasher.key !== key)) {
+      throw new Error('Only extractors that hash texts alike can share an index');
+    }
+    return new VocabularyIndex(
+      extractors[0].options.hashBits,
+      extractors.map(({ arrays, blockWeights }) => ({ ...arrays, blockWeights })),
     );
   }
 
@@ -142,33 +155,10 @@ export class TextFeatureExtractor {
     return { indices: indices.slice(0, length), values: values.slice(0, length) };
   }
 
-  /**
-   * The TF-IDF row of a hashed text (from this extractor's `hasher`, or any hasher with the same `key`), into
-   * `row`: sublinear TF × IDF of each kept bucket, L2-normalised per block and scaled by the block's weight.
-   */
+  /** The TF-IDF row of a hashed text (from this extractor's `hasher`, or any hasher with the same `key`), into `row`. */
   weigh(terms: HashedTerms, row: SparseRowBuffer): void {
-    row.reserve(terms.size);
-    const { indices, values } = row;
-    const { columnOf, blockWeights } = this;
-    const { idf } = this.arrays;
-    const { buckets, counts, blockStart } = terms;
-    let length = 0;
-    for (let b = 0; b < terms.blocks; b++) {
-      const start = length;
-      let squares = 0;
-      for (let i = blockStart[b]; i < blockStart[b + 1]; i++) {
-        const column = columnOf[buckets[i]];
-        if (column < 0) continue;
-        const count = counts[i];
-        const value = (1 + (count < LOG_COUNT.length ? LOG_COUNT[count] : Math.log(count))) * idf[column];
-        indices[length] = column;
-        values[length++] = value;
-        squares += value * value;
-      }
-      const scale = squares > 0 ? blockWeights[b] / Math.sqrt(squares) : 0;
-      for (let i = start; i < length; i++) values[i] *= scale;
-    }
-    row.length = length;
+    this.index ??= TextFeatureExtractor.sharedIndex([this]);
+    this.index.weigh(terms, [row]);
   }
 
   toJSON(): { params: TextFeatureParams; arrays: TextFeatureArrays } {
@@ -201,5 +191,106 @@ export class TextFeatureExtractor {
       throw new Error(`Feature arrays do not match numFeatures ${params.numFeatures}`);
     }
     return new TextFeatureExtractor(params.options, params.numDocs, arrays);
+  }
+}
+
+/**
+ * Where each hash bucket goes in the vocabularies of one or more extractors: one bucket → slot table for all of them,
+ * and per slot every extractor's column and IDF side by side, so weighing a text's terms for all of them costs one
+ * pass over the terms and two reads per bucket. Built from the fitted arrays; holds no state of its own but scratch.
+ */
+export class VocabularyIndex {
+  /** Slot of each bucket, -1 where no extractor kept it. */
+  private readonly slotOf: Int32Array;
+  /**
+   * Per slot and extractor, two 32-bit words over one buffer: the column (in `columns`, -1 where that extractor
+   * dropped the bucket), then the IDF (in `idfs`).
+   */
+  private readonly columns: Int32Array;
+  private readonly idfs: Float32Array;
+  /** Block weights, extractor-major. */
+  private readonly blockWeights: Float64Array;
+  private readonly blocks: number;
+  private readonly starts: Int32Array;
+  private readonly lengths: Int32Array;
+  private readonly squares: Float64Array;
+  /** Slot of each term of the text being weighed. */
+  private slots = new Int32Array(1024);
+  /** Keeps the record-prefetching loads from being optimised away. */
+  private touched = 0;
+
+  constructor(
+    hashBits: number,
+    vocabularies: { buckets: Int32Array; idf: Float32Array; blockWeights: Float64Array }[],
+  ) {
+    const count = vocabularies.length;
+    this.slotOf = new Int32Array(1 << hashBits).fill(-1);
+    for (const { buckets } of vocabularies) for (const bucket of buckets) this.slotOf[bucket] = 0;
+    let slots = 0;
+    for (let bucket = 0; bucket < this.slotOf.length; bucket++) {
+      if (this.slotOf[bucket] === 0) this.slotOf[bucket] = slots++;
+    }
+    const records = new ArrayBuffer(slots * count * 8);
+    this.columns = new Int32Array(records).fill(-1);
+    this.idfs = new Float32Array(records);
+    vocabularies.forEach(({ buckets, idf }, m) => {
+      buckets.forEach((bucket, column) => {
+        const at = (this.slotOf[bucket] * count + m) * 2;
+        this.columns[at] = column;
+        this.idfs[at + 1] = idf[column];
+      });
+    });
+    this.blocks = vocabularies[0].blockWeights.length;
+    this.blockWeights = new Float64Array(count * this.blocks);
+    vocabularies.forEach(({ blockWeights }, m) => this.blockWeights.set(blockWeights, m * this.blocks));
+    this.starts = new Int32Array(count);
+    this.lengths = new Int32Array(count);
+    this.squares = new Float64Array(count);
+  }
+
+  /**
+   * The TF-IDF row of hashed terms for each extractor, rows[m] for extractor m: sublinear TF × IDF of each kept
+   * bucket, L2-normalised per block and scaled by the block's weight.
+   */
+  weigh(terms: HashedTerms, rows: SparseRowBuffer[]): void {
+    const count = rows.length;
+    const { slotOf, columns, idfs, blockWeights, blocks, starts, lengths, squares } = this;
+    const { buckets, counts, blockStart } = terms;
+    const size = terms.size;
+    for (const row of rows) row.reserve(size);
+    if (this.slots.length < size) this.slots = new Int32Array(size * 2);
+    const slots = this.slots;
+    // The lookups miss the cache, so they are done first, in loops without branches: the processor then has many
+    // misses in flight at once, where a branch on each fresh value would wait for them one by one.
+    for (let i = 0; i < size; i++) slots[i] = slotOf[buckets[i]];
+    let touched = 0;
+    for (let i = 0; i < size; i++) touched |= columns[(slots[i] & ~(slots[i] >> 31)) * count * 2];
+    this.touched = touched;
+    lengths.fill(0);
+    for (let b = 0; b < terms.blocks; b++) {
+      starts.set(lengths);
+      squares.fill(0);
+      for (let i = blockStart[b]; i < blockStart[b + 1]; i++) {
+        const slot = slots[i];
+        if (slot < 0) continue;
+        const n = counts[i];
+        const tf = 1 + (n < LOG_COUNT.length ? LOG_COUNT[n] : Math.log(n));
+        for (let m = 0, at = slot * count * 2; m < count; m++, at += 2) {
+          const column = columns[at];
+          if (column < 0) continue;
+          const value = tf * idfs[at + 1];
+          const row = rows[m];
+          row.indices[lengths[m]] = column;
+          row.values[lengths[m]++] = value;
+          squares[m] += value * value;
+        }
+      }
+      for (let m = 0; m < count; m++) {
+        const scale = squares[m] > 0 ? blockWeights[m * blocks + b] / Math.sqrt(squares[m]) : 0;
+        const values = rows[m].values;
+        for (let i = starts[m]; i < lengths[m]; i++) values[i] *= scale;
+      }
+    }
+    for (let m = 0; m < count; m++) rows[m].length = lengths[m];
   }
 }
