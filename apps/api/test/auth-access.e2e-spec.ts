@@ -301,6 +301,8 @@ describe('access control over every route (e2e)', () => {
       'x-frame-options': 'SAMEORIGIN',
       'strict-transport-security': expect.stringContaining('max-age='),
     });
+    expect(res.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(res.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect(res.headers['x-powered-by']).toBeUndefined();
   });

@@ -12,7 +12,9 @@ import { AppConfig } from '@app/config';
 export function applyHttpSecurity(app: INestApplication): void {
   const config = app.get(AppConfig);
   (app as NestExpressApplication).set('trust proxy', config.trustProxy);
-  app.use(helmet());
+  // No upgrade-insecure-requests: /docs must load its scripts when the API is reached over plain http (a cluster
+  // address, localhost); TLS, when there is any, ends at the load balancer.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   const origin = config.corsOrigins;
   if (origin) {
     app.enableCors({
