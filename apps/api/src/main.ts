@@ -5,11 +5,13 @@ import type { Server } from 'node:http';
 import { logLevels, runProcess } from '@app/config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { SigningKey } from './auth/signing-key';
 
 /** How long in-flight requests may take to finish after SIGTERM before the process closes anyway. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
 runProcess(async (config) => {
+  SigningKey.assertConfigured(config);
   const app = await NestFactory.create(AppModule, { logger: logLevels(config) });
   configureApp(app);
   await app.listen(config.env.PORT);

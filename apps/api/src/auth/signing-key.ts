@@ -17,15 +17,23 @@ export class SigningKey {
   static fromConfig(config: AppConfig, logger = new Logger('Auth')): SigningKey {
     const secret = config.env.JWT_SECRET;
     if (secret) return new SigningKey(createSecretKey(Buffer.from(secret, 'utf8')), false);
-    if (config.env.NODE_ENV === 'production') {
-      throw new ConfigValidationError([
-        'JWT_SECRET must be set when NODE_ENV=production (at least 32 random characters, the same on every replica)',
-      ]);
-    }
+    SigningKey.assertConfigured(config);
     logger.warn(
       'JWT_SECRET is not set: signing tokens with a random key made at boot. Tokens stop working at restart and ' +
         'other replicas refuse them; set JWT_SECRET (32+ characters) for anything but a local trial.',
     );
     return new SigningKey(createSecretKey(randomBytes(32)), true);
+  }
+
+  /**
+   * Throws the configuration error of a production API without JWT_SECRET. main.ts calls it before Nest starts,
+   * so the operator reads one line instead of a stack trace.
+   */
+  static assertConfigured(config: AppConfig): void {
+    if (!config.env.JWT_SECRET && config.env.NODE_ENV === 'production') {
+      throw new ConfigValidationError([
+        'JWT_SECRET must be set when NODE_ENV=production (at least 32 random characters, the same on every replica)',
+      ]);
+    }
   }
 }
