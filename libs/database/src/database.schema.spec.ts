@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource, QueryDeepPartialEntity } from 'typeorm';
 import { AppConfig } from '@app/config';
@@ -14,36 +13,7 @@ import { PredictionEntity } from './entities/prediction.entity';
 import { ProductionPointerEntity } from './entities/production-pointer.entity';
 import { PromotionAuditEntity } from './entities/promotion-audit.entity';
 import { createPostgresTestSchema } from './testing/postgres-schema.fixture';
-
-interface Driver {
-  name: string;
-  /** A fresh, empty database; returns its configuration and how to remove it. */
-  create(): Promise<{ config: AppConfig; cleanup(): Promise<void> }>;
-}
-
-const DRIVERS: Driver[] = [
-  {
-    name: 'PostgreSQL',
-    async create() {
-      const pg = await createPostgresTestSchema();
-      return {
-        config: AppConfig.fromEnvironment({ DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }),
-        cleanup: pg.drop,
-      };
-    },
-  },
-  {
-    name: 'SQLite',
-    async create() {
-      const dir = mkdtempSync(join(tmpdir(), 'database-spec-'));
-      return {
-        // A VAR_DIR that does not exist yet: the data source creates it.
-        config: AppConfig.fromEnvironment({ VAR_DIR: join(dir, 'var') }),
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-];
+import { TEST_DATABASES as DRIVERS } from './testing/test-databases';
 
 describe.each(DRIVERS)('database schema on $name', (driver) => {
   let config: AppConfig;

@@ -21,3 +21,4 @@ export {
   type PostgresTestSchema,
 } from './testing/postgres-schema.fixture';
 export { Auth1764288000000 } from './migrations/1764288000000-auth.migration';
+export { PredictionWriter, type PredictionRow } from './prediction.writer';

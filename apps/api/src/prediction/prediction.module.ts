@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
+import { PredictionWriter } from '@app/database';
 import { ServingModule } from '../serving/serving.module';
 import { CategoriesController } from './categories.controller';
 import { PredictionController } from './prediction.controller';
@@ -19,7 +21,15 @@ import { PredictionService } from './prediction.service';
     }),
   ],
   controllers: [PredictionController, CategoriesController],
-  providers: [PredictionService, PredictionRecorder],
+  providers: [
+    PredictionService,
+    PredictionRecorder,
+    {
+      provide: PredictionWriter,
+      inject: [DataSource],
+      useFactory: (dataSource: DataSource) => new PredictionWriter(dataSource),
+    },
+  ],
   exports: [PredictionRecorder],
 })
 export class PredictionModule {}

@@ -1,31 +1,22 @@
-import type { DataSource } from 'typeorm';
+import type { PredictionWriter } from '@app/database';
 import { MetricsService } from '../metrics/metrics.service';
 import { PredictionRecorder, RecorderBackpressureError, type PredictionRecord } from './prediction.recorder';
 
 /** A database stand-in that stores inserted rows and can be made to fail. */
-function fakeDataSource() {
+function fakeWriter() {
   const stored: PredictionRecord[] = [];
   const state = { failuresLeft: 0, statements: 0 };
-  const builder = {
-    insert: () => builder,
-    into: () => builder,
-    values(rows: PredictionRecord[]) {
-      pending = rows;
-      return builder;
-    },
-    orIgnore: () => builder,
-    async execute() {
+  const writer = {
+    async insert(rows: PredictionRecord[]) {
       state.statements++;
       if (state.failuresLeft > 0) {
         state.failuresLeft--;
         throw new Error('connection lost');
       }
-      stored.push(...pending);
+      stored.push(...rows);
     },
-  };
-  let pending: PredictionRecord[] = [];
-  const dataSource = { createQueryBuilder: () => builder } as unknown as DataSource;
-  return { dataSource, stored, state };
+  } as unknown as PredictionWriter;
+  return { writer, stored, state };
 }
 
 function rows(n: number, from = 0): PredictionRecord[] {
@@ -47,20 +38,20 @@ function rows(n: number, from = 0): PredictionRecord[] {
 
 describe('PredictionRecorder', () => {
   it('writes buffered predictions in multi-row statements and finds them while they wait', async () => {
-    const db = fakeDataSource();
-    const recorder = new PredictionRecorder(db.dataSource, new MetricsService());
-    recorder.record(rows(1200));
+    const db = fakeWriter();
+    const recorder = new PredictionRecorder(db.writer, new MetricsService());
+    recorder.record(rows(4500));
     expect(recorder.find('id-7')).toMatchObject({ id: 'id-7' });
     await recorder.flush();
-    expect(db.stored).toHaveLength(1200);
+    expect(db.stored).toHaveLength(4500);
     expect(db.state.statements).toBe(3);
     expect(recorder.pending).toBe(0);
     expect(recorder.find('id-7')).toBeUndefined();
   });
 
   it('keeps rows whose write failed and stores them on a later attempt', async () => {
-    const db = fakeDataSource();
-    const recorder = new PredictionRecorder(db.dataSource, new MetricsService());
+    const db = fakeWriter();
+    const recorder = new PredictionRecorder(db.writer, new MetricsService());
     db.state.failuresLeft = 1;
     recorder.record(rows(10));
     await expect(recorder.flush()).rejects.toThrow('connection lost');
@@ -70,8 +61,8 @@ describe('PredictionRecorder', () => {
   });
 
   it('drains everything before shutdown, retrying through transient failures', async () => {
-    const db = fakeDataSource();
-    const recorder = new PredictionRecorder(db.dataSource, new MetricsService());
+    const db = fakeWriter();
+    const recorder = new PredictionRecorder(db.writer, new MetricsService());
     db.state.failuresLeft = 2;
     recorder.record(rows(700));
     await recorder.beforeApplicationShutdown();
@@ -79,8 +70,8 @@ describe('PredictionRecorder', () => {
   });
 
   it('refuses new work with a 503-type error when the database is far behind', () => {
-    const db = fakeDataSource();
-    const recorder = new PredictionRecorder(db.dataSource, new MetricsService());
+    const db = fakeWriter();
+    const recorder = new PredictionRecorder(db.writer, new MetricsService());
     recorder.record(rows(recorder.capacity - 1));
     expect(() => recorder.assertCapacity(1)).not.toThrow();
     expect(() => recorder.assertCapacity(2)).toThrow(RecorderBackpressureError);

@@ -1,27 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { PredictionEntity } from '@app/database';
+import { PredictionWriter, type PredictionRow } from '@app/database';
 import { MetricsService } from '../metrics/metrics.service';
 
-export type PredictionRecord = Pick<
-  PredictionEntity,
-  | 'id'
-  | 'createdAt'
-  | 'modelVersion'
-  | 'prdtypecode'
-  | 'probability'
-  | 'top'
-  | 'modality'
-  | 'designation'
-  | 'description'
-  | 'imageSha256'
-  | 'latencyMs'
-  | 'requestedBy'
->;
+export type PredictionRecord = PredictionRow;
 
-/** Rows written per INSERT statement. */
-const CHUNK = 500;
+/** Rows written per statement (SQLite: per transaction). */
+const CHUNK = 2000;
 const FLUSH_INTERVAL_MS = 200;
 const MAX_RETRY_DELAY_MS = 10_000;
 
@@ -49,7 +33,7 @@ export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDe
   readonly capacity = 100_000;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly writer: PredictionWriter,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -128,14 +112,7 @@ export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDe
   private async writeAll(): Promise<void> {
     while (this.buffer.length > 0) {
       const chunk = this.buffer.slice(0, CHUNK);
-      // A write whose acknowledgement was lost is retried; ignoring known ids makes the retry harmless.
-      await this.dataSource
-        .createQueryBuilder()
-        .insert()
-        .into(PredictionEntity)
-        .values(chunk)
-        .orIgnore()
-        .execute();
+      await this.writer.insert(chunk);
       this.buffer = this.buffer.slice(chunk.length);
       for (const row of chunk) this.unsaved.delete(row.id);
       this.metrics.persistedRecords.inc(chunk.length);

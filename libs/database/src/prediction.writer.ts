@@ -1,0 +1,101 @@
+import type { DataSource } from 'typeorm';
+import { PredictionEntity } from './entities/prediction.entity';
+
+/** The parts of better-sqlite3's connection used here (the package ships no types). */
+interface SqliteConnection {
+  readonly inTransaction: boolean;
+  prepare(sql: string): { run(params: unknown[]): unknown };
+  transaction(work: (rows: unknown[][]) => void): (rows: unknown[][]) => void;
+}
+
+export type PredictionRow = Pick<PredictionEntity, (typeof COLUMNS)[number]>;
+
+const COLUMNS = [
+  'id',
+  'createdAt',
+  'modelVersion',
+  'prdtypecode',
+  'probability',
+  'top',
+  'modality',
+  'designation',
+  'description',
+  'imageSha256',
+  'latencyMs',
+  'requestedBy',
+] as const;
+
+/** Element types for PostgreSQL's unnest(), in COLUMNS order. */
+const PG_ARRAY_TYPES = [
+  'varchar',
+  'timestamp',
+  'varchar',
+  'integer',
+  'double precision',
+  'text',
+  'varchar',
+  'text',
+  'text',
+  'varchar',
+  'double precision',
+  'varchar',
+];
+
+/**
+ * Bulk insert of predictions, ignoring ids already stored (a retried write is harmless). The API writes every
+ * prediction it serves, thousands per second; TypeORM's query builder spends more CPU building one multi-row
+ * INSERT than the database spends running it, so this builds the statement once and converts values with the
+ * driver's own rules (dates, JSON), which keeps rows identical to what TypeORM writes and reads.
+ */
+export class PredictionWriter {
+  private readonly columns;
+  private sqliteInsert?: (rows: unknown[][]) => void;
+
+  constructor(private readonly dataSource: DataSource) {
+    const metadata = dataSource.getMetadata(PredictionEntity);
+    this.columns = COLUMNS.map((property) => metadata.findColumnWithPropertyName(property)!);
+  }
+
+  async insert(rows: readonly PredictionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const { driver } = this.dataSource;
+    const values = rows.map((row) =>
+      this.columns.map((column) =>
+        driver.preparePersistentValue(row[column.propertyName as keyof PredictionRow], column),
+      ),
+    );
+    if (this.dataSource.options.type === 'better-sqlite3') {
+      await this.insertSqlite(values);
+    } else {
+      await this.insertPostgres(values);
+    }
+  }
+
+  private async insertSqlite(values: unknown[][]): Promise<void> {
+    const db = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection })
+      .databaseConnection;
+    // TypeORM shares this one connection: writing inside a transaction it has open (across an await) would tie
+    // these rows to its commit or rollback, so wait for it to finish.
+    while (db.inTransaction) await new Promise((done) => setTimeout(done, 5));
+    if (!this.sqliteInsert) {
+      const names = this.columns.map((c) => `"${c.databaseName}"`).join(', ');
+      const statement = db.prepare(
+        `INSERT OR IGNORE INTO "predictions" (${names}) VALUES (${this.columns.map(() => '?').join(', ')})`,
+      );
+      this.sqliteInsert = db.transaction((rows: unknown[][]) => {
+        for (const row of rows) statement.run(row);
+      });
+    }
+    this.sqliteInsert(values);
+  }
+
+  private async insertPostgres(values: unknown[][]): Promise<void> {
+    const names = this.columns.map((c) => `"${c.databaseName}"`).join(', ');
+    const arrays = this.columns.map((_, k) => values.map((row) => row[k]));
+    const unnest = PG_ARRAY_TYPES.map((type, k) => `$${k + 1}::${type}[]`).join(', ');
+    await this.dataSource.query(
+      `INSERT INTO "predictions" (${names}) SELECT * FROM unnest(${unnest}) ON CONFLICT ("id") DO NOTHING`,
+      arrays,
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig } from '@app/config';
+import { createPostgresTestSchema } from './postgres-schema.fixture';
+
+export interface TestDatabase {
+  name: string;
+  /** A fresh, empty database; returns its configuration and how to remove it. */
+  create(): Promise<{ config: AppConfig; cleanup(): Promise<void> }>;
+}
+
+/** Both drivers, each as a fresh empty database, for specs that must hold on PostgreSQL and SQLite alike. */
+export const TEST_DATABASES: TestDatabase[] = [
+  {
+    name: 'PostgreSQL',
+    async create() {
+      const pg = await createPostgresTestSchema();
+      return {
+        config: AppConfig.fromEnvironment({ DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }),
+        cleanup: pg.drop,
+      };
+    },
+  },
+  {
+    name: 'SQLite',
+    async create() {
+      const dir = mkdtempSync(join(tmpdir(), 'database-spec-'));
+      return {
+        // A VAR_DIR that does not exist yet: the data source creates it.
+        config: AppConfig.fromEnvironment({ VAR_DIR: join(dir, 'var') }),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+];
