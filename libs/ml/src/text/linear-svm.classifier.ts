@@ -134,16 +134,19 @@ export class LinearSvmClassifier {
     const { extractor, terms, row } = this;
     texts.forEach((text, n) => {
       extractor.weigh(extractor.hasher.hash(text, terms), row);
-      this.scoreRow(row, out, n * this.numClasses);
+      this.scoreRow(row, 0, row.length, out, n * this.numClasses);
     });
     return out;
   }
 
-  /** Writes the class probabilities of one row of this model's features to out[offset, offset + numClasses). */
-  scoreRow(row: SparseRowBuffer, out: Float32Array, offset: number): void {
+  /**
+   * Writes the class probabilities of one row of this model's features, entries [from, to) of `rows`, to
+   * out[offset, offset + numClasses).
+   */
+  scoreRow(rows: SparseRowBuffer, from: number, to: number, out: Float32Array, offset: number): void {
     const { margins, numClasses } = this;
     margins.fill(0);
-    accumulateRows(this.weights, numClasses, numClasses, row.indices, row.values, row.length, margins);
+    accumulateRows(this.weights, numClasses, numClasses, rows.indices, rows.values, from, to, margins);
     const temperature = this.options.temperature;
     for (let c = 0; c < numClasses; c++) margins[c] *= temperature;
     softmaxInto(margins, numClasses, out, offset);

@@ -4,7 +4,7 @@
  */
 
 /**
- * acc[0, width) += Σ_j values[j] · table[indices[j] · stride + k], in doubles. Eight rows are read side by side: each
+ * acc[0, width) += Σ_j values[j] · table[indices[j] · stride + k] over j in [from, to), in doubles. Eight rows are read side by side: each
  * accumulator is loaded and stored once per eight rows instead of once per row, and the eight independent row reads
  * overlap their cache misses, which is where a 100-MB table spends its time (4× faster than one row at a time).
  */
@@ -14,11 +14,12 @@ export function accumulateRows(
   width: number,
   indices: Int32Array,
   values: Float32Array,
-  length: number,
+  from: number,
+  to: number,
   acc: Float64Array,
 ): void {
-  let j = 0;
-  for (; j + 8 <= length; j += 8) {
+  let j = from;
+  for (; j + 8 <= to; j += 8) {
     const r0 = indices[j] * stride;
     const r1 = indices[j + 1] * stride;
     const r2 = indices[j + 2] * stride;
@@ -47,7 +48,7 @@ export function accumulateRows(
         v7 * table[r7 + k];
     }
   }
-  for (; j < length; j++) {
+  for (; j < to; j++) {
     const r = indices[j] * stride;
     const v = values[j];
     for (let k = 0; k < width; k++) acc[k] += v * table[r + k];

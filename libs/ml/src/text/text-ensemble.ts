@@ -38,10 +38,25 @@ interface HashingGroup {
   hasher: TextHasher;
   terms: HashedTerms;
   index: VocabularyIndex;
-  /** The row of each member model, in `members` order. */
+  /** The rows of each member model, in `members` order. */
   rows: SparseRowBuffer[];
   members: TextModel[];
 }
+
+/** Each model's rows of one chunk of texts, row i being entries [starts[i], starts[i + 1]) of `rows`. */
+interface ModelRows {
+  model: TextModel;
+  rows: SparseRowBuffer;
+  starts: Int32Array;
+  /** Its probabilities for the chunk, row-major. */
+  votes: Float32Array;
+}
+
+/**
+ * Texts predicted together: all are hashed and weighed first, then each model scores them all in turn, so that one
+ * model's tables at a time compete for the cache (a sixth faster than model after model for each text, at 256).
+ */
+const CHUNK = 256;
 
 /**
  * The text side of the classifier: a bag of wide-and-deep networks (TensorFlow.js head) and linear SVMs over two
@@ -52,30 +67,32 @@ interface HashingGroup {
  */
 export class TextEnsemble {
   private readonly groups: HashingGroup[];
-  /** Every model, linear models first, then neural ones, with the row it reads. */
-  private readonly models: { model: TextModel; row: SparseRowBuffer }[];
+  /** Every model, linear models first, then neural ones, with its rows. */
+  private readonly models: ModelRows[];
 
   private constructor(
     private readonly neural: TextClassifier[],
     private readonly linear: LinearSvmClassifier[],
   ) {
     const models: TextModel[] = [...linear, ...neural];
-    const byKey = new Map<string, TextModel[]>();
-    for (const model of models) {
-      const key = model.features.hasher.key;
-      byKey.set(key, [...(byKey.get(key) ?? []), model]);
+    this.models = models.map((model) => ({
+      model,
+      rows: new SparseRowBuffer(),
+      starts: new Int32Array(CHUNK + 1),
+      votes: new Float32Array(CHUNK * model.numClasses),
+    }));
+    const byKey = new Map<string, ModelRows[]>();
+    for (const entry of this.models) {
+      const key = entry.model.features.hasher.key;
+      byKey.set(key, [...(byKey.get(key) ?? []), entry]);
     }
     this.groups = [...byKey.values()].map((members) => ({
-      hasher: members[0].features.hasher,
+      hasher: members[0].model.features.hasher,
       terms: new HashedTerms(),
-      index: TextFeatureExtractor.sharedIndex(members.map((model) => model.features)),
-      rows: members.map(() => new SparseRowBuffer()),
-      members,
+      index: TextFeatureExtractor.sharedIndex(members.map(({ model }) => model.features)),
+      rows: members.map(({ rows }) => rows),
+      members: members.map(({ model }) => model),
     }));
-    this.models = models.map((model) => {
-      const group = this.groups.find((g) => g.members.includes(model))!;
-      return { model, row: group.rows[group.members.indexOf(model)] };
-    });
   }
 
   static async train(
@@ -119,24 +136,41 @@ export class TextEnsemble {
    */
   predictProba(texts: ProductText[]): Float32Array {
     const numClasses = this.models[0].model.numClasses;
+    const out = new Float32Array(texts.length * numClasses);
+    for (let from = 0; from < texts.length; from += CHUNK) {
+      this.predictChunk(texts, from, Math.min(texts.length, from + CHUNK), out);
+    }
+    return out;
+  }
+
+  private predictChunk(texts: ProductText[], from: number, to: number, out: Float32Array): void {
+    const { models, groups } = this;
+    const numClasses = models[0].model.numClasses;
     const linearCount = this.linear.length;
     const neuralCount = this.neural.length;
-    const votes = linearCount + (neuralCount > 0 ? 1 : 0);
-    const out = new Float32Array(texts.length * numClasses);
-    const vote = new Float32Array(numClasses);
+    const voteCount = linearCount + (neuralCount > 0 ? 1 : 0);
+    for (const { rows } of models) rows.length = 0;
+    for (let n = from; n < to; n++) {
+      for (const { starts, rows } of models) starts[n - from] = rows.length;
+      for (const { hasher, terms, index, rows } of groups) index.weigh(hasher.hash(texts[n], terms), rows);
+    }
+    for (const { model, rows, starts, votes } of models) {
+      starts[to - from] = rows.length;
+      for (let i = 0; i < to - from; i++)
+        model.scoreRow(rows, starts[i], starts[i + 1], votes, i * numClasses);
+    }
+    // The votes are averaged as they always were: the linear ones in turn, then the networks' mean as one vote.
     const bagged = new Float32Array(numClasses);
-    texts.forEach((text, n) => {
-      for (const { hasher, terms, index, rows } of this.groups) index.weigh(hasher.hash(text, terms), rows);
-      const mean = out.subarray(n * numClasses, (n + 1) * numClasses);
+    for (let i = 0; i < to - from; i++) {
+      const mean = out.subarray((from + i) * numClasses, (from + i + 1) * numClasses);
+      const at = i * numClasses;
       bagged.fill(0);
-      this.models.forEach(({ model, row }, m) => {
-        model.scoreRow(row, vote, 0);
-        if (m < linearCount) for (let c = 0; c < numClasses; c++) mean[c] += vote[c] / votes;
-        else for (let c = 0; c < numClasses; c++) bagged[c] += vote[c] / neuralCount;
+      models.forEach(({ votes: vote }, m) => {
+        if (m < linearCount) for (let c = 0; c < numClasses; c++) mean[c] += vote[at + c] / voteCount;
+        else for (let c = 0; c < numClasses; c++) bagged[c] += vote[at + c] / neuralCount;
       });
-      if (neuralCount > 0) for (let c = 0; c < numClasses; c++) mean[c] += bagged[c] / votes;
-    });
-    return out;
+      if (neuralCount > 0) for (let c = 0; c < numClasses; c++) mean[c] += bagged[c] / voteCount;
+    }
   }
 
   serialize(): Record<string, SerializedComponent> {

@@ -61,16 +61,25 @@ export interface TextFeatureArrays {
   idf: Float32Array;
 }
 
-/** A sparse row being filled in place, reused from one text to the next; only [0, length) is meaningful. */
+/**
+ * Sparse rows written back to back into reusable arrays (one row, or several whose bounds the writer keeps); only
+ * [0, length) is meaningful.
+ */
 export class SparseRowBuffer {
   indices = new Int32Array(1024);
   values = new Float32Array(1024);
   length = 0;
 
-  reserve(size: number): void {
+  /** Makes room for `more` entries after the current ones, keeping those. */
+  reserve(more: number): void {
+    const size = this.length + more;
     if (this.indices.length >= size) return;
-    this.indices = new Int32Array(size * 2);
-    this.values = new Float32Array(size * 2);
+    const indices = new Int32Array(size * 2);
+    const values = new Float32Array(size * 2);
+    indices.set(this.indices.subarray(0, this.length));
+    values.set(this.values.subarray(0, this.length));
+    this.indices = indices;
+    this.values = values;
   }
 }
 
@@ -155,9 +164,10 @@ export class TextFeatureExtractor {
     return { indices: indices.slice(0, length), values: values.slice(0, length) };
   }
 
-  /** The TF-IDF row of a hashed text (from this extractor's `hasher`, or any hasher with the same `key`), into `row`. */
+  /** The TF-IDF row of a hashed text (from this extractor's `hasher`, or any hasher with the same `key`), as `row`. */
   weigh(terms: HashedTerms, row: SparseRowBuffer): void {
     this.index ??= TextFeatureExtractor.sharedIndex([this]);
+    row.length = 0;
     this.index.weigh(terms, [row]);
   }
 
@@ -249,15 +259,18 @@ export class VocabularyIndex {
   }
 
   /**
-   * The TF-IDF row of hashed terms for each extractor, rows[m] for extractor m: sublinear TF × IDF of each kept
-   * bucket, L2-normalised per block and scaled by the block's weight.
+   * The TF-IDF row of hashed terms for each extractor, appended to rows[m] for extractor m: sublinear TF × IDF of
+   * each kept bucket, L2-normalised per block and scaled by the block's weight.
    */
   weigh(terms: HashedTerms, rows: SparseRowBuffer[]): void {
     const count = rows.length;
     const { slotOf, columns, idfs, blockWeights, blocks, starts, lengths, squares } = this;
     const { buckets, counts, blockStart } = terms;
     const size = terms.size;
-    for (const row of rows) row.reserve(size);
+    for (let m = 0; m < count; m++) {
+      rows[m].reserve(size);
+      lengths[m] = rows[m].length;
+    }
     if (this.slots.length < size) this.slots = new Int32Array(size * 2);
     const slots = this.slots;
     // The lookups miss the cache, so they are done first, in loops without branches: the processor then has many
@@ -266,7 +279,6 @@ export class VocabularyIndex {
     let touched = 0;
     for (let i = 0; i < size; i++) touched |= columns[(slots[i] & ~(slots[i] >> 31)) * count * 2];
     this.touched = touched;
-    lengths.fill(0);
     for (let b = 0; b < terms.blocks; b++) {
       starts.set(lengths);
       squares.fill(0);

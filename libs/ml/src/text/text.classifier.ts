@@ -226,26 +226,22 @@ export class TextClassifier {
     const { extractor, terms, row } = this;
     texts.forEach((text, n) => {
       extractor.weigh(extractor.hasher.hash(text, terms), row);
-      this.scoreRow(row, out, n * this.numClasses);
+      this.scoreRow(row, 0, row.length, out, n * this.numClasses);
     });
     return out;
   }
 
-  /** Writes the class probabilities of one row of this model's features to out[offset, offset + numClasses). */
-  scoreRow(row: SparseRowBuffer, out: Float32Array, offset: number): void {
+  /**
+   * Writes the class probabilities of one row of this model's features, entries [from, to) of `rows`, to
+   * out[offset, offset + numClasses).
+   */
+  scoreRow(rows: SparseRowBuffer, from: number, to: number, out: Float32Array, offset: number): void {
     const { layerSums, logits, numClasses } = this;
     const { hidden } = this.options;
     const { bias1, kernel2, bias2 } = this.head;
+    const width = hidden + numClasses;
     layerSums.fill(0);
-    accumulateRows(
-      this.sparse,
-      hidden + numClasses,
-      hidden + numClasses,
-      row.indices,
-      row.values,
-      row.length,
-      layerSums,
-    );
+    accumulateRows(this.sparse, width, width, rows.indices, rows.values, from, to, layerSums);
     for (let c = 0; c < numClasses; c++) logits[c] = bias2[c] + layerSums[hidden + c];
     for (let k = 0; k < hidden; k++) {
       const activation = layerSums[k] + bias1[k];
