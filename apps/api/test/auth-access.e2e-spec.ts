@@ -250,6 +250,13 @@ describe('access control over every route (e2e)', () => {
     await request(api.http).get('/v1/promotions').set('Authorization', `Bearer ${token}`).expect(403);
   });
 
+  it('counts refusals by reason in /metrics', async () => {
+    const metrics = (await request(api.http).get('/metrics').expect(200)).text;
+    for (const reason of ['missing_token', 'invalid_token', 'invalid_request', 'forbidden']) {
+      expect(metrics).toMatch(new RegExp(`auth_rejections_total\\{reason="${reason}"\\} [1-9]`));
+    }
+  });
+
   it('names the reason in the challenge without echoing expected values', async () => {
     const res = await call(api, 'GET /v1/categories', `Bearer ${ours({ aud: 'another-api' })}`).expect(401);
     expect(res.headers['www-authenticate']).toBe(

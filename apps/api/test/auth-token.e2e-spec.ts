@@ -117,6 +117,13 @@ describe('POST /v1/auth/token (e2e)', () => {
     });
     await refresh(third.refresh_token).expect(400);
 
+    const metrics = (await request(api.http).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/auth_refresh_token_reuse_total [1-9]/);
+    expect(metrics).toMatch(
+      /auth_token_requests_total\{grant_type="refresh_token",result="invalid_grant"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/auth_token_requests_total\{grant_type="password",result="issued"\} [1-9]/);
+
     // Another login is another family, untouched.
     const other = (await login().expect(200)).body;
     await refresh(other.refresh_token).expect(200);

@@ -7,9 +7,11 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { AppConfig, type Role } from '@app/config';
 import { ACCESS_RULE, type AccessRule } from './auth.decorators';
+import { AuthMetrics } from './auth.metrics';
 import { isAllowed, type Principal } from './principal';
 import { RateLimiter } from './rate-limiter';
 import { AuthenticationError, TokenVerifier } from './token-verifier';
@@ -38,6 +40,7 @@ export class AccessGuard implements CanActivate {
     private readonly config: AppConfig,
     private readonly verifier: TokenVerifier,
     private readonly rateLimiter: RateLimiter,
+    private readonly metrics: AuthMetrics,
   ) {
     this.realm = config.env.JWT_ISSUER.replace(/"/g, '');
   }
@@ -55,10 +58,16 @@ export class AccessGuard implements CanActivate {
         failure = error;
       }
     }
-    await this.rateLimiter.canActivate(context);
+    try {
+      await this.rateLimiter.canActivate(context);
+    } catch (error) {
+      if (error instanceof ThrottlerException) this.metrics.rejections.inc({ reason: 'rate_limited' });
+      throw error;
+    }
     if (rule.public) return true;
     if (!req.user) throw this.unauthorized(res, failure);
     if (rule.roles !== 'any' && !isAllowed(req.user, rule.roles)) {
+      this.metrics.rejections.inc({ reason: 'forbidden' });
       res.setHeader('WWW-Authenticate', `Bearer realm="${this.realm}", error="insufficient_scope"`);
       const needed = ['admin', ...rule.roles.filter((role) => role !== 'admin')].join(', ');
       throw new ForbiddenException(`this needs one of the roles: ${needed}`);
@@ -73,6 +82,7 @@ export class AccessGuard implements CanActivate {
       failure = new AuthenticationError('the token could not be verified', 'invalid_token');
     }
     const { message, error } = failure as AuthenticationError;
+    this.metrics.rejections.inc({ reason: error ?? 'missing_token' });
     const challenge = error
       ? `Bearer realm="${this.realm}", error="${error}", error_description="${message.replace(/["\\]/g, '')}"`
       : `Bearer realm="${this.realm}"`;

@@ -7,6 +7,7 @@ import { UsersController } from '../users/users.controller';
 import { AccessGuard } from './access.guard';
 import { AccessTokens } from './access-tokens';
 import { AuthBootstrapService } from './auth-bootstrap.service';
+import { AuthMetrics } from './auth.metrics';
 import { AuthState } from './auth-state';
 import { LoginAttempts } from './login-attempts';
 import { MemoryRateLimitStorage, RedisRateLimitStorage, type RateLimitStorage } from './rate-limit.storage';
@@ -62,6 +63,7 @@ const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
         new RateLimiter(RateLimiter.options(config, storage, reflector), storage, reflector),
     },
     AccessTokens,
+    AuthMetrics,
     AuthState,
     TokenVerifier,
     AuthBootstrapService,

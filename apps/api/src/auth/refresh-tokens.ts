@@ -5,8 +5,16 @@ import { randomToken, tokenHash } from './token-hash';
 
 const REFRESH_TOKEN_PREFIX = 'rt_';
 
-/** A refresh token that cannot be exchanged; `reason` is for the log and the error description. */
-export class InvalidRefreshTokenError extends Error {}
+/** A refresh token that cannot be exchanged; the message is for the error description. */
+export class InvalidRefreshTokenError extends Error {
+  constructor(
+    message: string,
+    /** True when a used or revoked token came back: its family was revoked. */
+    readonly reuse = false,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Refresh tokens with rotation and reuse detection (OAuth 2.0 Security BCP): each exchange marks the token used
@@ -42,12 +50,13 @@ export class RefreshTokens {
     if (!row) throw new InvalidRefreshTokenError('unknown refresh token');
     if (row.revokedAt) {
       await this.revokeFamily(row.familyId);
-      throw new InvalidRefreshTokenError('the refresh token was revoked');
+      throw new InvalidRefreshTokenError('the refresh token was revoked', true);
     }
     if (row.usedAt) {
       await this.revokeFamily(row.familyId);
       throw new InvalidRefreshTokenError(
         'the refresh token was already used: every token of its login is revoked',
+        true,
       );
     }
     if (row.expiresAt.getTime() <= Date.now())
@@ -61,6 +70,7 @@ export class RefreshTokens {
       await this.revokeFamily(row.familyId);
       throw new InvalidRefreshTokenError(
         'the refresh token was already used: every token of its login is revoked',
+        true,
       );
     }
     return { userId: row.userId, familyId: row.familyId, token: await this.issue(row.userId, row.familyId) };

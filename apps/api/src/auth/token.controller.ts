@@ -1,4 +1,13 @@
-import { BadRequestException, Body, Controller, Header, HttpCode, Post, SetMetadata } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Header,
+  HttpCode,
+  Logger,
+  Post,
+  SetMetadata,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -12,6 +21,7 @@ import { isRole } from '@app/config';
 import { UserAccounts } from '../users/user-accounts';
 import { AccessTokens } from './access-tokens';
 import { Public } from './auth.decorators';
+import { AuthMetrics } from './auth.metrics';
 import { AuthState } from './auth-state';
 import { LoginAttempts } from './login-attempts';
 import { TOKEN_ENDPOINT } from './rate-limiter';
@@ -37,12 +47,15 @@ function field(body: Record<string, unknown>, name: string): string {
 @ApiTags('auth')
 @Controller('v1/auth')
 export class TokenController {
+  private readonly logger = new Logger('Auth');
+
   constructor(
     private readonly users: UserAccounts,
     private readonly accessTokens: AccessTokens,
     private readonly refreshTokens: RefreshTokens,
     private readonly state: AuthState,
     private readonly attempts: LoginAttempts,
+    private readonly metrics: AuthMetrics,
   ) {}
 
   @Post('token')
@@ -63,6 +76,20 @@ export class TokenController {
   @ApiBadRequestResponse({ type: TokenErrorDto })
   @ApiTooManyRequestsResponse({ description: 'TOKEN_RATE_LIMIT_PER_MINUTE exceeded for this address' })
   async token(@Body() raw: unknown): Promise<TokenResponseDto> {
+    const grant = (raw as { grant_type?: unknown } | null)?.grant_type;
+    const grantType = grant === 'password' || grant === 'refresh_token' ? grant : 'other';
+    try {
+      const answer = await this.grant(raw);
+      this.metrics.tokenRequests.inc({ grant_type: grantType, result: 'issued' });
+      return answer;
+    } catch (error) {
+      const code = ((error as BadRequestException).getResponse?.() as { error?: string } | undefined)?.error;
+      this.metrics.tokenRequests.inc({ grant_type: grantType, result: code ?? 'error' });
+      throw error;
+    }
+  }
+
+  private async grant(raw: unknown): Promise<TokenResponseDto> {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       throw oauthError('invalid_request', 'send grant_type and its parameters as a form or a JSON object');
     }
@@ -88,8 +115,12 @@ export class TokenController {
     try {
       rotated = await this.refreshTokens.rotate(refreshToken);
     } catch (error) {
-      if (error instanceof InvalidRefreshTokenError) throw oauthError('invalid_grant', error.message);
-      throw error;
+      if (!(error instanceof InvalidRefreshTokenError)) throw error;
+      if (error.reuse) {
+        this.metrics.refreshReuse.inc();
+        this.logger.warn(`a used or revoked refresh token was presented again: its family is revoked`);
+      }
+      throw oauthError('invalid_grant', error.message);
     }
     const user = await this.users.findById(rotated.userId);
     if (!user || user.disabled) {
