@@ -31,7 +31,9 @@ export const Roles = (...roles: Role[]) =>
     ApiBearerAuth('bearer'),
     ApiOAuth2([], 'password'),
     ApiUnauthorizedResponse({ description: 'No token, or an invalid, expired or revoked one' }),
-    ApiForbiddenResponse({ description: `Needs one of the roles: ${['admin', ...roles].join(', ')}` }),
+    ApiForbiddenResponse({
+      description: `Needs one of the roles: ${[...new Set(['admin', ...roles])].join(', ')}`,
+    }),
   );
 
 /** Any valid token, whatever its roles (even none). */
