@@ -221,11 +221,9 @@ export class VocabularyIndex {
   /** Block weights, extractor-major. */
   private readonly blockWeights: Float64Array;
   private readonly blocks: number;
-  private readonly starts: Int32Array;
-  private readonly lengths: Int32Array;
-  private readonly squares: Float64Array;
-  /** Slot of each term of the text being weighed. */
+  /** Slot and sublinear TF of each term of the text being weighed. */
   private slots = new Int32Array(1024);
+  private tfs = new Float64Array(1024);
   /** Keeps the record-prefetching loads from being optimised away. */
   private touched = 0;
 
@@ -253,9 +251,6 @@ export class VocabularyIndex {
     this.blocks = vocabularies[0].blockWeights.length;
     this.blockWeights = new Float64Array(count * this.blocks);
     vocabularies.forEach(({ blockWeights }, m) => this.blockWeights.set(blockWeights, m * this.blocks));
-    this.starts = new Int32Array(count);
-    this.lengths = new Int32Array(count);
-    this.squares = new Float64Array(count);
   }
 
   /**
@@ -264,45 +259,48 @@ export class VocabularyIndex {
    */
   weigh(terms: HashedTerms, rows: SparseRowBuffer[]): void {
     const count = rows.length;
-    const { slotOf, columns, idfs, blockWeights, blocks, starts, lengths, squares } = this;
+    const { slotOf, columns, idfs, blockWeights, blocks } = this;
     const { buckets, counts, blockStart } = terms;
     const size = terms.size;
-    for (let m = 0; m < count; m++) {
-      rows[m].reserve(size);
-      lengths[m] = rows[m].length;
+    if (this.slots.length < size) {
+      this.slots = new Int32Array(size * 2);
+      this.tfs = new Float64Array(size * 2);
     }
-    if (this.slots.length < size) this.slots = new Int32Array(size * 2);
-    const slots = this.slots;
+    const { slots, tfs } = this;
     // The lookups miss the cache, so they are done first, in loops without branches: the processor then has many
     // misses in flight at once, where a branch on each fresh value would wait for them one by one.
     for (let i = 0; i < size; i++) slots[i] = slotOf[buckets[i]];
     let touched = 0;
     for (let i = 0; i < size; i++) touched |= columns[(slots[i] & ~(slots[i] >> 31)) * count * 2];
     this.touched = touched;
-    for (let b = 0; b < terms.blocks; b++) {
-      starts.set(lengths);
-      squares.fill(0);
-      for (let i = blockStart[b]; i < blockStart[b + 1]; i++) {
-        const slot = slots[i];
-        if (slot < 0) continue;
-        const n = counts[i];
-        const tf = 1 + (n < LOG_COUNT.length ? LOG_COUNT[n] : Math.log(n));
-        for (let m = 0, at = slot * count * 2; m < count; m++, at += 2) {
+    for (let i = 0; i < size; i++) {
+      const n = counts[i];
+      tfs[i] = 1 + (n < LOG_COUNT.length ? LOG_COUNT[n] : Math.log(n));
+    }
+    // Then one extractor at a time, its row's arrays in hand.
+    for (let m = 0; m < count; m++) {
+      const row = rows[m];
+      row.reserve(size);
+      const { indices, values } = row;
+      let length = row.length;
+      for (let b = 0; b < terms.blocks; b++) {
+        const start = length;
+        let squares = 0;
+        for (let i = blockStart[b]; i < blockStart[b + 1]; i++) {
+          const slot = slots[i];
+          if (slot < 0) continue;
+          const at = (slot * count + m) * 2;
           const column = columns[at];
           if (column < 0) continue;
-          const value = tf * idfs[at + 1];
-          const row = rows[m];
-          row.indices[lengths[m]] = column;
-          row.values[lengths[m]++] = value;
-          squares[m] += value * value;
+          const value = tfs[i] * idfs[at + 1];
+          indices[length] = column;
+          values[length++] = value;
+          squares += value * value;
         }
+        const scale = squares > 0 ? blockWeights[m * blocks + b] / Math.sqrt(squares) : 0;
+        for (let i = start; i < length; i++) values[i] *= scale;
       }
-      for (let m = 0; m < count; m++) {
-        const scale = squares[m] > 0 ? blockWeights[m * blocks + b] / Math.sqrt(squares[m]) : 0;
-        const values = rows[m].values;
-        for (let i = starts[m]; i < lengths[m]; i++) values[i] *= scale;
-      }
+      row.length = length;
     }
-    for (let m = 0; m < count; m++) rows[m].length = lengths[m];
   }
 }
