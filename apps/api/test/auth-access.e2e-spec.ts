@@ -350,7 +350,11 @@ describe('closed health, metrics and docs; CORS (e2e)', () => {
 
   afterAll(() => api?.app.close());
 
-  it.each(['/health/live', '/health/ready', '/metrics'])('%s needs the monitoring role', async (path) => {
+  it('keeps liveness open for container health checks', async () => {
+    await request(api.http).get('/health/live').expect(200);
+  });
+
+  it.each(['/health/ready', '/metrics'])('%s needs the monitoring role', async (path) => {
     await request(api.http).get(path).expect(401);
     await api.as('client').get(path).expect(403);
     const res = await request(api.http).get(path).set('Authorization', `Bearer ${monitoring}`);

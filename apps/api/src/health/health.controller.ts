@@ -2,7 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { PublicUnlessClosed } from '../auth/auth.decorators';
+import { Public, PublicUnlessClosed } from '../auth/auth.decorators';
 import { ModelServingService } from '../serving/model-serving.service';
 import { ProductionWatcher } from '../serving/production-watcher.service';
 
@@ -21,6 +21,8 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  // Always open (it says only "ok"): container health checks and liveness probes carry no token.
+  @Public()
   @ApiOperation({ summary: 'The process is up' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
