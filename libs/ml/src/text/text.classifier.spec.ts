@@ -171,6 +171,19 @@ describe('TextClassifier', () => {
       },
     );
     expect(legacy.predictProba(texts)).toEqual(model.predictProba(texts));
+    // It keeps its two tables, and saves them as it read them.
+    const saved = legacy.serialize();
+    expect(saved.manifest.format).toBe('text-classifier/1');
+    expect(Object.keys(saved.files).sort()).toEqual([
+      'bias1.f32',
+      'bias2.f32',
+      'embedding.f32',
+      'feature-buckets.i32',
+      'feature-idf.f32',
+      'kernel2.f32',
+      'wide.f32',
+    ]);
+    expect(Array.from(new Float32Array(saved.files['wide.f32'].slice().buffer))).toEqual(Array.from(wide));
     await expect(
       TextClassifier.deserialize(
         { ...manifest, format: 'text-classifier/1' },

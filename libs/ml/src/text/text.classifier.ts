@@ -57,9 +57,19 @@ export interface DenseHead<T> {
   bias2: T;
 }
 
+/** Both sparse layers in one file, sparse.f32 ([features × (hidden + classes)], row f = embedding row, wide row). */
 const FORMAT = 'text-classifier/2';
-/** Embedding and wide layers in two files ([features × hidden] and [features × classes]); read, not written. */
+/** Embedding and wide layers in two files, embedding.f32 ([features × hidden]) and wide.f32 ([features × classes]). */
 const FORMAT_SEPARATE_LAYERS = 'text-classifier/1';
+
+/**
+ * Where the sparse layers' weights are: one interleaved table (what training builds, text-classifier/2), or the two
+ * tables of a model saved as text-classifier/1, used as they are read (interleaving them at load would hold both
+ * copies at once, and the process keeps that memory).
+ */
+type SparseLayers =
+  | { interleaved: true; table: Float32Array }
+  | { interleaved: false; embedding: Float32Array; wide: Float32Array };
 
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
@@ -155,7 +165,7 @@ class SparseGradient {
  *   near-duplicate listings be memorised directly, which the hidden layer alone did less well
  *   (fold 0: weighted F1 0.760 → 0.763).
  * Both sparse layers live in one feature-major table, row f being feature f's embedding row then its wide row, so a
- * feature costs one contiguous read.
+ * feature costs one contiguous read (models saved before this layout keep their two tables).
  * Training: TF.js runs the head and returns dL/dh and dL/d(wide logits) for the batch, and the touched sparse rows
  * are updated in TypeScript (lazy Adam). TF.js cannot train the sparse layers itself here (no sparse matmul
  * gradient, and the wasm backend lacks UnsortedSegmentSum for embeddings), and a dense input would be 200k wide.
@@ -166,17 +176,18 @@ export class TextClassifier {
   private readonly row = new SparseRowBuffer();
   /** The two sparse layers' outputs for one text: hidden, then wide logits. */
   private readonly layerSums: Float64Array;
+  private readonly wideSums: Float64Array;
   private readonly logits: Float64Array;
 
   private constructor(
     private readonly extractor: TextFeatureExtractor,
-    /** [numFeatures × (hidden + numClasses)]: row f is feature f's embedding row followed by its wide row. */
-    private readonly sparse: Float32Array,
+    private readonly sparse: SparseLayers,
     private readonly head: DenseHead<Float32Array>,
     private readonly options: TextClassifierOptions,
     readonly numClasses: number,
   ) {
     this.layerSums = new Float64Array(options.hidden + numClasses);
+    this.wideSums = this.layerSums.subarray(options.hidden);
     this.logits = new Float64Array(numClasses);
   }
 
@@ -217,7 +228,7 @@ export class TextClassifier {
       bias2: (head.bias2.dataSync() as Float32Array).slice(),
     };
     Object.values(head).forEach((variable) => variable.dispose());
-    return new TextClassifier(extractor, sparse, weights, o, numClasses);
+    return new TextClassifier(extractor, { interleaved: true, table: sparse }, weights, o, numClasses);
   }
 
   /** Class probabilities, row-major texts × classes. */
@@ -239,9 +250,16 @@ export class TextClassifier {
     const { layerSums, logits, numClasses } = this;
     const { hidden } = this.options;
     const { bias1, kernel2, bias2 } = this.head;
-    const width = hidden + numClasses;
+    const { indices, values } = rows;
+    const sparse = this.sparse;
     layerSums.fill(0);
-    accumulateRows(this.sparse, width, width, rows.indices, rows.values, from, to, layerSums);
+    if (sparse.interleaved) {
+      const width = hidden + numClasses;
+      accumulateRows(sparse.table, width, width, indices, values, from, to, layerSums);
+    } else {
+      accumulateRows(sparse.embedding, hidden, hidden, indices, values, from, to, layerSums);
+      accumulateRows(sparse.wide, numClasses, numClasses, indices, values, from, to, this.wideSums);
+    }
     for (let c = 0; c < numClasses; c++) logits[c] = bias2[c] + layerSums[hidden + c];
     for (let k = 0; k < hidden; k++) {
       const activation = layerSums[k] + bias1[k];
@@ -252,18 +270,22 @@ export class TextClassifier {
     softmaxInto(logits, numClasses, out, offset);
   }
 
+  /** The model as artifact files, in the layout it holds its sparse layers in. */
   serialize(): { manifest: Record<string, unknown>; files: Record<string, Uint8Array> } {
     const features = this.extractor.toFiles();
+    const sparse = this.sparse;
     return {
       manifest: {
-        format: FORMAT,
+        format: sparse.interleaved ? FORMAT : FORMAT_SEPARATE_LAYERS,
         numClasses: this.numClasses,
         options: this.options,
         features: features.params,
       },
       files: {
         ...features.files,
-        'sparse.f32': toBytes(this.sparse),
+        ...(sparse.interleaved
+          ? { 'sparse.f32': toBytes(sparse.table) }
+          : { 'embedding.f32': toBytes(sparse.embedding), 'wide.f32': toBytes(sparse.wide) }),
         'bias1.f32': toBytes(this.head.bias1),
         'kernel2.f32': toBytes(this.head.kernel2),
         'bias2.f32': toBytes(this.head.bias2),
@@ -281,23 +303,25 @@ export class TextClassifier {
     const options = manifest.options as TextClassifierOptions;
     const file = (name: string) => requireFile(files, name);
     const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
-    const width = options.hidden + numClasses;
-    let sparse: Float32Array;
+    const numFeatures = extractor.numFeatures;
+    let sparse: SparseLayers;
     if (manifest.format === FORMAT) {
-      sparse = new Float32Array(file('sparse.f32'));
+      sparse = { interleaved: true, table: new Float32Array(file('sparse.f32')) };
+      if (sparse.table.length !== numFeatures * (options.hidden + numClasses)) {
+        throw new Error('Text model weights do not match its feature count');
+      }
     } else {
-      const embedding = new Float32Array(file('embedding.f32'));
-      const wide = new Float32Array(file('wide.f32'));
+      sparse = {
+        interleaved: false,
+        embedding: new Float32Array(file('embedding.f32')),
+        wide: new Float32Array(file('wide.f32')),
+      };
       if (
-        embedding.length !== extractor.numFeatures * options.hidden ||
-        wide.length !== extractor.numFeatures * numClasses
+        sparse.embedding.length !== numFeatures * options.hidden ||
+        sparse.wide.length !== numFeatures * numClasses
       ) {
         throw new Error('Text model weights do not match its feature count');
       }
-      sparse = interleaveLayers(embedding, wide, options.hidden, numClasses);
-    }
-    if (sparse.length !== extractor.numFeatures * width) {
-      throw new Error('Text model weights do not match its feature count');
     }
     const head: DenseHead<Float32Array> = {
       bias1: new Float32Array(file('bias1.f32')),
@@ -517,23 +541,6 @@ function initSparseLayers(
   const sparse = new Float32Array(numFeatures * width);
   for (let f = 0; f < numFeatures; f++) {
     for (let k = 0; k < hidden; k++) sparse[f * width + k] = 0.1 * rng.normal();
-  }
-  return sparse;
-}
-
-/** One feature-major table from separate embedding and wide layers (models written as text-classifier/1). */
-function interleaveLayers(
-  embedding: Float32Array,
-  wide: Float32Array,
-  hidden: number,
-  numClasses: number,
-): Float32Array {
-  const numFeatures = embedding.length / hidden;
-  const width = hidden + numClasses;
-  const sparse = new Float32Array(numFeatures * width);
-  for (let f = 0; f < numFeatures; f++) {
-    sparse.set(embedding.subarray(f * hidden, (f + 1) * hidden), f * width);
-    sparse.set(wide.subarray(f * numClasses, (f + 1) * numClasses), f * width + hidden);
   }
   return sparse;
 }
