@@ -38,9 +38,8 @@ interface HashingGroup {
   hasher: TextHasher;
   terms: HashedTerms;
   index: VocabularyIndex;
-  /** The rows of each member model, in `members` order. */
+  /** The rows of each member model, in the index's order. */
   rows: SparseRowBuffer[];
-  members: TextModel[];
 }
 
 /** Each model's rows of one chunk of texts, row i being entries [starts[i], starts[i + 1]) of `rows`. */
@@ -59,7 +58,7 @@ interface ModelRows {
 const CHUNK = 256;
 
 /**
- * The text side of the classifier: a bag of wide-and-deep networks (TensorFlow.js head) and linear SVMs over two
+ * The text side of the classifier: a bag of wide-and-deep networks and linear SVMs over two
  * views of the text. Each vote is a probability distribution; the ensemble answers their mean. Averaging networks
  * of different seeds removes much of their variance, and the linear models add different mistakes to average out.
  * Each network fits its own features on its own training split: sharing one extractor among them was measured
@@ -91,7 +90,6 @@ export class TextEnsemble {
       terms: new HashedTerms(),
       index: TextFeatureExtractor.sharedIndex(members.map(({ model }) => model.features)),
       rows: members.map(({ rows }) => rows),
-      members: members.map(({ model }) => model),
     }));
   }
 
