@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { writeFixtureDataset } from '@app/ml';
 import { AppConfig } from '@app/config';
 import { ModelVersionEntity, openDataSource, PromotionAuditEntity } from '@app/database';
 
@@ -24,56 +24,6 @@ function cli(command: 'train' | 'evaluate' | 'predict', args: string[], env: Rec
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const CLASSES: Record<number, { words: string[]; colour: { r: number; g: number; b: number } }> = {
-  10: { words: ['livre', 'roman', 'edition', 'auteur', 'poche'], colour: { r: 200, g: 30, b: 30 } },
-  2583: { words: ['piscine', 'pompe', 'filtration', 'bache', 'hivernage'], colour: { r: 30, g: 60, b: 220 } },
-  1560: { words: ['table', 'chaise', 'meuble', 'bois', 'armoire'], colour: { r: 40, g: 180, b: 40 } },
-};
-
-/** A tiny Rakuten-layout folder: three classes with distinct words and distinctly coloured photos. */
-async function writeFixture(dir: string): Promise<void> {
-  mkdirSync(join(dir, 'images'));
-  const products = ['productid,imageid,designation,description,prdtypecode,has_image,image_file'];
-  const imageOnly = ['productid,imageid,prdtypecode,image_file'];
-  let id = 1000;
-  for (const [code, { words, colour }] of Object.entries(CLASSES)) {
-    for (let i = 0; i < 24; i++) {
-      id++;
-      const title = `${words[i % 5]} ${words[(i + 2) % 5]} modele ${i}`;
-      const description =
-        i % 3 === 0 ? '' : `"<p>Tr&egrave;s beau ${words[(i + 1) % 5]},\nlivr&eacute; vite</p>"`;
-      const image = `image_${id}_product_${id}.jpg`;
-      const withImage = i % 2 === 0;
-      if (withImage) await solidJpeg(join(dir, 'images', image), colour, i);
-      products.push(
-        `${id},${id},${title},${description},${code},${withImage ? 1 : 0},${withImage ? image : ''}`,
-      );
-    }
-    for (let i = 0; i < 12; i++) {
-      id++;
-      const image = `image_${id}_product_${id}.jpg`;
-      await solidJpeg(join(dir, 'images', image), colour, i);
-      imageOnly.push(`${id},${id},${code},${image}`);
-    }
-  }
-  writeFileSync(join(dir, 'products.csv'), `${products.join('\n')}\n`);
-  writeFileSync(join(dir, 'image_only.csv'), `${imageOnly.join('\n')}\n`);
-}
-
-function solidJpeg(path: string, colour: { r: number; g: number; b: number }, jitter: number) {
-  const shade = (v: number) => Math.max(0, Math.min(255, v + ((jitter * 7) % 30) - 15));
-  return sharp({
-    create: {
-      width: 48,
-      height: 48,
-      channels: 3,
-      background: { r: shade(colour.r), g: shade(colour.g), b: shade(colour.b) },
-    },
-  })
-    .jpeg()
-    .toFile(path);
-}
-
 describe('train, evaluate and predict from the command line (e2e)', () => {
   let dir: string;
   let modelDir: string;
@@ -81,7 +31,7 @@ describe('train, evaluate and predict from the command line (e2e)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cli-data-'));
     modelDir = join(dir, 'model');
-    await writeFixture(dir);
+    await writeFixtureDataset(dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -51,18 +52,25 @@ export class PredictionItemDto {
   image?: string;
 }
 
+/** How many of the best classes to return; the same option on single and batch requests. */
+const TopK = () =>
+  applyDecorators(
+    // Applied in this order, so the type check registers (and reports) first.
+    IsInt({ message: 'topK must be a whole number between 1 and 27' }),
+    Max(27),
+    Min(1),
+    Type(() => Number),
+    IsOptional(),
+    ApiPropertyOptional({
+      description: 'How many of the best classes to return',
+      minimum: 1,
+      maximum: 27,
+      default: 5,
+    }),
+  );
+
 export class PredictionRequestDto extends PredictionItemDto {
-  @ApiPropertyOptional({
-    description: 'How many of the best classes to return',
-    minimum: 1,
-    maximum: 27,
-    default: 5,
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @Min(1)
-  @Max(27)
-  @IsInt({ message: 'topK must be a whole number between 1 and 27' })
+  @TopK()
   topK?: number;
 }
 
@@ -77,12 +85,7 @@ export class BatchPredictionRequestDto {
   @Type(() => PredictionItemDto)
   items: PredictionItemDto[];
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 27, default: 5 })
-  @IsOptional()
-  @Type(() => Number)
-  @Min(1)
-  @Max(27)
-  @IsInt({ message: 'topK must be a whole number between 1 and 27' })
+  @TopK()
   topK?: number;
 }
 
