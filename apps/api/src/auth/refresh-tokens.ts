@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource, IsNull, Repository } from 'typeorm';
+import { DataSource, IsNull, Not, Repository } from 'typeorm';
 import { RefreshTokenEntity } from '@app/database';
 import { randomToken, tokenHash } from './token-hash';
 
@@ -48,17 +48,14 @@ export class RefreshTokens {
   async rotate(token: string): Promise<{ userId: string; familyId: string; token: string }> {
     const row = await this.tokens.findOneBy({ tokenHash: tokenHash(token) });
     if (!row) throw new InvalidRefreshTokenError('unknown refresh token');
-    if (row.revokedAt) {
+    // A family is dead once any of its tokens is revoked. Checking the family rather than the token also catches
+    // a token issued by a rotation that raced with a reuse: the revocation may have missed the new row, never
+    // the older ones.
+    if (await this.tokens.exists({ where: { familyId: row.familyId, revokedAt: Not(IsNull()) } })) {
       await this.revokeFamily(row.familyId);
       throw new InvalidRefreshTokenError('the refresh token was revoked', true);
     }
-    if (row.usedAt) {
-      await this.revokeFamily(row.familyId);
-      throw new InvalidRefreshTokenError(
-        'the refresh token was already used: every token of its login is revoked',
-        true,
-      );
-    }
+    if (row.usedAt) return this.reused(row.familyId);
     if (row.expiresAt.getTime() <= Date.now())
       throw new InvalidRefreshTokenError('the refresh token expired');
     // Compare-and-set: of two requests racing with the same token, exactly one wins; the other is a reuse.
@@ -66,14 +63,16 @@ export class RefreshTokens {
       { id: row.id, usedAt: IsNull(), revokedAt: IsNull() },
       { usedAt: new Date() },
     );
-    if (claimed.affected !== 1) {
-      await this.revokeFamily(row.familyId);
-      throw new InvalidRefreshTokenError(
-        'the refresh token was already used: every token of its login is revoked',
-        true,
-      );
-    }
+    if (claimed.affected !== 1) return this.reused(row.familyId);
     return { userId: row.userId, familyId: row.familyId, token: await this.issue(row.userId, row.familyId) };
+  }
+
+  private async reused(familyId: string): Promise<never> {
+    await this.revokeFamily(familyId);
+    throw new InvalidRefreshTokenError(
+      'the refresh token was already used: every token of its login is revoked',
+      true,
+    );
   }
 
   async revokeFamily(familyId: string): Promise<void> {
