@@ -1,38 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '@app/config';
 import { openDataSource } from './data-source.options';
 import { isUniqueViolation } from './database.errors';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { ServiceTokenEntity } from './entities/service-token.entity';
 import { UserEntity } from './entities/user.entity';
-import { createPostgresTestSchema } from './testing/postgres-schema.fixture';
-
-const DRIVERS = [
-  {
-    name: 'PostgreSQL',
-    async create() {
-      const pg = await createPostgresTestSchema();
-      return {
-        config: AppConfig.fromEnvironment({ DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }),
-        cleanup: pg.drop,
-      };
-    },
-  },
-  {
-    name: 'SQLite',
-    async create() {
-      const dir = mkdtempSync(join(tmpdir(), 'auth-schema-'));
-      return {
-        config: AppConfig.fromEnvironment({ VAR_DIR: dir }),
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-];
+import { TEST_DATABASES as DRIVERS } from './testing/test-databases';
 
 describe.each(DRIVERS)('auth tables on $name', (driver) => {
   let dataSource: DataSource;
