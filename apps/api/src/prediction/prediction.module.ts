@@ -5,6 +5,7 @@ import { AppConfig } from '@app/config';
 import { PredictionWriter } from '@app/database';
 import { ServingModule } from '../serving/serving.module';
 import { CategoriesController } from './categories.controller';
+import { PredictionCoalescer } from './prediction.coalescer';
 import { PredictionController } from './prediction.controller';
 import { PredictionRecorder } from './prediction.recorder';
 import { PredictionService } from './prediction.service';
@@ -23,6 +24,7 @@ import { PredictionService } from './prediction.service';
   controllers: [PredictionController, CategoriesController],
   providers: [
     PredictionService,
+    PredictionCoalescer,
     PredictionRecorder,
     {
       provide: PredictionWriter,

@@ -11,14 +11,14 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { PredictionEntity } from '@app/database';
-import { InvalidInputError, sha256, sniffImageFormat, type PredictionInput } from '@app/ml';
+import { InvalidInputError, sha256, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
-import { ModelServingService } from '../serving/model-serving.service';
 import type {
   BatchPredictionResponseDto,
   PredictionResponseDto,
   StoredPredictionDto,
 } from './prediction.dto';
+import { PredictionCoalescer } from './prediction.coalescer';
 import { PredictionRecorder, type PredictionRecord } from './prediction.recorder';
 
 /** One product to classify, with its image already out of the request (base64 or multipart). */
@@ -33,7 +33,7 @@ const DEFAULT_TOP_K = 5;
 @Injectable()
 export class PredictionService {
   constructor(
-    private readonly serving: ModelServingService,
+    private readonly coalescer: PredictionCoalescer,
     private readonly recorder: PredictionRecorder,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
@@ -65,63 +65,51 @@ export class PredictionService {
       this.checkItem(item, items.length > 1 ? `items[${index}]` : 'the request'),
     );
     this.recorder.assertCapacity(items.length);
-    const { model, release } = this.serving.acquire();
+    const started = process.hrtime.bigint();
+    let classified;
     try {
-      const started = process.hrtime.bigint();
-      const inputs: PredictionInput[] = items.map(({ designation, description, image }) => ({
-        designation,
-        description,
-        image,
-      }));
-      let predictions;
-      try {
-        predictions = await model.classifier.predict(inputs, topK);
-      } catch (error) {
-        if (error instanceof InvalidInputError) {
-          const where = items.length > 1 ? `items[${error.index}]` : 'the request';
-          throw new UnprocessableEntityException(`${where}: ${error.message.replace(/^item \d+: /, '')}`);
-        }
-        throw error;
+      classified = await this.coalescer.classify(items, topK);
+    } catch (error) {
+      if (error instanceof InvalidInputError) {
+        const where = items.length > 1 ? `items[${error.index}]` : 'the request';
+        throw new UnprocessableEntityException(`${where}: ${error.message.replace(/^item \d+: /, '')}`);
       }
-      const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const perItemMs = latencyMs / items.length;
-      const createdAt = new Date();
-      const answers: PredictionResponseDto[] = predictions.map((p) => ({
-        id: randomUUID(),
-        prdtypecode: p.prdtypecode,
-        category: p.category,
-        probability: p.probability,
-        top: p.top,
-        modality: p.modality,
-        modelVersion: model.version,
-        latencyMs: perItemMs,
-      }));
-      this.recorder.record(
-        answers.map((answer, i): PredictionRecord => ({
-          id: answer.id,
-          createdAt,
-          modelVersion: model.version,
-          prdtypecode: answer.prdtypecode,
-          probability: answer.probability,
-          top: answer.top,
-          modality: answer.modality,
-          designation: items[i].designation ?? '',
-          description: items[i].description ?? null,
-          imageSha256: items[i].image ? sha256(items[i].image!) : null,
-          latencyMs: perItemMs,
-          requestedBy,
-        })),
-      );
-      for (const answer of answers) {
-        this.metrics.predictions.inc({
-          model_version: model.version,
-          prdtypecode: String(answer.prdtypecode),
-        });
-      }
-      return { modelVersion: model.version, predictions: answers, latencyMs };
-    } finally {
-      release();
+      throw error;
     }
+    const { modelVersion, predictions } = classified;
+    const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const perItemMs = latencyMs / items.length;
+    const createdAt = new Date();
+    const answers: PredictionResponseDto[] = predictions.map((p) => ({
+      id: randomUUID(),
+      prdtypecode: p.prdtypecode,
+      category: p.category,
+      probability: p.probability,
+      top: p.top,
+      modality: p.modality,
+      modelVersion,
+      latencyMs: perItemMs,
+    }));
+    this.recorder.record(
+      answers.map((answer, i): PredictionRecord => ({
+        id: answer.id,
+        createdAt,
+        modelVersion,
+        prdtypecode: answer.prdtypecode,
+        probability: answer.probability,
+        top: answer.top,
+        modality: answer.modality,
+        designation: items[i].designation ?? '',
+        description: items[i].description ?? null,
+        imageSha256: items[i].image ? sha256(items[i].image!) : null,
+        latencyMs: perItemMs,
+        requestedBy,
+      })),
+    );
+    for (const answer of answers) {
+      this.metrics.predictions.inc({ model_version: modelVersion, prdtypecode: String(answer.prdtypecode) });
+    }
+    return { modelVersion, predictions: answers, latencyMs };
   }
 
   /** A stored prediction; with `requestedBy`, only one that this caller made (others are reported as not found). */

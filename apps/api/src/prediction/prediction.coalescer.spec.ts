@@ -1,0 +1,75 @@
+import type { Prediction, PredictionInput } from '@app/ml';
+import type { ModelServingService } from '../serving/model-serving.service';
+import { PredictionCoalescer } from './prediction.coalescer';
+
+/** A model that answers each input with a prediction naming it, and records how it was called. */
+function fakeServing(fail = false) {
+  const calls: PredictionInput[][] = [];
+  const released: number[] = [];
+  const classifier = {
+    async predict(inputs: PredictionInput[], topK: number): Promise<Prediction[]> {
+      calls.push(inputs);
+      if (fail) throw new Error('model exploded');
+      return inputs.map((input) => {
+        const top = Array.from({ length: topK }, (_, k) => ({
+          prdtypecode: k,
+          category: input.designation ?? 'image',
+          probability: 1 / (k + 1),
+        }));
+        return { ...top[0], top, modality: 'text' as const };
+      });
+    },
+  };
+  const serving = {
+    acquire: () => ({ model: { version: 'v1', classifier }, release: () => released.push(1) }),
+  } as unknown as ModelServingService;
+  return { serving, calls, released };
+}
+
+describe('PredictionCoalescer', () => {
+  it('scores text requests made in the same turn as one batch and gives each its own answers', async () => {
+    const { serving, calls, released } = fakeServing();
+    const coalescer = new PredictionCoalescer(serving);
+    const [a, b] = await Promise.all([
+      coalescer.classify([{ designation: 'a' }], 2),
+      coalescer.classify([{ designation: 'b' }, { designation: 'c' }], 4),
+    ]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].map((i) => i.designation)).toEqual(['a', 'b', 'c']);
+    expect(a.modelVersion).toBe('v1');
+    expect(a.predictions.map((p) => p.category)).toEqual(['a']);
+    expect(a.predictions[0].top).toHaveLength(2);
+    expect(b.predictions.map((p) => p.category)).toEqual(['b', 'c']);
+    expect(b.predictions[1].top).toHaveLength(4);
+    expect(released).toHaveLength(1);
+  });
+
+  it('scores a request with an image on its own, so its errors stay its own', async () => {
+    const { serving, calls } = fakeServing();
+    const coalescer = new PredictionCoalescer(serving);
+    await Promise.all([
+      coalescer.classify([{ designation: 'a' }], 1),
+      coalescer.classify([{ designation: 'b', image: Buffer.from('jpeg') }], 1),
+    ]);
+    expect(calls.map((c) => c.length).sort()).toEqual([1, 1]);
+  });
+
+  it('fails every request of the round when the model fails, and releases the model', async () => {
+    const { serving, released } = fakeServing(true);
+    const coalescer = new PredictionCoalescer(serving);
+    const results = await Promise.allSettled([
+      coalescer.classify([{ designation: 'a' }], 1),
+      coalescer.classify([{ designation: 'b' }], 1),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(released).toHaveLength(1);
+  });
+
+  it('starts a new round rather than grow one past 64 items', async () => {
+    const { serving, calls } = fakeServing();
+    const coalescer = new PredictionCoalescer(serving);
+    const many = Array.from({ length: 40 }, (_, i) => ({ designation: `t${i}` }));
+    await Promise.all([coalescer.classify(many, 1), coalescer.classify(many, 1)]);
+    expect(calls.map((c) => c.length)).toEqual([40, 40]);
+  });
+});
