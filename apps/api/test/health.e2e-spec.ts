@@ -1,24 +1,25 @@
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { AppModule } from '../src/app.module';
+import { startTestApi, type TestApi } from './support/test-api';
 
 describe('API health (e2e)', () => {
-  let app: INestApplication;
+  let api: TestApi;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    api = await startTestApi();
   });
 
-  afterAll(() => app.close());
+  afterAll(() => api?.app.close());
 
   it('GET /health/live answers 200 ok', async () => {
-    await request(app.getHttpServer()).get('/health/live').expect(200, { status: 'ok' });
+    await request(api.http).get('/health/live').expect(200, { status: 'ok' });
+  });
+
+  it('is not ready while no model is loaded, and says why', async () => {
+    const res = await request(api.http).get('/health/ready').expect(503);
+    expect(res.body.checks).toMatchObject({ database: { status: 'up' }, model: { status: 'down' } });
   });
 
   it('unknown routes are 404, not 500', async () => {
-    await request(app.getHttpServer()).get('/nope').expect(404);
+    await request(api.http).get('/nope').expect(404);
   });
 });
