@@ -16,7 +16,12 @@ describe('embedded quick start (e2e)', () => {
     const models = await api.as('client').get('/v1/models').expect(200);
     expect(models.body.production.version).toBe('v1');
     expect(models.body.versions).toEqual([
-      expect.objectContaining({ version: 'v1', source: 'bootstrap', isProduction: true }),
+      expect.objectContaining({
+        version: 'v1',
+        source: 'bootstrap',
+        isProduction: true,
+        metrics: { validation_weighted_f1: expect.objectContaining({ 'text-neural-0': expect.any(Number) }) },
+      }),
     ]);
     const res = await api
       .as('client')

@@ -55,6 +55,7 @@ export { evaluateClassifier, type ModelEvaluation } from './training/model.evalu
 export {
   DEFAULT_TRAIN_OPTIONS,
   trainProductClassifier,
+  validationMetrics,
   type ModelCard,
   type TrainingResult,
   type TrainOptions,

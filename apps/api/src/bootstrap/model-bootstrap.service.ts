@@ -2,7 +2,13 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '@app/config';
-import { DEFAULT_TRAIN_OPTIONS, demoCatalogueDir, loadTrainingData, trainProductClassifier } from '@app/ml';
+import {
+  DEFAULT_TRAIN_OPTIONS,
+  demoCatalogueDir,
+  loadTrainingData,
+  trainProductClassifier,
+  validationMetrics,
+} from '@app/ml';
 import { ModelRegistry } from '@app/registry';
 import { ProductionWatcher } from '../serving/production-watcher.service';
 
@@ -49,7 +55,10 @@ export class ModelBootstrapService implements OnApplicationBootstrap {
     await mkdir(resolve(this.config.env.VAR_DIR), { recursive: true });
     const workDir = await mkdtemp(join(resolve(this.config.env.VAR_DIR), 'bootstrap-'));
     try {
-      await classifier.save(workDir, { metrics: {}, 'model-card': { ...card, dataDir } });
+      await classifier.save(workDir, {
+        metrics: validationMetrics(card),
+        'model-card': { ...card, dataDir },
+      });
       classifier.dispose();
       const record = await this.registry.register(workDir, { createdBy: 'bootstrap', source: 'bootstrap' });
       const { production } = await this.registry.promote(record.version, {

@@ -7,6 +7,7 @@ import {
   LINEAR_VIEWS,
   loadTrainingData,
   trainProductClassifier,
+  validationMetrics,
   type LinearView,
 } from '@app/ml';
 import { ModelRegistry, ModelVersionNotFoundError, type ProductionState } from '@app/registry';
@@ -112,11 +113,7 @@ runCli(USAGE, async () => {
     `images: ${report.images.found} found, ${report.images.missing} missing of ${report.images.referenced} referenced`,
   );
   const { classifier, card } = await trainProductClassifier(data, options, progress);
-  // Best validation weighted F1 of each network on its own held-out split (the linear models have no validation run).
-  const best: Record<string, number> = {};
-  for (const p of card.history.text) best[p.model] = Math.max(best[p.model] ?? 0, p.valWeightedF1);
-  if (card.history.image.length) best.image = Math.max(...card.history.image.map((p) => p.valWeightedF1));
-  const metrics = { validation_weighted_f1: best };
+  const metrics = validationMetrics(card);
   const manifest = await classifier.save(outDir, {
     metrics,
     'model-card': { ...card, dataDir, layout, dataReport: report },

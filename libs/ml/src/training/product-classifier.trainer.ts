@@ -164,3 +164,14 @@ function fingerprint(data: TrainingData): string {
   }
   return `sha256:${hash.digest('hex')}`;
 }
+
+/**
+ * The figures a registry shows for a freshly trained model: the best validation weighted F1 of each network on
+ * its own held-out split (the linear models have no validation run).
+ */
+export function validationMetrics(card: ModelCard): { validation_weighted_f1: Record<string, number> } {
+  const best: Record<string, number> = {};
+  for (const p of card.history.text) best[p.model] = Math.max(best[p.model] ?? 0, p.valWeightedF1);
+  if (card.history.image.length) best.image = Math.max(...card.history.image.map((p) => p.valWeightedF1));
+  return { validation_weighted_f1: best };
+}
