@@ -1,0 +1,336 @@
+/**
+ * accumulateRows (sparse-rows.ts) as a WebAssembly SIMD kernel over tables held in WebAssembly memory: two columns
+ * per instruction in doubles, with the same operations in the same order as the TypeScript loop (a row's eight
+ * products summed left to right, then added to the accumulator), so the sums are bit-identical to it. WebAssembly
+ * has no fused multiply-add unless asked for, so nothing is contracted.
+ *
+ * The binary is assembled here (a few hundred bytes) rather than shipped, so there is no build step.
+ */
+
+const I32 = 0x7f;
+const F64 = 0x7c;
+const V128 = 0x7b;
+
+const op = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  get: 0x20,
+  set: 0x21,
+  tee: 0x22,
+  i32Load: 0x28,
+  f32Load: 0x2a,
+  f64Load: 0x2b,
+  f64Store: 0x39,
+  i32Const: 0x41,
+  i32LtS: 0x48,
+  i32GtS: 0x4a,
+  i32GeS: 0x4e,
+  i32Add: 0x6a,
+  i32Mul: 0x6c,
+  i32And: 0x71,
+  i32Shl: 0x74,
+  f64Add: 0xa0,
+  f64Mul: 0xa2,
+  f64PromoteF32: 0xbb,
+};
+
+/** SIMD instructions: the 0xfd prefix, then the opcode as unsigned LEB128. */
+const simd = {
+  load: [0xfd, 0x00],
+  store: [0xfd, 0x0b],
+  f64x2Splat: [0xfd, 0x14],
+  load64Zero: [0xfd, 0x5d],
+  promoteLow: [0xfd, 0x5f],
+  f64x2Add: [0xfd, 0xf0, 0x01],
+  f64x2Mul: [0xfd, 0xf2, 0x01],
+};
+
+function uleb(value: number): number[] {
+  const bytes: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return bytes;
+}
+
+function sleb(value: number): number[] {
+  const bytes: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
+      bytes.push(byte);
+      return bytes;
+    }
+    bytes.push(byte | 0x80);
+  }
+}
+
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+const vector = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+const name = (text: string) => [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
+/** A memory access: alignment hint 1 byte (always valid), then the offset. */
+const memarg = (offset = 0) => [0, ...uleb(offset)];
+
+// Parameters.
+const TABLE = 0; // byte address of the table
+const STRIDE = 1; // bytes from one table row to the next
+const WIDTH = 2; // columns summed
+const INDICES = 3; // byte address of the Int32 row numbers
+const VALUES = 4; // byte address of the Float32 weights
+const FROM = 5;
+const TO = 6;
+const ACC = 7; // byte address of the Float64 accumulators
+// Locals.
+const J = 8;
+const KB = 9; // byte offset of column k in a table row
+const AP = 10; // address of acc[k]
+const PAIRS_END = 11; // byte offset where whole column pairs end
+const END = 12; // width in bytes
+const R = 13; // r0..r7: addresses of the eight rows
+const V = 21; // v0..v7: each weight in both lanes
+const S = 29;
+const W = 30; // w0..w7: the weights as doubles
+
+function accumulateBody(): number[] {
+  const get = (local: number) => [op.get, local];
+  const set = (local: number) => [op.set, local];
+  const i32 = (value: number) => [op.i32Const, ...sleb(value)];
+  const add = (local: number, value: number) => [...get(local), ...i32(value), op.i32Add, ...set(local)];
+  /** address + 4·j, j being the entry index */
+  const entry = (base: number) => [...get(base), ...get(J), ...i32(2), op.i32Shl, op.i32Add];
+  const code: number[] = [];
+  const emit = (...parts: (number | number[])[]) =>
+    parts.forEach((p) => (Array.isArray(p) ? code.push(...p) : code.push(p)));
+
+  emit(get(WIDTH), i32(-2), op.i32And, i32(2), op.i32Shl, set(PAIRS_END));
+  emit(get(WIDTH), i32(2), op.i32Shl, set(END));
+  emit(get(FROM), set(J));
+  // Eight rows at a time.
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(get(J), i32(8), op.i32Add, get(TO), op.i32GtS, op.brIf, 1);
+  for (let i = 0; i < 8; i++) {
+    emit(
+      get(TABLE),
+      entry(INDICES),
+      op.i32Load,
+      memarg(4 * i),
+      get(STRIDE),
+      op.i32Mul,
+      op.i32Add,
+      set(R + i),
+    );
+    emit(
+      entry(VALUES),
+      op.f32Load,
+      memarg(4 * i),
+      op.f64PromoteF32,
+      op.tee,
+      W + i,
+      simd.f64x2Splat,
+      set(V + i),
+    );
+  }
+  emit(i32(0), set(KB), get(ACC), set(AP));
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(get(KB), get(PAIRS_END), op.i32GeS, op.brIf, 1);
+  for (let i = 0; i < 8; i++) {
+    emit(
+      get(V + i),
+      get(R + i),
+      get(KB),
+      op.i32Add,
+      simd.load64Zero,
+      memarg(),
+      simd.promoteLow,
+      simd.f64x2Mul,
+    );
+    if (i > 0) emit(simd.f64x2Add);
+  }
+  emit(set(S), get(AP), get(AP), simd.load, memarg(), get(S), simd.f64x2Add, simd.store, memarg());
+  emit(add(KB, 8), add(AP, 16), op.br, 0, op.end, op.end);
+  // An odd last column.
+  emit(get(KB), get(END), op.i32LtS, op.if, 0x40);
+  emit(get(AP), get(AP), op.f64Load, memarg());
+  for (let i = 0; i < 8; i++) {
+    emit(get(W + i), get(R + i), get(KB), op.i32Add, op.f32Load, memarg(), op.f64PromoteF32, op.f64Mul);
+    if (i > 0) emit(op.f64Add);
+  }
+  emit(op.f64Add, op.f64Store, memarg(), op.end);
+  emit(add(J, 8), op.br, 0, op.end, op.end);
+  // The remaining rows one at a time.
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(get(J), get(TO), op.i32GeS, op.brIf, 1);
+  emit(get(TABLE), entry(INDICES), op.i32Load, memarg(), get(STRIDE), op.i32Mul, op.i32Add, set(R));
+  emit(entry(VALUES), op.f32Load, memarg(), op.f64PromoteF32, set(W));
+  emit(i32(0), set(KB), get(ACC), set(AP));
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(get(KB), get(END), op.i32GeS, op.brIf, 1);
+  emit(get(AP), get(AP), op.f64Load, memarg(), get(W), get(R), get(KB), op.i32Add, op.f32Load, memarg());
+  emit(op.f64PromoteF32, op.f64Mul, op.f64Add, op.f64Store, memarg());
+  emit(add(KB, 4), add(AP, 8), op.br, 0, op.end, op.end);
+  emit(add(J, 1), op.br, 0, op.end, op.end);
+  emit(op.end);
+  const locals = vector([
+    [...uleb(13), I32],
+    [...uleb(9), V128],
+    [...uleb(9), F64],
+  ]);
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+function moduleBytes(): Uint8Array {
+  const funcType = [0x60, ...vector(Array.from({ length: 8 }, () => [I32])), ...uleb(0)];
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vector([funcType])),
+    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
+    ...section(3, vector([uleb(0)])),
+    ...section(7, vector([[...name('accumulate'), 0x00, ...uleb(0)]])),
+    ...section(10, vector([accumulateBody()])),
+  ]);
+}
+
+export type WasmAccumulate = (
+  table: number,
+  stride: number,
+  width: number,
+  indices: number,
+  values: number,
+  from: number,
+  to: number,
+  acc: number,
+) => void;
+
+/** The parts of the WebAssembly JavaScript API used here (the project's TypeScript libs do not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (
+    module: object,
+    imports: { env: { memory: WasmMemory } },
+  ) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: object | null | undefined;
+
+/** The kernel's module, compiled once; undefined where WebAssembly or its SIMD instructions are unavailable. */
+function compiledModule(): object | undefined {
+  if (compiled === undefined) {
+    try {
+      compiled = wasmApi ? new wasmApi.Module(moduleBytes()) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled ?? undefined;
+}
+
+/** Entries of a row copied into WebAssembly memory at a time; a multiple of 8, so the sums group rows as in one go. */
+const SCRATCH_ENTRIES = 4096;
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/**
+ * Sparse-layer tables copied into a WebAssembly memory of their own (freed with the model that holds it), summed
+ * by the SIMD kernel. The memory never grows, so the table views it hands out stay valid; rows are copied in
+ * through a fixed scratch area, SCRATCH_ENTRIES entries at a time.
+ */
+export class WasmRowTables {
+  /** The tables, as views into the WebAssembly memory. */
+  readonly tables: Float32Array[];
+  private readonly offsets: number[];
+  private readonly indices: Int32Array;
+  private readonly values: Float32Array;
+  private readonly acc: Float64Array;
+
+  private constructor(
+    private readonly accumulate: WasmAccumulate,
+    memory: WasmMemory,
+    tables: Float32Array[],
+    maxWidth: number,
+  ) {
+    let at = 16;
+    this.offsets = tables.map((table) => {
+      const offset = at;
+      at = align16(at + table.byteLength);
+      return offset;
+    });
+    this.tables = tables.map((table, t) => {
+      const view = new Float32Array(memory.buffer, this.offsets[t], table.length);
+      view.set(table);
+      return view;
+    });
+    this.acc = new Float64Array(memory.buffer, at, maxWidth);
+    at = align16(at + maxWidth * 8);
+    this.indices = new Int32Array(memory.buffer, at, SCRATCH_ENTRIES);
+    this.values = new Float32Array(memory.buffer, at + SCRATCH_ENTRIES * 4, SCRATCH_ENTRIES);
+  }
+
+  /** Copies of `tables` summed in WebAssembly, or undefined where WebAssembly SIMD is unavailable. */
+  static create(tables: Float32Array[], maxWidth: number): WasmRowTables | undefined {
+    const module = compiledModule();
+    if (!module || !wasmApi) return undefined;
+    const bytes =
+      tables.reduce((sum, table) => sum + align16(table.byteLength), 16) +
+      align16(maxWidth * 8) +
+      SCRATCH_ENTRIES * 8;
+    const pages = Math.ceil(bytes / 65536);
+    const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
+    const instance = new wasmApi.Instance(module, { env: { memory } });
+    return new WasmRowTables(instance.exports.accumulate as WasmAccumulate, memory, tables, maxWidth);
+  }
+
+  /**
+   * acc[accOffset, accOffset + width) = Σ_j values[j] · tables[t][indices[j] · stride + k] over j in [from, to): the
+   * sums accumulateRows adds to a zeroed accumulator, bit for bit.
+   */
+  sum(
+    t: number,
+    stride: number,
+    width: number,
+    indices: Int32Array,
+    values: Float32Array,
+    from: number,
+    to: number,
+    acc: Float64Array,
+    accOffset: number,
+  ): void {
+    const scratch = this.acc;
+    scratch.fill(0, 0, width);
+    const accAt = scratch.byteOffset;
+    const indicesAt = this.indices.byteOffset;
+    const valuesAt = this.values.byteOffset;
+    for (let start = from; start < to; start += SCRATCH_ENTRIES) {
+      const end = Math.min(to, start + SCRATCH_ENTRIES);
+      this.indices.set(indices.subarray(start, end));
+      this.values.set(values.subarray(start, end));
+      this.accumulate(this.offsets[t], stride * 4, width, indicesAt, valuesAt, 0, end - start, accAt);
+    }
+    for (let k = 0; k < width; k++) acc[accOffset + k] = scratch[k];
+  }
+}
+
+/**
+ * Frees buffers now instead of at some later garbage collection: transferring an ArrayBuffer detaches it (every view
+ * of it becomes empty) and its memory goes with the discarded copy. For model files whose tables were copied into
+ * WebAssembly memory, when the caller said the files are the model's to consume: a load then never holds all of
+ * the files and all of their copies at once.
+ */
+export function releaseBuffers(buffers: ArrayBufferLike[]): void {
+  for (const buffer of buffers) {
+    if (buffer instanceof ArrayBuffer && buffer.byteLength > 0)
+      structuredClone(buffer, { transfer: [buffer] });
+  }
+}
