@@ -76,7 +76,8 @@ export class ProductClassifier {
     const { image } = artifact.components;
     let text: TextEnsemble;
     try {
-      text = await TextEnsemble.deserialize(artifact.components);
+      // The files were read for this load alone: the text models may empty them once their weights are copied.
+      text = await TextEnsemble.deserialize(artifact.components, { consumeFiles: true });
     } catch (error) {
       throw new ArtifactError(dir, `the text models cannot be loaded (${(error as Error).message})`);
     }

@@ -136,4 +136,14 @@ describe('TextEnsemble', () => {
     expect(restored.predictProba(items)).toEqual(batch);
     expect(ensemble.predictProba([]).length).toBe(0);
   });
+
+  it('predicts the same after consuming its files, whose weight tables are then emptied', async () => {
+    const items = randomTexts(40, 4).texts;
+    const components = ensemble.serialize();
+    const restored = await TextEnsemble.deserialize(components, { consumeFiles: true });
+    expect(restored.predictProba(items)).toEqual(ensemble.predictProba(items));
+    expect(components['text-neural-0'].files['sparse.f32'].length).toBe(0);
+    expect(components['text-linear-0'].files['weights.f32'].length).toBe(0);
+    expect(components['text-neural-0'].files['bias1.f32'].length).toBeGreaterThan(0);
+  });
 });

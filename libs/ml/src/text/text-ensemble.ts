@@ -178,8 +178,14 @@ export class TextEnsemble {
     ]);
   }
 
-  /** Rebuilds the ensemble from the artifact's components; other components (the image model) are ignored. */
-  static async deserialize(components: Record<string, SerializedComponent>): Promise<TextEnsemble> {
+  /**
+   * Rebuilds the ensemble from the artifact's components; other components (the image model) are ignored. With
+   * `consumeFiles`, the models' weight files are emptied as soon as they are copied (see TextClassifier.deserialize).
+   */
+  static async deserialize(
+    components: Record<string, SerializedComponent>,
+    options: { consumeFiles?: boolean } = {},
+  ): Promise<TextEnsemble> {
     const named = (prefix: string) =>
       Object.keys(components)
         .filter((name) => name.startsWith(prefix))
@@ -187,10 +193,10 @@ export class TextEnsemble {
         .map((name) => components[name]);
     const neural: TextClassifier[] = [];
     for (const { manifest, files } of named(NEURAL_PREFIX)) {
-      neural.push(await TextClassifier.deserialize(manifest, files));
+      neural.push(await TextClassifier.deserialize(manifest, files, options));
     }
     const linear = named(LINEAR_PREFIX).map(({ manifest, files }) =>
-      LinearSvmClassifier.deserialize(manifest, files),
+      LinearSvmClassifier.deserialize(manifest, files, options),
     );
     if (neural.length + linear.length === 0) throw new Error('no text components');
     return new TextEnsemble(neural, linear);

@@ -6,6 +6,7 @@ import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
 import { accumulateRows, softmaxInto } from './sparse-rows';
 import { HashedTerms } from './text-hashing';
+import { releaseBuffers, WasmRowTables } from './wasm-rows';
 import {
   SparseRowBuffer,
   TextFeatureExtractor,
@@ -169,7 +170,9 @@ class SparseGradient {
  * Training: TF.js runs the head and returns dL/dh and dL/d(wide logits) for the batch, and the touched sparse rows
  * are updated in TypeScript (lazy Adam). TF.js cannot train the sparse layers itself here (no sparse matmul
  * gradient, and the wasm backend lacks UnsortedSegmentSum for embeddings), and a dense input would be 200k wide.
- * Inference is plain TypeScript end to end: the head is 64 × 27 multiply-adds, far less than one TF.js op call costs.
+ * Inference runs without TF.js: the head is 64 × 27 multiply-adds, far less than one TF.js op call costs, and the
+ * sparse sums run in a WebAssembly SIMD kernel over a copy of the table in WebAssembly memory (bit-identical to
+ * accumulateRows, which is the fallback where SIMD is missing; 3-4× faster on rows in cache).
  */
 export class TextClassifier {
   private readonly terms = new HashedTerms();
@@ -178,10 +181,13 @@ export class TextClassifier {
   private readonly layerSums: Float64Array;
   private readonly wideSums: Float64Array;
   private readonly logits: Float64Array;
+  /** The sparse layers, in WebAssembly memory where SIMD is available (they are then summed there). */
+  private readonly sparse: SparseLayers;
+  private readonly wasm?: WasmRowTables;
 
   private constructor(
     private readonly extractor: TextFeatureExtractor,
-    private readonly sparse: SparseLayers,
+    sparse: SparseLayers,
     private readonly head: DenseHead<Float32Array>,
     private readonly options: TextClassifierOptions,
     readonly numClasses: number,
@@ -189,6 +195,16 @@ export class TextClassifier {
     this.layerSums = new Float64Array(options.hidden + numClasses);
     this.wideSums = this.layerSums.subarray(options.hidden);
     this.logits = new Float64Array(numClasses);
+    const width = options.hidden + numClasses;
+    if (sparse.interleaved) {
+      this.wasm = WasmRowTables.create([sparse.table], width);
+      this.sparse = this.wasm ? { interleaved: true, table: this.wasm.tables[0] } : sparse;
+    } else {
+      this.wasm = WasmRowTables.create([sparse.embedding, sparse.wide], width);
+      this.sparse = this.wasm
+        ? { interleaved: false, embedding: this.wasm.tables[0], wide: this.wasm.tables[1] }
+        : sparse;
+    }
   }
 
   /** The extractor the model's rows come from; models whose extractors share a hasher can share a text's hashing. */
@@ -252,11 +268,18 @@ export class TextClassifier {
     const { bias1, kernel2, bias2 } = this.head;
     const { indices, values } = rows;
     const sparse = this.sparse;
-    layerSums.fill(0);
-    if (sparse.interleaved) {
+    const wasm = this.wasm;
+    if (wasm && sparse.interleaved) {
+      wasm.sum(0, hidden + numClasses, hidden + numClasses, indices, values, from, to, layerSums, 0);
+    } else if (wasm) {
+      wasm.sum(0, hidden, hidden, indices, values, from, to, layerSums, 0);
+      wasm.sum(1, numClasses, numClasses, indices, values, from, to, layerSums, hidden);
+    } else if (sparse.interleaved) {
+      layerSums.fill(0);
       const width = hidden + numClasses;
       accumulateRows(sparse.table, width, width, indices, values, from, to, layerSums);
     } else {
+      layerSums.fill(0);
       accumulateRows(sparse.embedding, hidden, hidden, indices, values, from, to, layerSums);
       accumulateRows(sparse.wide, numClasses, numClasses, indices, values, from, to, this.wideSums);
     }
@@ -293,9 +316,14 @@ export class TextClassifier {
     };
   }
 
+  /**
+   * With `consumeFiles`, the caller hands the files over (a load that read them for this model alone): the sparse
+   * layers' files are emptied once copied into WebAssembly memory, so their memory is freed at once.
+   */
   static async deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
+    { consumeFiles = false }: { consumeFiles?: boolean } = {},
   ): Promise<TextClassifier> {
     if (manifest.format !== FORMAT && manifest.format !== FORMAT_SEPARATE_LAYERS)
       throw new Error(`Unknown text model format ${String(manifest.format)}`);
@@ -335,7 +363,13 @@ export class TextClassifier {
     ) {
       throw new Error('Text model head does not match its hidden width and classes');
     }
-    return new TextClassifier(extractor, sparse, head, options, numClasses);
+    const model = new TextClassifier(extractor, sparse, head, options, numClasses);
+    if (consumeFiles && model.wasm) {
+      releaseBuffers(
+        sparse.interleaved ? [sparse.table.buffer] : [sparse.embedding.buffer, sparse.wide.buffer],
+      );
+    }
+    return model;
   }
 
   /** Nothing to free: the weights are plain arrays (TF.js only holds the head while training). */
