@@ -28,10 +28,12 @@ const op = {
   i32Const: 0x41,
   i32LtS: 0x48,
   i32GtS: 0x4a,
+  i32LeS: 0x4c,
   i32GeS: 0x4e,
   i32Add: 0x6a,
   i32Mul: 0x6c,
   i32And: 0x71,
+  i32Or: 0x72,
   i32Shl: 0x74,
   f64Add: 0xa0,
   f64Mul: 0xa2,
@@ -98,6 +100,8 @@ const R = 13; // r0..r7: addresses of the eight rows
 const V = 21; // v0..v7: each weight in both lanes
 const S = 29;
 const W = 30; // w0..w7: the weights as doubles
+const TOUCHED = 39; // what the early loads read, kept so that they stay
+const LINE = 40; // byte offset of a cache line in a row
 
 function accumulateBody(): number[] {
   const get = (local: number) => [op.get, local];
@@ -138,6 +142,16 @@ function accumulateBody(): number[] {
       set(V + i),
     );
   }
+  // Touch every cache line of the next eight rows first: their cache misses then overlap this group's arithmetic
+  // instead of stalling the next group (the processor cannot look a whole group ahead by itself).
+  emit(get(J), i32(16), op.i32Add, get(TO), op.i32LeS, op.if, 0x40, i32(0), set(LINE));
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(get(LINE), get(STRIDE), i32(63), op.i32Add, op.i32GeS, op.brIf, 1);
+  for (let i = 0; i < 8; i++) {
+    emit(get(TOUCHED), get(TABLE), entry(INDICES), op.i32Load, memarg(4 * (8 + i)), get(STRIDE), op.i32Mul);
+    emit(op.i32Add, get(LINE), op.i32Add, op.i32Load, memarg(), op.i32Or, set(TOUCHED));
+  }
+  emit(add(LINE, 64), op.br, 0, op.end, op.end, op.end);
   emit(i32(0), set(KB), get(ACC), set(AP));
   emit(op.block, 0x40, op.loop, 0x40);
   emit(get(KB), get(PAIRS_END), op.i32GeS, op.brIf, 1);
@@ -182,6 +196,7 @@ function accumulateBody(): number[] {
     [...uleb(13), I32],
     [...uleb(9), V128],
     [...uleb(9), F64],
+    [...uleb(2), I32],
   ]);
   const body = [...locals, ...code];
   return [...uleb(body.length), ...body];
