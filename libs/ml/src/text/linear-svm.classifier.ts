@@ -150,9 +150,11 @@ export class LinearSvmClassifier {
    * out[offset, offset + numClasses).
    */
   scoreRow(rows: SparseRowBuffer, from: number, to: number, out: Float32Array, offset: number): void {
-    const { margins, numClasses } = this;
-    if (this.wasm) {
-      this.wasm.sum(0, numClasses, numClasses, rows.indices, rows.values, from, to, margins, 0);
+    const { numClasses, wasm } = this;
+    let margins = this.margins;
+    if (wasm) {
+      wasm.sum(0, numClasses, numClasses, rows.indices, rows.values, from, to, 0);
+      margins = wasm.sums;
     } else {
       margins.fill(0);
       accumulateRows(this.weights, numClasses, numClasses, rows.indices, rows.values, from, to, margins);

@@ -263,17 +263,19 @@ export class TextClassifier {
    * out[offset, offset + numClasses).
    */
   scoreRow(rows: SparseRowBuffer, from: number, to: number, out: Float32Array, offset: number): void {
-    const { layerSums, logits, numClasses } = this;
+    const { logits, numClasses, sparse, wasm } = this;
     const { hidden } = this.options;
     const { bias1, kernel2, bias2 } = this.head;
     const { indices, values } = rows;
-    const sparse = this.sparse;
-    const wasm = this.wasm;
-    if (wasm && sparse.interleaved) {
-      wasm.sum(0, hidden + numClasses, hidden + numClasses, indices, values, from, to, layerSums, 0);
-    } else if (wasm) {
-      wasm.sum(0, hidden, hidden, indices, values, from, to, layerSums, 0);
-      wasm.sum(1, numClasses, numClasses, indices, values, from, to, layerSums, hidden);
+    let layerSums = this.layerSums;
+    if (wasm) {
+      if (sparse.interleaved) {
+        wasm.sum(0, hidden + numClasses, hidden + numClasses, indices, values, from, to, 0);
+      } else {
+        wasm.sum(0, hidden, hidden, indices, values, from, to, 0);
+        wasm.sum(1, numClasses, numClasses, indices, values, from, to, hidden);
+      }
+      layerSums = wasm.sums;
     } else if (sparse.interleaved) {
       layerSums.fill(0);
       const width = hidden + numClasses;

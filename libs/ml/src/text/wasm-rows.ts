@@ -268,7 +268,8 @@ export class WasmRowTables {
   private readonly offsets: number[];
   private readonly indices: Int32Array;
   private readonly values: Float32Array;
-  private readonly acc: Float64Array;
+  /** Where sum() writes, maxWidth doubles (in WebAssembly memory). */
+  readonly sums: Float64Array;
 
   private constructor(
     private readonly accumulate: WasmAccumulate,
@@ -287,7 +288,7 @@ export class WasmRowTables {
       view.set(table);
       return view;
     });
-    this.acc = new Float64Array(memory.buffer, at, maxWidth);
+    this.sums = new Float64Array(memory.buffer, at, maxWidth);
     at = align16(at + maxWidth * 8);
     this.indices = new Int32Array(memory.buffer, at, SCRATCH_ENTRIES);
     this.values = new Float32Array(memory.buffer, at + SCRATCH_ENTRIES * 4, SCRATCH_ENTRIES);
@@ -308,7 +309,7 @@ export class WasmRowTables {
   }
 
   /**
-   * acc[accOffset, accOffset + width) = Σ_j values[j] · tables[t][indices[j] · stride + k] over j in [from, to): the
+   * sums[accOffset, accOffset + width) = Σ_j values[j] · tables[t][indices[j] · stride + k] over j in [from, to): the
    * sums accumulateRows adds to a zeroed accumulator, bit for bit.
    */
   sum(
@@ -319,21 +320,27 @@ export class WasmRowTables {
     values: Float32Array,
     from: number,
     to: number,
-    acc: Float64Array,
     accOffset: number,
   ): void {
-    const scratch = this.acc;
-    scratch.fill(0, 0, width);
-    const accAt = scratch.byteOffset;
-    const indicesAt = this.indices.byteOffset;
-    const valuesAt = this.values.byteOffset;
+    const { sums, indices: rowsIn, values: valuesIn } = this;
+    sums.fill(0, accOffset, accOffset + width);
+    const accAt = sums.byteOffset + accOffset * 8;
     for (let start = from; start < to; start += SCRATCH_ENTRIES) {
       const end = Math.min(to, start + SCRATCH_ENTRIES);
-      this.indices.set(indices.subarray(start, end));
-      this.values.set(values.subarray(start, end));
-      this.accumulate(this.offsets[t], stride * 4, width, indicesAt, valuesAt, 0, end - start, accAt);
+      rowsIn.set(indices.subarray(start, end));
+      valuesIn.set(values.subarray(start, end));
+      const stride4 = stride * 4;
+      this.accumulate(
+        this.offsets[t],
+        stride4,
+        width,
+        rowsIn.byteOffset,
+        valuesIn.byteOffset,
+        0,
+        end - start,
+        accAt,
+      );
     }
-    for (let k = 0; k < width; k++) acc[accOffset + k] = scratch[k];
   }
 }
 
