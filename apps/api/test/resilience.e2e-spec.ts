@@ -1,0 +1,67 @@
+import { DataSource } from 'typeorm';
+import { createPostgresTestSchema, PredictionEntity, type PostgresTestSchema } from '@app/database';
+import { trainFixtureModel } from './support/fixture-model';
+import { TcpProxy } from './support/tcp-proxy';
+import { startTestApi, type TestApi } from './support/test-api';
+
+/**
+ * The database goes away while clients keep predicting: answers keep coming (the model is in memory and
+ * predictions are stored off the response path), readiness says the database is down, and once it is back every
+ * answered prediction is stored.
+ */
+describe('a database outage (e2e, PostgreSQL behind a proxy)', () => {
+  let schema: PostgresTestSchema;
+  let proxy: TcpProxy;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    schema = await createPostgresTestSchema();
+    proxy = await new TcpProxy('127.0.0.1', 5432).start();
+    const url = new URL(schema.url);
+    url.port = String(proxy.port);
+    api = await startTestApi({ DATABASE_URL: url.toString(), DATABASE_SCHEMA: schema.schema });
+    const { version } = await api.registry.register(await trainFixtureModel(), {
+      createdBy: 'test',
+      source: 'test',
+    });
+    await api.registry.promote(version, { actor: 'test' });
+    await api.waitForVersion(version);
+  });
+
+  afterAll(async () => {
+    await proxy?.restore();
+    await api?.app.close();
+    await schema?.drop();
+  });
+
+  it('keeps answering, reports the outage in readiness, and stores every prediction once it is back', async () => {
+    const ids: string[] = [];
+    const predict = async (designation: string) => {
+      const res = await api.as('client').post('/v1/predictions').send({ designation }).expect(200);
+      ids.push(res.body.id);
+    };
+    for (let i = 0; i < 5; i++) await predict(`roman ${i}`);
+
+    await proxy.cut();
+    for (let i = 0; i < 20; i++) await predict(`chaise ${i}`);
+    const down = await api.as('admin').get('/health/ready').expect(503);
+    expect(down.body.checks.database.status).toBe('down');
+    await new Promise((done) => setTimeout(done, 1000));
+    for (let i = 0; i < 5; i++) await predict(`piscine ${i}`);
+
+    await proxy.restore();
+    const deadline = Date.now() + 30_000;
+    let stored = 0;
+    const repository = api.app.get(DataSource).getRepository(PredictionEntity);
+    while (Date.now() < deadline) {
+      stored = await repository.count().catch(() => 0);
+      if (stored === ids.length) break;
+      await new Promise((done) => setTimeout(done, 250));
+    }
+    expect(stored).toBe(30);
+    expect(await repository.count({ where: ids.map((id) => ({ id })) })).toBe(30);
+    await api.as('admin').get('/health/ready').expect(200);
+    const metrics = await api.as('admin').get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/prediction_records_persist_failures_total [1-9]/);
+  });
+});
