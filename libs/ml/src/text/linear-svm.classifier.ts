@@ -66,21 +66,28 @@ export class LinearSvmClassifier {
   private readonly margins: Float64Array;
   /**
    * Feature-major [numFeatures × numClasses]: a prediction reads one contiguous run of class weights per feature
-   * of the listing, instead of one scattered read per feature and class (10× faster here). In WebAssembly memory
-   * where SIMD is available, and summed there.
+   * of the listing, instead of one scattered read per feature and class (10× faster here). Where WebAssembly SIMD
+   * is available, the weights are in `wasm` instead (and summed there), rows in frequency order as in TextClassifier.
    */
-  private readonly weights: Float32Array;
+  private readonly weights?: Float32Array;
   private readonly wasm?: WasmRowTables;
+  private readonly extractor: TextFeatureExtractor;
+  private readonly reordered: boolean;
 
   private constructor(
-    private readonly extractor: TextFeatureExtractor,
+    extractor: TextFeatureExtractor,
     weights: Float32Array,
     private readonly options: LinearSvmOptions,
     readonly numClasses: number,
+    /** The extractor's arrays are the model's to renumber in place (they came from files handed over). */
+    ownsExtractorArrays = false,
   ) {
     this.margins = new Float64Array(numClasses);
-    this.wasm = WasmRowTables.create([weights], numClasses);
-    this.weights = this.wasm ? this.wasm.tables[0] : weights;
+    const order = WasmRowTables.available ? extractor.frequencyOrder() : undefined;
+    this.wasm = WasmRowTables.create([weights], numClasses, order);
+    if (!this.wasm) this.weights = weights;
+    this.reordered = this.wasm !== undefined && order !== undefined;
+    this.extractor = this.reordered ? extractor.reordered(order!, ownsExtractorArrays) : extractor;
   }
 
   /** The extractor the model's rows come from; models whose extractors share a hasher can share a text's hashing. */
@@ -157,7 +164,7 @@ export class LinearSvmClassifier {
       margins = wasm.sums;
     } else {
       margins.fill(0);
-      accumulateRows(this.weights, numClasses, numClasses, rows.indices, rows.values, from, to, margins);
+      accumulateRows(this.weights!, numClasses, numClasses, rows.indices, rows.values, from, to, margins);
     }
     const temperature = this.options.temperature;
     for (let c = 0; c < numClasses; c++) margins[c] *= temperature;
@@ -165,7 +172,9 @@ export class LinearSvmClassifier {
   }
 
   serialize(): { manifest: Record<string, unknown>; files: Record<string, Uint8Array> } {
-    const features = this.extractor.toFiles();
+    const order = this.reordered ? this.extractor.inBucketOrder() : undefined;
+    const features = (order ? this.extractor.reordered(order) : this.extractor).toFiles();
+    const weights = this.wasm ? this.wasm.table(0, order) : this.weights!;
     return {
       manifest: {
         format: FORMAT,
@@ -173,7 +182,7 @@ export class LinearSvmClassifier {
         options: this.options,
         features: features.params,
       },
-      files: { ...features.files, 'weights.f32': toBytes(this.weights) },
+      files: { ...features.files, 'weights.f32': toBytes(weights) },
     };
   }
 
@@ -195,8 +204,11 @@ export class LinearSvmClassifier {
       weights,
       manifest.options as LinearSvmOptions,
       numClasses,
+      consumeFiles,
     );
-    if (consumeFiles && model.wasm) releaseBuffers([weights.buffer]);
+    if (consumeFiles && model.wasm) {
+      releaseBuffers([weights.buffer]);
+    }
     return model;
   }
 }

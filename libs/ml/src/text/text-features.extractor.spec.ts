@@ -22,6 +22,23 @@ describe('TextFeatureExtractor', () => {
     expect(Math.max(...row.indices)).toBeLessThan(extractor.numFeatures);
   });
 
+  it('renumbers its columns by frequency and back, weighing each feature as before', () => {
+    const order = extractor.frequencyOrder()!;
+    const { buckets, idf } = extractor.toJSON().arrays;
+    expect(Array.from(order).sort((a, b) => a - b)).toEqual(Array.from(buckets.keys()));
+    for (let i = 1; i < order.length; i++) expect(idf[order[i]]).toBeGreaterThanOrEqual(idf[order[i - 1]]);
+    const reordered = extractor.reordered(order);
+    expect(reordered.frequencyOrder()).toBeUndefined();
+    const back = reordered.reordered(reordered.inBucketOrder()).toJSON().arrays;
+    expect(back.buckets).toEqual(buckets);
+    expect(back.idf).toEqual(idf);
+    const text = { designation: 'Piscine ronde PS4', description: 'Jeu de piscine' };
+    const [row] = extractor.transform([text]);
+    const [renumbered] = reordered.transform([text]);
+    expect(Array.from(renumbered.indices, (column) => order[column])).toEqual(Array.from(row.indices));
+    expect(renumbered.values).toEqual(row.values);
+  });
+
   it('drops n-grams never seen in training and handles empty text', () => {
     const [empty, unseen] = extractor.transform([
       { designation: '', description: '' },

@@ -171,6 +171,73 @@ export class TextFeatureExtractor {
     this.index.weigh(terms, [row]);
   }
 
+  /**
+   * Columns by ascending IDF (the most frequent features first), or undefined unless the columns are in ascending
+   * bucket order, as fit() numbers them (inBucketOrder() can then undo the reordering).
+   */
+  frequencyOrder(): Int32Array | undefined {
+    const { buckets, idf } = this.arrays;
+    for (let c = 1; c < buckets.length; c++) if (buckets[c] <= buckets[c - 1]) return undefined;
+    // A counting sort on the IDF to 1e-4 (ties by column), with no other array as long as the vocabulary.
+    const key = (c: number) => Math.round(idf[c] * 1e4);
+    let low = Infinity;
+    let high = -Infinity;
+    for (let c = 0; c < idf.length; c++) {
+      low = Math.min(low, key(c));
+      high = Math.max(high, key(c));
+    }
+    if (idf.length === 0 || !(high - low < 1 << 24)) return undefined;
+    const starts = new Int32Array(high - low + 2);
+    for (let c = 0; c < idf.length; c++) starts[key(c) - low + 1]++;
+    for (let k = 1; k < starts.length; k++) starts[k] += starts[k - 1];
+    const order = new Int32Array(idf.length);
+    for (let c = 0; c < idf.length; c++) order[starts[key(c) - low]++] = c;
+    return order;
+  }
+
+  /**
+   * The same features, column c being this extractor's column order[c]. With `inPlace`, the arrays are permuted
+   * where they are (no copy) and this extractor must not be used any more.
+   */
+  reordered(order: Int32Array, inPlace = false): TextFeatureExtractor {
+    const { buckets, idf } = this.arrays;
+    if (!inPlace) {
+      const copy = { buckets: new Int32Array(order.length), idf: new Float32Array(order.length) };
+      for (let c = 0; c < order.length; c++) {
+        copy.buckets[c] = buckets[order[c]];
+        copy.idf[c] = idf[order[c]];
+      }
+      return new TextFeatureExtractor(this.options, this.numDocs, copy);
+    }
+    // Cycle by cycle: each position takes the value of order[position] before that one is overwritten. Visited
+    // positions are marked in `order` itself (as -1 - column), then unmarked.
+    for (let start = 0; start < order.length; start++) {
+      if (order[start] < 0) continue;
+      const firstBucket = buckets[start];
+      const firstIdf = idf[start];
+      for (let at = start; ;) {
+        const from = order[at];
+        order[at] = -1 - from;
+        if (from === start) {
+          buckets[at] = firstBucket;
+          idf[at] = firstIdf;
+          break;
+        }
+        buckets[at] = buckets[from];
+        idf[at] = idf[from];
+        at = from;
+      }
+    }
+    for (let c = 0; c < order.length; c++) order[c] = -1 - order[c];
+    this.index = undefined;
+    return new TextFeatureExtractor(this.options, this.numDocs, { buckets, idf });
+  }
+
+  /** The order that puts the columns in ascending bucket order: reordered(inBucketOrder()) numbers them as fit(). */
+  inBucketOrder(): Int32Array {
+    return orderBy(this.arrays.buckets);
+  }
+
   toJSON(): { params: TextFeatureParams; arrays: TextFeatureArrays } {
     return {
       params: { options: this.options, numDocs: this.numDocs, numFeatures: this.numFeatures },
@@ -202,6 +269,21 @@ export class TextFeatureExtractor {
     }
     return new TextFeatureExtractor(params.options, params.numDocs, arrays);
   }
+}
+
+/**
+ * Positions 0..n-1 by ascending integer key (ties by position): one native numeric sort of key and position packed
+ * into a double instead of a comparator call per comparison.
+ */
+function orderBy(keys: Int32Array): Int32Array {
+  const low = 2 ** 22;
+  if (keys.length > low) throw new Error(`orderBy: more than ${low} keys`);
+  const packed = new Float64Array(keys.length);
+  for (let i = 0; i < keys.length; i++) packed[i] = keys[i] * low + i;
+  packed.sort();
+  const order = new Int32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) order[i] = packed[i] % low;
+  return order;
 }
 
 /**

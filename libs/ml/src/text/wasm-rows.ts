@@ -259,12 +259,12 @@ const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /**
  * Sparse-layer tables copied into a WebAssembly memory of their own (freed with the model that holds it), summed
- * by the SIMD kernel. The memory never grows, so the table views it hands out stay valid; rows are copied in
- * through a fixed scratch area, SCRATCH_ENTRIES entries at a time.
+ * by the SIMD kernel. The memory never grows, so its views stay valid; rows are copied in through a fixed scratch
+ * area, SCRATCH_ENTRIES entries at a time. The rows can be copied in another order (see create()).
  */
 export class WasmRowTables {
   /** The tables, as views into the WebAssembly memory. */
-  readonly tables: Float32Array[];
+  private readonly views: Float32Array[];
   private readonly offsets: number[];
   private readonly indices: Int32Array;
   private readonly values: Float32Array;
@@ -276,6 +276,7 @@ export class WasmRowTables {
     memory: WasmMemory,
     tables: Float32Array[],
     maxWidth: number,
+    order?: Int32Array,
   ) {
     let at = 16;
     this.offsets = tables.map((table) => {
@@ -283,9 +284,10 @@ export class WasmRowTables {
       at = align16(at + table.byteLength);
       return offset;
     });
-    this.tables = tables.map((table, t) => {
+    this.views = tables.map((table, t) => {
       const view = new Float32Array(memory.buffer, this.offsets[t], table.length);
-      view.set(table);
+      if (order) copyRows(table, order, view);
+      else view.set(table);
       return view;
     });
     this.sums = new Float64Array(memory.buffer, at, maxWidth);
@@ -294,8 +296,11 @@ export class WasmRowTables {
     this.values = new Float32Array(memory.buffer, at + SCRATCH_ENTRIES * 4, SCRATCH_ENTRIES);
   }
 
-  /** Copies of `tables` summed in WebAssembly, or undefined where WebAssembly SIMD is unavailable. */
-  static create(tables: Float32Array[], maxWidth: number): WasmRowTables | undefined {
+  /**
+   * Copies of `tables` summed in WebAssembly, row i of each copy being row order[i] of the table (row i without
+   * `order`, which otherwise lists every row); undefined where WebAssembly SIMD is unavailable.
+   */
+  static create(tables: Float32Array[], maxWidth: number, order?: Int32Array): WasmRowTables | undefined {
     const module = compiledModule();
     if (!module || !wasmApi) return undefined;
     const bytes =
@@ -305,7 +310,21 @@ export class WasmRowTables {
     const pages = Math.ceil(bytes / 65536);
     const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
     const instance = new wasmApi.Instance(module, { env: { memory } });
-    return new WasmRowTables(instance.exports.accumulate as WasmAccumulate, memory, tables, maxWidth);
+    return new WasmRowTables(instance.exports.accumulate as WasmAccumulate, memory, tables, maxWidth, order);
+  }
+
+  /** Whether create() can work here (WebAssembly with SIMD). */
+  static get available(): boolean {
+    return compiledModule() !== undefined && wasmApi !== undefined;
+  }
+
+  /** A copy of table t, row i being its row order[i] (row i without `order`). */
+  table(t: number, order?: Int32Array): Float32Array {
+    const view = this.views[t];
+    if (!order) return view.slice();
+    const table = new Float32Array(view.length);
+    copyRows(view, order, table);
+    return table;
   }
 
   /**
@@ -341,6 +360,16 @@ export class WasmRowTables {
         accAt,
       );
     }
+  }
+}
+
+/** to's row i = from's row order[i], rows being from.length / order.length wide. */
+function copyRows(from: Float32Array, order: Int32Array, to: Float32Array): void {
+  const stride = from.length / order.length;
+  // Element by element: a subarray per row would leave hundreds of thousands of objects to collect.
+  for (let row = 0, at = 0; row < order.length; row++) {
+    const source = order[row] * stride;
+    for (let k = 0; k < stride; k++) to[at++] = from[source + k];
   }
 }
 
