@@ -308,7 +308,13 @@ export class WasmRowTables {
       align16(maxWidth * 8) +
       SCRATCH_ENTRIES * 8;
     const pages = Math.ceil(bytes / 65536);
-    const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
+    let memory: WasmMemory;
+    try {
+      memory = new wasmApi.Memory({ initial: pages, maximum: pages });
+    } catch {
+      // No room for another WebAssembly memory (address space or limits): the model sums in TypeScript instead.
+      return undefined;
+    }
     const instance = new wasmApi.Instance(module, { env: { memory } });
     return new WasmRowTables(instance.exports.accumulate as WasmAccumulate, memory, tables, maxWidth, order);
   }
