@@ -1,7 +1,7 @@
 import { requireFile, toBytes } from '../runtime/binary-files';
 import { SeededRandom } from '../runtime/random';
 import { accumulateRows, softmaxInto } from './sparse-rows';
-import { HashedTerms } from './text-hashing';
+import { scoreTexts } from './score-texts';
 import { releaseBuffers, WasmRowTables } from './wasm-rows';
 import {
   SparseRowBuffer,
@@ -61,8 +61,6 @@ const FORMAT = 'linear-svm/2';
  * here and a dense input would be hundreds of thousands of columns wide.
  */
 export class LinearSvmClassifier {
-  private readonly terms = new HashedTerms();
-  private readonly row = new SparseRowBuffer();
   private readonly margins: Float64Array;
   /**
    * Feature-major [numFeatures × numClasses]: a prediction reads one contiguous run of class weights per feature
@@ -71,7 +69,7 @@ export class LinearSvmClassifier {
    */
   private readonly weights?: Float32Array;
   private readonly wasm?: WasmRowTables;
-  private readonly extractor: TextFeatureExtractor;
+  readonly extractor: TextFeatureExtractor;
   private readonly reordered: boolean;
 
   private constructor(
@@ -143,13 +141,7 @@ export class LinearSvmClassifier {
 
   /** Softmax of the scaled margins, row-major n × numClasses. */
   predictProba(texts: ProductText[]): Float32Array {
-    const out = new Float32Array(texts.length * this.numClasses);
-    const { extractor, terms, row } = this;
-    texts.forEach((text, n) => {
-      extractor.weigh(extractor.hasher.hash(text, terms), row);
-      this.scoreRow(row, 0, row.length, out, n * this.numClasses);
-    });
-    return out;
+    return scoreTexts(this, texts);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { EpochProgress } from '../runtime/epoch-progress';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
 import { accumulateRows, softmaxInto } from './sparse-rows';
-import { HashedTerms } from './text-hashing';
+import { scoreTexts } from './score-texts';
 import { releaseBuffers, WasmRowTables } from './wasm-rows';
 import {
   SparseRowBuffer,
@@ -175,8 +175,6 @@ class SparseGradient {
  * accumulateRows, which is the fallback where SIMD is missing; 3-4× faster on rows in cache).
  */
 export class TextClassifier {
-  private readonly terms = new HashedTerms();
-  private readonly row = new SparseRowBuffer();
   /** The two sparse layers' outputs for one text: hidden, then wide logits. */
   private readonly layerSums: Float64Array;
   private readonly wideSums: Float64Array;
@@ -187,7 +185,7 @@ export class TextClassifier {
    */
   private readonly sparse: SparseLayers;
   private readonly wasm?: WasmRowTables;
-  private readonly extractor: TextFeatureExtractor;
+  readonly extractor: TextFeatureExtractor;
   /**
    * Whether the rows are laid out by frequency (see TextFeatureExtractor.frequencyOrder), the extractor's columns
    * renumbered to match; serialize() writes them back in the order the model was given them.
@@ -274,13 +272,7 @@ export class TextClassifier {
 
   /** Class probabilities, row-major texts × classes. */
   predictProba(texts: ProductText[]): Float32Array {
-    const out = new Float32Array(texts.length * this.numClasses);
-    const { extractor, terms, row } = this;
-    texts.forEach((text, n) => {
-      extractor.weigh(extractor.hasher.hash(text, terms), row);
-      this.scoreRow(row, 0, row.length, out, n * this.numClasses);
-    });
-    return out;
+    return scoreTexts(this, texts);
   }
 
   /**
