@@ -46,6 +46,9 @@ describe('a database outage (e2e, PostgreSQL behind a proxy)', () => {
     for (let i = 0; i < 20; i++) await predict(`chaise ${i}`);
     const down = await api.as('admin').get('/health/ready').expect(503);
     expect(down.body.checks.database.status).toBe('down');
+    const unavailable = await api.as('client').get('/v1/models').expect(503);
+    expect(unavailable.headers['retry-after']).toBe('5');
+    expect(unavailable.body.message).toMatch(/unavailable/);
     await new Promise((done) => setTimeout(done, 1000));
     for (let i = 0; i < 5; i++) await predict(`piscine ${i}`);
 

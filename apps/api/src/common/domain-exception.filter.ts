@@ -49,6 +49,17 @@ export class DomainExceptionFilter implements ExceptionFilter {
         .json({ statusCode: status, error: HttpStatus[status], message: (exception as Error).message });
       return;
     }
+    const outage = dependencyOutage(exception);
+    if (outage) {
+      this.logger.warn(`answered 503, a dependency is unavailable: ${outage}`);
+      res.setHeader('Retry-After', '5');
+      res.status(503).json({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: `A service this request needs is unavailable (${outage}); retry shortly`,
+      });
+      return;
+    }
     const status = httpStatusOf(exception);
     if (status) {
       // Errors raised before routing (body parser: bad JSON, too large, bad encoding) carry their own status.
@@ -64,4 +75,30 @@ function httpStatusOf(exception: unknown): number | undefined {
   const status = (exception as { status?: unknown; expose?: unknown })?.status;
   const exposed = (exception as { expose?: unknown })?.expose === true;
   return exposed && typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
+const NETWORK_MESSAGES =
+  /Connection terminated|connect ECONNREFUSED|socket hang up|Client has encountered a connection error/;
+
+/**
+ * A database, Redis or object store that cannot be reached is the service's problem, not the caller's, and it is
+ * temporary: 503 with Retry-After rather than 500. Readiness and the logs say which dependency it is.
+ */
+export function dependencyOutage(exception: unknown): string | undefined {
+  for (let error = exception, depth = 0; error && depth < 5; depth++) {
+    const { code, message, cause } = error as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    if (typeof message === 'string' && NETWORK_MESSAGES.test(message)) return message.split('\n')[0];
+    error = cause;
+  }
+  return undefined;
 }
