@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
 import { applyHttpSecurity, SWAGGER_UI_OPTIONS, withSecuritySchemes } from './auth/http-security';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
+import { ShutdownCoordinator } from './health/shutdown.coordinator';
 
 /**
  * Everything about the HTTP surface that is not a controller: body limits, validation, the error shape and
@@ -15,6 +16,7 @@ export function configureApp(app: INestApplication): void {
   express.useBodyParser('json', { limit: config.env.MAX_BODY_BYTES });
   express.useBodyParser('urlencoded', { limit: config.env.MAX_BODY_BYTES, extended: false });
   express.disable('x-powered-by');
+  express.use(app.get(ShutdownCoordinator).closeConnectionsWhenDraining);
   applyHttpSecurity(app);
   app.useGlobalPipes(
     new ValidationPipe({

@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { logLevels, runProcess } from '@app/config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { ShutdownCoordinator } from './health/shutdown.coordinator';
 import { SigningKey } from './auth/signing-key';
 
 /** How long in-flight requests may take to finish after SIGTERM before the process closes anyway. */
@@ -17,17 +18,14 @@ runProcess(async (config) => {
   await app.listen(config.env.PORT);
   Logger.log(`API listening on port ${config.env.PORT} (docs at /docs)`, 'Bootstrap');
 
-  // Graceful shutdown: stop accepting connections, let running requests finish, then close the modules (which
-  // writes the predictions still buffered before the database connection goes away).
+  // Graceful shutdown (see ShutdownCoordinator): drain, close the server, then close the modules.
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    Logger.log(`${signal} received: draining requests`, 'Bootstrap');
+    Logger.log(`${signal} received`, 'Bootstrap');
     const server = app.getHttpServer() as Server;
-    const drained = new Promise<void>((done) => server.close(() => done()));
-    server.closeIdleConnections();
-    await Promise.race([drained, new Promise((done) => setTimeout(done, DRAIN_TIMEOUT_MS).unref())]);
+    await app.get(ShutdownCoordinator).drain(server, config.env.SHUTDOWN_GRACE_MS, DRAIN_TIMEOUT_MS);
     await app.close();
     process.exit(0);
   };

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { ShutdownCoordinator } from '../src/health/shutdown.coordinator';
 import { startTestApi, type TestApi } from './support/test-api';
 
 describe('API health (e2e)', () => {
@@ -17,6 +18,14 @@ describe('API health (e2e)', () => {
   it('is not ready while no model is loaded, and says why', async () => {
     const res = await request(api.http).get('/health/ready').expect(503);
     expect(res.body.checks).toMatchObject({ database: { status: 'up' }, model: { status: 'down' } });
+  });
+
+  it('while draining for shutdown: not ready, and every response closes its connection', async () => {
+    api.app.get(ShutdownCoordinator).draining = true;
+    const res = await request(api.http).get('/health/ready').expect(503);
+    expect(res.body.checks.process).toEqual({ status: 'down', detail: 'shutting down' });
+    expect(res.headers.connection).toBe('close');
+    api.app.get(ShutdownCoordinator).draining = false;
   });
 
   it('unknown routes are 404, not 500', async () => {

@@ -27,6 +27,7 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'MAX_IMAGE_BYTES',
   'MAX_BODY_BYTES',
   'MODEL_POLL_INTERVAL_MS',
+  'SHUTDOWN_GRACE_MS',
   'BOOTSTRAP_MODEL',
   'JWT_SECRET',
   'ADMIN_USERNAME',

@@ -122,6 +122,12 @@ export class EnvironmentSchema {
   @IsInt({ message: 'MODEL_POLL_INTERVAL_MS must be a whole number of milliseconds, e.g. 5000' })
   MODEL_POLL_INTERVAL_MS = 5000;
 
+  @Type(() => Number)
+  @Min(0)
+  @Max(600_000)
+  @IsInt({ message: 'SHUTDOWN_GRACE_MS must be a whole number of milliseconds, e.g. 2000' })
+  SHUTDOWN_GRACE_MS = 2000;
+
   @IsOptional()
   @IsIn(['auto', 'off'], {
     message: 'BOOTSTRAP_MODEL must be auto (train a first model when the registry is empty) or off',

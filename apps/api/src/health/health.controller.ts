@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Public, PublicUnlessClosed } from '../auth/auth.decorators';
 import { ModelServingService } from '../serving/model-serving.service';
 import { ProductionWatcher } from '../serving/production-watcher.service';
+import { ShutdownCoordinator } from './shutdown.coordinator';
 
 type Check = { status: 'up' | 'down'; detail?: string };
 
@@ -18,6 +19,7 @@ export class HealthController {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly serving: ModelServingService,
     private readonly watcher: ProductionWatcher,
+    private readonly shutdown: ShutdownCoordinator,
   ) {}
 
   @Get('live')
@@ -39,6 +41,7 @@ export class HealthController {
         ? { status: 'up', detail: this.serving.current.version }
         : { status: 'down', detail: 'no model loaded yet' },
     };
+    if (this.shutdown.draining) checks.process = { status: 'down', detail: 'shutting down' };
     const redis = this.watcher.redisReady;
     if (redis !== undefined)
       checks.redis = redis ? { status: 'up' } : { status: 'down', detail: 'not connected' };
