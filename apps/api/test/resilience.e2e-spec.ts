@@ -31,6 +31,7 @@ describe('a database outage (e2e, PostgreSQL behind a proxy)', () => {
   afterAll(async () => {
     await proxy?.restore();
     await api?.app.close();
+    await proxy?.close();
     await schema?.drop();
   });
 

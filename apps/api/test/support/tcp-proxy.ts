@@ -42,6 +42,11 @@ export class TcpProxy {
     await closed;
   }
 
+  /** Stops for good: drops every connection and stops listening. */
+  close(): Promise<void> {
+    return this.server?.listening ? this.cut() : Promise.resolve();
+  }
+
   /** Accepts connections again, on the same port (no-op while it is accepting). */
   async restore(): Promise<this> {
     return this.server?.listening ? this : this.start();
