@@ -7,7 +7,7 @@
 import autocannon, { type Result } from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '@app/config';
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     const batchResult = await load('batch', batches, 4, SECONDS);
     report('batches of 256 text items, concurrency 4', batchResult, 256);
 
+    const rssBeforeSwaps = residentMiB(api);
     const swapping = load('swap', single, 32, Math.max(SECONDS, 15));
     let swaps = 0;
     const swapStarted = Date.now();
@@ -105,7 +106,8 @@ async function main(): Promise<void> {
     const swapResult = await swapping;
     report('single text predictions during 10 promotions + 10 rollbacks', swapResult, 1);
     console.log(
-      `  swaps took ${swapSeconds.toFixed(1)} s; failed requests: ${swapResult.non2xx + swapResult.errors}`,
+      `  swaps took ${swapSeconds.toFixed(1)} s; failed requests: ${swapResult.non2xx + swapResult.errors}; ` +
+        `API resident memory ${rssBeforeSwaps} MiB before the swaps, ${residentMiB(api)} MiB after`,
     );
 
     // A request still in flight when autocannon stops is answered but not counted by it: compare with the API's
@@ -185,6 +187,12 @@ async function answeredByApi(): Promise<number> {
     }
     await new Promise((done) => setTimeout(done, 200));
   }
+}
+
+/** Resident memory of the API process (Linux), to see that retired models are released. */
+function residentMiB(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024);
 }
 
 async function waitForReady(): Promise<void> {
