@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Client } from 'pg';
+import { Client, defaults, types } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { DATABASE_ENTITIES, DATABASE_MIGRATIONS } from './database.schema';
@@ -22,15 +22,15 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   };
   const { DATABASE_URL, DATABASE_SCHEMA, VAR_DIR } = config.env;
   if (DATABASE_URL) {
+    storeTimestampsInUtc();
+    // TypeORM qualifies its own queries with the schema; raw SQL (migrations, reports) relies on the search path.
+    const searchPath = DATABASE_SCHEMA ? ` -c search_path=${DATABASE_SCHEMA}` : '';
     return {
       ...common,
       type: 'postgres',
       url: DATABASE_URL,
-      ...(DATABASE_SCHEMA && {
-        schema: DATABASE_SCHEMA,
-        // TypeORM qualifies its own queries with the schema; raw SQL (migrations, reports) relies on the search path.
-        extra: { options: `-c search_path=${DATABASE_SCHEMA}` },
-      }),
+      ...(DATABASE_SCHEMA && { schema: DATABASE_SCHEMA }),
+      extra: { options: `-c timezone=UTC${searchPath}` },
     };
   }
   return {
@@ -41,6 +41,16 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     enableWAL: true,
     timeout: SQLITE_BUSY_TIMEOUT_MS,
   };
+}
+
+/**
+ * `timestamp` columns (no time zone, TypeORM's default) hold UTC, whatever the time zone of the process writing or
+ * reading them: the API, the worker and a CLI on a laptop must agree on when something happened. The session
+ * time zone (for now() defaults) is set to UTC in the connection options.
+ */
+function storeTimestampsInUtc(): void {
+  defaults.parseInputDatesAsUTC = true;
+  types.setTypeParser(types.builtins.TIMESTAMP, (value: string) => new Date(`${value.replace(' ', 'T')}Z`));
 }
 
 /**

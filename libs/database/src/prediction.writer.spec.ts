@@ -63,9 +63,21 @@ describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
     expect(await repository.count()).toBe(4);
   });
 
+  // npm test runs in America/New_York (see package.json) so that a time-zone slip shows up here.
+  it('stores times in UTC whatever the time zone of the process', async () => {
+    const written = row();
+    await new PredictionWriter(dataSource).insert([written]);
+    const [{ text }] = await dataSource.query(
+      `SELECT CAST(created_at AS TEXT) AS text FROM predictions WHERE id = '${written.id}'`,
+    );
+    expect(text).toMatch(/^2026-11-27 10:11:12\.345/);
+    const read = await dataSource.getRepository(PredictionEntity).findOneByOrFail({ id: written.id });
+    expect(read.createdAt.toISOString()).toBe('2026-11-27T10:11:12.345Z');
+  });
+
   it('writes thousands of rows in one call', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => row({ designation: `produit ${i}` }));
     await new PredictionWriter(dataSource).insert(rows);
-    expect(await dataSource.getRepository(PredictionEntity).count()).toBe(3004);
+    expect(await dataSource.getRepository(PredictionEntity).count()).toBe(3005);
   });
 });
