@@ -69,3 +69,56 @@ describe('a database outage (e2e, PostgreSQL behind a proxy)', () => {
     expect(metrics.text).toMatch(/prediction_records_persist_failures_total [1-9]/);
   });
 });
+
+/**
+ * Redis goes away under a replica that follows promotions through it: predictions keep being answered, readiness
+ * says Redis is down, and once Redis is back the replica hears the next promotion at once again.
+ */
+describe('a Redis outage (e2e, Redis behind a proxy)', () => {
+  let proxy: TcpProxy;
+  let follower: TestApi;
+  let leader: TestApi;
+  let versions: string[];
+
+  beforeAll(async () => {
+    proxy = await new TcpProxy('127.0.0.1', 6379).start();
+    // The follower polls only every 10 minutes: it can follow a promotion quickly only through Redis.
+    follower = await startTestApi({
+      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      MODEL_POLL_INTERVAL_MS: '600000',
+    });
+    leader = await startTestApi({ VAR_DIR: follower.varDir, REDIS_URL: 'redis://127.0.0.1:6379' });
+    const modelDir = await trainFixtureModel();
+    versions = [];
+    for (let i = 0; i < 2; i++) {
+      versions.push(
+        (await leader.registry.register(modelDir, { createdBy: 'test', source: 'test' })).version,
+      );
+    }
+    await leader.as('admin').post(`/v1/models/${versions[0]}/promote`).send({}).expect(200);
+    await follower.waitForVersion(versions[0], 5000);
+  });
+
+  afterAll(async () => {
+    await proxy?.restore();
+    await Promise.all([follower?.app.close(), leader?.app.close()]);
+    await proxy?.close();
+  });
+
+  it('keeps answering, reports Redis down, and follows promotions through Redis again once it is back', async () => {
+    await follower.as('admin').get('/health/ready').expect(200);
+    await proxy.cut();
+    const down = await follower.as('admin').get('/health/ready').expect(503);
+    expect(down.body.checks.redis.status).toBe('down');
+    await follower.as('client').post('/v1/predictions').send({ designation: 'roman' }).expect(200);
+
+    await proxy.restore();
+    const deadline = Date.now() + 20_000;
+    while ((await follower.as('admin').get('/health/ready')).status !== 200) {
+      if (Date.now() > deadline) throw new Error('the follower did not reconnect to Redis');
+      await new Promise((done) => setTimeout(done, 200));
+    }
+    await leader.as('admin').post(`/v1/models/${versions[1]}/promote`).send({}).expect(200);
+    await follower.waitForVersion(versions[1], 5000);
+  });
+});
