@@ -1,6 +1,14 @@
 import { AppConfig, ConfigValidationError } from './app-config';
 
 describe('AppConfig', () => {
+  it('validates an environment once: asking again gives the same config, another environment a new one', () => {
+    const first = AppConfig.fromEnvironment({ PORT: '4000', UNRELATED: 'x' });
+    expect(AppConfig.fromEnvironment({ PORT: '4000', UNRELATED: 'y' })).toBe(first);
+    const other = AppConfig.fromEnvironment({ PORT: '4001' });
+    expect(other).not.toBe(first);
+    expect(other.env.PORT).toBe(4001);
+  });
+
   it('boots on embedded defaults when nothing is set', () => {
     const config = AppConfig.fromEnvironment({});
     expect(config.env.PORT).toBe(3000);

@@ -82,12 +82,20 @@ export class AppConfig {
       const value = source[key];
       if (value !== undefined) relevant[key] = value;
     }
+    // The entry point validates before Nest starts and the ConfigModule asks again: the same environment gives
+    // the same (immutable) config instead of a second validation.
+    const key = JSON.stringify(relevant);
+    if (AppConfig.last?.key === key) return AppConfig.last.config;
     const env = plainToInstance(EnvironmentSchema, relevant, { enableImplicitConversion: false });
     const problems = validateSync(env, { whitelist: true, stopAtFirstError: true }).flatMap(describe);
     problems.push(...crossFieldProblems(env));
     if (problems.length > 0) throw new ConfigValidationError(problems);
-    return new AppConfig(Object.freeze(env));
+    const config = new AppConfig(Object.freeze(env));
+    AppConfig.last = { key, config };
+    return config;
   }
+
+  private static last?: { key: string; config: AppConfig };
 
   /** CORS_ORIGINS as Express's cors `origin` option: false (no CORS), true (any origin) or the allowed origins. */
   get corsOrigins(): boolean | string[] {

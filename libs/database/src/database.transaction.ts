@@ -12,8 +12,13 @@ export function runInTransaction<T>(
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
   if (dataSource.options.type !== 'better-sqlite3') return dataSource.transaction(work);
+  return inSqliteTransactionQueue(dataSource, () => dataSource.transaction(work));
+}
+
+/** Runs `work` after every SQLite transaction queued before it on this data source (and before any queued later). */
+export function inSqliteTransactionQueue<T>(dataSource: DataSource, work: () => Promise<T> | T): Promise<T> {
   const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
-  const result = previous.then(() => dataSource.transaction(work));
+  const result = previous.then(work);
   sqliteQueues.set(
     dataSource,
     result.catch(() => undefined),

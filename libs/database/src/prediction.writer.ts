@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
+import { inSqliteTransactionQueue } from './database.transaction';
 import { PredictionEntity } from './entities/prediction.entity';
 
 /** The parts of better-sqlite3's connection used here (the package ships no types). */
 interface SqliteConnection {
-  readonly inTransaction: boolean;
   prepare(sql: string): { run(params: unknown[]): unknown };
   transaction(work: (rows: unknown[][]) => void): (rows: unknown[][]) => void;
 }
@@ -49,11 +49,13 @@ const PG_ARRAY_TYPES = [
  */
 export class PredictionWriter {
   private readonly columns;
+  private readonly columnList: string;
   private sqliteInsert?: (rows: unknown[][]) => void;
 
   constructor(private readonly dataSource: DataSource) {
     const metadata = dataSource.getMetadata(PredictionEntity);
     this.columns = COLUMNS.map((property) => metadata.findColumnWithPropertyName(property)!);
+    this.columnList = this.columns.map((c) => `"${c.databaseName}"`).join(', ');
   }
 
   async insert(rows: readonly PredictionRow[]): Promise<void> {
@@ -71,31 +73,31 @@ export class PredictionWriter {
     }
   }
 
-  private async insertSqlite(values: unknown[][]): Promise<void> {
+  private insertSqlite(values: unknown[][]): Promise<void> {
+    // TypeORM shares one connection: a write made while one of its transactions is open (across an await) would
+    // be tied to that commit or rollback, so take a turn in the same queue as the transactions.
+    return inSqliteTransactionQueue(this.dataSource, () => {
+      this.sqliteInsert ??= this.prepareSqliteInsert();
+      this.sqliteInsert(values);
+    });
+  }
+
+  private prepareSqliteInsert(): (rows: unknown[][]) => void {
     const db = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection })
       .databaseConnection;
-    // TypeORM shares this one connection: writing inside a transaction it has open (across an await) would tie
-    // these rows to its commit or rollback, so wait for it to finish.
-    while (db.inTransaction) await new Promise((done) => setTimeout(done, 5));
-    if (!this.sqliteInsert) {
-      const names = this.columns.map((c) => `"${c.databaseName}"`).join(', ');
-      const statement = db.prepare(
-        `INSERT OR IGNORE INTO "predictions" (${names}) VALUES (${this.columns.map(() => '?').join(', ')})`,
-      );
-      this.sqliteInsert = db.transaction((rows: unknown[][]) => {
-        for (const row of rows) statement.run(row);
-      });
-    }
-    this.sqliteInsert(values);
+    const statement = db.prepare(
+      `INSERT OR IGNORE INTO "predictions" (${this.columnList}) VALUES (${this.columns.map(() => '?').join(', ')})`,
+    );
+    return db.transaction((rows: unknown[][]) => {
+      for (const row of rows) statement.run(row);
+    });
   }
 
   private async insertPostgres(values: unknown[][]): Promise<void> {
-    const names = this.columns.map((c) => `"${c.databaseName}"`).join(', ');
-    const arrays = this.columns.map((_, k) => values.map((row) => row[k]));
     const unnest = PG_ARRAY_TYPES.map((type, k) => `$${k + 1}::${type}[]`).join(', ');
     await this.dataSource.query(
-      `INSERT INTO "predictions" (${names}) SELECT * FROM unnest(${unnest}) ON CONFLICT ("id") DO NOTHING`,
-      arrays,
+      `INSERT INTO "predictions" (${this.columnList}) SELECT * FROM unnest(${unnest}) ON CONFLICT ("id") DO NOTHING`,
+      this.columns.map((_, k) => values.map((row) => row[k])),
     );
   }
 }

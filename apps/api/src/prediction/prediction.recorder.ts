@@ -25,7 +25,7 @@ export class RecorderBackpressureError extends Error {
 @Injectable()
 export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDestroy {
   private readonly logger = new Logger(PredictionRecorder.name);
-  private buffer: PredictionRecord[] = [];
+  /** Answered but not stored yet, by id, in the order they were answered (a Map keeps insertion order). */
   private readonly unsaved = new Map<string, PredictionRecord>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
@@ -48,7 +48,6 @@ export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDe
 
   record(rows: PredictionRecord[]): void {
     for (const row of rows) {
-      this.buffer.push(row);
       this.unsaved.set(row.id, row);
     }
     this.metrics.pendingRecords.set(this.unsaved.size);
@@ -110,10 +109,12 @@ export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDe
   }
 
   private async writeAll(): Promise<void> {
-    while (this.buffer.length > 0) {
-      const chunk = this.buffer.slice(0, CHUNK);
+    while (this.unsaved.size > 0) {
+      const chunk: PredictionRecord[] = [];
+      for (const row of this.unsaved.values()) {
+        if (chunk.push(row) === CHUNK) break;
+      }
       await this.writer.insert(chunk);
-      this.buffer = this.buffer.slice(chunk.length);
       for (const row of chunk) this.unsaved.delete(row.id);
       this.metrics.persistedRecords.inc(chunk.length);
       this.metrics.pendingRecords.set(this.unsaved.size);

@@ -10,28 +10,10 @@ export interface SparseRow {
 }
 
 export interface TextFeatureOptions extends HashingOptions {
-  /** log2 of the number of hash buckets. */
-  hashBits: number;
   /** Buckets seen in fewer training documents are dropped: rare n-grams overfit and would cost model memory. */
   minDf: number;
-  /** Character n-gram lengths (within words padded with spaces, like sklearn's char_wb). */
-  charMin: number;
-  charMax: number;
-  /** Word n-grams up to this length. */
-  wordMax: number;
-  /** Raw description characters read at all; the rest of long descriptions adds cost, not signal. */
-  descriptionMaxChars: number;
-  /** Normalised description characters used for character n-grams, which are the expensive part. */
-  descriptionCharChars: number;
-  /** Digit runs longer than this collapse to one placeholder. */
-  maxDigits: number;
   /** Weight of each field block after its own L2 normalisation: titles carry most of the signal. */
   weights: { titleWord: number; titleChar: number; descriptionWord: number; descriptionChar: number };
-  /**
-   * One namespace and one L2 norm for the whole listing instead of four weighted blocks (`weights` is then unused).
-   * A second model on this view errs differently from one on the blocked view, which is what an ensemble needs.
-   */
-  mergedFields: boolean;
 }
 
 export const DEFAULT_TEXT_FEATURE_OPTIONS: TextFeatureOptions = {

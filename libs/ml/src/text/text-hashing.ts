@@ -7,13 +7,23 @@ export interface ProductText {
 
 /** The options that decide which hash buckets a text falls into (the rest of TextFeatureOptions only weighs them). */
 export interface HashingOptions {
+  /** log2 of the number of hash buckets. */
   hashBits: number;
+  /** Character n-gram lengths (within words padded with spaces, like sklearn's char_wb). */
   charMin: number;
   charMax: number;
+  /** Word n-grams up to this length. */
   wordMax: number;
+  /** Raw description characters read at all; the rest of long descriptions adds cost, not signal. */
   descriptionMaxChars: number;
+  /** Normalised description characters used for character n-grams, which are the expensive part. */
   descriptionCharChars: number;
+  /** Digit runs longer than this collapse to one placeholder. */
   maxDigits: number;
+  /**
+   * One namespace and one L2 norm for the whole listing instead of four weighted blocks (`weights` is then unused).
+   * A second model on this view errs differently from one on the blocked view, which is what an ensemble needs.
+   */
   mergedFields: boolean;
 }
 
