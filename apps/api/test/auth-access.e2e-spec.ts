@@ -1,3 +1,4 @@
+import { trainFixtureModel } from '@app/ml';
 import { createHmac, randomUUID } from 'node:crypto';
 import { sign } from 'jsonwebtoken';
 import request from 'supertest';
@@ -6,7 +7,6 @@ import { AccessTokens } from '../src/auth/access-tokens';
 import { AuthState } from '../src/auth/auth-state';
 import { ServiceTokens } from '../src/auth/service-tokens';
 import { UserAccounts } from '../src/users/user-accounts';
-import { trainFixtureModel } from './support/fixture-model';
 import { TestOidcIssuer } from './support/oidc-issuer';
 import { startTestApi, TEST_JWT_SECRET, type TestApi } from './support/test-api';
 

@@ -1,5 +1,4 @@
-import { SeededRandom } from '@app/ml';
-import { trainFixtureModel } from './support/fixture-model';
+import { SeededRandom, trainFixtureModel } from '@app/ml';
 import { startTestApi, type TestApi } from './support/test-api';
 
 type Method = 'get' | 'post';

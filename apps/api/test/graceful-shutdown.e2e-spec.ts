@@ -1,3 +1,4 @@
+import { trainFixtureModel } from '@app/ml';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -7,7 +8,6 @@ import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
 import { ModelRegistry } from '@app/registry';
 import { createArtifactStore } from '@app/storage';
-import { trainFixtureModel } from './support/fixture-model';
 
 const ROOT = resolve(__dirname, '../../..');
 

@@ -1,10 +1,9 @@
 import { DataSource } from 'typeorm';
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
-import { FIXTURE_CLASSES, fixtureJpeg } from '@app/ml';
+import { FIXTURE_CLASSES, fixtureJpeg, trainFixtureModel } from '@app/ml';
 import { PredictionEntity } from '@app/database';
 import { AccessTokens } from '../src/auth/access-tokens';
-import { trainFixtureModel } from './support/fixture-model';
 import { startTestApi, type TestApi } from './support/test-api';
 
 const BLUE = FIXTURE_CLASSES[2583].colour;

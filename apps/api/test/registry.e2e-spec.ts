@@ -1,7 +1,7 @@
+import { trainFixtureModel } from '@app/ml';
 import request from 'supertest';
 import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database';
 import { S3ArtifactStore, startS3rver, type S3rverFixture } from '@app/storage';
-import { trainFixtureModel } from './support/fixture-model';
 import { startTestApi, type TestApi } from './support/test-api';
 
 /**

@@ -1,6 +1,6 @@
+import { trainFixtureModel } from '@app/ml';
 import { DataSource } from 'typeorm';
 import { createPostgresTestSchema, PredictionEntity, type PostgresTestSchema } from '@app/database';
-import { trainFixtureModel } from './support/fixture-model';
 import { TcpProxy } from './support/tcp-proxy';
 import { startTestApi, type TestApi } from './support/test-api';
 

@@ -1,12 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DEFAULT_TRAIN_OPTIONS,
-  loadTrainingData,
-  trainProductClassifier,
-  writeFixtureDataset,
-} from '@app/ml';
+import { loadTrainingData } from '../training/training-data';
+import { DEFAULT_TRAIN_OPTIONS, trainProductClassifier } from '../training/product-classifier.trainer';
+import { writeFixtureDataset } from './fixture-dataset';
 
 /**
  * Trains a small but real model (text + image) on the fixture dataset and writes it as `npm run train` would.
