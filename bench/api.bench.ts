@@ -20,6 +20,8 @@ import { BENCH_MODEL_DIR, benchDataDir } from './bench-support';
 const PORT = Number(process.env.BENCH_PORT ?? 3917);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const BASE = `http://127.0.0.1:${PORT}`;
+/** Which parts to run, e.g. BENCH_PHASES=batch to profile the batch endpoint alone. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'single,batch,swap').split(','));
 
 async function main(): Promise<void> {
   if (!existsSync(join(BENCH_MODEL_DIR, 'model.json'))) {
@@ -76,8 +78,9 @@ async function main(): Promise<void> {
     }));
 
     await load('warm-up', single, 4, 3);
-    const singleResult = await load('single', single, 32, SECONDS);
-    report('single text predictions, concurrency 32', singleResult, 1);
+    if (PHASES.has('single')) {
+      report('single text predictions, concurrency 32', await load('single', single, 32, SECONDS), 1);
+    }
 
     const batches = Array.from({ length: 8 }, (_, b) => ({
       method: 'POST' as const,
@@ -90,25 +93,10 @@ async function main(): Promise<void> {
           .slice(0, 256),
       }),
     }));
-    const batchResult = await load('batch', batches, 4, SECONDS);
-    report('batches of 256 text items, concurrency 4', batchResult, 256);
-
-    const rssBeforeSwaps = residentMiB(api);
-    const swapping = load('swap', single, 32, Math.max(SECONDS, 15));
-    let swaps = 0;
-    const swapStarted = Date.now();
-    while (swaps < 10) {
-      await post(`/v1/models/${v2}/promote`, headers, { reason: `bench swap ${swaps}` });
-      await post('/v1/models/rollback', headers, { reason: `bench rollback ${swaps}` });
-      swaps++;
+    if (PHASES.has('batch')) {
+      report('batches of 256 text items, concurrency 4', await load('batch', batches, 4, SECONDS), 256);
     }
-    const swapSeconds = (Date.now() - swapStarted) / 1000;
-    const swapResult = await swapping;
-    report('single text predictions during 10 promotions + 10 rollbacks', swapResult, 1);
-    console.log(
-      `  swaps took ${swapSeconds.toFixed(1)} s; failed requests: ${swapResult.non2xx + swapResult.errors}; ` +
-        `API resident memory ${rssBeforeSwaps} MiB before the swaps, ${residentMiB(api)} MiB after`,
-    );
+    if (PHASES.has('swap')) await swapUnderLoad(single, headers, v2, api);
 
     // A request still in flight when autocannon stops is answered but not counted by it: compare with the API's
     // own count instead.
@@ -122,6 +110,31 @@ async function main(): Promise<void> {
     await dataSource.destroy();
     rmSync(varDir, { recursive: true, force: true });
   }
+}
+
+/** Promotes and rolls back 10 times while single predictions run; reports failures and memory. */
+async function swapUnderLoad(
+  single: autocannon.Request[],
+  headers: Record<string, string>,
+  v2: string,
+  api: ChildProcess,
+): Promise<void> {
+  const rssBeforeSwaps = residentMiB(api);
+  const swapping = load('swap', single, 32, Math.max(SECONDS, 15));
+  let swaps = 0;
+  const swapStarted = Date.now();
+  while (swaps < 10) {
+    await post(`/v1/models/${v2}/promote`, headers, { reason: `bench swap ${swaps}` });
+    await post('/v1/models/rollback', headers, { reason: `bench rollback ${swaps}` });
+    swaps++;
+  }
+  const swapSeconds = (Date.now() - swapStarted) / 1000;
+  const swapResult = await swapping;
+  report('single text predictions during 10 promotions + 10 rollbacks', swapResult, 1);
+  console.log(
+    `  swaps took ${swapSeconds.toFixed(1)} s; failed requests: ${swapResult.non2xx + swapResult.errors}; ` +
+      `API resident memory ${rssBeforeSwaps} MiB before the swaps, ${residentMiB(api)} MiB after`,
+  );
 }
 
 function sampleTexts(n: number): { designation: string; description?: string }[] {
