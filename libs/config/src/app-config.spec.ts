@@ -46,6 +46,8 @@ describe('AppConfig', () => {
     [{ JWT_CLOCK_SKEW_SECONDS: 'a lot' }, /JWT_CLOCK_SKEW_SECONDS must be a whole number/],
     [{ REFRESH_TOKEN_TTL_DAYS: '0' }, /REFRESH_TOKEN_TTL_DAYS must not be less than 1/],
     [{ BCRYPT_COST: '20' }, /BCRYPT_COST must not be greater than 15/],
+    [{ SCORING_THREADS: 'all' }, /SCORING_THREADS must be a whole number of threads/],
+    [{ SCORING_THREADS: '-1' }, /SCORING_THREADS must not be less than 0/],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /RATE_LIMIT_PER_MINUTE must not be less than 0/],
     [{ TOKEN_RATE_LIMIT_PER_MINUTE: 'ten' }, /TOKEN_RATE_LIMIT_PER_MINUTE must be a whole number/],
     [{ PUBLIC_METRICS: 'maybe' }, /PUBLIC_METRICS must be true or false/],

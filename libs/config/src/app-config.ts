@@ -24,6 +24,7 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'DATA_DIR',
   'VAR_DIR',
   'PREDICTION_BATCH_LIMIT',
+  'SCORING_THREADS',
   'MAX_IMAGE_BYTES',
   'MAX_BODY_BYTES',
   'MODEL_POLL_INTERVAL_MS',

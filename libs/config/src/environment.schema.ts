@@ -107,6 +107,18 @@ export class EnvironmentSchema {
   @IsInt({ message: 'PREDICTION_BATCH_LIMIT must be a whole number of items, e.g. 256' })
   PREDICTION_BATCH_LIMIT = 256;
 
+  /**
+   * Worker threads that score text (0: the event loop's own thread). More threads use more cores for batches and
+   * keep the event loop free; each holds its own copy of the text models.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(64)
+  @IsInt({
+    message: 'SCORING_THREADS must be a whole number of threads, e.g. 2 (0 scores on the main thread)',
+  })
+  SCORING_THREADS = 0;
+
   @Type(() => Number)
   @Min(1024)
   @IsInt({ message: 'MAX_IMAGE_BYTES must be a whole number of bytes, e.g. 5242880 (5 MiB)' })

@@ -46,6 +46,7 @@ export { ArtifactError, sha256, type ArtifactManifest } from './artifacts/model-
 export {
   InvalidInputError,
   ProductClassifier,
+  type LoadOptions,
   type DecodedItem,
   type Prediction,
   type ScoredClass,
@@ -74,3 +75,4 @@ export {
   type LinearView,
   type TextEnsembleOptions,
 } from './text/text-ensemble';
+export { ScoringUnavailableError } from './text/text-scoring.pool';

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { ArtifactError } from '@app/ml';
+import { ArtifactError, ScoringUnavailableError } from '@app/ml';
 import {
   AlreadyInProductionError,
   CorruptArtifactError,
@@ -20,6 +20,7 @@ const STATUS_OF: [new (...args: never[]) => Error, HttpStatus][] = [
   [RegistrationError, HttpStatus.BAD_REQUEST],
   [NoModelLoadedError, HttpStatus.SERVICE_UNAVAILABLE],
   [RecorderBackpressureError, HttpStatus.SERVICE_UNAVAILABLE],
+  [ScoringUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
 ];
 
 /**

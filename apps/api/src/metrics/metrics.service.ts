@@ -52,6 +52,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly scoringThreads = new Gauge({
+    name: 'model_scoring_threads',
+    help: 'Worker threads scoring text for the loaded model (0: scored on the event loop thread)',
+    registers: [this.registry],
+  });
+
   readonly pendingRecords = new Gauge({
     name: 'prediction_records_pending',
     help: 'Predictions answered but not yet written to the database',

@@ -6,7 +6,7 @@ import { ModelServingService, NoModelLoadedError } from './model-serving.service
 
 /** A classifier stand-in that records whether it was disposed; loading is the only thing faked here. */
 function fakeClassifier() {
-  const classifier = { score: jest.fn(), dispose: jest.fn(), imageSize: undefined };
+  const classifier = { score: jest.fn(), dispose: jest.fn(), imageSize: undefined, scoringThreads: 0 };
   return classifier as unknown as ProductClassifier & { dispose: jest.Mock };
 }
 

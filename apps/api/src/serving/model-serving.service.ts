@@ -59,6 +59,7 @@ export class ModelServingService implements OnApplicationShutdown {
   /** Serialises swaps so that two notifications in quick succession cannot interleave. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly cacheRoot: string;
+  private readonly scoringThreads: number;
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -66,6 +67,7 @@ export class ModelServingService implements OnApplicationShutdown {
     config: AppConfig,
   ) {
     this.cacheRoot = join(resolve(config.env.VAR_DIR), 'model-cache');
+    this.scoringThreads = config.env.SCORING_THREADS;
   }
 
   get current(): ServingModel | undefined {
@@ -111,6 +113,7 @@ export class ModelServingService implements OnApplicationShutdown {
       const previous = this.active;
       this.active = next;
       this.metrics.setLoadedVersion(version);
+      this.metrics.scoringThreads.set(next.classifier.scoringThreads);
       if (previous) {
         this.metrics.modelSwaps.inc({ from_version: previous.version, to_version: version });
         previous.retire();
@@ -139,8 +142,11 @@ export class ModelServingService implements OnApplicationShutdown {
     const stop = this.metrics.modelLoadDuration.startTimer();
     try {
       const dir = await this.registry.fetch(version, this.cacheRoot);
-      const classifier = await ProductClassifier.load(dir);
-      warmUp(classifier);
+      const classifier = await ProductClassifier.load(dir, {
+        scoringThreads: this.scoringThreads,
+        onThreadError: (message) => this.logger.error(`model ${version}: ${message}`),
+      });
+      await warmUp(classifier);
       stop();
       this.metrics.modelLoads.inc({ model_version: version, result: 'success' });
       return new ServingModel(version, classifier, new Date());
@@ -153,7 +159,7 @@ export class ModelServingService implements OnApplicationShutdown {
 }
 
 /** Runs every code path once so that the first real request does not pay for lazy initialisation. */
-function warmUp(classifier: ProductClassifier): void {
+async function warmUp(classifier: ProductClassifier): Promise<void> {
   const items: DecodedItem[] = [
     { text: { designation: 'Chargeur universel', description: 'Compatible avec tous les modèles' } },
   ];
@@ -163,5 +169,5 @@ function warmUp(classifier: ProductClassifier): void {
       { pixels: new Uint8Array(size * size * 3) },
       { ...items[0], pixels: new Uint8Array(size * size * 3) },
     );
-  classifier.score(items);
+  await classifier.score(items);
 }

@@ -37,7 +37,7 @@ runCli(USAGE, async () => {
       classifier.imageSize ?? 0,
       progress,
     );
-    const evaluation = evaluateClassifier(classifier, data, images);
+    const evaluation = await evaluateClassifier(classifier, data, images);
     classifier.dispose();
     process.stdout.write(`${JSON.stringify(evaluation)}\n`);
     return;

@@ -88,8 +88,14 @@ export function writeModelArtifact(dir: string, contents: ArtifactContents): Art
   return manifest;
 }
 
-/** Reads a model directory back, verifying every file against the sha256 recorded in the manifest. */
-export function readModelArtifact(dir: string): ArtifactContents & { manifest: ArtifactManifest } {
+/**
+ * Reads a model directory back, verifying every file it reads against the sha256 recorded in the manifest. With
+ * `component`, only the components it accepts are read (the others are left out of `components`).
+ */
+export function readModelArtifact(
+  dir: string,
+  component: (name: string) => boolean = () => true,
+): ArtifactContents & { manifest: ArtifactManifest } {
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) {
     throw new ArtifactError(dir, `no ${MANIFEST_FILE} (is this the --out folder of "npm run train"?)`);
@@ -131,7 +137,9 @@ export function readModelArtifact(dir: string): ArtifactContents & { manifest: A
     categoryNames: manifest.categoryNames,
     fusion: manifest.fusion,
     components: Object.fromEntries(
-      Object.entries(manifest.components).map(([name, component]) => [name, readComponent(component)]),
+      Object.entries(manifest.components)
+        .filter(([name]) => component(name))
+        .map(([name, entry]) => [name, readComponent(entry)]),
     ),
     documents: Object.fromEntries(
       Object.entries(manifest.documents).map(([name, entry]) => [

@@ -99,7 +99,7 @@ describe('ProductClassifier', () => {
 
   it('lists the top classes as a stable sort of all classes would, for any k', async () => {
     const inputs = [{ designation: 'table en bois' }, { designation: '', description: 'roman piscine' }];
-    const scores = classifier.score(inputs.map((text) => ({ text: { description: '', ...text } })));
+    const scores = await classifier.score(inputs.map((text) => ({ text: { description: '', ...text } })));
     for (const k of [1, 2, 3, 5]) {
       const predictions = await classifier.predict(inputs, k);
       predictions.forEach((prediction, row) => {

@@ -8,6 +8,7 @@ import {
 import { decodeImage, ImageDecodeError } from '../image/image.decoder';
 import { ImageClassifier } from '../image/image.classifier';
 import { TextEnsemble } from '../text/text-ensemble';
+import { TextScoringPool } from '../text/text-scoring.pool';
 import { fuseProbabilities } from './probability-fusion';
 
 export interface ScoredClass {
@@ -40,12 +41,25 @@ export class InvalidInputError extends Error {
   }
 }
 
+const IMAGE_COMPONENT = 'image';
+
 export interface ClassifierParts {
   classes: number[];
   categoryNames: Record<string, string>;
   imageWeight: number;
-  text: TextEnsemble;
+  /** In this thread, or in worker threads (see ProductClassifier.load). */
+  text: TextEnsemble | TextScoringPool;
   image?: ImageClassifier;
+}
+
+export interface LoadOptions {
+  /**
+   * Score text in this many worker threads instead of the calling thread (0: in the calling thread). Each thread
+   * holds its own copy of the text models; the image model stays in the calling thread.
+   */
+  scoringThreads?: number;
+  /** Told when a scoring thread dies and is replaced. */
+  onThreadError?: (message: string) => void;
 }
 
 /**
@@ -63,6 +77,11 @@ export class ProductClassifier {
     return this.parts.image !== undefined;
   }
 
+  /** Worker threads scoring text (0: scored in the calling thread). */
+  get scoringThreads(): number {
+    return this.parts.text instanceof TextScoringPool ? this.parts.text.size : 0;
+  }
+
   get imageSize(): number | undefined {
     return this.parts.image?.size;
   }
@@ -71,33 +90,47 @@ export class ProductClassifier {
     return this.parts.categoryNames[String(code)] ?? String(code);
   }
 
-  static async load(dir: string): Promise<ProductClassifier> {
-    const artifact = readModelArtifact(dir);
-    const { image } = artifact.components;
-    let text: TextEnsemble;
-    try {
-      // The files were read for this load alone: the text models may empty them once their weights are copied.
-      text = await TextEnsemble.deserialize(artifact.components, { consumeFiles: true });
-    } catch (error) {
-      throw new ArtifactError(dir, `the text models cannot be loaded (${(error as Error).message})`);
+  static async load(dir: string, options: LoadOptions = {}): Promise<ProductClassifier> {
+    const threads = options.scoringThreads ?? 0;
+    // With scoring threads, each thread reads (and verifies) the text models itself.
+    const artifact = readModelArtifact(dir, (name) => threads === 0 || name === IMAGE_COMPONENT);
+    const image = artifact.components[IMAGE_COMPONENT];
+    let text: TextEnsemble | TextScoringPool;
+    if (threads > 0) {
+      text = await TextScoringPool.start(dir, threads, options.onThreadError);
+    } else {
+      try {
+        // The files were read for this load alone: the text models may empty them once their weights are copied.
+        text = await TextEnsemble.deserialize(artifact.components, { consumeFiles: true });
+      } catch (error) {
+        throw new ArtifactError(dir, `the text models cannot be loaded (${(error as Error).message})`);
+      }
     }
-    return new ProductClassifier({
-      classes: artifact.classes,
-      categoryNames: artifact.categoryNames,
-      imageWeight: artifact.fusion.imageWeight,
-      text,
-      image: image ? await ImageClassifier.deserialize(image.manifest, image.files) : undefined,
-    });
+    try {
+      return new ProductClassifier({
+        classes: artifact.classes,
+        categoryNames: artifact.categoryNames,
+        imageWeight: artifact.fusion.imageWeight,
+        text,
+        image: image ? await ImageClassifier.deserialize(image.manifest, image.files) : undefined,
+      });
+    } catch (error) {
+      text.dispose();
+      throw error;
+    }
   }
 
   async save(dir: string, documents: Record<string, unknown>): Promise<ArtifactManifest> {
+    if (!(this.parts.text instanceof TextEnsemble)) {
+      throw new Error('A classifier loaded with scoring threads cannot be saved: load it without them');
+    }
     return writeModelArtifact(dir, {
       classes: this.parts.classes,
       categoryNames: this.parts.categoryNames,
       fusion: { imageWeight: this.parts.imageWeight },
       components: {
         ...this.parts.text.serialize(),
-        ...(this.parts.image ? { image: await this.parts.image.serialize() } : {}),
+        ...(this.parts.image ? { [IMAGE_COMPONENT]: await this.parts.image.serialize() } : {}),
       },
       documents,
     });
@@ -106,7 +139,7 @@ export class ProductClassifier {
   /** Classifies a batch of raw inputs. Throws InvalidInputError naming the first item that cannot be used. */
   async predict(inputs: PredictionInput[], topK = 5): Promise<Prediction[]> {
     const items = await Promise.all(inputs.map((input, index) => this.decode(input, index)));
-    const probabilities = this.score(items);
+    const probabilities = await this.score(items);
     return items.map((item, row) => this.describe(probabilities, row, item, topK));
   }
 
@@ -114,13 +147,13 @@ export class ProductClassifier {
    * Probabilities (row-major, items × classes) for already decoded items. Items without text use the image
    * model alone; items without an image use the text model alone.
    */
-  score(items: DecodedItem[]): Float32Array {
+  async score(items: DecodedItem[]): Promise<Float32Array> {
     const numClasses = this.parts.classes.length;
     const out = new Float32Array(items.length * numClasses);
     const textRows = indicesWhere(items, (item) => item.text !== undefined);
     const imageRows = this.parts.image ? indicesWhere(items, (item) => item.pixels !== undefined) : [];
     const textProbs = textRows.length
-      ? this.parts.text.predictProba(textRows.map((i) => items[i].text!))
+      ? await this.parts.text.predictProba(textRows.map((i) => items[i].text!))
       : new Float32Array(0);
     const imageProbs =
       imageRows.length && this.parts.image

@@ -171,6 +171,11 @@ export class TextEnsemble {
     }
   }
 
+  /** Whether an artifact component is one of the ensemble's models. */
+  static isComponent(this: void, name: string): boolean {
+    return name.startsWith(NEURAL_PREFIX) || name.startsWith(LINEAR_PREFIX);
+  }
+
   serialize(): Record<string, SerializedComponent> {
     return Object.fromEntries([
       ...this.neural.map((model, k) => [`${NEURAL_PREFIX}${k}`, model.serialize()]),

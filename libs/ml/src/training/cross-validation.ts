@@ -55,7 +55,7 @@ export async function crossValidate(
       categoryNames: data.categoryNames,
     };
     const { classifier } = await trainProductClassifier(trainData, options, log, images);
-    const evaluation = evaluateClassifier(
+    const evaluation = await evaluateClassifier(
       classifier,
       {
         products: pick(data.products, productFolds[fold].test),

@@ -16,11 +16,11 @@ export interface ModelEvaluation {
   image_only?: ClassificationReport & { skipped: number };
 }
 
-export function evaluateClassifier(
+export async function evaluateClassifier(
   classifier: ProductClassifier,
   data: { products: ProductExample[]; imageOnly: ProductExample[] },
   images: ImageCache,
-): ModelEvaluation {
+): Promise<ModelEvaluation> {
   const products = data.products.filter((e) => e.label !== undefined);
   const pixelsOf = (e: ProductExample) => (e.imagePath ? images.pixels.get(e.imagePath) : undefined);
   const textOf = (e: ProductExample) => ({ designation: e.designation, description: e.description });
@@ -30,10 +30,10 @@ export function evaluateClassifier(
   }));
   const evaluation: ModelEvaluation = {
     products: {
-      ...report(classifier, fusedItems, products),
+      ...(await report(classifier, fusedItems, products)),
       with_image: fusedItems.filter((i) => i.pixels).length,
     },
-    products_text_only: report(
+    products_text_only: await report(
       classifier,
       products.map((e) => ({ text: textOf(e) })),
       products,
@@ -42,23 +42,23 @@ export function evaluateClassifier(
   if (classifier.hasImageModel && data.imageOnly.length > 0) {
     const scored = data.imageOnly.filter((e) => e.label !== undefined && pixelsOf(e));
     evaluation.image_only = {
-      ...report(
+      ...(await report(
         classifier,
         scored.map((e) => ({ pixels: pixelsOf(e) })),
         scored,
-      ),
+      )),
       skipped: data.imageOnly.length - scored.length,
     };
   }
   return evaluation;
 }
 
-function report(
+async function report(
   classifier: ProductClassifier,
   items: DecodedItem[],
   rows: ProductExample[],
-): ClassificationReport {
-  const predicted = argmaxRows(classifier.score(items), classifier.classes.length).map(
+): Promise<ClassificationReport> {
+  const predicted = argmaxRows(await classifier.score(items), classifier.classes.length).map(
     (k) => classifier.classes[k],
   );
   return evaluateClassification(

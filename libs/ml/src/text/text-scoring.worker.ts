@@ -1,0 +1,35 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { readModelArtifact } from '../artifacts/model-artifact';
+import { TextEnsemble } from './text-ensemble';
+import type { ProductText } from './text-hashing';
+import type { ScoringReply, ScoringRequest, WorkerStarted } from './text-scoring.pool';
+
+/** A thread of a TextScoringPool: loads the text models of one artifact and scores the batches it is sent. */
+async function serve(): Promise<void> {
+  const port = parentPort!;
+  const { dir } = workerData as { dir: string };
+  let ensemble: TextEnsemble;
+  try {
+    const { components } = readModelArtifact(dir, TextEnsemble.isComponent);
+    ensemble = await TextEnsemble.deserialize(components, { consumeFiles: true });
+    // The first call builds the shared vocabulary index and compiles the kernels: not a real request's cost.
+    ensemble.predictProba([{ designation: 'Chargeur universel', description: 'Compatible tous modèles' }]);
+  } catch (error) {
+    port.postMessage({ ready: false, error: (error as Error).message } satisfies WorkerStarted);
+    return;
+  }
+  port.on('message', ({ id, texts }: ScoringRequest) => {
+    let reply: ScoringReply;
+    try {
+      const probabilities = ensemble.predictProba(texts as ProductText[]);
+      reply = { id, probabilities };
+      port.postMessage(reply, [probabilities.buffer as ArrayBuffer]);
+    } catch (error) {
+      reply = { id, error: (error as Error).message };
+      port.postMessage(reply);
+    }
+  });
+  port.postMessage({ ready: true } satisfies WorkerStarted);
+}
+
+void serve();
