@@ -1,4 +1,11 @@
-import { crossValidate, decodeDatasetImages, DEFAULT_TRAIN_OPTIONS, loadTrainingData } from '@app/ml';
+import {
+  crossValidate,
+  decodeDatasetImages,
+  DEFAULT_TEXT_ENSEMBLE_OPTIONS,
+  DEFAULT_TRAIN_OPTIONS,
+  loadTrainingData,
+  type LinearView,
+} from '@app/ml';
 import { benchDataDir } from './bench-support';
 
 const K = 5;
@@ -8,7 +15,13 @@ const SEED = 0;
 async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { data } = loadTrainingData(benchDataDir());
-  const options = { ...DEFAULT_TRAIN_OPTIONS, seed: SEED };
+  // BENCH_NEURAL_MODELS and BENCH_LINEAR_VIEWS measure another text ensemble on the same protocol.
+  const text = {
+    neuralModels: Number(process.env.BENCH_NEURAL_MODELS ?? DEFAULT_TEXT_ENSEMBLE_OPTIONS.neuralModels),
+    linearViews: (process.env.BENCH_LINEAR_VIEWS?.split(',') ??
+      DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews) as LinearView[],
+  };
+  const options = { ...DEFAULT_TRAIN_OPTIONS, seed: SEED, text: { ...DEFAULT_TRAIN_OPTIONS.text, ...text } };
   const images = await decodeDatasetImages([...data.products, ...data.imageOnly], options.imageSize, log);
   const started = Date.now();
   const result = await crossValidate(data, K, options, images, log);
@@ -23,7 +36,9 @@ async function main(): Promise<void> {
       `  ${name.padEnd(34)} weighted F1 ${mean.weighted_f1.toFixed(4)} ± ${std.weighted_f1.toFixed(4)}   macro F1 ${mean.macro_f1.toFixed(4)}   accuracy ${mean.accuracy.toFixed(4)}`,
     );
   };
-  console.log(`bench:cv  ${result.protocol.description}, seed ${SEED}`);
+  console.log(
+    `bench:cv  ${result.protocol.description}, seed ${SEED}, text ensemble ${JSON.stringify(text)}`,
+  );
   row('products, fused (text + image)', (m) => m.products);
   row('products, text only', (m) => m.products_text_only);
   row('image_only rows, image model', (m) => m.image_only);
