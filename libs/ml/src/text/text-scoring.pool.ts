@@ -67,7 +67,7 @@ export class TextScoringPool {
     size: number,
     onThreadError: (message: string) => void = () => undefined,
   ): Promise<TextScoringPool> {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`A scoring pool needs at least one thread`);
+    if (!Number.isInteger(size) || size < 1) throw new Error('A scoring pool needs at least one thread');
     const started = await Promise.allSettled(Array.from({ length: size }, () => startThread(dir)));
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) {
