@@ -1,5 +1,8 @@
 import { rmSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import request from 'supertest';
 import { FIXTURE_CLASSES, fixtureJpeg, ProductClassifier, trainFixtureModel } from '@app/ml';
+import { ModelServingService } from '../src/serving/model-serving.service';
 import { startTestApi, type TestApi } from './support/test-api';
 
 /** Titles of every fixture class. */
@@ -91,5 +94,28 @@ describe('text scored in worker threads (SCORING_THREADS=2, e2e)', () => {
     await api.waitForVersion(versions[0]);
     const back = await api.as('client').post('/v1/predictions/batch').send({ items, topK: 3 }).expect(200);
     expect(answered(back.body)).toEqual(await inProcess(modelDirs[0], 3));
+  }, 60_000);
+
+  it('answers 503 while every scoring thread is down, reports it in readiness, and recovers', async () => {
+    // What a crash would do: the serving model's threads stop under it.
+    const { classifier } = api.app.get(ModelServingService).current!;
+    const threads = (classifier as unknown as { parts: { text: { threads: { worker: Worker }[] } } }).parts
+      .text.threads;
+    await Promise.all(threads.map(({ worker }) => worker.terminate()));
+
+    const refused = await api.as('client').post('/v1/predictions/batch').send({ items }).expect(503);
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(refused.body.message).toMatch(/Text scoring is unavailable/);
+    const notReady = await request(api.http).get('/health/ready').expect(503);
+    expect(notReady.body.checks.model).toMatchObject({
+      status: 'down',
+      detail: expect.stringMatching(/thread/),
+    });
+
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await request(api.http).get('/health/ready')).status !== 200) {
+      await new Promise((done) => setTimeout(done, 200));
+    }
+    await api.as('client').post('/v1/predictions/batch').send({ items }).expect(200);
   }, 60_000);
 });

@@ -37,9 +37,7 @@ export class HealthController {
   async ready(): Promise<{ status: 'ok'; checks: Record<string, Check> }> {
     const checks: Record<string, Check> = {
       database: await this.database(),
-      model: this.serving.current
-        ? { status: 'up', detail: this.serving.current.version }
-        : { status: 'down', detail: 'no model loaded yet' },
+      model: this.model(),
     };
     if (this.shutdown.draining) checks.process = { status: 'down', detail: 'shutting down' };
     const redis = this.watcher.redisReady;
@@ -49,6 +47,15 @@ export class HealthController {
       throw new ServiceUnavailableException({ status: 'unavailable', checks });
     }
     return { status: 'ok', checks };
+  }
+
+  private model(): Check {
+    const model = this.serving.current;
+    if (!model) return { status: 'down', detail: 'no model loaded yet' };
+    if (!model.classifier.canScoreText) {
+      return { status: 'down', detail: `${model.version}: every text scoring thread is down (restarting)` };
+    }
+    return { status: 'up', detail: model.version };
   }
 
   private async database(): Promise<Check> {

@@ -82,6 +82,11 @@ export class ProductClassifier {
     return this.parts.text instanceof TextScoringPool ? this.parts.text.size : 0;
   }
 
+  /** Whether text can be scored now: false while every scoring thread is down (being replaced). */
+  get canScoreText(): boolean {
+    return !(this.parts.text instanceof TextScoringPool) || this.parts.text.running > 0;
+  }
+
   get imageSize(): number | undefined {
     return this.parts.image?.size;
   }

@@ -63,6 +63,7 @@ describe('TextScoringPool', () => {
       await threadWorker(pool, 0).terminate();
       await expect(held).rejects.toThrow(ScoringUnavailableError);
       expect(errors[0]).toMatch(/scoring thread stopped/);
+      expect(pool.running).toBe(0);
       // The replacement loads the model again, then answers as before.
       const deadline = Date.now() + 30_000;
       let answer: Float32Array | undefined;
@@ -71,6 +72,7 @@ describe('TextScoringPool', () => {
         if (!answer) await new Promise((done) => setTimeout(done, 100));
       }
       expect(answer).toEqual(await inProcess.score(texts.slice(0, 3).map((text) => ({ text }))));
+      expect(pool.running).toBe(1);
     } finally {
       pool.dispose();
     }

@@ -85,6 +85,11 @@ export class TextScoringPool {
     return this.threads.length;
   }
 
+  /** Threads that can take work now (the others are being replaced). */
+  get running(): number {
+    return this.threads.filter((thread) => thread.alive).length;
+  }
+
   /** Class probabilities, row-major texts × classes, in the order of `texts`. */
   async predictProba(texts: ProductText[]): Promise<Float32Array> {
     if (this.closed) throw new ScoringUnavailableError('the model was unloaded');
