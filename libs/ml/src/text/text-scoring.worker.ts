@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readModelArtifact } from '../artifacts/model-artifact';
 import { TextEnsemble } from './text-ensemble';
-import type { ProductText } from './text-hashing';
 import type { ScoringReply, ScoringRequest, WorkerStarted } from './text-scoring.pool';
 
 /** A thread of a TextScoringPool: loads the text models of one artifact and scores the batches it is sent. */
@@ -19,14 +18,11 @@ async function serve(): Promise<void> {
     return;
   }
   port.on('message', ({ id, texts }: ScoringRequest) => {
-    let reply: ScoringReply;
     try {
-      const probabilities = ensemble.predictProba(texts as ProductText[]);
-      reply = { id, probabilities };
-      port.postMessage(reply, [probabilities.buffer as ArrayBuffer]);
+      const probabilities = ensemble.predictProba(texts);
+      port.postMessage({ id, probabilities } satisfies ScoringReply, [probabilities.buffer as ArrayBuffer]);
     } catch (error) {
-      reply = { id, error: (error as Error).message };
-      port.postMessage(reply);
+      port.postMessage({ id, error: (error as Error).message } satisfies ScoringReply);
     }
   });
   port.postMessage({ ready: true } satisfies WorkerStarted);
