@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { ArtifactError } from '../artifacts/model-artifact';
@@ -75,6 +75,36 @@ describe('TextScoringPool', () => {
       expect(pool.running).toBe(1);
     } finally {
       pool.dispose();
+    }
+  }, 60_000);
+
+  it('keeps trying to replace a dead thread while its model cannot be read, until it can', async () => {
+    const errors: string[] = [];
+    const pool = await TextScoringPool.start(dir, 1, (message) => errors.push(message));
+    const moved = `${dir}-moved`;
+    try {
+      renameSync(dir, moved);
+      await threadWorker(pool, 0).terminate();
+      const failedTwice = Date.now() + 20_000;
+      while (errors.filter((e) => /could not be restarted/.test(e)).length < 2 && Date.now() < failedTwice) {
+        await new Promise((done) => setTimeout(done, 100));
+      }
+      expect(errors.filter((e) => /could not be restarted/.test(e)).length).toBeGreaterThanOrEqual(2);
+      expect(pool.running).toBe(0);
+
+      renameSync(moved, dir);
+      const deadline = Date.now() + 30_000;
+      while (pool.running === 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+      expect(await pool.predictProba(texts.slice(0, 3))).toEqual(
+        await inProcess.score(texts.slice(0, 3).map((text) => ({ text }))),
+      );
+    } finally {
+      pool.dispose();
+      try {
+        renameSync(moved, dir);
+      } catch {
+        // already back in place
+      }
     }
   }, 60_000);
 

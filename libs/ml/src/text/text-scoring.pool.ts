@@ -19,6 +19,9 @@ export class ScoringUnavailableError extends Error {
   }
 }
 
+const RESTART_DELAY_MS = 500;
+const MAX_RESTART_DELAY_MS = 30_000;
+
 /** Below this many texts per thread, splitting a batch costs more in messages than the threads save. */
 const MIN_TEXTS_PER_PART = 32;
 
@@ -156,7 +159,9 @@ export class TextScoringPool {
     thread.worker.on('error', (error) => this.onThreadError(`text scoring thread: ${error.message}`));
   }
 
-  private replace(slot: number): void {
+  /** Starts a thread in place of a dead one; a failed start is retried with growing delays until one works. */
+  private replace(slot: number, attempt = 1): void {
+    if (this.closed) return;
     startThread(this.dir).then(
       (thread) => {
         if (this.closed) {
@@ -166,7 +171,13 @@ export class TextScoringPool {
         this.threads[slot] = thread;
         this.watch(thread, slot);
       },
-      (error: Error) => this.onThreadError(`a text scoring thread could not be restarted: ${error.message}`),
+      (error: Error) => {
+        const delay = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** (attempt - 1));
+        this.onThreadError(
+          `a text scoring thread could not be restarted (${error.message}); trying again in ${delay} ms`,
+        );
+        setTimeout(() => this.replace(slot, attempt + 1), delay).unref();
+      },
     );
   }
 }
