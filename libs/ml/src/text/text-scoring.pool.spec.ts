@@ -59,7 +59,8 @@ describe('TextScoringPool', () => {
     const errors: string[] = [];
     const pool = await TextScoringPool.start(dir, 1, (message) => errors.push(message));
     try {
-      const held = pool.predictProba(texts);
+      // Large enough that the thread is still scoring it when it is stopped.
+      const held = pool.predictProba(Array.from({ length: 20 }, () => texts).flat());
       await threadWorker(pool, 0).terminate();
       await expect(held).rejects.toThrow(ScoringUnavailableError);
       expect(errors[0]).toMatch(/scoring thread stopped/);
