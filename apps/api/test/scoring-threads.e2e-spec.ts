@@ -1,15 +1,11 @@
 import { rmSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import request from 'supertest';
-import { FIXTURE_CLASSES, fixtureJpeg, ProductClassifier, trainFixtureModel } from '@app/ml';
+import { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, ProductClassifier, trainFixtureModel } from '@app/ml';
 import { ModelServingService } from '../src/serving/model-serving.service';
 import { startTestApi, type TestApi } from './support/test-api';
 
-/** Titles of every fixture class. */
-const items = Array.from({ length: 40 }, (_, i) => {
-  const { words } = Object.values(FIXTURE_CLASSES)[i % 3];
-  return { designation: `${words[i % 5]} ${words[(i + 3) % 5]} ${i}`, description: i % 2 ? words[1] : '' };
-});
+const items = fixtureTexts(40);
 
 describe('text scored in worker threads (SCORING_THREADS=2, e2e)', () => {
   let api: TestApi;

@@ -12,6 +12,15 @@ export const FIXTURE_CLASSES: Record<
   1560: { words: ['table', 'chaise', 'meuble', 'bois', 'armoire'], colour: { r: 40, g: 180, b: 40 } },
 };
 
+/** `count` short product texts cycling through the fixture classes' words, for tests that score many texts. */
+export function fixtureTexts(count: number): { designation: string; description: string }[] {
+  const classes = Object.values(FIXTURE_CLASSES);
+  return Array.from({ length: count }, (_, i) => {
+    const { words } = classes[i % classes.length];
+    return { designation: `${words[i % 5]} ${words[(i + 1) % 5]} ${i}`, description: i % 2 ? words[2] : '' };
+  });
+}
+
 /**
  * Writes a tiny Rakuten-layout folder (products.csv with quoted multi-line HTML descriptions, image_only.csv,
  * images/) for tests that need a real trained model without the real data.

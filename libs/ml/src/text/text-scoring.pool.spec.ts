@@ -3,15 +3,12 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { ArtifactError } from '../artifacts/model-artifact';
 import { ProductClassifier } from '../model/product.classifier';
-import { FIXTURE_CLASSES } from '../testing/fixture-dataset';
+import { fixtureTexts } from '../testing/fixture-dataset';
 import { trainFixtureModel } from '../testing/fixture-model';
 import { ScoringUnavailableError, TextScoringPool } from './text-scoring.pool';
 
-/** Titles of every fixture class, repeated into a batch large enough to be split across threads. */
-const texts = Array.from({ length: 150 }, (_, i) => {
-  const { words } = Object.values(FIXTURE_CLASSES)[i % 3];
-  return { designation: `${words[i % 5]} ${words[(i + 1) % 5]} ${i}`, description: i % 2 ? words[2] : '' };
-});
+/** A batch large enough to be split across threads. */
+const texts = fixtureTexts(150);
 
 /** The thread of a pool by position: what a crash would take away. */
 const threadWorker = (pool: TextScoringPool, slot: number) =>

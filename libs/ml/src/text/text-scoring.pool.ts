@@ -33,15 +33,20 @@ interface Pending {
 
 class ScoringThread {
   readonly pending = new Map<number, Pending>();
-  queuedTexts = 0;
   alive = true;
 
   constructor(readonly worker: Worker) {}
 
+  /** Texts sent to this thread and not answered yet. */
+  get queuedTexts(): number {
+    let texts = 0;
+    for (const pending of this.pending.values()) texts += pending.texts;
+    return texts;
+  }
+
   failAll(error: Error): void {
     for (const { reject } of this.pending.values()) reject(error);
     this.pending.clear();
-    this.queuedTexts = 0;
   }
 }
 
@@ -134,7 +139,6 @@ export class TextScoringPool {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       thread.pending.set(id, { texts: texts.length, resolve, reject });
-      thread.queuedTexts += texts.length;
       thread.worker.postMessage({ id, texts } satisfies ScoringRequest);
     });
   }
@@ -144,7 +148,6 @@ export class TextScoringPool {
       const pending = thread.pending.get(reply.id);
       if (!pending) return;
       thread.pending.delete(reply.id);
-      thread.queuedTexts -= pending.texts;
       if ('error' in reply) pending.reject(new Error(reply.error));
       else pending.resolve(reply.probabilities);
     });
