@@ -1,8 +1,8 @@
-import { requireFile, toBytes } from '../runtime/binary-files';
+import { requireFile } from '../runtime/binary-files';
 import { SeededRandom } from '../runtime/random';
-import { accumulateRows, softmaxInto } from './sparse-rows';
+import { accumulateQuantizedRows, QuantizedRows, softmaxInto } from './sparse-rows';
 import { scoreTexts } from './score-texts';
-import { releaseBuffers, WasmRowTables } from './wasm-rows';
+import { releaseBuffers, WasmRowTable } from './wasm-rows';
 import {
   SparseRowBuffer,
   TextFeatureExtractor,
@@ -53,7 +53,10 @@ export const DEFAULT_LINEAR_SVM_OPTIONS: LinearSvmOptions = {
   features: LINEAR_VIEWS.merged,
 };
 
-const FORMAT = 'linear-svm/2';
+/** Weights quantized, weights.q8 ([features × classes], see QuantizedRows). */
+const FORMAT = 'linear-svm/3';
+/** Weights as float32, weights.f32 ([features × classes]); quantized at load. */
+const FORMAT_FLOAT = 'linear-svm/2';
 
 /**
  * One-vs-rest linear SVM (L2-regularised squared hinge loss) trained by dual coordinate descent, the solver behind
@@ -63,26 +66,27 @@ const FORMAT = 'linear-svm/2';
 export class LinearSvmClassifier {
   private readonly margins: Float64Array;
   /**
-   * Feature-major [numFeatures × numClasses]: a prediction reads one contiguous run of class weights per feature
-   * of the listing, instead of one scattered read per feature and class (10× faster here). Where WebAssembly SIMD
-   * is available, the weights are in `wasm` instead (and summed there), rows in frequency order as in TextClassifier.
+   * Feature-major [numFeatures × numClasses], quantized: a prediction reads one contiguous run of class weights per
+   * feature of the listing, instead of one scattered read per feature and class (10× faster here). Where WebAssembly
+   * SIMD is available, the weights are in `wasm` instead (and summed there), rows in frequency order as in
+   * TextClassifier.
    */
-  private readonly weights?: Float32Array;
-  private readonly wasm?: WasmRowTables;
+  private readonly weights?: QuantizedRows;
+  private readonly wasm?: WasmRowTable;
   readonly extractor: TextFeatureExtractor;
   private readonly reordered: boolean;
 
   private constructor(
     extractor: TextFeatureExtractor,
-    weights: Float32Array,
+    weights: QuantizedRows,
     private readonly options: LinearSvmOptions,
     readonly numClasses: number,
     /** The extractor's arrays are the model's to renumber in place (they came from files handed over). */
     ownsExtractorArrays = false,
   ) {
     this.margins = new Float64Array(numClasses);
-    const order = WasmRowTables.available ? extractor.frequencyOrder() : undefined;
-    this.wasm = WasmRowTables.create([weights], numClasses, order);
+    const order = WasmRowTable.available ? extractor.frequencyOrder() : undefined;
+    this.wasm = WasmRowTable.create(weights, order);
     if (!this.wasm) this.weights = weights;
     this.reordered = this.wasm !== undefined && order !== undefined;
     this.extractor = this.reordered ? extractor.reordered(order!, ownsExtractorArrays) : extractor;
@@ -136,7 +140,7 @@ export class LinearSvmClassifier {
     for (let c = 0; c < numClasses; c++) {
       for (let f = 0; f < numFeatures; f++) weights[f * numClasses + c] = byClass[c * numFeatures + f];
     }
-    return new LinearSvmClassifier(extractor, weights, o, numClasses);
+    return new LinearSvmClassifier(extractor, QuantizedRows.fromTable(weights, numClasses), o, numClasses);
   }
 
   /** Softmax of the scaled margins, row-major n × numClasses. */
@@ -152,11 +156,11 @@ export class LinearSvmClassifier {
     const { numClasses, wasm } = this;
     let margins = this.margins;
     if (wasm) {
-      wasm.sum(0, numClasses, numClasses, rows.indices, rows.values, from, to, 0);
+      wasm.sum(rows.indices, rows.values, from, to);
       margins = wasm.sums;
     } else {
       margins.fill(0);
-      accumulateRows(this.weights!, numClasses, numClasses, rows.indices, rows.values, from, to, margins);
+      accumulateQuantizedRows(this.weights!, rows.indices, rows.values, from, to, margins);
     }
     const temperature = this.options.temperature;
     for (let c = 0; c < numClasses; c++) margins[c] *= temperature;
@@ -166,7 +170,7 @@ export class LinearSvmClassifier {
   serialize(): { manifest: Record<string, unknown>; files: Record<string, Uint8Array> } {
     const order = this.reordered ? this.extractor.inBucketOrder() : undefined;
     const features = (order ? this.extractor.reordered(order) : this.extractor).toFiles();
-    const weights = this.wasm ? this.wasm.table(0, order) : this.weights!;
+    const weights = this.wasm ? this.wasm.table(order) : this.weights!;
     return {
       manifest: {
         format: FORMAT,
@@ -174,23 +178,34 @@ export class LinearSvmClassifier {
         options: this.options,
         features: features.params,
       },
-      files: { ...features.files, 'weights.f32': toBytes(weights) },
+      files: { ...features.files, 'weights.q8': weights.bytes.slice() },
     };
   }
 
-  /** With `consumeFiles`, the weights' file is emptied once copied into WebAssembly memory (see TextClassifier). */
+  /**
+   * With `consumeFiles`, the weights' file is emptied once copied into WebAssembly memory (see TextClassifier).
+   * Models saved with float32 weights (linear-svm/2) are quantized as they load.
+   */
   static deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
     { consumeFiles = false }: { consumeFiles?: boolean } = {},
   ): LinearSvmClassifier {
-    if (manifest.format !== FORMAT) throw new Error(`Unknown linear model format ${String(manifest.format)}`);
+    const { format } = manifest;
+    if (format !== FORMAT && format !== FORMAT_FLOAT) {
+      throw new Error(`Unknown linear model format ${String(format)}`);
+    }
     const numClasses = manifest.numClasses as number;
     const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
-    const weights = new Float32Array(requireFile(files, 'weights.f32'));
-    if (weights.length !== numClasses * extractor.numFeatures) {
+    const read = requireFile(files, format === FORMAT ? 'weights.q8' : 'weights.f32');
+    const rowBytes = format === FORMAT ? QuantizedRows.strideOf(numClasses) : numClasses * 4;
+    if (read.byteLength !== rowBytes * extractor.numFeatures) {
       throw new Error('Linear model weights do not match its feature count');
     }
+    const weights =
+      format === FORMAT
+        ? new QuantizedRows(new Uint8Array(read), numClasses)
+        : QuantizedRows.fromTable(new Float32Array(read), numClasses);
     const model = new LinearSvmClassifier(
       extractor,
       weights,
@@ -198,9 +213,7 @@ export class LinearSvmClassifier {
       numClasses,
       consumeFiles,
     );
-    if (consumeFiles && model.wasm) {
-      releaseBuffers([weights.buffer]);
-    }
+    if (consumeFiles && model.wasm) releaseBuffers([read]);
     return model;
   }
 }

@@ -1,5 +1,6 @@
 import { SeededRandom } from '../runtime/random';
 import { tf } from '../runtime/tf-backend';
+import { QuantizedRows } from './sparse-rows';
 import { TextEnsemble } from './text-ensemble';
 import { TextFeatureExtractor, type ProductText, type TextFeatureParams } from './text-features.extractor';
 import { tfjsProbabilities } from './text.classifier';
@@ -37,6 +38,9 @@ function randomTexts(count: number, seed: number): { texts: ProductText[]; label
 type Component = { manifest: Record<string, unknown>; files: Record<string, Uint8Array> };
 
 const f32 = (bytes: Uint8Array) => new Float32Array(bytes.slice().buffer);
+/** A quantized table's weights as the model computes with them. */
+const dequantized = (bytes: Uint8Array, width: number) =>
+  new QuantizedRows(bytes.slice(), width).dequantize();
 
 /** A network's probabilities as they were computed before: rows from transform, then TF.js. */
 function neuralReference({ manifest, files }: Component, texts: ProductText[]): Float32Array {
@@ -46,7 +50,7 @@ function neuralReference({ manifest, files }: Component, texts: ProductText[]): 
   return tf.tidy(() =>
     tfjsProbabilities(
       extractor.transform(texts),
-      f32(files['sparse.f32']),
+      dequantized(files['sparse.q8'], hidden + numClasses),
       {
         bias1: tf.tensor1d(f32(files['bias1.f32'])),
         kernel2: tf.tensor2d(f32(files['kernel2.f32']), [hidden, numClasses]),
@@ -63,7 +67,7 @@ function linearReference({ manifest, files }: Component, texts: ProductText[]): 
   const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
   const numClasses = manifest.numClasses as number;
   const temperature = (manifest.options as { temperature: number }).temperature;
-  const weights = f32(files['weights.f32']);
+  const weights = dequantized(files['weights.q8'], numClasses);
   const out = new Float32Array(texts.length * numClasses);
   extractor.transform(texts).forEach(({ indices, values }, n) => {
     const scores = out.subarray(n * numClasses, (n + 1) * numClasses);
@@ -142,8 +146,8 @@ describe('TextEnsemble', () => {
     const components = ensemble.serialize();
     const restored = await TextEnsemble.deserialize(components, { consumeFiles: true });
     expect(restored.predictProba(items)).toEqual(ensemble.predictProba(items));
-    expect(components['text-neural-0'].files['sparse.f32'].length).toBe(0);
-    expect(components['text-linear-0'].files['weights.f32'].length).toBe(0);
+    expect(components['text-neural-0'].files['sparse.q8'].length).toBe(0);
+    expect(components['text-linear-0'].files['weights.q8'].length).toBe(0);
     expect(components['text-neural-0'].files['bias1.f32'].length).toBeGreaterThan(0);
   });
 });

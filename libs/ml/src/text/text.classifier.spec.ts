@@ -1,5 +1,6 @@
 import { SeededRandom } from '../runtime/random';
 import { tf } from '../runtime/tf-backend';
+import { QuantizedRows } from './sparse-rows';
 import { TextFeatureExtractor, type ProductText, type TextFeatureParams } from './text-features.extractor';
 import { TextClassifier, tfjsProbabilities } from './text.classifier';
 
@@ -60,7 +61,7 @@ function referenceProba(model: TextClassifier, texts: ProductText[]): Float32Arr
   return tf.tidy(() =>
     tfjsProbabilities(
       extractor.transform(texts),
-      f32('sparse.f32'),
+      new QuantizedRows(files['sparse.q8'].slice(), hidden + numClasses).dequantize(),
       {
         bias1: tf.tensor1d(f32('bias1.f32')),
         kernel2: tf.tensor2d(f32('kernel2.f32'), [hidden, numClasses]),
@@ -149,46 +150,52 @@ describe('TextClassifier', () => {
     });
   });
 
-  it('still loads models saved with separate embedding and wide layers (text-classifier/1)', async () => {
+  it('still loads models saved with float32 sparse layers (text-classifier/2 and /1), quantizing them', async () => {
     const { manifest, files } = model.serialize();
     const hidden = options.hidden;
-    const sparse = new Float32Array(files['sparse.f32'].slice().buffer);
     const width = hidden + 3;
-    const rows = sparse.length / width;
+    const { 'sparse.q8': quantized, ...rest } = files;
+    const rows = quantized.byteLength / QuantizedRows.strideOf(width);
+    // A quarter of the float32 table, plus a scale per row.
+    expect(quantized.byteLength).toBeLessThan(rows * width * 4 * 0.35);
+    const sparse = new QuantizedRows(quantized.slice(), width).dequantize();
+    const interleaved = await TextClassifier.deserialize(
+      { ...manifest, format: 'text-classifier/2' },
+      { ...rest, 'sparse.f32': new Uint8Array(sparse.buffer) },
+    );
+    expect(maxAbsDifference(interleaved.predictProba(texts), model.predictProba(texts))).toBeLessThan(1e-6);
     const embedding = new Float32Array(rows * hidden);
     const wide = new Float32Array(rows * 3);
     for (let f = 0; f < rows; f++) {
       embedding.set(sparse.subarray(f * width, f * width + hidden), f * hidden);
       wide.set(sparse.subarray(f * width + hidden, (f + 1) * width), f * 3);
     }
-    const { 'sparse.f32': _sparse, ...rest } = files;
-    const legacy = await TextClassifier.deserialize(
-      { ...manifest, format: 'text-classifier/1' },
-      {
-        ...rest,
-        'embedding.f32': new Uint8Array(embedding.buffer),
-        'wide.f32': new Uint8Array(wide.buffer),
-      },
-    );
-    expect(legacy.predictProba(texts)).toEqual(model.predictProba(texts));
-    // It keeps its two tables, and saves them as it read them.
+    const separate = {
+      ...rest,
+      'embedding.f32': new Uint8Array(embedding.buffer),
+      'wide.f32': new Uint8Array(wide.buffer),
+    };
+    const legacy = await TextClassifier.deserialize({ ...manifest, format: 'text-classifier/1' }, separate);
+    expect(legacy.predictProba(texts)).toEqual(interleaved.predictProba(texts));
+    // Saved again, it is a quantized model.
     const saved = legacy.serialize();
-    expect(saved.manifest.format).toBe('text-classifier/1');
+    expect(saved.manifest.format).toBe('text-classifier/3');
     expect(Object.keys(saved.files).sort()).toEqual([
       'bias1.f32',
       'bias2.f32',
-      'embedding.f32',
       'feature-buckets.i32',
       'feature-idf.f32',
       'kernel2.f32',
-      'wide.f32',
+      'sparse.q8',
     ]);
-    expect(Array.from(new Float32Array(saved.files['wide.f32'].slice().buffer))).toEqual(Array.from(wide));
     await expect(
       TextClassifier.deserialize(
         { ...manifest, format: 'text-classifier/1' },
-        { ...rest, 'embedding.f32': new Uint8Array(embedding.buffer), 'wide.f32': new Uint8Array(8) },
+        { ...separate, 'wide.f32': new Uint8Array(8) },
       ),
+    ).rejects.toThrow(/do not match/);
+    await expect(
+      TextClassifier.deserialize(manifest, { ...rest, 'sparse.q8': new Uint8Array(96) }),
     ).rejects.toThrow(/do not match/);
     await expect(
       TextClassifier.deserialize({ ...manifest, format: 'text-classifier/9' }, files),

@@ -4,9 +4,9 @@ import { requireFile, toBytes } from '../runtime/binary-files';
 import type { EpochProgress } from '../runtime/epoch-progress';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
-import { accumulateRows, softmaxInto } from './sparse-rows';
+import { accumulateQuantizedRows, QuantizedRows, softmaxInto } from './sparse-rows';
 import { scoreTexts } from './score-texts';
-import { releaseBuffers, WasmRowTables } from './wasm-rows';
+import { releaseBuffers, WasmRowTable } from './wasm-rows';
 import {
   SparseRowBuffer,
   TextFeatureExtractor,
@@ -58,19 +58,18 @@ export interface DenseHead<T> {
   bias2: T;
 }
 
-/** Both sparse layers in one file, sparse.f32 ([features × (hidden + classes)], row f = embedding row, wide row). */
-const FORMAT = 'text-classifier/2';
-/** Embedding and wide layers in two files, embedding.f32 ([features × hidden]) and wide.f32 ([features × classes]). */
-const FORMAT_SEPARATE_LAYERS = 'text-classifier/1';
-
 /**
- * Where the sparse layers' weights are: one interleaved table (what training builds, text-classifier/2), or the two
- * tables of a model saved as text-classifier/1, used as they are read (interleaving them at load would hold both
- * copies at once, and the process keeps that memory).
+ * Both sparse layers in one quantized file, sparse.q8 ([features × (hidden + classes)], row f = embedding row, wide
+ * row; see QuantizedRows).
  */
-type SparseLayers =
-  | { interleaved: true; table: Float32Array }
-  | { interleaved: false; embedding: Float32Array; wide: Float32Array };
+const FORMAT = 'text-classifier/3';
+/** Both sparse layers in one float32 file, sparse.f32, laid out as in sparse.q8; quantized at load. */
+const FORMAT_FLOAT = 'text-classifier/2';
+/**
+ * Embedding and wide layers in two float32 files, embedding.f32 ([features × hidden]) and wide.f32 ([features ×
+ * classes]); interleaved and quantized at load.
+ */
+const FORMAT_SEPARATE_LAYERS = 'text-classifier/1';
 
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
@@ -166,25 +165,22 @@ class SparseGradient {
  *   near-duplicate listings be memorised directly, which the hidden layer alone did less well
  *   (fold 0: weighted F1 0.760 → 0.763).
  * Both sparse layers live in one feature-major table, row f being feature f's embedding row then its wide row, so a
- * feature costs one contiguous read (models saved before this layout keep their two tables).
+ * feature costs one contiguous read. Once trained, the table is quantized to 8 bits per weight (QuantizedRows): a
+ * quarter of the memory, and a quarter of the cache lines for the hundreds of rows a text reads at random.
  * Training: TF.js runs the head and returns dL/dh and dL/d(wide logits) for the batch, and the touched sparse rows
  * are updated in TypeScript (lazy Adam). TF.js cannot train the sparse layers itself here (no sparse matmul
  * gradient, and the wasm backend lacks UnsortedSegmentSum for embeddings), and a dense input would be 200k wide.
  * Inference runs without TF.js: the head is 64 × 27 multiply-adds, far less than one TF.js op call costs, and the
  * sparse sums run in a WebAssembly SIMD kernel over a copy of the table in WebAssembly memory (bit-identical to
- * accumulateRows, which is the fallback where SIMD is missing; 3-4× faster on rows in cache).
+ * accumulateQuantizedRows, which is the fallback where SIMD is missing).
  */
 export class TextClassifier {
   /** The two sparse layers' outputs for one text: hidden, then wide logits. */
   private readonly layerSums: Float64Array;
-  private readonly wideSums: Float64Array;
   private readonly logits: Float64Array;
-  /**
-   * The sparse layers where WebAssembly SIMD is unavailable; otherwise they are in `wasm` (and summed there), and
-   * this only keeps their layout, with empty arrays.
-   */
-  private readonly sparse: SparseLayers;
-  private readonly wasm?: WasmRowTables;
+  /** The sparse layers, quantized, where WebAssembly SIMD is unavailable; otherwise they are in `wasm`. */
+  private readonly table?: QuantizedRows;
+  private readonly wasm?: WasmRowTable;
   readonly extractor: TextFeatureExtractor;
   /**
    * Whether the rows are laid out by frequency (see TextFeatureExtractor.frequencyOrder), the extractor's columns
@@ -194,7 +190,7 @@ export class TextClassifier {
 
   private constructor(
     extractor: TextFeatureExtractor,
-    sparse: SparseLayers,
+    table: QuantizedRows,
     private readonly head: DenseHead<Float32Array>,
     private readonly options: TextClassifierOptions,
     readonly numClasses: number,
@@ -202,32 +198,14 @@ export class TextClassifier {
     ownsExtractorArrays = false,
   ) {
     this.layerSums = new Float64Array(options.hidden + numClasses);
-    this.wideSums = this.layerSums.subarray(options.hidden);
     this.logits = new Float64Array(numClasses);
     // Frequent features' rows side by side: the rows most texts read then share cache lines and pages (the sums of
     // the bench model's networks and SVMs: 93 -> 80 us per text).
-    const order = WasmRowTables.available ? extractor.frequencyOrder() : undefined;
-    const width = options.hidden + numClasses;
-    if (sparse.interleaved) {
-      this.wasm = WasmRowTables.create([sparse.table], width, order);
-      this.sparse = this.wasm ? { interleaved: true, table: new Float32Array(0) } : sparse;
-    } else {
-      this.wasm = WasmRowTables.create([sparse.embedding, sparse.wide], width, order);
-      this.sparse = this.wasm
-        ? { interleaved: false, embedding: new Float32Array(0), wide: new Float32Array(0) }
-        : sparse;
-    }
+    const order = WasmRowTable.available ? extractor.frequencyOrder() : undefined;
+    this.wasm = WasmRowTable.create(table, order);
+    if (!this.wasm) this.table = table;
     this.reordered = this.wasm !== undefined && order !== undefined;
     this.extractor = this.reordered ? extractor.reordered(order!, ownsExtractorArrays) : extractor;
-  }
-
-  /** Copies of the sparse layers, row i being row order[i] as laid out (inBucketOrder() gives them back as given). */
-  private layers(order?: Int32Array): SparseLayers {
-    const { wasm, sparse } = this;
-    if (!wasm) return sparse;
-    return sparse.interleaved
-      ? { interleaved: true, table: wasm.table(0, order) }
-      : { interleaved: false, embedding: wasm.table(0, order), wide: wasm.table(1, order) };
   }
 
   /** The extractor the model's rows come from; models whose extractors share a hasher can share a text's hashing. */
@@ -267,7 +245,8 @@ export class TextClassifier {
       bias2: (head.bias2.dataSync() as Float32Array).slice(),
     };
     Object.values(head).forEach((variable) => variable.dispose());
-    return new TextClassifier(extractor, { interleaved: true, table: sparse }, weights, o, numClasses);
+    const table = QuantizedRows.fromTable(sparse, o.hidden + numClasses);
+    return new TextClassifier(extractor, table, weights, o, numClasses);
   }
 
   /** Class probabilities, row-major texts × classes. */
@@ -280,27 +259,16 @@ export class TextClassifier {
    * out[offset, offset + numClasses).
    */
   scoreRow(rows: SparseRowBuffer, from: number, to: number, out: Float32Array, offset: number): void {
-    const { logits, numClasses, sparse, wasm } = this;
+    const { logits, numClasses, table, wasm } = this;
     const { hidden } = this.options;
     const { bias1, kernel2, bias2 } = this.head;
-    const { indices, values } = rows;
     let layerSums = this.layerSums;
     if (wasm) {
-      if (sparse.interleaved) {
-        wasm.sum(0, hidden + numClasses, hidden + numClasses, indices, values, from, to, 0);
-      } else {
-        wasm.sum(0, hidden, hidden, indices, values, from, to, 0);
-        wasm.sum(1, numClasses, numClasses, indices, values, from, to, hidden);
-      }
+      wasm.sum(rows.indices, rows.values, from, to);
       layerSums = wasm.sums;
-    } else if (sparse.interleaved) {
-      layerSums.fill(0);
-      const width = hidden + numClasses;
-      accumulateRows(sparse.table, width, width, indices, values, from, to, layerSums);
     } else {
       layerSums.fill(0);
-      accumulateRows(sparse.embedding, hidden, hidden, indices, values, from, to, layerSums);
-      accumulateRows(sparse.wide, numClasses, numClasses, indices, values, from, to, this.wideSums);
+      accumulateQuantizedRows(table!, rows.indices, rows.values, from, to, layerSums);
     }
     for (let c = 0; c < numClasses; c++) logits[c] = bias2[c] + layerSums[hidden + c];
     for (let k = 0; k < hidden; k++) {
@@ -312,23 +280,21 @@ export class TextClassifier {
     softmaxInto(logits, numClasses, out, offset);
   }
 
-  /** The model as artifact files, in the layout it holds its sparse layers in. */
+  /** The model as artifact files: its sparse layers quantized, rows in the extractor's bucket order. */
   serialize(): { manifest: Record<string, unknown>; files: Record<string, Uint8Array> } {
     const order = this.reordered ? this.extractor.inBucketOrder() : undefined;
     const features = (order ? this.extractor.reordered(order) : this.extractor).toFiles();
-    const sparse = this.layers(order);
+    const table = this.wasm ? this.wasm.table(order) : this.table!;
     return {
       manifest: {
-        format: sparse.interleaved ? FORMAT : FORMAT_SEPARATE_LAYERS,
+        format: FORMAT,
         numClasses: this.numClasses,
         options: this.options,
         features: features.params,
       },
       files: {
         ...features.files,
-        ...(sparse.interleaved
-          ? { 'sparse.f32': toBytes(sparse.table) }
-          : { 'embedding.f32': toBytes(sparse.embedding), 'wide.f32': toBytes(sparse.wide) }),
+        'sparse.q8': table.bytes.slice(),
         'bias1.f32': toBytes(this.head.bias1),
         'kernel2.f32': toBytes(this.head.kernel2),
         'bias2.f32': toBytes(this.head.bias2),
@@ -338,38 +304,45 @@ export class TextClassifier {
 
   /**
    * With `consumeFiles`, the caller hands the files over (a load that read them for this model alone): the sparse
-   * layers' files are emptied once copied into WebAssembly memory, so their memory is freed at once.
+   * layers' file is emptied once copied into WebAssembly memory, so its memory is freed at once. Models saved with
+   * float32 sparse layers (text-classifier/1 and /2) are quantized as they load.
    */
   static async deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
     { consumeFiles = false }: { consumeFiles?: boolean } = {},
   ): Promise<TextClassifier> {
-    if (manifest.format !== FORMAT && manifest.format !== FORMAT_SEPARATE_LAYERS)
-      throw new Error(`Unknown text model format ${String(manifest.format)}`);
+    const { format } = manifest;
+    if (format !== FORMAT && format !== FORMAT_FLOAT && format !== FORMAT_SEPARATE_LAYERS)
+      throw new Error(`Unknown text model format ${String(format)}`);
     const numClasses = manifest.numClasses as number;
     const options = manifest.options as TextClassifierOptions;
+    const { hidden } = options;
+    const width = hidden + numClasses;
     const file = (name: string) => requireFile(files, name);
     const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
     const numFeatures = extractor.numFeatures;
-    let sparse: SparseLayers;
-    if (manifest.format === FORMAT) {
-      sparse = { interleaved: true, table: new Float32Array(file('sparse.f32')) };
-      if (sparse.table.length !== numFeatures * (options.hidden + numClasses)) {
-        throw new Error('Text model weights do not match its feature count');
-      }
+    const mismatch = () => new Error('Text model weights do not match its feature count');
+    let table: QuantizedRows;
+    let read: ArrayBuffer[];
+    if (format === FORMAT) {
+      read = [file('sparse.q8')];
+      if (read[0].byteLength !== numFeatures * QuantizedRows.strideOf(width)) throw mismatch();
+      table = new QuantizedRows(new Uint8Array(read[0]), width);
+    } else if (format === FORMAT_FLOAT) {
+      read = [file('sparse.f32')];
+      const sparse = new Float32Array(read[0]);
+      if (sparse.length !== numFeatures * width) throw mismatch();
+      table = QuantizedRows.fromTable(sparse, width);
     } else {
-      sparse = {
-        interleaved: false,
-        embedding: new Float32Array(file('embedding.f32')),
-        wide: new Float32Array(file('wide.f32')),
-      };
-      if (
-        sparse.embedding.length !== numFeatures * options.hidden ||
-        sparse.wide.length !== numFeatures * numClasses
-      ) {
-        throw new Error('Text model weights do not match its feature count');
-      }
+      read = [file('embedding.f32'), file('wide.f32')];
+      const [embedding, wide] = read.map((buffer) => new Float32Array(buffer));
+      if (embedding.length !== numFeatures * hidden || wide.length !== numFeatures * numClasses)
+        throw mismatch();
+      table = QuantizedRows.quantize(numFeatures, width, (f, row) => {
+        row.set(embedding.subarray(f * hidden, (f + 1) * hidden));
+        row.set(wide.subarray(f * numClasses, (f + 1) * numClasses), hidden);
+      });
     }
     const head: DenseHead<Float32Array> = {
       bias1: new Float32Array(file('bias1.f32')),
@@ -377,18 +350,14 @@ export class TextClassifier {
       bias2: new Float32Array(file('bias2.f32')),
     };
     if (
-      head.bias1.length !== options.hidden ||
-      head.kernel2.length !== options.hidden * numClasses ||
+      head.bias1.length !== hidden ||
+      head.kernel2.length !== hidden * numClasses ||
       head.bias2.length !== numClasses
     ) {
       throw new Error('Text model head does not match its hidden width and classes');
     }
-    const model = new TextClassifier(extractor, sparse, head, options, numClasses, consumeFiles);
-    if (consumeFiles && model.wasm) {
-      releaseBuffers(
-        sparse.interleaved ? [sparse.table.buffer] : [sparse.embedding.buffer, sparse.wide.buffer],
-      );
-    }
+    const model = new TextClassifier(extractor, table, head, options, numClasses, consumeFiles);
+    if (consumeFiles && model.wasm) releaseBuffers(read);
     return model;
   }
 

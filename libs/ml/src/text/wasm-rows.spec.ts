@@ -1,69 +1,95 @@
 import { SeededRandom } from '../runtime/random';
-import { accumulateRows } from './sparse-rows';
-import { releaseBuffers, WasmRowTables } from './wasm-rows';
+import { accumulateQuantizedRows, QuantizedRows } from './sparse-rows';
+import { releaseBuffers, WasmRowTable } from './wasm-rows';
 
-describe('WasmRowTables', () => {
+function randomTable(rng: SeededRandom, rows: number, width: number): QuantizedRows {
+  return QuantizedRows.fromTable(
+    Float32Array.from({ length: rows * width }, () => rng.normal()),
+    width,
+  );
+}
+
+describe('WasmRowTable', () => {
   it.each([
     [91, 413],
     [27, 800],
     [64, 9000],
     [1, 5],
     [2, 17],
-  ])('sums width %i over %i entries bit for bit as accumulateRows', (width, entries) => {
+  ])('sums width %i over %i entries bit for bit as accumulateQuantizedRows', (width, entries) => {
     const rng = new SeededRandom(width);
     const rows = 3000;
-    const table = Float32Array.from({ length: rows * width }, () => rng.normal());
+    const table = randomTable(rng, rows, width);
     const indices = Int32Array.from({ length: entries }, () => Math.floor(rng.next() * rows));
     const values = Float32Array.from({ length: entries }, () => rng.next());
-    const other = Float32Array.from({ length: rows * 3 }, () => rng.normal());
-    const wasm = WasmRowTables.create([other, table], width + 1);
+    const wasm = WasmRowTable.create(table);
     expect(wasm).toBeDefined();
-    expect(Array.from(wasm!.table(1))).toEqual(Array.from(table));
+    expect(wasm!.table().bytes).toEqual(table.bytes);
     for (const from of [0, 3]) {
       const expected = new Float64Array(width);
-      accumulateRows(table, width, width, indices, values, from, entries, expected);
+      accumulateQuantizedRows(table, indices, values, from, entries, expected);
       wasm!.sums.fill(NaN);
-      wasm!.sum(1, width, width, indices, values, from, entries, 1);
-      expect(Array.from(wasm!.sums.subarray(1, width + 1))).toEqual(Array.from(expected));
-      expect(wasm!.sums[0]).toBeNaN();
+      wasm!.sum(indices, values, from, entries);
+      expect(Array.from(wasm!.sums)).toEqual(Array.from(expected));
     }
   });
 
-  it('lays rows out in a given order and gives the tables back in any order', () => {
+  it('lays rows out in a given order and gives the table back in any order', () => {
     const rng = new SeededRandom(7);
     const rows = 500;
     const width = 5;
-    const table = Float32Array.from({ length: rows * width }, () => rng.normal());
-    const wide = Float32Array.from({ length: rows * 2 }, () => rng.normal());
+    const table = randomTable(rng, rows, width);
     const order = Int32Array.from(rng.shuffle(Array.from({ length: rows }, (_, i) => i)));
     const rowOf = new Int32Array(rows);
     order.forEach((column, row) => (rowOf[column] = row));
-    const wasm = WasmRowTables.create([table, wide], width, order)!;
-    expect(Array.from(wasm.table(0, rowOf))).toEqual(Array.from(table));
-    expect(Array.from(wasm.table(1, rowOf))).toEqual(Array.from(wide));
-    expect(Array.from(wasm.table(1).subarray(0, 2))).toEqual(
-      Array.from(wide.subarray(order[0] * 2, order[0] * 2 + 2)),
+    const wasm = WasmRowTable.create(table, order)!;
+    expect(wasm.table(rowOf).bytes).toEqual(table.bytes);
+    expect(Array.from(wasm.table().dequantize().subarray(0, width))).toEqual(
+      Array.from(table.dequantize().subarray(order[0] * width, (order[0] + 1) * width)),
     );
     const indices = Int32Array.from({ length: 100 }, () => Math.floor(rng.next() * rows));
     const values = Float32Array.from({ length: 100 }, () => rng.next());
     const expected = new Float64Array(width);
-    accumulateRows(table, width, width, indices, values, 0, 100, expected);
+    accumulateQuantizedRows(table, indices, values, 0, 100, expected);
     wasm.sum(
-      0,
-      width,
-      width,
       indices.map((column) => rowOf[column]),
       values,
       0,
       100,
-      0,
     );
-    expect(Array.from(wasm.sums.subarray(0, width))).toEqual(Array.from(expected));
+    expect(Array.from(wasm.sums)).toEqual(Array.from(expected));
   });
 
   it('releaseBuffers empties the views of a buffer', () => {
     const bytes = new Uint8Array(64);
     releaseBuffers([bytes.buffer]);
     expect(bytes.length).toBe(0);
+  });
+});
+
+describe('QuantizedRows', () => {
+  it('keeps every weight within half a step of its row, and zero rows at zero', () => {
+    const rng = new SeededRandom(3);
+    const width = 91;
+    const floats = Float32Array.from({ length: 200 * width }, (_, i) =>
+      i < width ? 0 : rng.normal() * (1 + (i % 7)),
+    );
+    const table = QuantizedRows.fromTable(floats, width);
+    expect(table.rows).toBe(200);
+    expect(table.stride).toBe(96);
+    expect(table.bytes.byteLength).toBe(200 * 96);
+    const restored = table.dequantize();
+    for (let r = 0; r < 200; r++) {
+      const row = floats.subarray(r * width, (r + 1) * width);
+      const step = row.reduce((largest, w) => Math.max(largest, Math.abs(w)), 0) / 127;
+      for (let k = 0; k < width; k++) {
+        expect(Math.abs(restored[r * width + k] - row[k])).toBeLessThanOrEqual(step / 2 + 1e-6 * step);
+      }
+    }
+    expect(Array.from(restored.subarray(0, width)).every((w) => w === 0)).toBe(true);
+  });
+
+  it('refuses bytes that are not whole rows', () => {
+    expect(() => new QuantizedRows(new Uint8Array(95), 91)).toThrow(/whole number of 96-byte rows/);
   });
 });

@@ -1,11 +1,13 @@
 /**
- * accumulateRows (sparse-rows.ts) as a WebAssembly SIMD kernel over tables held in WebAssembly memory: two columns
- * per instruction in doubles, with the same operations in the same order as the TypeScript loop (a row's eight
- * products summed left to right, then added to the accumulator), so the sums are bit-identical to it. WebAssembly
- * has no fused multiply-add unless asked for, so nothing is contracted.
+ * accumulateQuantizedRows (sparse-rows.ts) as a WebAssembly SIMD kernel over a table held in WebAssembly memory: two
+ * columns per instruction in doubles, with the same operations in the same order as the TypeScript loop (each
+ * entry's value × its row's scale, a row's eight products summed left to right, then added to the accumulator), so
+ * the sums are bit-identical to it. WebAssembly has no fused multiply-add unless asked for, so nothing is contracted.
  *
  * The binary is assembled here (a few hundred bytes) rather than shipped, so there is no build step.
  */
+
+import { copyRows, QuantizedRows } from './sparse-rows';
 
 const I32 = 0x7f;
 const F64 = 0x7c;
@@ -23,6 +25,7 @@ const op = {
   tee: 0x22,
   i32Load: 0x28,
   f32Load: 0x2a,
+  i32Load8S: 0x2c,
   f64Load: 0x2b,
   f64Store: 0x39,
   i32Const: 0x41,
@@ -37,18 +40,21 @@ const op = {
   i32Shl: 0x74,
   f64Add: 0xa0,
   f64Mul: 0xa2,
+  f64ConvertI32S: 0xb7,
   f64PromoteF32: 0xbb,
 };
 
 /** SIMD instructions: the 0xfd prefix, then the opcode as unsigned LEB128. */
 const simd = {
   load: [0xfd, 0x00],
+  load16Splat: [0xfd, 0x08],
   store: [0xfd, 0x0b],
   f64x2Splat: [0xfd, 0x14],
-  load64Zero: [0xfd, 0x5d],
-  promoteLow: [0xfd, 0x5f],
+  i16x8ExtendLowI8x16S: [0xfd, 0x87, 0x01],
+  i32x4ExtendLowI16x8S: [0xfd, 0xa7, 0x01],
   f64x2Add: [0xfd, 0xf0, 0x01],
   f64x2Mul: [0xfd, 0xf2, 0x01],
+  f64x2ConvertLowI32x4S: [0xfd, 0xfe, 0x01],
 };
 
 function uleb(value: number): number[] {
@@ -86,22 +92,23 @@ const TABLE = 0; // byte address of the table
 const STRIDE = 1; // bytes from one table row to the next
 const WIDTH = 2; // columns summed
 const INDICES = 3; // byte address of the Int32 row numbers
-const VALUES = 4; // byte address of the Float32 weights
+const VALUES = 4; // byte address of the Float32 entry values
 const FROM = 5;
 const TO = 6;
 const ACC = 7; // byte address of the Float64 accumulators
 // Locals.
 const J = 8;
-const KB = 9; // byte offset of column k in a table row
+const K = 9; // column k, which is also its byte offset among a row's weights
 const AP = 10; // address of acc[k]
-const PAIRS_END = 11; // byte offset where whole column pairs end
-const END = 12; // width in bytes
-const R = 13; // r0..r7: addresses of the eight rows
-const V = 21; // v0..v7: each weight in both lanes
-const S = 29;
-const W = 30; // w0..w7: the weights as doubles
-const TOUCHED = 39; // what the early loads read, kept so that they stay
-const LINE = 40; // byte offset of a cache line in a row
+const PAIRS_END = 11; // where whole column pairs end
+const R = 12; // r0..r7: addresses of the eight rows (a row is its float32 scale, then a byte per weight)
+const V = 20; // v0..v7: each entry's value × its row's scale, in both lanes
+const S = 28;
+const W = 29; // w0..w7: the same as doubles
+const TOUCHED = 37; // what the early loads read, kept so that they stay
+const LINE = 38; // byte offset of a cache line in a row
+/** Where a row's weights start: after its scale. */
+const WEIGHTS = 4;
 
 function accumulateBody(): number[] {
   const get = (local: number) => [op.get, local];
@@ -110,71 +117,76 @@ function accumulateBody(): number[] {
   const add = (local: number, value: number) => [...get(local), ...i32(value), op.i32Add, ...set(local)];
   /** address + 4·j, j being the entry index */
   const entry = (base: number) => [...get(base), ...get(J), ...i32(2), op.i32Shl, op.i32Add];
+  /** The address of the row of entry j + i. */
+  const rowOf = (i: number) =>
+    [get(TABLE), entry(INDICES), op.i32Load, memarg(4 * i), get(STRIDE), op.i32Mul, op.i32Add].flat();
+  /** value[j + i] × the scale of row `row`, as a double. */
+  const scaled = (i: number, row: number) =>
+    [
+      entry(VALUES),
+      op.f32Load,
+      memarg(4 * i),
+      op.f64PromoteF32,
+      get(row),
+      op.f32Load,
+      memarg(),
+      op.f64PromoteF32,
+      op.f64Mul,
+    ].flat();
   const code: number[] = [];
   const emit = (...parts: (number | number[])[]) =>
     parts.forEach((p) => (Array.isArray(p) ? code.push(...p) : code.push(p)));
+  /** TOUCHED |= the word at `offset` bytes into each of the next group's eight rows. */
+  const touchNextRows = (offset: number[]) => {
+    for (let i = 0; i < 8; i++) {
+      emit(get(TOUCHED), rowOf(8 + i), offset, op.i32Add, op.i32Load, memarg(), op.i32Or, set(TOUCHED));
+    }
+  };
 
-  emit(get(WIDTH), i32(-2), op.i32And, i32(2), op.i32Shl, set(PAIRS_END));
-  emit(get(WIDTH), i32(2), op.i32Shl, set(END));
+  emit(get(WIDTH), i32(-2), op.i32And, set(PAIRS_END));
   emit(get(FROM), set(J));
   // Eight rows at a time.
   emit(op.block, 0x40, op.loop, 0x40);
   emit(get(J), i32(8), op.i32Add, get(TO), op.i32GtS, op.brIf, 1);
   for (let i = 0; i < 8; i++) {
-    emit(
-      get(TABLE),
-      entry(INDICES),
-      op.i32Load,
-      memarg(4 * i),
-      get(STRIDE),
-      op.i32Mul,
-      op.i32Add,
-      set(R + i),
-    );
-    emit(
-      entry(VALUES),
-      op.f32Load,
-      memarg(4 * i),
-      op.f64PromoteF32,
-      op.tee,
-      W + i,
-      simd.f64x2Splat,
-      set(V + i),
-    );
+    emit(rowOf(i), set(R + i));
+    emit(scaled(i, R + i), op.tee, W + i, simd.f64x2Splat, set(V + i));
   }
-  // Touch every cache line of the next eight rows first: their cache misses then overlap this group's arithmetic
-  // instead of stalling the next group (the processor cannot look a whole group ahead by itself).
+  // Touch every cache line of the next eight rows first (each line that starts in a row, then its last word): their
+  // cache misses then overlap this group's arithmetic instead of stalling the next group (the processor cannot look
+  // a whole group ahead by itself).
   emit(get(J), i32(16), op.i32Add, get(TO), op.i32LeS, op.if, 0x40, i32(0), set(LINE));
   emit(op.block, 0x40, op.loop, 0x40);
-  emit(get(LINE), get(STRIDE), i32(63), op.i32Add, op.i32GeS, op.brIf, 1);
-  for (let i = 0; i < 8; i++) {
-    emit(get(TOUCHED), get(TABLE), entry(INDICES), op.i32Load, memarg(4 * (8 + i)), get(STRIDE), op.i32Mul);
-    emit(op.i32Add, get(LINE), op.i32Add, op.i32Load, memarg(), op.i32Or, set(TOUCHED));
-  }
-  emit(add(LINE, 64), op.br, 0, op.end, op.end, op.end);
-  emit(i32(0), set(KB), get(ACC), set(AP));
+  emit(get(LINE), get(STRIDE), op.i32GeS, op.brIf, 1);
+  touchNextRows(get(LINE));
+  emit(add(LINE, 64), op.br, 0, op.end, op.end);
+  touchNextRows([...get(STRIDE), ...i32(-4), op.i32Add]);
+  emit(op.end);
+  emit(i32(0), set(K), get(ACC), set(AP));
   emit(op.block, 0x40, op.loop, 0x40);
-  emit(get(KB), get(PAIRS_END), op.i32GeS, op.brIf, 1);
+  emit(get(K), get(PAIRS_END), op.i32GeS, op.brIf, 1);
   for (let i = 0; i < 8; i++) {
-    emit(
-      get(V + i),
-      get(R + i),
-      get(KB),
-      op.i32Add,
-      simd.load64Zero,
-      memarg(),
-      simd.promoteLow,
-      simd.f64x2Mul,
-    );
+    // Two signed bytes widened to two doubles: splat them, then widen the low lanes step by step.
+    emit(get(V + i), get(R + i), get(K), op.i32Add, simd.load16Splat, memarg(WEIGHTS));
+    emit(simd.i16x8ExtendLowI8x16S, simd.i32x4ExtendLowI16x8S, simd.f64x2ConvertLowI32x4S, simd.f64x2Mul);
     if (i > 0) emit(simd.f64x2Add);
   }
   emit(set(S), get(AP), get(AP), simd.load, memarg(), get(S), simd.f64x2Add, simd.store, memarg());
-  emit(add(KB, 8), add(AP, 16), op.br, 0, op.end, op.end);
+  emit(add(K, 2), add(AP, 16), op.br, 0, op.end, op.end);
   // An odd last column.
-  emit(get(KB), get(END), op.i32LtS, op.if, 0x40);
+  emit(get(K), get(WIDTH), op.i32LtS, op.if, 0x40);
   emit(get(AP), get(AP), op.f64Load, memarg());
   for (let i = 0; i < 8; i++) {
-    emit(get(W + i), get(R + i), get(KB), op.i32Add, op.f32Load, memarg(), op.f64PromoteF32, op.f64Mul);
+    emit(
+      get(W + i),
+      get(R + i),
+      get(K),
+      op.i32Add,
+      op.i32Load8S,
+      memarg(WEIGHTS),
+      op.f64ConvertI32S,
+      op.f64Mul,
+    );
     if (i > 0) emit(op.f64Add);
   }
   emit(op.f64Add, op.f64Store, memarg(), op.end);
@@ -182,20 +194,31 @@ function accumulateBody(): number[] {
   // The remaining rows one at a time.
   emit(op.block, 0x40, op.loop, 0x40);
   emit(get(J), get(TO), op.i32GeS, op.brIf, 1);
-  emit(get(TABLE), entry(INDICES), op.i32Load, memarg(), get(STRIDE), op.i32Mul, op.i32Add, set(R));
-  emit(entry(VALUES), op.f32Load, memarg(), op.f64PromoteF32, set(W));
-  emit(i32(0), set(KB), get(ACC), set(AP));
+  emit(rowOf(0), set(R));
+  emit(scaled(0, R), set(W));
+  emit(i32(0), set(K), get(ACC), set(AP));
   emit(op.block, 0x40, op.loop, 0x40);
-  emit(get(KB), get(END), op.i32GeS, op.brIf, 1);
-  emit(get(AP), get(AP), op.f64Load, memarg(), get(W), get(R), get(KB), op.i32Add, op.f32Load, memarg());
-  emit(op.f64PromoteF32, op.f64Mul, op.f64Add, op.f64Store, memarg());
-  emit(add(KB, 4), add(AP, 8), op.br, 0, op.end, op.end);
+  emit(get(K), get(WIDTH), op.i32GeS, op.brIf, 1);
+  emit(
+    get(AP),
+    get(AP),
+    op.f64Load,
+    memarg(),
+    get(W),
+    get(R),
+    get(K),
+    op.i32Add,
+    op.i32Load8S,
+    memarg(WEIGHTS),
+  );
+  emit(op.f64ConvertI32S, op.f64Mul, op.f64Add, op.f64Store, memarg());
+  emit(add(K, 1), add(AP, 8), op.br, 0, op.end, op.end);
   emit(add(J, 1), op.br, 0, op.end, op.end);
   emit(op.end);
   const locals = vector([
-    [...uleb(13), I32],
+    [...uleb(12), I32],
     [...uleb(9), V128],
-    [...uleb(9), F64],
+    [...uleb(8), F64],
     [...uleb(2), I32],
   ]);
   const body = [...locals, ...code];
@@ -256,57 +279,48 @@ function compiledModule(): object | undefined {
 /** Entries of a row copied into WebAssembly memory at a time; a multiple of 8, so the sums group rows as in one go. */
 const SCRATCH_ENTRIES = 4096;
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+/** Where the table starts in its memory. */
+const TABLE_OFFSET = 16;
 
 /**
- * Sparse-layer tables copied into a WebAssembly memory of their own (freed with the model that holds it), summed
- * by the SIMD kernel. The memory never grows, so its views stay valid; rows are copied in through a fixed scratch
- * area, SCRATCH_ENTRIES entries at a time. The rows can be copied in another order (see create()).
+ * A quantized sparse-layer table copied into a WebAssembly memory of its own (freed with the model that holds it),
+ * summed by the SIMD kernel. The memory never grows, so its views stay valid; rows are copied in through a fixed
+ * scratch area, SCRATCH_ENTRIES entries at a time. The rows can be copied in another order (see create()).
  */
-export class WasmRowTables {
-  /** The tables, as views into the WebAssembly memory. */
-  private readonly views: Float32Array[];
-  private readonly offsets: number[];
+export class WasmRowTable {
+  /** The table, as a view into the WebAssembly memory. */
+  private readonly view: Uint8Array;
   private readonly indices: Int32Array;
   private readonly values: Float32Array;
-  /** Where sum() writes, maxWidth doubles (in WebAssembly memory). */
+  /** Where sum() writes, `width` doubles (in WebAssembly memory). */
   readonly sums: Float64Array;
 
   private constructor(
     private readonly accumulate: WasmAccumulate,
     memory: WasmMemory,
-    tables: Float32Array[],
-    maxWidth: number,
+    private readonly width: number,
+    table: QuantizedRows,
     order?: Int32Array,
   ) {
-    let at = 16;
-    this.offsets = tables.map((table) => {
-      const offset = at;
-      at = align16(at + table.byteLength);
-      return offset;
-    });
-    this.views = tables.map((table, t) => {
-      const view = new Float32Array(memory.buffer, this.offsets[t], table.length);
-      if (order) copyRows(table, order, view);
-      else view.set(table);
-      return view;
-    });
-    this.sums = new Float64Array(memory.buffer, at, maxWidth);
-    at = align16(at + maxWidth * 8);
+    let at = TABLE_OFFSET;
+    this.view = new Uint8Array(memory.buffer, at, table.bytes.byteLength);
+    copyRows(table.bytes, table.stride, order, this.view);
+    at = align16(at + table.bytes.byteLength);
+    this.sums = new Float64Array(memory.buffer, at, width);
+    at = align16(at + width * 8);
     this.indices = new Int32Array(memory.buffer, at, SCRATCH_ENTRIES);
     this.values = new Float32Array(memory.buffer, at + SCRATCH_ENTRIES * 4, SCRATCH_ENTRIES);
   }
 
   /**
-   * Copies of `tables` summed in WebAssembly, row i of each copy being row order[i] of the table (row i without
+   * A copy of `table` summed in WebAssembly, row i of the copy being row order[i] of the table (row i without
    * `order`, which otherwise lists every row); undefined where WebAssembly SIMD is unavailable.
    */
-  static create(tables: Float32Array[], maxWidth: number, order?: Int32Array): WasmRowTables | undefined {
+  static create(table: QuantizedRows, order?: Int32Array): WasmRowTable | undefined {
     const module = compiledModule();
     if (!module || !wasmApi) return undefined;
     const bytes =
-      tables.reduce((sum, table) => sum + align16(table.byteLength), 16) +
-      align16(maxWidth * 8) +
-      SCRATCH_ENTRIES * 8;
+      align16(TABLE_OFFSET + table.bytes.byteLength) + align16(table.width * 8) + SCRATCH_ENTRIES * 8;
     const pages = Math.ceil(bytes / 65536);
     let memory: WasmMemory;
     try {
@@ -316,7 +330,7 @@ export class WasmRowTables {
       return undefined;
     }
     const instance = new wasmApi.Instance(module, { env: { memory } });
-    return new WasmRowTables(instance.exports.accumulate as WasmAccumulate, memory, tables, maxWidth, order);
+    return new WasmRowTable(instance.exports.accumulate as WasmAccumulate, memory, table.width, table, order);
   }
 
   /** Whether create() can work here (WebAssembly with SIMD). */
@@ -324,58 +338,34 @@ export class WasmRowTables {
     return compiledModule() !== undefined && wasmApi !== undefined;
   }
 
-  /** A copy of table t, row i being its row order[i] (row i without `order`). */
-  table(t: number, order?: Int32Array): Float32Array {
-    const view = this.views[t];
-    if (!order) return view.slice();
-    const table = new Float32Array(view.length);
-    copyRows(view, order, table);
-    return table;
+  /** A copy of the table, row i being its row order[i] (row i without `order`). */
+  table(order?: Int32Array): QuantizedRows {
+    return new QuantizedRows(this.view, this.width).reordered(order);
   }
 
   /**
-   * sums[accOffset, accOffset + width) = Σ_j values[j] · tables[t][indices[j] · stride + k] over j in [from, to): the
-   * sums accumulateRows adds to a zeroed accumulator, bit for bit.
+   * sums[0, width) = Σ_j values[j] · row indices[j] over j in [from, to): the sums accumulateQuantizedRows adds to a
+   * zeroed accumulator, bit for bit.
    */
-  sum(
-    t: number,
-    stride: number,
-    width: number,
-    indices: Int32Array,
-    values: Float32Array,
-    from: number,
-    to: number,
-    accOffset: number,
-  ): void {
-    const { sums, indices: rowsIn, values: valuesIn } = this;
-    sums.fill(0, accOffset, accOffset + width);
-    const accAt = sums.byteOffset + accOffset * 8;
+  sum(indices: Int32Array, values: Float32Array, from: number, to: number): void {
+    const { sums, indices: rowsIn, values: valuesIn, width } = this;
+    sums.fill(0);
+    const stride = QuantizedRows.strideOf(width);
     for (let start = from; start < to; start += SCRATCH_ENTRIES) {
       const end = Math.min(to, start + SCRATCH_ENTRIES);
       rowsIn.set(indices.subarray(start, end));
       valuesIn.set(values.subarray(start, end));
-      const stride4 = stride * 4;
       this.accumulate(
-        this.offsets[t],
-        stride4,
+        TABLE_OFFSET,
+        stride,
         width,
         rowsIn.byteOffset,
         valuesIn.byteOffset,
         0,
         end - start,
-        accAt,
+        sums.byteOffset,
       );
     }
-  }
-}
-
-/** to's row i = from's row order[i], rows being from.length / order.length wide. */
-function copyRows(from: Float32Array, order: Int32Array, to: Float32Array): void {
-  const stride = from.length / order.length;
-  // Element by element: a subarray per row would leave hundreds of thousands of objects to collect.
-  for (let row = 0, at = 0; row < order.length; row++) {
-    const source = order[row] * stride;
-    for (let k = 0; k < stride; k++) to[at++] = from[source + k];
   }
 }
 
