@@ -64,6 +64,8 @@ const FORMAT_FLOAT = 'linear-svm/2';
  * here and a dense input would be hundreds of thousands of columns wide.
  */
 export class LinearSvmClassifier {
+  /** The margins summed (where `wasm` does not), then scaled for the softmax. */
+  private readonly sums: Float32Array;
   private readonly margins: Float64Array;
   /**
    * Feature-major [numFeatures × numClasses], quantized: a prediction reads one contiguous run of class weights per
@@ -84,6 +86,7 @@ export class LinearSvmClassifier {
     /** The extractor's arrays are the model's to renumber in place (they came from files handed over). */
     ownsExtractorArrays = false,
   ) {
+    this.sums = new Float32Array(numClasses);
     this.margins = new Float64Array(numClasses);
     const order = WasmRowTable.available ? extractor.frequencyOrder() : undefined;
     this.wasm = WasmRowTable.create(weights, order);
@@ -153,17 +156,17 @@ export class LinearSvmClassifier {
    * out[offset, offset + numClasses).
    */
   scoreRow(rows: SparseRowBuffer, from: number, to: number, out: Float32Array, offset: number): void {
-    const { numClasses, wasm } = this;
-    let margins = this.margins;
+    const { numClasses, wasm, margins } = this;
+    let sums = this.sums;
     if (wasm) {
       wasm.sum(rows.indices, rows.values, from, to);
-      margins = wasm.sums;
+      sums = wasm.sums;
     } else {
-      margins.fill(0);
-      accumulateQuantizedRows(this.weights!, rows.indices, rows.values, from, to, margins);
+      sums.fill(0);
+      accumulateQuantizedRows(this.weights!, rows.indices, rows.values, from, to, sums);
     }
     const temperature = this.options.temperature;
-    for (let c = 0; c < numClasses; c++) margins[c] *= temperature;
+    for (let c = 0; c < numClasses; c++) margins[c] = sums[c] * temperature;
     softmaxInto(margins, numClasses, out, offset);
   }
 

@@ -110,11 +110,11 @@ export function copyRows(
 }
 
 /**
- * acc[0, width) += Σ_j values[j] · s_r · q_r[k] over j in [from, to), r = indices[j], in doubles: each entry's
- * value × scale first, then times the row's weights. Eight rows are read side by side: each accumulator is loaded
- * and stored once per eight rows instead of once per row, and the eight independent row reads overlap their cache
- * misses, which is where a large table spends its time. The WebAssembly kernel (wasm-rows.ts) does the same
- * operations in the same order, so the two agree bit for bit.
+ * acc[0, width) += Σ_j values[j] · s_r · q_r[k] over j in [from, to), r = indices[j], in float32 (every step rounded
+ * as float32 arithmetic rounds it): each entry's value × scale first, then times the row's weights. Eight rows are
+ * summed side by side and their sum added to the accumulator, which then is loaded and stored once per eight rows,
+ * and the eight independent row reads overlap their cache misses. The WebAssembly kernel (wasm-rows.ts) does the same
+ * operations in the same order, so the two agree bit for bit; this loop is its fallback where SIMD is missing.
  */
 export function accumulateQuantizedRows(
   table: QuantizedRows,
@@ -122,44 +122,29 @@ export function accumulateQuantizedRows(
   values: Float32Array,
   from: number,
   to: number,
-  acc: Float64Array,
+  acc: Float32Array,
 ): void {
   const { stride, width, scales, weights } = table;
+  const f = Math.fround;
   const scaleAt = stride / 4;
+  const rows = new Int32Array(8);
+  const scaled = new Float32Array(8);
   let j = from;
   for (; j + 8 <= to; j += 8) {
-    const r0 = indices[j] * stride + SCALE_BYTES;
-    const r1 = indices[j + 1] * stride + SCALE_BYTES;
-    const r2 = indices[j + 2] * stride + SCALE_BYTES;
-    const r3 = indices[j + 3] * stride + SCALE_BYTES;
-    const r4 = indices[j + 4] * stride + SCALE_BYTES;
-    const r5 = indices[j + 5] * stride + SCALE_BYTES;
-    const r6 = indices[j + 6] * stride + SCALE_BYTES;
-    const r7 = indices[j + 7] * stride + SCALE_BYTES;
-    const v0 = values[j] * scales[indices[j] * scaleAt];
-    const v1 = values[j + 1] * scales[indices[j + 1] * scaleAt];
-    const v2 = values[j + 2] * scales[indices[j + 2] * scaleAt];
-    const v3 = values[j + 3] * scales[indices[j + 3] * scaleAt];
-    const v4 = values[j + 4] * scales[indices[j + 4] * scaleAt];
-    const v5 = values[j + 5] * scales[indices[j + 5] * scaleAt];
-    const v6 = values[j + 6] * scales[indices[j + 6] * scaleAt];
-    const v7 = values[j + 7] * scales[indices[j + 7] * scaleAt];
+    for (let i = 0; i < 8; i++) {
+      rows[i] = indices[j + i] * stride + SCALE_BYTES;
+      scaled[i] = values[j + i] * scales[indices[j + i] * scaleAt];
+    }
     for (let k = 0; k < width; k++) {
-      acc[k] +=
-        v0 * weights[r0 + k] +
-        v1 * weights[r1 + k] +
-        v2 * weights[r2 + k] +
-        v3 * weights[r3 + k] +
-        v4 * weights[r4 + k] +
-        v5 * weights[r5 + k] +
-        v6 * weights[r6 + k] +
-        v7 * weights[r7 + k];
+      let sum = f(scaled[0] * weights[rows[0] + k]);
+      for (let i = 1; i < 8; i++) sum = f(sum + f(scaled[i] * weights[rows[i] + k]));
+      acc[k] += sum;
     }
   }
   for (; j < to; j++) {
     const r = indices[j] * stride + SCALE_BYTES;
-    const v = values[j] * scales[indices[j] * scaleAt];
-    for (let k = 0; k < width; k++) acc[k] += v * weights[r + k];
+    const v = f(values[j] * scales[indices[j] * scaleAt]);
+    for (let k = 0; k < width; k++) acc[k] += f(v * weights[r + k]);
   }
 }
 

@@ -12,6 +12,7 @@ function randomTable(rng: SeededRandom, rows: number, width: number): QuantizedR
 describe('WasmRowTable', () => {
   it.each([
     [91, 413],
+    [13, 100],
     [27, 800],
     [64, 9000],
     [1, 5],
@@ -26,7 +27,7 @@ describe('WasmRowTable', () => {
     expect(wasm).toBeDefined();
     expect(wasm!.table().bytes).toEqual(table.bytes);
     for (const from of [0, 3]) {
-      const expected = new Float64Array(width);
+      const expected = new Float32Array(width);
       accumulateQuantizedRows(table, indices, values, from, entries, expected);
       wasm!.sums.fill(NaN);
       wasm!.sum(indices, values, from, entries);
@@ -49,7 +50,7 @@ describe('WasmRowTable', () => {
     );
     const indices = Int32Array.from({ length: 100 }, () => Math.floor(rng.next() * rows));
     const values = Float32Array.from({ length: 100 }, () => rng.next());
-    const expected = new Float64Array(width);
+    const expected = new Float32Array(width);
     accumulateQuantizedRows(table, indices, values, 0, 100, expected);
     wasm.sum(
       indices.map((column) => rowOf[column]),

@@ -1,8 +1,9 @@
 /**
- * accumulateQuantizedRows (sparse-rows.ts) as a WebAssembly SIMD kernel over a table held in WebAssembly memory: two
- * columns per instruction in doubles, with the same operations in the same order as the TypeScript loop (each
- * entry's value × its row's scale, a row's eight products summed left to right, then added to the accumulator), so
- * the sums are bit-identical to it. WebAssembly has no fused multiply-add unless asked for, so nothing is contracted.
+ * accumulateQuantizedRows (sparse-rows.ts) as a WebAssembly SIMD kernel over a table held in WebAssembly memory: four
+ * columns per instruction in float32, with the same operations in the same order as the TypeScript loop (each
+ * entry's value × its row's scale, then × each weight; eight rows' products summed left to right, then added to the
+ * accumulator), so the sums are bit-identical to it. WebAssembly has no fused multiply-add unless asked for, so
+ * nothing is contracted.
  *
  * The binary is assembled here (a few hundred bytes) rather than shipped, so there is no build step.
  */
@@ -10,7 +11,7 @@
 import { copyRows, QuantizedRows } from './sparse-rows';
 
 const I32 = 0x7f;
-const F64 = 0x7c;
+const F32 = 0x7d;
 const V128 = 0x7b;
 
 const op = {
@@ -26,8 +27,7 @@ const op = {
   i32Load: 0x28,
   f32Load: 0x2a,
   i32Load8S: 0x2c,
-  f64Load: 0x2b,
-  f64Store: 0x39,
+  f32Store: 0x38,
   i32Const: 0x41,
   i32LtS: 0x48,
   i32GtS: 0x4a,
@@ -38,23 +38,24 @@ const op = {
   i32And: 0x71,
   i32Or: 0x72,
   i32Shl: 0x74,
-  f64Add: 0xa0,
-  f64Mul: 0xa2,
-  f64ConvertI32S: 0xb7,
-  f64PromoteF32: 0xbb,
+  f32Add: 0x92,
+  f32Mul: 0x94,
+  f32ConvertI32S: 0xb2,
 };
 
 /** SIMD instructions: the 0xfd prefix, then the opcode as unsigned LEB128. */
 const simd = {
   load: [0xfd, 0x00],
-  load16Splat: [0xfd, 0x08],
   store: [0xfd, 0x0b],
-  f64x2Splat: [0xfd, 0x14],
+  f32x4Splat: [0xfd, 0x13],
+  load32Zero: [0xfd, 0x5c],
+  load64Zero: [0xfd, 0x5d],
   i16x8ExtendLowI8x16S: [0xfd, 0x87, 0x01],
   i32x4ExtendLowI16x8S: [0xfd, 0xa7, 0x01],
-  f64x2Add: [0xfd, 0xf0, 0x01],
-  f64x2Mul: [0xfd, 0xf2, 0x01],
-  f64x2ConvertLowI32x4S: [0xfd, 0xfe, 0x01],
+  i32x4ExtendHighI16x8S: [0xfd, 0xa8, 0x01],
+  f32x4Add: [0xfd, 0xe4, 0x01],
+  f32x4Mul: [0xfd, 0xe6, 0x01],
+  f32x4ConvertI32x4S: [0xfd, 0xfa, 0x01],
 };
 
 function uleb(value: number): number[] {
@@ -95,18 +96,19 @@ const INDICES = 3; // byte address of the Int32 row numbers
 const VALUES = 4; // byte address of the Float32 entry values
 const FROM = 5;
 const TO = 6;
-const ACC = 7; // byte address of the Float64 accumulators
+const ACC = 7; // byte address of the Float32 accumulators
 // Locals.
 const J = 8;
 const K = 9; // column k, which is also its byte offset among a row's weights
 const AP = 10; // address of acc[k]
-const PAIRS_END = 11; // where whole column pairs end
-const R = 12; // r0..r7: addresses of the eight rows (a row is its float32 scale, then a byte per weight)
-const V = 20; // v0..v7: each entry's value × its row's scale, in both lanes
-const S = 28;
-const W = 29; // w0..w7: the same as doubles
-const TOUCHED = 37; // what the early loads read, kept so that they stay
-const LINE = 38; // byte offset of a cache line in a row
+const R = 11; // r0..r7: addresses of the eight rows (a row is its float32 scale, then a byte per weight)
+const TOUCHED = 19; // what the early loads read, kept so that they stay
+const LINE = 20; // byte offset of a cache line in a row
+const V = 21; // v0..v7: each entry's value × its row's scale, in all four lanes
+const LOW = 29; // sums of the eight rows' columns k..k+3
+const HIGH = 30; // and k+4..k+7
+const BYTES = 31; // one row's eight weights, widened to 16 bits
+const W = 32; // w0..w7: each entry's value × its row's scale
 /** Where a row's weights start: after its scale. */
 const WEIGHTS = 4;
 
@@ -120,18 +122,23 @@ function accumulateBody(): number[] {
   /** The address of the row of entry j + i. */
   const rowOf = (i: number) =>
     [get(TABLE), entry(INDICES), op.i32Load, memarg(4 * i), get(STRIDE), op.i32Mul, op.i32Add].flat();
-  /** value[j + i] × the scale of row `row`, as a double. */
+  /** value[j + i] × the scale of row `row`. */
   const scaled = (i: number, row: number) =>
+    [entry(VALUES), op.f32Load, memarg(4 * i), get(row), op.f32Load, memarg(), op.f32Mul].flat();
+  /** Row i's byte at column k, as a float. */
+  const weight = (i: number) =>
+    [get(R + i), get(K), op.i32Add, op.i32Load8S, memarg(WEIGHTS), op.f32ConvertI32S].flat();
+  /** acc[k..k+3] at byte offset `offset` from AP += the vector in `local`. */
+  const addTo = (offset: number, local: number) =>
     [
-      entry(VALUES),
-      op.f32Load,
-      memarg(4 * i),
-      op.f64PromoteF32,
-      get(row),
-      op.f32Load,
-      memarg(),
-      op.f64PromoteF32,
-      op.f64Mul,
+      get(AP),
+      get(AP),
+      simd.load,
+      memarg(offset),
+      get(local),
+      simd.f32x4Add,
+      simd.store,
+      memarg(offset),
     ].flat();
   const code: number[] = [];
   const emit = (...parts: (number | number[])[]) =>
@@ -142,15 +149,20 @@ function accumulateBody(): number[] {
       emit(get(TOUCHED), rowOf(8 + i), offset, op.i32Add, op.i32Load, memarg(), op.i32Or, set(TOUCHED));
     }
   };
+  /** sum = sum + w_i · (columns of row i, widened from BYTES by `extend`), or sum = that for row 0. */
+  const rowProducts = (i: number, sum: number, extend: number[]) => {
+    emit(get(V + i), get(BYTES), extend, simd.f32x4ConvertI32x4S, simd.f32x4Mul);
+    if (i > 0) emit(get(sum), simd.f32x4Add);
+    emit(set(sum));
+  };
 
-  emit(get(WIDTH), i32(-2), op.i32And, set(PAIRS_END));
   emit(get(FROM), set(J));
   // Eight rows at a time.
   emit(op.block, 0x40, op.loop, 0x40);
   emit(get(J), i32(8), op.i32Add, get(TO), op.i32GtS, op.brIf, 1);
   for (let i = 0; i < 8; i++) {
     emit(rowOf(i), set(R + i));
-    emit(scaled(i, R + i), op.tee, W + i, simd.f64x2Splat, set(V + i));
+    emit(scaled(i, R + i), op.tee, W + i, simd.f32x4Splat, set(V + i));
   }
   // Touch every cache line of the next eight rows first (each line that starts in a row, then its last word): their
   // cache misses then overlap this group's arithmetic instead of stalling the next group (the processor cannot look
@@ -163,33 +175,49 @@ function accumulateBody(): number[] {
   touchNextRows([...get(STRIDE), ...i32(-4), op.i32Add]);
   emit(op.end);
   emit(i32(0), set(K), get(ACC), set(AP));
+  // Eight columns at a time: eight bytes of each row, widened to two vectors of four.
   emit(op.block, 0x40, op.loop, 0x40);
-  emit(get(K), get(PAIRS_END), op.i32GeS, op.brIf, 1);
-  for (let i = 0; i < 8; i++) {
-    // Two signed bytes widened to two doubles: splat them, then widen the low lanes step by step.
-    emit(get(V + i), get(R + i), get(K), op.i32Add, simd.load16Splat, memarg(WEIGHTS));
-    emit(simd.i16x8ExtendLowI8x16S, simd.i32x4ExtendLowI16x8S, simd.f64x2ConvertLowI32x4S, simd.f64x2Mul);
-    if (i > 0) emit(simd.f64x2Add);
-  }
-  emit(set(S), get(AP), get(AP), simd.load, memarg(), get(S), simd.f64x2Add, simd.store, memarg());
-  emit(add(K, 2), add(AP, 16), op.br, 0, op.end, op.end);
-  // An odd last column.
-  emit(get(K), get(WIDTH), op.i32LtS, op.if, 0x40);
-  emit(get(AP), get(AP), op.f64Load, memarg());
+  emit(get(K), i32(8), op.i32Add, get(WIDTH), op.i32GtS, op.brIf, 1);
   for (let i = 0; i < 8; i++) {
     emit(
-      get(W + i),
       get(R + i),
       get(K),
       op.i32Add,
-      op.i32Load8S,
+      simd.load64Zero,
       memarg(WEIGHTS),
-      op.f64ConvertI32S,
-      op.f64Mul,
+      simd.i16x8ExtendLowI8x16S,
+      set(BYTES),
     );
-    if (i > 0) emit(op.f64Add);
+    rowProducts(i, LOW, simd.i32x4ExtendLowI16x8S);
+    rowProducts(i, HIGH, simd.i32x4ExtendHighI16x8S);
   }
-  emit(op.f64Add, op.f64Store, memarg(), op.end);
+  emit(addTo(0, LOW), addTo(16, HIGH));
+  emit(add(K, 8), add(AP, 32), op.br, 0, op.end, op.end);
+  // Then four columns, if as many are left.
+  emit(get(K), i32(4), op.i32Add, get(WIDTH), op.i32LeS, op.if, 0x40);
+  for (let i = 0; i < 8; i++) {
+    emit(
+      get(R + i),
+      get(K),
+      op.i32Add,
+      simd.load32Zero,
+      memarg(WEIGHTS),
+      simd.i16x8ExtendLowI8x16S,
+      set(BYTES),
+    );
+    rowProducts(i, LOW, simd.i32x4ExtendLowI16x8S);
+  }
+  emit(addTo(0, LOW), add(K, 4), add(AP, 16), op.end);
+  // Then the last columns one at a time.
+  emit(op.block, 0x40, op.loop, 0x40);
+  emit(get(K), get(WIDTH), op.i32GeS, op.brIf, 1);
+  emit(get(AP), get(AP), op.f32Load, memarg());
+  for (let i = 0; i < 8; i++) {
+    emit(get(W + i), weight(i), op.f32Mul);
+    if (i > 0) emit(op.f32Add);
+  }
+  emit(op.f32Add, op.f32Store, memarg());
+  emit(add(K, 1), add(AP, 4), op.br, 0, op.end, op.end);
   emit(add(J, 8), op.br, 0, op.end, op.end);
   // The remaining rows one at a time.
   emit(op.block, 0x40, op.loop, 0x40);
@@ -199,27 +227,15 @@ function accumulateBody(): number[] {
   emit(i32(0), set(K), get(ACC), set(AP));
   emit(op.block, 0x40, op.loop, 0x40);
   emit(get(K), get(WIDTH), op.i32GeS, op.brIf, 1);
-  emit(
-    get(AP),
-    get(AP),
-    op.f64Load,
-    memarg(),
-    get(W),
-    get(R),
-    get(K),
-    op.i32Add,
-    op.i32Load8S,
-    memarg(WEIGHTS),
-  );
-  emit(op.f64ConvertI32S, op.f64Mul, op.f64Add, op.f64Store, memarg());
-  emit(add(K, 1), add(AP, 8), op.br, 0, op.end, op.end);
+  emit(get(AP), get(AP), op.f32Load, memarg(), get(W), weight(0), op.f32Mul);
+  emit(op.f32Add, op.f32Store, memarg());
+  emit(add(K, 1), add(AP, 4), op.br, 0, op.end, op.end);
   emit(add(J, 1), op.br, 0, op.end, op.end);
   emit(op.end);
   const locals = vector([
-    [...uleb(12), I32],
-    [...uleb(9), V128],
-    [...uleb(8), F64],
-    [...uleb(2), I32],
+    [...uleb(13), I32],
+    [...uleb(11), V128],
+    [...uleb(8), F32],
   ]);
   const body = [...locals, ...code];
   return [...uleb(body.length), ...body];
@@ -292,8 +308,8 @@ export class WasmRowTable {
   private readonly view: Uint8Array;
   private readonly indices: Int32Array;
   private readonly values: Float32Array;
-  /** Where sum() writes, `width` doubles (in WebAssembly memory). */
-  readonly sums: Float64Array;
+  /** Where sum() writes, `width` floats (in WebAssembly memory). */
+  readonly sums: Float32Array;
 
   private constructor(
     private readonly accumulate: WasmAccumulate,
@@ -306,8 +322,8 @@ export class WasmRowTable {
     this.view = new Uint8Array(memory.buffer, at, table.bytes.byteLength);
     copyRows(table.bytes, table.stride, order, this.view);
     at = align16(at + table.bytes.byteLength);
-    this.sums = new Float64Array(memory.buffer, at, width);
-    at = align16(at + width * 8);
+    this.sums = new Float32Array(memory.buffer, at, width);
+    at = align16(at + width * 4);
     this.indices = new Int32Array(memory.buffer, at, SCRATCH_ENTRIES);
     this.values = new Float32Array(memory.buffer, at + SCRATCH_ENTRIES * 4, SCRATCH_ENTRIES);
   }
@@ -320,7 +336,7 @@ export class WasmRowTable {
     const module = compiledModule();
     if (!module || !wasmApi) return undefined;
     const bytes =
-      align16(TABLE_OFFSET + table.bytes.byteLength) + align16(table.width * 8) + SCRATCH_ENTRIES * 8;
+      align16(TABLE_OFFSET + table.bytes.byteLength) + align16(table.width * 4) + SCRATCH_ENTRIES * 8;
     const pages = Math.ceil(bytes / 65536);
     let memory: WasmMemory;
     try {
