@@ -22,3 +22,4 @@ export {
 } from './testing/postgres-schema.fixture';
 export { Auth1764288000000 } from './migrations/1764288000000-auth.migration';
 export { PredictionWriter, type PredictionRow } from './prediction.writer';
+export { timeOrderedUuid } from './time-ordered-id';

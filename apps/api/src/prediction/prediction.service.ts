@@ -7,10 +7,9 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { PredictionEntity } from '@app/database';
+import { PredictionEntity, timeOrderedUuid } from '@app/database';
 import { InvalidInputError, sha256, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
 import type {
@@ -81,7 +80,7 @@ export class PredictionService {
     const perItemMs = latencyMs / items.length;
     const createdAt = new Date();
     const answers: PredictionResponseDto[] = predictions.map((p) => ({
-      id: randomUUID(),
+      id: timeOrderedUuid(createdAt.getTime()),
       prdtypecode: p.prdtypecode,
       category: p.category,
       probability: p.probability,

@@ -1,0 +1,22 @@
+import { timeOrderedUuid } from './time-ordered-id';
+
+describe('timeOrderedUuid', () => {
+  it('is a version 7 UUID that carries its creation time', () => {
+    const now = Date.UTC(2026, 10, 27, 6, 0, 0, 123);
+    const id = timeOrderedUuid(now);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(parseInt(id.slice(0, 8) + id.slice(9, 13), 16)).toBe(now);
+  });
+
+  it('sorts as text in the order the ids were made, across milliseconds', () => {
+    const start = Date.now();
+    const ids = Array.from({ length: 1000 }, (_, i) => timeOrderedUuid(start + i));
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('does not repeat, even within one millisecond', () => {
+    const now = Date.now();
+    const ids = new Set(Array.from({ length: 100_000 }, () => timeOrderedUuid(now)));
+    expect(ids.size).toBe(100_000);
+  });
+});
