@@ -296,12 +296,22 @@ export class VocabularyIndex {
     vocabularies: { buckets: Int32Array; idf: Float32Array; blockWeights: Float64Array }[],
   ) {
     const count = vocabularies.length;
-    this.slotOf = new Int32Array(1 << hashBits).fill(-1);
-    for (const { buckets } of vocabularies) for (const bucket of buckets) this.slotOf[bucket] = 0;
-    let slots = 0;
-    for (let bucket = 0; bucket < this.slotOf.length; bucket++) {
-      if (this.slotOf[bucket] === 0) this.slotOf[bucket] = slots++;
+    // Slots are numbered from the most frequent bucket (lowest IDF in any vocabulary) down: the records that most
+    // texts read then share cache lines and stay in cache, where bucket order would scatter them over the table
+    // (the bench model's weighing: about 43 -> 37 us per text).
+    const lowestIdf = new Float32Array(1 << hashBits).fill(Infinity);
+    for (const { buckets, idf } of vocabularies) {
+      buckets.forEach((bucket, column) => (lowestIdf[bucket] = Math.min(lowestIdf[bucket], idf[column])));
     }
+    const kept: number[] = [];
+    lowestIdf.forEach((idf, bucket) => {
+      // IDF to 1e-4, then bucket, packed into one double for a native numeric sort.
+      if (idf !== Infinity) kept.push(Math.round(idf * 1e4) * (1 << hashBits) + bucket);
+    });
+    const byFrequency = Float64Array.from(kept).sort();
+    this.slotOf = new Int32Array(1 << hashBits).fill(-1);
+    byFrequency.forEach((key, slot) => (this.slotOf[key % (1 << hashBits)] = slot));
+    const slots = byFrequency.length;
     const records = new ArrayBuffer(slots * count * 8);
     this.columns = new Int32Array(records).fill(-1);
     this.idfs = new Float32Array(records);
