@@ -109,6 +109,10 @@ export function copyRows(
   }
 }
 
+/** Where each of a group of eight rows starts, and its entry's value × scale (float32). */
+const GROUP_ROWS = new Int32Array(8);
+const GROUP_SCALED = new Float32Array(8);
+
 /**
  * acc[0, width) += Σ_j values[j] · s_r · q_r[k] over j in [from, to), r = indices[j], in float32 (every step rounded
  * as float32 arithmetic rounds it): each entry's value × scale first, then times the row's weights. Eight rows are
@@ -127,8 +131,8 @@ export function accumulateQuantizedRows(
   const { stride, width, scales, weights } = table;
   const f = Math.fround;
   const scaleAt = stride / 4;
-  const rows = new Int32Array(8);
-  const scaled = new Float32Array(8);
+  const rows = GROUP_ROWS;
+  const scaled = GROUP_SCALED;
   let j = from;
   for (; j + 8 <= to; j += 8) {
     for (let i = 0; i < 8; i++) {
