@@ -304,13 +304,11 @@ export class VocabularyIndex {
       buckets.forEach((bucket, column) => (lowestIdf[bucket] = Math.min(lowestIdf[bucket], idf[column])));
     }
     const kept: number[] = [];
-    lowestIdf.forEach((idf, bucket) => {
-      // IDF to 1e-4, then bucket, packed into one double for a native numeric sort.
-      if (idf !== Infinity) kept.push(Math.round(idf * 1e4) * (1 << hashBits) + bucket);
-    });
-    const byFrequency = Float64Array.from(kept).sort();
+    lowestIdf.forEach((idf, bucket) => idf !== Infinity && kept.push(bucket));
+    // By IDF to 1e-4, ties in bucket order.
+    const byFrequency = orderBy(Int32Array.from(kept, (bucket) => Math.round(lowestIdf[bucket] * 1e4)));
     this.slotOf = new Int32Array(1 << hashBits).fill(-1);
-    byFrequency.forEach((key, slot) => (this.slotOf[key % (1 << hashBits)] = slot));
+    byFrequency.forEach((position, slot) => (this.slotOf[kept[position]] = slot));
     const slots = byFrequency.length;
     const records = new ArrayBuffer(slots * count * 8);
     this.columns = new Int32Array(records).fill(-1);

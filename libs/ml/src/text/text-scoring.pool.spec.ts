@@ -10,6 +10,12 @@ import { ScoringUnavailableError, TextScoringPool } from './text-scoring.pool';
 /** A batch large enough to be split across threads. */
 const texts = fixtureTexts(150);
 
+/** Polls `condition` every 100 ms until it holds or `ms` have passed (the caller asserts what it waited for). */
+async function waitUntil(condition: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition()) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+}
+
 /** The thread of a pool by position: what a crash would take away. */
 const threadWorker = (pool: TextScoringPool, slot: number) =>
   (pool as unknown as { threads: { worker: Worker }[] }).threads[slot].worker;
@@ -63,12 +69,11 @@ describe('TextScoringPool', () => {
       expect(errors[0]).toMatch(/scoring thread stopped/);
       expect(pool.running).toBe(0);
       // The replacement loads the model again, then answers as before.
-      const deadline = Date.now() + 30_000;
       let answer: Float32Array | undefined;
-      while (!answer && Date.now() < deadline) {
+      await waitUntil(async () => {
         answer = await pool.predictProba(texts.slice(0, 3)).catch(() => undefined);
-        if (!answer) await new Promise((done) => setTimeout(done, 100));
-      }
+        return answer !== undefined;
+      }, 30_000);
       expect(answer).toEqual(await inProcess.score(texts.slice(0, 3).map((text) => ({ text }))));
       expect(pool.running).toBe(1);
     } finally {
@@ -83,16 +88,13 @@ describe('TextScoringPool', () => {
     try {
       renameSync(dir, moved);
       await threadWorker(pool, 0).terminate();
-      const failedTwice = Date.now() + 20_000;
-      while (errors.filter((e) => /could not be restarted/.test(e)).length < 2 && Date.now() < failedTwice) {
-        await new Promise((done) => setTimeout(done, 100));
-      }
-      expect(errors.filter((e) => /could not be restarted/.test(e)).length).toBeGreaterThanOrEqual(2);
+      const restartFailures = () => errors.filter((e) => /could not be restarted/.test(e)).length;
+      await waitUntil(() => restartFailures() >= 2, 20_000);
+      expect(restartFailures()).toBeGreaterThanOrEqual(2);
       expect(pool.running).toBe(0);
 
       renameSync(moved, dir);
-      const deadline = Date.now() + 30_000;
-      while (pool.running === 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 100));
+      await waitUntil(() => pool.running > 0, 30_000);
       expect(await pool.predictProba(texts.slice(0, 3))).toEqual(
         await inProcess.score(texts.slice(0, 3).map((text) => ({ text }))),
       );

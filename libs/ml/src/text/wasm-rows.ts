@@ -310,17 +310,21 @@ export class WasmRowTable {
   private readonly values: Float32Array;
   /** Where sum() writes, `width` floats (in WebAssembly memory). */
   readonly sums: Float32Array;
+  private readonly width: number;
+  private readonly stride: number;
 
   private constructor(
     private readonly accumulate: WasmAccumulate,
     memory: WasmMemory,
-    private readonly width: number,
     table: QuantizedRows,
     order?: Int32Array,
   ) {
+    const { width, stride } = table;
+    this.width = width;
+    this.stride = stride;
     let at = TABLE_OFFSET;
     this.view = new Uint8Array(memory.buffer, at, table.bytes.byteLength);
-    copyRows(table.bytes, table.stride, order, this.view);
+    copyRows(table.bytes, stride, order, this.view);
     at = align16(at + table.bytes.byteLength);
     this.sums = new Float32Array(memory.buffer, at, width);
     at = align16(at + width * 4);
@@ -346,7 +350,7 @@ export class WasmRowTable {
       return undefined;
     }
     const instance = new wasmApi.Instance(module, { env: { memory } });
-    return new WasmRowTable(instance.exports.accumulate as WasmAccumulate, memory, table.width, table, order);
+    return new WasmRowTable(instance.exports.accumulate as WasmAccumulate, memory, table, order);
   }
 
   /** Whether create() can work here (WebAssembly with SIMD). */
@@ -364,9 +368,8 @@ export class WasmRowTable {
    * zeroed accumulator, bit for bit.
    */
   sum(indices: Int32Array, values: Float32Array, from: number, to: number): void {
-    const { sums, indices: rowsIn, values: valuesIn, width } = this;
+    const { sums, indices: rowsIn, values: valuesIn, width, stride } = this;
     sums.fill(0);
-    const stride = QuantizedRows.strideOf(width);
     for (let start = from; start < to; start += SCRATCH_ENTRIES) {
       const end = Math.min(to, start + SCRATCH_ENTRIES);
       rowsIn.set(indices.subarray(start, end));
