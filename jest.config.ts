@@ -6,6 +6,7 @@ const moduleNameMapper = {
   '^@app/database$': '<rootDir>/libs/database/src',
   '^@app/storage$': '<rootDir>/libs/storage/src',
   '^@app/registry$': '<rootDir>/libs/registry/src',
+  '^@app/queue$': '<rootDir>/libs/queue/src',
 };
 
 const transform: Config['transform'] = {

@@ -71,6 +71,8 @@ describe.each(DRIVERS)('database schema on $name', (driver) => {
       files: [{ path: 'model.json', sha256: 'f'.repeat(64), bytes: 123 }],
       artifactPrefix: 'models/v1/',
       status: 'ready',
+      lineage: { trigger: 'admin:alice', job: '0190a5c2-0000-7000-8000-000000000000', seed: 0 },
+      gate: null,
     };
     await repository.insert(row as QueryDeepPartialEntity<ModelVersionEntity>);
     expect(await repository.findOneByOrFail({ version: 'v1' })).toEqual(row);

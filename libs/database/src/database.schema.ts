@@ -3,11 +3,13 @@ import { ModelVersionEntity } from './entities/model-version.entity';
 import { PredictionEntity } from './entities/prediction.entity';
 import { ProductionPointerEntity } from './entities/production-pointer.entity';
 import { PromotionAuditEntity } from './entities/promotion-audit.entity';
+import { RetrainingJobEntity } from './entities/retraining-job.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { ServiceTokenEntity } from './entities/service-token.entity';
 import { UserEntity } from './entities/user.entity';
 import { InitialSchema1764201600000 } from './migrations/1764201600000-initial-schema.migration';
 import { Auth1764288000000 } from './migrations/1764288000000-auth.migration';
+import { Retraining1764979200000 } from './migrations/1764979200000-retraining.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
 export const DATABASE_ENTITIES = [
@@ -19,7 +21,8 @@ export const DATABASE_ENTITIES = [
   UserEntity,
   RefreshTokenEntity,
   ServiceTokenEntity,
+  RetrainingJobEntity,
 ];
 
 /** Every migration, oldest first; each runs once per database, in this order. */
-export const DATABASE_MIGRATIONS = [InitialSchema1764201600000, Auth1764288000000];
+export const DATABASE_MIGRATIONS = [InitialSchema1764201600000, Auth1764288000000, Retraining1764979200000];

@@ -14,6 +14,7 @@ export { ProductionPointerEntity } from './entities/production-pointer.entity';
 export { RefreshTokenEntity } from './entities/refresh-token.entity';
 export { ServiceTokenEntity } from './entities/service-token.entity';
 export { UserEntity } from './entities/user.entity';
+export { RetrainingJobEntity, type RetrainingJobState } from './entities/retraining-job.entity';
 export { PromotionAuditEntity, type PromotionAuditAction } from './entities/promotion-audit.entity';
 export {
   createPostgresTestSchema,

@@ -95,6 +95,8 @@ describe('ModelRegistry', () => {
         modelCard: expect.objectContaining({ rows: { products: 72 }, label: 'first' }),
         files: expect.any(Array),
         artifactPrefix: 'models/v1/',
+        lineage: null,
+        gate: null,
       });
       expect(v1.files.map((f) => f.path)).toEqual([
         'text/weights.bin',
@@ -111,7 +113,11 @@ describe('ModelRegistry', () => {
       }
       expect(store.objects.size).toBe(v1.files.length);
 
-      const v2 = await registry.register(modelDir(), { ...by, parentVersion: 'v1' });
+      const lineage = { trigger: 'admin:alice', jobId: 'job-1', seed: 3 };
+      const gate = { promote: true, reasons: ['weighted F1 0.81 ≥ 0.80 − 0.005'] };
+      const v2 = await registry.register(modelDir(), { ...by, parentVersion: 'v1', lineage, gate });
+      expect(v2).toMatchObject({ lineage, gate });
+      expect(await registry.get('v2')).toMatchObject({ lineage, gate });
       expect(v2).toEqual(expect.objectContaining({ version: 'v2', parentVersion: 'v1' }));
     });
 

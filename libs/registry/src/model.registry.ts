@@ -65,6 +65,8 @@ export class ModelRegistry {
       modelCard: directory.modelCard,
       files: directory.files,
       status: 'registering',
+      lineage: options.lineage ?? null,
+      gate: options.gate ?? null,
     });
     try {
       for (const file of directory.files) {
@@ -323,6 +325,8 @@ function toVersionRecord(row: ModelVersionEntity): ModelVersionRecord {
     modelCard: row.modelCard,
     files: row.files,
     artifactPrefix: row.artifactPrefix,
+    lineage: row.lineage ?? null,
+    gate: row.gate ?? null,
   };
 }
 

@@ -24,6 +24,10 @@ export interface ModelVersionRecord {
   files: ModelFileRecord[];
   /** Store key prefix holding the files: models/<version>/ */
   artifactPrefix: string;
+  /** Where it came from (trigger, job, data, evaluation split, parameters, code); null for older versions. */
+  lineage: Record<string, unknown> | null;
+  /** The promotion gate's decision, for versions trained by a retraining job. */
+  gate: Record<string, unknown> | null;
 }
 
 export interface ProductionState {
@@ -55,6 +59,8 @@ export interface RegisterOptions {
   createdBy: string;
   source: string;
   parentVersion?: string | null;
+  lineage?: Record<string, unknown>;
+  gate?: Record<string, unknown>;
 }
 
 export interface PromoteOptions {

@@ -49,4 +49,12 @@ export class ModelVersionEntity {
 
   @Column({ type: 'varchar', length: 16 })
   status: ModelVersionStatus;
+
+  /** Where the version came from: trigger, job, parent, data, evaluation split, parameters, code, durations. */
+  @Column({ type: 'simple-json', nullable: true })
+  lineage: Record<string, unknown> | null;
+
+  /** The promotion gate's decision when the version was trained by a retraining job, with both models' figures. */
+  @Column({ type: 'simple-json', nullable: true })
+  gate: Record<string, unknown> | null;
 }

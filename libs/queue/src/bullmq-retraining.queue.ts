@@ -1,0 +1,90 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import {
+  QueueUnavailableError,
+  RETRAINING_QUEUE,
+  type EnqueueResult,
+  type QueueCounts,
+  type RetrainingQueue,
+  type RetrainingQueueJob,
+} from './retraining-queue';
+import {
+  RETRAINING_DEDUPLICATION_ID,
+  RETRAINING_GLOBAL_CONCURRENCY,
+  RETRAINING_JOB_OPTIONS,
+} from './retraining-queue.options';
+
+/** How long an enqueue may wait for Redis before the caller answers 503. */
+const REDIS_COMMAND_TIMEOUT_MS = 3_000;
+
+/**
+ * The production driver: BullMQ over Redis. Jobs are processed by the worker process (apps/worker), never here.
+ * The job's BullMQ id is the id of its `retraining_jobs` row, so either side can find the other.
+ */
+export class BullMqRetrainingQueue implements RetrainingQueue {
+  readonly driver = 'bullmq';
+  private readonly queue: Queue<RetrainingQueueJob['data'], unknown, RetrainingQueueJob['name']>;
+  private concurrencySet?: Promise<unknown>;
+
+  constructor(connection: ConnectionOptions, prefix?: string) {
+    this.queue = new Queue(RETRAINING_QUEUE, { connection, ...(prefix && { prefix }) });
+    // Without a listener, a Redis outage is an unhandled 'error' event; outages surface through enqueue and counts.
+    this.queue.on('error', () => undefined);
+  }
+
+  async enqueue(jobId: string): Promise<EnqueueResult> {
+    return this.withRedis('enqueue the retraining job', async () => {
+      this.concurrencySet ??= this.queue.setGlobalConcurrency(RETRAINING_GLOBAL_CONCURRENCY);
+      await this.concurrencySet;
+      // A deduplicated add answers the waiting job's id: that job absorbs this request.
+      const job = await this.queue.add(
+        'retrain',
+        { jobId },
+        { ...RETRAINING_JOB_OPTIONS, jobId, deduplication: { id: RETRAINING_DEDUPLICATION_ID } },
+      );
+      return { jobId: job.id!, deduplicated: job.id !== jobId };
+    });
+  }
+
+  async counts(): Promise<QueueCounts> {
+    return this.withRedis('read the queue', async () => {
+      const c = await this.queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'completed',
+        'failed',
+        'paused',
+      );
+      return {
+        waiting: (c.waiting ?? 0) + (c.paused ?? 0),
+        active: c.active ?? 0,
+        delayed: c.delayed ?? 0,
+        completed: c.completed ?? 0,
+        failed: c.failed ?? 0,
+      };
+    });
+  }
+
+  /** Closes the connection; with Redis down, BullMQ's close would wait for a reconnection that never comes. */
+  async close(): Promise<void> {
+    await this.withRedis('close the queue', () => this.queue.close()).catch(() => this.queue.disconnect());
+  }
+
+  private async withRedis<T>(what: string, work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new QueueUnavailableError(`could not ${what}: Redis did not answer`)),
+        REDIS_COMMAND_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([work(), timeout]);
+    } catch (error) {
+      if (error instanceof QueueUnavailableError) throw error;
+      throw new QueueUnavailableError(`could not ${what}: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+export {
+  JobInterruptedError,
+  PermanentJobError,
+  QueueUnavailableError,
+  RETRAINING_QUEUE,
+  RETRAINING_QUEUE_PORT,
+  type EnqueueResult,
+  type JobHandler,
+  type ProcessingQueue,
+  type QueueCounts,
+  type RetrainingJobName,
+  type RetrainingQueue,
+  type RetrainingQueueJob,
+  type RunningJob,
+} from './retraining-queue';
+export {
+  RETRAINING_DEDUPLICATION_ID,
+  RETRAINING_GLOBAL_CONCURRENCY,
+  RETRAINING_JOB_OPTIONS,
+  RETRAINING_WORKER_OPTIONS,
+} from './retraining-queue.options';
+export { BullMqRetrainingQueue } from './bullmq-retraining.queue';
+export { InProcessRetrainingQueue } from './in-process-retraining.queue';
+export { runBullMqJob } from './bullmq-job.runner';
