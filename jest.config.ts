@@ -7,6 +7,7 @@ const moduleNameMapper = {
   '^@app/storage$': '<rootDir>/libs/storage/src',
   '^@app/registry$': '<rootDir>/libs/registry/src',
   '^@app/queue$': '<rootDir>/libs/queue/src',
+  '^@app/retraining$': '<rootDir>/libs/retraining/src',
 };
 
 const transform: Config['transform'] = {

@@ -140,6 +140,16 @@ export class EnvironmentSchema {
   @IsInt({ message: 'SHUTDOWN_GRACE_MS must be a whole number of milliseconds, e.g. 2000' })
   SHUTDOWN_GRACE_MS = 2000;
 
+  /**
+   * The worker, after SIGTERM or SIGINT: how long the running training job has to stop and be handed back to the
+   * queue before the process exits anyway (the job is then recovered by the stalled-job check).
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(600_000)
+  @IsInt({ message: 'WORKER_SHUTDOWN_MS must be a whole number of milliseconds, e.g. 10000' })
+  WORKER_SHUTDOWN_MS = 10_000;
+
   @IsOptional()
   @IsIn(['auto', 'off'], {
     message: 'BOOTSTRAP_MODEL must be auto (train a first model when the registry is empty) or off',

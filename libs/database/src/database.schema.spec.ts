@@ -73,6 +73,7 @@ describe.each(DRIVERS)('database schema on $name', (driver) => {
       status: 'ready',
       lineage: { trigger: 'admin:alice', job: '0190a5c2-0000-7000-8000-000000000000', seed: 0 },
       gate: null,
+      idempotencyKey: null,
     };
     await repository.insert(row as QueryDeepPartialEntity<ModelVersionEntity>);
     expect(await repository.findOneByOrFail({ version: 'v1' })).toEqual(row);

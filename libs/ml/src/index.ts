@@ -57,6 +57,7 @@ export { evaluateClassifier, type ModelEvaluation } from './training/model.evalu
 export {
   DEFAULT_TRAIN_OPTIONS,
   trainProductClassifier,
+  type EpochListener,
   validationMetrics,
   type ModelCard,
   type TrainingResult,

@@ -49,6 +49,13 @@ export class ModelRegistry {
    * models/<version>/. A registration that fails half-way leaves neither objects nor a row behind.
    */
   async register(dir: string, options: RegisterOptions): Promise<ModelVersionRecord> {
+    const idempotencyKey = options.idempotencyKey ?? null;
+    if (idempotencyKey !== null) {
+      const earlier = await this.versions().findOneBy({ idempotencyKey });
+      if (earlier?.status === 'ready') return toVersionRecord(earlier);
+      // A registration with this key that died half-way: its objects and row go, then this one proceeds.
+      if (earlier) await this.abandon(earlier);
+    }
     const directory = await readModelDirectory(dir);
     const parentVersion = options.parentVersion ?? null;
     if (parentVersion !== null && !(await this.findReady(parentVersion))) {
@@ -67,6 +74,7 @@ export class ModelRegistry {
       status: 'registering',
       lineage: options.lineage ?? null,
       gate: options.gate ?? null,
+      idempotencyKey,
     });
     try {
       for (const file of directory.files) {
@@ -78,6 +86,12 @@ export class ModelRegistry {
       throw error;
     }
     return this.get(row.version);
+  }
+
+  /** The ready version registered with this idempotency key, if any (a retried job finds its earlier version). */
+  async findByIdempotencyKey(idempotencyKey: string): Promise<ModelVersionRecord | undefined> {
+    const row = await this.versions().findOneBy({ idempotencyKey, status: 'ready' });
+    return row ? toVersionRecord(row) : undefined;
   }
 
   /** Ready versions, newest first. */
@@ -213,6 +227,12 @@ export class ModelRegistry {
         return row;
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
+        if (
+          fields.idempotencyKey &&
+          (await this.versions().existsBy({ idempotencyKey: fields.idempotencyKey }))
+        ) {
+          throw new Error(`another registration with the key ${fields.idempotencyKey} is in progress`);
+        }
       }
     }
     throw contention();

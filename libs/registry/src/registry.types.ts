@@ -61,6 +61,11 @@ export interface RegisterOptions {
   parentVersion?: string | null;
   lineage?: Record<string, unknown>;
   gate?: Record<string, unknown>;
+  /**
+   * One version per key, whatever the number of calls: a retried job registers with the same key and gets the
+   * version its earlier attempt registered.
+   */
+  idempotencyKey?: string;
 }
 
 export interface PromoteOptions {

@@ -11,6 +11,7 @@ export interface ModelFileColumn {
 /** A registered model version; immutable once its status is ready. */
 @Entity({ name: 'model_versions' })
 @Unique('UQ_model_versions_sequence', ['sequence'])
+@Unique('UQ_model_versions_idempotency_key', ['idempotencyKey'])
 export class ModelVersionEntity {
   /** "v<sequence>": what people type in commands and URLs. */
   @PrimaryColumn({ type: 'varchar', length: 64 })
@@ -57,4 +58,8 @@ export class ModelVersionEntity {
   /** The promotion gate's decision when the version was trained by a retraining job, with both models' figures. */
   @Column({ type: 'simple-json', nullable: true })
   gate: Record<string, unknown> | null;
+
+  /** Set by whoever must register at most one version per operation (a retraining job: `retraining:<job id>`). */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 128, nullable: true })
+  idempotencyKey: string | null;
 }

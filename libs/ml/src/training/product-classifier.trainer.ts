@@ -51,11 +51,15 @@ export interface TrainingResult {
   card: ModelCard;
 }
 
+/** Called after every epoch of every trained model (`text-neural-0`, ..., `image`), for job progress. */
+export type EpochListener = (model: string, progress: EpochProgress) => void;
+
 export async function trainProductClassifier(
   data: TrainingData,
   options: TrainOptions,
   log: Log,
   decoded?: ImageCache,
+  onEpoch?: EpochListener,
 ): Promise<TrainingResult> {
   const started = Date.now();
   const backend = await initBackend(log);
@@ -78,6 +82,7 @@ export async function trainProductClassifier(
     (model, p) => {
       history.text.push({ model, ...p });
       log(progressLine(model, p));
+      onEpoch?.(model, p);
     },
   );
   const textSeconds = (Date.now() - textStarted) / 1000;
@@ -102,6 +107,7 @@ export async function trainProductClassifier(
         (p) => {
           history.image.push(p);
           log(progressLine('image', p));
+          onEpoch?.('image', p);
         },
       );
     } else {

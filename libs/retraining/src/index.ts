@@ -1,0 +1,21 @@
+export {
+  trainOptions,
+  type CandidateInput,
+  type CandidateResult,
+  type TrainingParams,
+  type TrainingProgress,
+} from './candidate-training';
+export {
+  RetrainingJobNotFoundError,
+  RetrainingJobs,
+  type RetrainingJobView,
+  type RetrainingRequest,
+} from './retraining-jobs';
+export {
+  idempotencyKey,
+  RetrainingRunner,
+  type PromoteVersion,
+  type RetrainingOutcome,
+  type RetrainingRunnerSettings,
+} from './retraining.runner';
+export { trainInChildProcess } from './training-process';

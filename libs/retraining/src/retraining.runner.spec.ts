@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@app/config';
+import { createPostgresTestSchema, openDataSource, type PostgresTestSchema } from '@app/database';
+import { writeFixtureDataset } from '@app/ml';
+import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
+import { ModelRegistry } from '@app/registry';
+import { S3ArtifactStore, startS3rver } from '@app/storage';
+import { RetrainingJobs } from './retraining-jobs';
+import { RetrainingRunner } from './retraining.runner';
+
+/** Small, fast models: the spec is about the workflow, not accuracy. */
+const FAST = { neuralModels: 0, linearViews: ['merged' as const], withImages: false };
+
+describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () => {
+  let root: string;
+  let dataDir: string;
+  let pg: PostgresTestSchema;
+  let s3: Awaited<ReturnType<typeof startS3rver>>;
+  let dataSource: DataSource;
+  let registry: ModelRegistry;
+  let store: S3ArtifactStore;
+  let jobs: RetrainingJobs;
+  const promoted: string[] = [];
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'retraining-spec-'));
+    dataDir = join(root, 'data');
+    await writeFixtureDataset(dataDir);
+    [pg, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
+    dataSource = await openDataSource(
+      AppConfig.fromEnvironment({ DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }),
+    );
+    store = new S3ArtifactStore({ ...s3, region: 'us-east-1' });
+    registry = new ModelRegistry(dataSource, store);
+    // The spec hands jobs to the runner itself: the queue only has to accept them (no deduplication).
+    jobs = new RetrainingJobs(dataSource, {
+      driver: 'in-process',
+      enqueue: async (jobId) => ({ jobId, deduplicated: false }),
+      counts: async () => ({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 }),
+      close: async () => undefined,
+    });
+  });
+  afterAll(async () => {
+    await dataSource.destroy();
+    store.onModuleDestroy();
+    await Promise.all([pg.drop(), s3.stop()]);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const runner = (settings: { dataDir?: string } = { dataDir }) =>
+    new RetrainingRunner(
+      jobs,
+      registry,
+      async (version, actor, reason) => {
+        promoted.push(version);
+        await registry.promote(version, { actor, reason });
+      },
+      { ...settings, varDir: join(root, 'var') },
+    );
+
+  const running = (id: string, overrides: Partial<RunningJob> = {}): RunningJob => ({
+    id,
+    attempt: 1,
+    maxAttempts: 3,
+    signal: new AbortController().signal,
+    reportProgress: async () => undefined,
+    ...overrides,
+  });
+
+  it('trains in a child process, registers the version with its lineage, promotes it, and records the job', async () => {
+    const { job } = await jobs.request({ reason: 'first model', trigger: 'admin:alice', params: FAST });
+    const reported: Record<string, unknown>[] = [];
+    const outcome = await runner().run(
+      running(job.id, { reportProgress: async (p) => void reported.push(p) }),
+    );
+
+    expect(outcome).toEqual({ version: 'v1', promoted: true });
+    expect((await registry.production()).version).toBe('v1');
+    const record = await registry.get('v1');
+    expect(record.lineage).toMatchObject({
+      trigger: 'admin:alice',
+      jobId: job.id,
+      parentVersion: null,
+      params: FAST,
+      dataFingerprint: expect.stringMatching(/^sha256:/),
+    });
+    expect(record.source).toBe('retraining');
+    expect(reported.map((p) => p.phase)).toEqual(
+      expect.arrayContaining(['loading-data', 'training', 'saving']),
+    );
+    expect(await jobs.get(job.id)).toMatchObject({
+      state: 'succeeded',
+      phase: 'done',
+      attempts: 1,
+      resultVersion: 'v1',
+      error: null,
+      startedAt: expect.any(Date),
+      finishedAt: expect.any(Date),
+    });
+  });
+
+  it('publishes exactly one version per job, however often the job is delivered', async () => {
+    const { job } = await jobs.request({ reason: 'retry me', trigger: 'cli', params: FAST });
+    const first = await runner().run(running(job.id));
+    const again = await runner().run(running(job.id, { attempt: 2 }));
+    expect(again.version).toBe(first.version);
+    const versions = (await registry.list()).filter((v) => v.lineage?.jobId === job.id);
+    expect(versions).toHaveLength(1);
+    expect(promoted.filter((v) => v === first.version)).toHaveLength(1);
+  });
+
+  it('fails at once, with the reason, when there is no data or the data is malformed', async () => {
+    const missing = await jobs.request({ reason: 'no data', trigger: 'cli', params: FAST });
+    await expect(runner({ dataDir: undefined }).run(running(missing.job.id))).rejects.toBeInstanceOf(
+      PermanentJobError,
+    );
+    expect(await jobs.get(missing.job.id)).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(/DATA_DIR/),
+    });
+
+    const bad = join(root, 'bad');
+    rmSync(bad, { recursive: true, force: true });
+    await writeFixtureDataset(bad);
+    writeFileSync(join(bad, 'products.csv'), 'productid,designation,prdtypecode\n1,"unclosed,10\n');
+    const malformed = await jobs.request({ reason: 'bad data', trigger: 'cli', params: FAST });
+    const error = await runner({ dataDir: bad })
+      .run(running(malformed.job.id))
+      .catch((e: Error) => e);
+    expect(error).toBeInstanceOf(PermanentJobError);
+    expect((error as Error).message).toMatch(/products\.csv/);
+    expect(await jobs.get(malformed.job.id)).toMatchObject({ state: 'failed', attempts: 1 });
+  });
+
+  it('stops training at a shutdown and hands the job back, registering nothing', async () => {
+    const before = (await registry.list()).length;
+    const { job } = await jobs.request({
+      reason: 'interrupted',
+      trigger: 'cli',
+      params: { ...FAST, neuralModels: 1 },
+    });
+    const shutdown = new AbortController();
+    const run = runner().run(
+      running(job.id, {
+        signal: shutdown.signal,
+        reportProgress: async (p) => {
+          if (p.phase === 'loading-data') shutdown.abort();
+        },
+      }),
+    );
+    await expect(run).rejects.toBeInstanceOf(JobInterruptedError);
+    expect(await jobs.get(job.id)).toMatchObject({ state: 'queued', phase: 'queued', error: null });
+    expect((await registry.list()).length).toBe(before);
+  });
+});

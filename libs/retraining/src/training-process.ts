@@ -1,0 +1,81 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { JobInterruptedError, PermanentJobError } from '@app/queue';
+import type { CandidateInput, CandidateResult, TrainingProgress } from './candidate-training';
+
+/** Messages from the training process. */
+export type TrainingProcessMessage =
+  | { type: 'progress'; progress: TrainingProgress }
+  | { type: 'log'; line: string }
+  | { type: 'result'; result: CandidateResult }
+  | { type: 'error'; message: string; permanent: boolean };
+
+export interface TrainingProcessOptions {
+  onProgress: (progress: TrainingProgress) => void;
+  onLog: (line: string) => void;
+  /** Aborted at shutdown: the process is stopped and the call throws JobInterruptedError. */
+  signal: AbortSignal;
+  /** After SIGTERM, how long the process has before SIGKILL. */
+  killAfterMs?: number;
+}
+
+/**
+ * Trains a candidate in a child process. Training runs for minutes without yielding; in its own process it cannot
+ * block the event loop that renews the job's lock, answers health checks and serves the API (embedded mode). The
+ * child exits by itself when this process dies (its IPC channel closes), so a killed worker leaves no orphan.
+ */
+export function trainInChildProcess(
+  input: CandidateInput,
+  options: TrainingProcessOptions,
+): Promise<CandidateResult> {
+  const child = startChild();
+  return new Promise<CandidateResult>((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      options.signal.removeEventListener('abort', stop);
+      outcome();
+    };
+    const stop = () => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 5_000).unref();
+      settle(() => reject(new JobInterruptedError('training stopped by a shutdown')));
+    };
+    if (options.signal.aborted) return stop();
+    options.signal.addEventListener('abort', stop);
+    child.on('message', (message: TrainingProcessMessage) => {
+      if (message.type === 'progress') options.onProgress(message.progress);
+      else if (message.type === 'log') options.onLog(message.line);
+      else if (message.type === 'result') settle(() => resolve(message.result));
+      else {
+        const error = message.permanent ? new PermanentJobError(message.message) : new Error(message.message);
+        settle(() => reject(error));
+      }
+    });
+    child.on('error', (error) => settle(() => reject(error)));
+    child.on('exit', (code, signal) =>
+      settle(() =>
+        reject(new Error(`the training process exited (${signal ?? `code ${code}`}) before it finished`)),
+      ),
+    );
+    child.send(input);
+  });
+}
+
+/**
+ * The compiled .js beside this file, or, under ts-node and Jest, the .ts through ts-node (a child process does not
+ * inherit the parent's loaders).
+ */
+function startChild(): ChildProcess {
+  const typescript = __filename.endsWith('.ts');
+  const entry = join(__dirname, `training.child${typescript ? '.ts' : '.js'}`);
+  return fork(entry, [], {
+    execArgv: typescript ? ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'] : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      ...(typescript && { TS_NODE_PROJECT: join(__dirname, '../../../tsconfig.json') }),
+    },
+  });
+}
