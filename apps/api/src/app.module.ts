@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PredictionModule } from './prediction/prediction.module';
 import { RegistryApiModule } from './registry/registry-api.module';
+import { RetrainingApiModule } from './retraining/retraining-api.module';
 
 @Module({
   imports: [
@@ -19,6 +20,7 @@ import { RegistryApiModule } from './registry/registry-api.module';
     HealthModule,
     PredictionModule,
     RegistryApiModule,
+    RetrainingApiModule,
     BootstrapModule,
   ],
 })

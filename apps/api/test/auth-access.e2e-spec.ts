@@ -37,6 +37,9 @@ const ACCESS: Record<string, Access> = {
   'POST /v1/models/:version/promote': ['ml-engineer'],
   'POST /v1/models/rollback': ['admin'],
   'GET /v1/promotions': ['ml-engineer'],
+  'POST /v1/retraining-jobs': ['ml-engineer'],
+  'GET /v1/retraining-jobs': ['ml-engineer'],
+  'GET /v1/retraining-jobs/:id': ['ml-engineer'],
 };
 
 const PARAMS: Record<string, string> = {

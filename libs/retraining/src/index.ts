@@ -19,3 +19,4 @@ export {
   type RetrainingRunnerSettings,
 } from './retraining.runner';
 export { trainInChildProcess } from './training-process';
+export { RetrainingModule } from './retraining.module';

@@ -1,0 +1,79 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { RetrainingJobs } from '@app/retraining';
+import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
+import { RetrainingJobDto, RetrainingRequestDto, RetrainingRequestResultDto } from './retraining.dto';
+
+@ApiTags('retraining')
+@Roles('ml-engineer')
+@Controller('v1/retraining-jobs')
+export class RetrainingController {
+  constructor(private readonly jobs: RetrainingJobs) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Ask for a retraining',
+    description:
+      'Trains a new version in the worker, scores it against production with the promotion gate, and promotes it ' +
+      'when it passes. At most one job runs and one waits: while one waits, a request returns that job ' +
+      '(deduplicated: true).',
+  })
+  @ApiAcceptedResponse({
+    type: RetrainingRequestResultDto,
+    headers: { Location: { description: 'The job' } },
+  })
+  async request(
+    @Body() body: RetrainingRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<RetrainingRequestResultDto> {
+    const { job, deduplicated } = await this.jobs.request({
+      reason: body.reason,
+      trigger: `admin:${principal.name}`,
+      params: { ...body.params },
+    });
+    res.setHeader('Location', `/v1/retraining-jobs/${job.id}`);
+    return { ...job, deduplicated };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Recent retraining jobs, newest first' })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1 to 500, default 50' })
+  @ApiOkResponse({ type: [RetrainingJobDto] })
+  list(@Query('limit') limit?: string): Promise<RetrainingJobDto[]> {
+    const n = limit === undefined ? 50 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 500) {
+      throw new BadRequestException('limit must be a whole number from 1 to 500');
+    }
+    return this.jobs.list(n);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One retraining job: state, phase, progress, attempts, error, version and gate' })
+  @ApiOkResponse({ type: RetrainingJobDto })
+  get(
+    @Param(
+      'id',
+      new ParseUUIDPipe({
+        exceptionFactory: () => new BadRequestException('id must be a retraining job id (a UUID)'),
+      }),
+    )
+    id: string,
+  ): Promise<RetrainingJobDto> {
+    return this.jobs.get(id);
+  }
+}

@@ -1,0 +1,105 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+export class TrainingParamsDto {
+  @ApiPropertyOptional({ description: 'Random seed of the training run', example: 0, minimum: 0 })
+  @IsOptional()
+  @Min(0)
+  @Max(2 ** 31 - 1)
+  @IsInt({ message: 'params.seed must be a whole number, 0 or more' })
+  seed?: number;
+
+  @ApiPropertyOptional({
+    description: 'Text networks in the ensemble (default 3); fewer train faster',
+    minimum: 0,
+  })
+  @IsOptional()
+  @Min(0)
+  @Max(5)
+  @IsInt({ message: 'params.neuralModels must be a whole number from 0 to 5' })
+  neuralModels?: number;
+
+  @ApiPropertyOptional({
+    description: 'Linear text models (default both)',
+    type: [String],
+    enum: ['merged', 'blocked'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(['merged', 'blocked'], { each: true, message: 'params.linearViews may hold merged and blocked' })
+  linearViews?: ('merged' | 'blocked')[];
+
+  @ApiPropertyOptional({ description: 'Train the image model too (default true)' })
+  @IsOptional()
+  @IsBoolean({ message: 'params.withImages must be true or false' })
+  withImages?: boolean;
+}
+
+export class RetrainingRequestDto {
+  @ApiProperty({ description: 'Why, for the job history and the lineage', example: 'new listings for Q3' })
+  @IsString()
+  @IsNotEmpty({ message: 'reason must say why the model is retrained' })
+  @MaxLength(500)
+  reason: string;
+
+  @ApiPropertyOptional({ type: TrainingParamsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TrainingParamsDto)
+  params?: TrainingParamsDto;
+}
+
+export class RetrainingJobDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed'] }) state: string;
+  @ApiProperty({
+    example: 'training',
+    description: 'queued, starting, loading-data, training, saving, registering, promoting, done or failed',
+  })
+  phase: string;
+  @ApiProperty({ example: 'admin:alice', description: 'admin:<user>, bootstrap, cli or alert:<key>' })
+  trigger: string;
+  @ApiProperty() reason: string;
+  @ApiProperty({ type: TrainingParamsDto }) params: TrainingParamsDto;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'phase, model, modelIndex of modelCount, epoch, valWeightedF1',
+  })
+  progress: Record<string, unknown> | null;
+  @ApiProperty({ description: 'Attempts started so far' }) attempts: number;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'v4' }) resultVersion: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'The promotion gate',
+  })
+  gate: Record<string, unknown> | null;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty({ nullable: true, type: Date }) startedAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date }) finishedAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date }) updatedAt: Date | null;
+}
+
+export class RetrainingRequestResultDto extends RetrainingJobDto {
+  @ApiProperty({ description: 'true when a job already waiting absorbed this request' })
+  deduplicated: boolean;
+}

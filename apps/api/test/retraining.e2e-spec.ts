@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { writeFixtureDataset } from '@app/ml';
+import { startTestApi, type TestApi } from './support/test-api';
+
+/** Small models: the suite is about the pipeline, not accuracy. One network, so training takes a few seconds. */
+const PARAMS = { neuralModels: 1, linearViews: ['merged'], withImages: false };
+
+interface JobBody {
+  id: string;
+  state: string;
+  phase: string;
+  resultVersion: string | null;
+  deduplicated?: boolean;
+  [key: string]: unknown;
+}
+
+describe('retraining jobs over HTTP (e2e, embedded mode: SQLite, in-process queue)', () => {
+  let root: string;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'retraining-e2e-'));
+    await writeFixtureDataset(join(root, 'data'));
+    api = await startTestApi({ DATA_DIR: join(root, 'data'), LOG_LEVEL: 'error' });
+  });
+  afterAll(async () => {
+    await api.app.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function waitForJob(id: string, state: string, timeoutMs = 60_000): Promise<JobBody> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await api.as('ml-engineer').get(`/v1/retraining-jobs/${id}`).expect(200);
+      if (body.state === state) return body as JobBody;
+      if (Date.now() > deadline) throw new Error(`job ${id} is ${body.state}/${body.phase}, not ${state}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('takes a request (202 + Location), trains off the event loop, publishes, promotes and serves the version', async () => {
+    const gaps: number[] = [];
+    let probing = true;
+    const probe = (async () => {
+      let last = Date.now();
+      while (probing) {
+        await request(api.http).get('/health/live').expect(200);
+        const now = Date.now();
+        gaps.push(now - last);
+        last = now;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+
+    const res = await api
+      .as('ml-engineer')
+      .post('/v1/retraining-jobs')
+      .send({ reason: 'first model', params: { ...PARAMS, seed: 7 } })
+      .expect(202);
+    const job = res.body as JobBody;
+    expect(res.headers.location).toBe(`/v1/retraining-jobs/${job.id}`);
+    expect(job).toMatchObject({
+      trigger: 'admin:test-ml-engineer',
+      reason: 'first model',
+      deduplicated: false,
+    });
+
+    const done = await waitForJob(job.id, 'succeeded');
+    probing = false;
+    await probe;
+    expect(done).toMatchObject({
+      phase: 'done',
+      attempts: 1,
+      error: null,
+      resultVersion: expect.any(String),
+    });
+    await api.waitForVersion(done.resultVersion!);
+    const version = await api.as('ml-engineer').get(`/v1/models/${done.resultVersion}`).expect(200);
+    expect(version.body).toMatchObject({
+      isProduction: true,
+      source: 'retraining',
+      createdBy: 'admin:test-ml-engineer',
+    });
+    const prediction = await api
+      .as('client')
+      .post('/v1/predictions')
+      .send({ designation: 'piscine pompe filtration' })
+      .expect(200);
+    expect(prediction.body.modelVersion).toBe(done.resultVersion);
+    // The API kept answering while the model trained in its child process.
+    expect(Math.max(...gaps)).toBeLessThan(2_000);
+  });
+
+  it('keeps at most one job running and one waiting: requests while one waits return it', async () => {
+    const ask = () =>
+      api.as('ml-engineer').post('/v1/retraining-jobs').send({ reason: 'burst', params: PARAMS }).expect(202);
+    const first = (await ask()).body as JobBody;
+    await waitForJob(first.id, 'running');
+    const rest = [];
+    for (let i = 0; i < 10; i++) rest.push((await ask()).body as JobBody);
+    const waiting = rest[0];
+    expect(waiting.deduplicated).toBe(false);
+    expect(rest.slice(1).every((j) => j.id === waiting.id && j.deduplicated)).toBe(true);
+    const list = (await api.as('ml-engineer').get('/v1/retraining-jobs').expect(200)).body as JobBody[];
+    expect(list.slice(0, 2).map((j) => j.id)).toEqual([waiting.id, first.id]);
+    expect(list.filter((j) => j.state === 'running' || j.state === 'queued')).toHaveLength(2);
+    await waitForJob(waiting.id, 'succeeded');
+  });
+
+  it('refuses bad requests with 400 naming the field, and unknown jobs with 404', async () => {
+    const post = (body: unknown) =>
+      api
+        .as('ml-engineer')
+        .post('/v1/retraining-jobs')
+        .send(body as object);
+    const cases: [unknown, RegExp][] = [
+      [{}, /reason/],
+      [{ reason: '' }, /reason/],
+      [{ reason: 'x', params: { seed: -1 } }, /params\.seed/],
+      [{ reason: 'x', params: { seed: 'one' } }, /params\.seed/],
+      [{ reason: 'x', params: { neuralModels: 9 } }, /params\.neuralModels/],
+      [{ reason: 'x', params: { linearViews: ['tfidf'] } }, /linearViews/],
+      [{ reason: 'x', params: { withImages: 'yes' } }, /params\.withImages/],
+      [{ reason: 'x', params: { epochs: 3 } }, /epochs/],
+      [{ reason: 'x', priority: 1 }, /priority/],
+    ];
+    for (const [body, message] of cases) {
+      const res = await post(body).expect(400);
+      expect(JSON.stringify(res.body.message)).toMatch(message);
+    }
+    await api.as('ml-engineer').get('/v1/retraining-jobs/0b8f3a34-6f7c-4d8e-9a4b-1c2d3e4f5a6b').expect(404);
+    await api.as('ml-engineer').get('/v1/retraining-jobs/not-a-uuid').expect(400);
+    await api.as('ml-engineer').get('/v1/retraining-jobs?limit=0').expect(400);
+  });
+});
+
+describe('retraining jobs when the queue is unreachable', () => {
+  it('answers 503 with Retry-After and records no job', async () => {
+    const api = await startTestApi({ REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const res = await api
+        .as('ml-engineer')
+        .post('/v1/retraining-jobs')
+        .send({ reason: 'queue down' })
+        .expect(503);
+      expect(res.headers['retry-after']).toBeDefined();
+      expect(res.body.message).toMatch(/Redis/);
+      const list = await api.as('ml-engineer').get('/v1/retraining-jobs').expect(200);
+      expect(list.body).toEqual([]);
+    } finally {
+      await api.app.close();
+    }
+  });
+});
