@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { StorageModule } from '@app/storage';
 import { HealthModule } from './health/health.module';
+import { RetrainingWorkerModule } from './retraining/retraining-worker.module';
 
-@Module({ imports: [ConfigModule, HealthModule] })
+@Module({ imports: [ConfigModule, DatabaseModule, StorageModule, RetrainingWorkerModule, HealthModule] })
 export class WorkerModule {}

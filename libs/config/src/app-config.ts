@@ -16,6 +16,7 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'DATABASE_URL',
   'DATABASE_SCHEMA',
   'REDIS_URL',
+  'QUEUE_PREFIX',
   'S3_BUCKET',
   'S3_ENDPOINT',
   'S3_REGION',

@@ -67,6 +67,12 @@ export class EnvironmentSchema {
   })
   REDIS_URL?: string;
 
+  /** Prefix of the queue's Redis keys: deployments (or test runs) sharing one Redis keep their jobs apart. */
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: 'QUEUE_PREFIX must be 1 to 64 letters, digits, dashes or underscores, e.g. QUEUE_PREFIX=bull',
+  })
+  QUEUE_PREFIX = 'bull';
+
   @Transform(trimmedOrUndefined)
   @IsOptional()
   @IsString()

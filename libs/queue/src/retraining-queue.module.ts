@@ -23,7 +23,10 @@ class RetrainingQueueCloser implements OnApplicationShutdown {
       inject: [AppConfig],
       useFactory: (config: AppConfig): RetrainingQueue =>
         config.env.REDIS_URL
-          ? new BullMqRetrainingQueue(redisOptionsFromUrl(config.env.REDIS_URL, { maxRetriesPerRequest: 1 }))
+          ? new BullMqRetrainingQueue(
+              redisOptionsFromUrl(config.env.REDIS_URL, { maxRetriesPerRequest: 1 }),
+              config.env.QUEUE_PREFIX,
+            )
           : new InProcessRetrainingQueue(),
     },
     RetrainingQueueCloser,

@@ -2,8 +2,10 @@ import {
   DEFAULT_TEXT_ENSEMBLE_OPTIONS,
   DEFAULT_TRAIN_OPTIONS,
   loadTrainingData,
+  SeededRandom,
   trainProductClassifier,
   validationMetrics,
+  type TrainingData,
   type TrainOptions,
 } from '@app/ml';
 
@@ -12,6 +14,11 @@ export interface TrainingParams {
   neuralModels?: number;
   linearViews?: ('merged' | 'blocked')[];
   withImages?: boolean;
+  /**
+   * Train on a seeded random sample of at most this many rows of each file of the base set (products, extra text,
+   * image-only): quick runs and tests. Unset: all of it.
+   */
+  maxRows?: number;
 }
 
 /** What the training process is asked to do: plain data, since it crosses a process boundary. */
@@ -44,6 +51,19 @@ export interface CandidateCallbacks {
   log: (line: string) => void;
 }
 
+/** At most `maxRows` rows of each file, drawn with the job's seed: the same job trains on the same rows. */
+function sample(data: TrainingData, maxRows: number, seed: number): TrainingData {
+  const random = new SeededRandom(seed);
+  const take = <T>(rows: T[]) =>
+    rows.length <= maxRows ? rows : random.shuffle([...rows]).slice(0, maxRows);
+  return {
+    ...data,
+    products: take(data.products),
+    extraText: take(data.extraText),
+    imageOnly: take(data.imageOnly),
+  };
+}
+
 export function trainOptions(params: TrainingParams): TrainOptions {
   return {
     ...DEFAULT_TRAIN_OPTIONS,
@@ -63,7 +83,9 @@ export async function trainCandidate(
 ): Promise<CandidateResult> {
   const started = Date.now();
   callbacks.progress({ phase: 'loading-data' });
-  const { data } = loadTrainingData(input.dataDir);
+  const { data: base } = loadTrainingData(input.dataDir);
+  const data =
+    input.params.maxRows === undefined ? base : sample(base, input.params.maxRows, input.params.seed ?? 0);
   const options = trainOptions(input.params);
   const text = options.text!;
   const models = [

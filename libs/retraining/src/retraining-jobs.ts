@@ -95,12 +95,13 @@ export class RetrainingJobs {
     return rows.map(toView);
   }
 
-  async markRunning(id: string, attempt: number): Promise<void> {
+  /** A run starts: `attempts` counts the runs started, including those a shutdown or a crash cut short. */
+  async markRunning(id: string): Promise<void> {
     const now = new Date();
+    await this.rows().increment({ id }, 'attempts', 1);
     await this.patch(id, {
       state: 'running',
       phase: 'starting',
-      attempts: attempt,
       error: null,
       startedAt: now,
       updatedAt: now,

@@ -45,7 +45,7 @@ export class RetrainingRunner {
       if (error instanceof RetrainingJobNotFoundError) throw new PermanentJobError(error.message);
       throw error;
     });
-    await this.jobs.markRunning(job.id, job.attempt);
+    await this.jobs.markRunning(job.id);
     this.logger.log(
       `job ${job.id} (${view.trigger}) attempt ${job.attempt} of ${job.maxAttempts}: ${view.reason}`,
     );

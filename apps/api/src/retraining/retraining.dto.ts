@@ -48,6 +48,17 @@ export class TrainingParamsDto {
   @IsOptional()
   @IsBoolean({ message: 'params.withImages must be true or false' })
   withImages?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      'Data selection: a seeded random sample of at most this many rows of each file (default: all)',
+    minimum: 100,
+  })
+  @IsOptional()
+  @Min(100)
+  @Max(10_000_000)
+  @IsInt({ message: 'params.maxRows must be a whole number of rows, 100 or more' })
+  maxRows?: number;
 }
 
 export class RetrainingRequestDto {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { RetrainingWorkerModule } from '../retraining/retraining-worker.module';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [RetrainingWorkerModule], controllers: [HealthController] })
 export class HealthModule {}

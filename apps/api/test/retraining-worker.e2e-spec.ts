@@ -1,0 +1,224 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
+import request from 'supertest';
+import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database';
+import { rakutenDataDir } from '@app/ml';
+import { RETRAINING_QUEUE } from '@app/queue';
+import { S3ArtifactStore, startS3rver, type S3rverFixture } from '@app/storage';
+import { startTestApi, type TestApi } from './support/test-api';
+
+const ROOT = resolve(__dirname, '../../..');
+const REDIS_URL = 'redis://127.0.0.1:6379';
+/** One network on a sample of the shared data: long enough to stop mid-training, short enough for a test. */
+const PARAMS = { neuralModels: 1, linearViews: ['merged'], withImages: false, maxRows: 2500 };
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The worker as a real process (ts-node, as `npm run start:worker` runs its compiled form). */
+async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const port = await freePort();
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/worker/src/main.ts'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env, WORKER_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal })),
+  );
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (res) => res.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the worker did not become ready:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, port, output: () => output, exited };
+}
+
+// Training on a shared 2-core machine: a run that takes 20 s alone may take several times that under load.
+jest.setTimeout(300_000);
+
+const dataDir = rakutenDataDir();
+const describeWithData = dataDir ? describe : describe.skip;
+
+describeWithData(
+  'the retraining worker (e2e: real processes, PostgreSQL, Redis, s3rver, the shared data)',
+  () => {
+    let root: string;
+    let schema: PostgresTestSchema;
+    let s3: S3rverFixture;
+    let api: TestApi;
+    let env: Record<string, string>;
+    const workers: WorkerProcess[] = [];
+
+    beforeAll(async () => {
+      root = mkdtempSync(join(tmpdir(), 'worker-e2e-'));
+      [schema, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
+      env = {
+        DATABASE_URL: schema.url,
+        DATABASE_SCHEMA: schema.schema,
+        S3_BUCKET: s3.bucket,
+        S3_ENDPOINT: s3.endpoint,
+        S3_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        REDIS_URL,
+        // This run's own queue: other runs sharing the Redis keep their jobs.
+        QUEUE_PREFIX: `test-${randomUUID()}`,
+        DATA_DIR: dataDir!,
+        VAR_DIR: join(root, 'worker-var'),
+        WORKER_SHUTDOWN_MS: '5000',
+        LOG_LEVEL: 'log',
+      };
+      api = await startTestApi({ ...env, VAR_DIR: join(root, 'api-var'), DATA_DIR: '' });
+    });
+    afterAll(async () => {
+      for (const worker of workers) worker.child.kill('SIGKILL');
+      await api?.app.close();
+      const queue = new Queue(RETRAINING_QUEUE, {
+        connection: { host: '127.0.0.1', port: 6379 },
+        prefix: env.QUEUE_PREFIX,
+      });
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await Promise.all([schema?.drop(), s3?.stop()]);
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    const job = async (id: string) =>
+      (await api.as('ml-engineer').get(`/v1/retraining-jobs/${id}`).expect(200)).body;
+    async function waitFor(
+      id: string,
+      check: (body: Record<string, unknown>) => boolean,
+      timeoutMs = 120_000,
+    ) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const body = await job(id);
+        if (check(body)) return body;
+        if (Date.now() > deadline)
+          throw new Error(`job ${id} is ${body.state}/${body.phase}:\n${workers.at(-1)?.output()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const spawnWorker = async () => {
+      const worker = await startWorker(env);
+      workers.push(worker);
+      return worker;
+    };
+    const versionsOf = async (jobId: string) =>
+      (await api.registry.list()).filter((v) => v.lineage?.jobId === jobId).map((v) => v.version);
+
+    it('answers health and readiness on WORKER_PORT', async () => {
+      const worker = await spawnWorker();
+      await request(`http://127.0.0.1:${worker.port}`).get('/health/live').expect(200, { status: 'ok' });
+      const ready = await request(`http://127.0.0.1:${worker.port}`).get('/health/ready').expect(200);
+      expect(ready.body.checks).toEqual({ database: { status: 'up' }, queue: { status: 'up' } });
+    });
+
+    it('SIGTERM mid-training: exits 0 within WORKER_SHUTDOWN_MS, and the next worker completes the job once', async () => {
+      const first = workers[0];
+      const { body } = await api
+        .as('ml-engineer')
+        .post('/v1/retraining-jobs')
+        .send({ reason: 'stopped by a deploy', params: PARAMS })
+        .expect(202);
+      await waitFor(body.id, (j) => j.phase === 'training');
+      const stopping = Date.now();
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toEqual({ code: 0, signal: null });
+      expect(Date.now() - stopping).toBeLessThan(5_000 + 2_000);
+      expect(await job(body.id)).toMatchObject({ state: 'queued', error: null });
+
+      await spawnWorker();
+      const done = await waitFor(body.id, (j) => j.state === 'succeeded');
+      expect(done.attempts).toBe(1);
+      expect(await versionsOf(body.id)).toEqual([done.resultVersion]);
+      const version = await api.registry.get(done.resultVersion);
+      expect(version.lineage).toMatchObject({
+        trigger: 'admin:test-ml-engineer',
+        jobId: body.id,
+        params: PARAMS,
+      });
+      // The artifacts are in S3, and the API replica swapped to the promoted version.
+      const store = new S3ArtifactStore({ ...s3, region: 'us-east-1' });
+      await expect(store.get(`${version.artifactPrefix}model.json`)).resolves.toBeInstanceOf(Buffer);
+      store.onModuleDestroy();
+      await api.waitForVersion(done.resultVersion, 30_000);
+    });
+
+    it('SIGKILL mid-training: the job is retried by the next worker, and exactly one version is published', async () => {
+      const victim = workers.at(-1)!;
+      const { body } = await api
+        .as('ml-engineer')
+        .post('/v1/retraining-jobs')
+        .send({ reason: 'worker crashes', params: { ...PARAMS, seed: 1 } })
+        .expect(202);
+      await waitFor(body.id, (j) => j.phase === 'training');
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+
+      await spawnWorker();
+      const started = Date.now();
+      const done = await waitFor(
+        body.id,
+        (j) => {
+          console.log(Math.round((Date.now() - started) / 1000), j.state, j.phase, j.attempts);
+          return j.state === 'succeeded';
+        },
+        180_000,
+      );
+      expect(done.attempts).toBe(2);
+      expect(await versionsOf(body.id)).toEqual([done.resultVersion]);
+    });
+  },
+);
+
+describe('the worker without Redis', () => {
+  it('exits with code 1 and says REDIS_URL is needed', async () => {
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/worker/src/main.ts'],
+      { cwd: ROOT, env: { ...process.env, REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((done) => child.once('exit', done));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/REDIS_URL must be set for the worker/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
