@@ -77,3 +77,28 @@ export {
   type TextEnsembleOptions,
 } from './text/text-ensemble';
 export { ScoringUnavailableError } from './text/text-scoring.pool';
+export {
+  DEFAULT_EVALUATION_SPLIT,
+  designationKey,
+  splitForEvaluation,
+  type EvaluationRows,
+  type EvaluationSplit,
+  type EvaluationSplitOptions,
+  type EvaluationSplitSummary,
+} from './evaluation/evaluation-split';
+export { mcnemarTest, type McNemarResult } from './evaluation/mcnemar';
+export {
+  DEFAULT_PROMOTION_GATE,
+  decidePromotion,
+  type ClassDrop,
+  type ModelSummary,
+  type PromotionDecision,
+  type PromotionGateOptions,
+} from './gate/promotion.gate';
+export {
+  evaluateOnSplit,
+  NO_PREDICTION,
+  type EvaluateOnSplitOptions,
+  type ScoredSplit,
+  type SplitScores,
+} from './gate/split.scorer';

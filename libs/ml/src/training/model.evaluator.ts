@@ -58,12 +58,16 @@ async function report(
   items: DecodedItem[],
   rows: ProductExample[],
 ): Promise<ClassificationReport> {
-  const predicted = argmaxRows(await classifier.score(items), classifier.classes.length).map(
-    (k) => classifier.classes[k],
-  );
   return evaluateClassification(
     rows.map((e) => e.label!),
-    predicted,
+    await predictLabels(classifier, items),
     [...classifier.classes],
+  );
+}
+
+/** The most probable product type code of each item. */
+export async function predictLabels(classifier: ProductClassifier, items: DecodedItem[]): Promise<number[]> {
+  return argmaxRows(await classifier.score(items), classifier.classes.length).map(
+    (k) => classifier.classes[k],
   );
 }
