@@ -31,6 +31,10 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'MODEL_POLL_INTERVAL_MS',
   'SHUTDOWN_GRACE_MS',
   'WORKER_SHUTDOWN_MS',
+  'GATE_TOLERANCE',
+  'GATE_FLOOR',
+  'GATE_MAX_CLASS_DROP',
+  'GATE_MIN_CLASS_SUPPORT',
   'BOOTSTRAP_MODEL',
   'JWT_SECRET',
   'ADMIN_USERNAME',
@@ -74,6 +78,17 @@ export interface S3Settings {
 export class AppConfig {
   private constructor(readonly env: Readonly<EnvironmentSchema>) {
     this.oidcIssuers = Object.freeze(parseOidcIssuers(env.OIDC_ISSUERS).issuers);
+  }
+
+  /** The promotion gate's rules (GATE_*). */
+  get gate(): { tolerance: number; floor: number; maxClassDrop: number; minClassSupport: number } {
+    const { GATE_TOLERANCE, GATE_FLOOR, GATE_MAX_CLASS_DROP, GATE_MIN_CLASS_SUPPORT } = this.env;
+    return {
+      tolerance: GATE_TOLERANCE,
+      floor: GATE_FLOOR,
+      maxClassDrop: GATE_MAX_CLASS_DROP,
+      minClassSupport: GATE_MIN_CLASS_SUPPORT,
+    };
   }
 
   /** The external OIDC issuers of OIDC_ISSUERS, validated. */

@@ -1,6 +1,17 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
 
 const trimmedOrUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -155,6 +166,34 @@ export class EnvironmentSchema {
   @Max(600_000)
   @IsInt({ message: 'WORKER_SHUTDOWN_MS must be a whole number of milliseconds, e.g. 10000' })
   WORKER_SHUTDOWN_MS = 10_000;
+
+  /**
+   * The promotion gate (see README): a retrained candidate is promoted when its weighted F1 on the frozen evaluation
+   * split is at least production's minus GATE_TOLERANCE and at least GATE_FLOOR, and no class with
+   * GATE_MIN_CLASS_SUPPORT evaluation rows or more loses more than GATE_MAX_CLASS_DROP of its F1.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  @IsNumber({}, { message: 'GATE_TOLERANCE must be a number from 0 to 1, e.g. 0.005' })
+  GATE_TOLERANCE = 0.005;
+
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  @IsNumber({}, { message: 'GATE_FLOOR must be a number from 0 to 1, e.g. 0.5' })
+  GATE_FLOOR = 0.5;
+
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  @IsNumber({}, { message: 'GATE_MAX_CLASS_DROP must be a number from 0 to 1, e.g. 0.15' })
+  GATE_MAX_CLASS_DROP = 0.15;
+
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'GATE_MIN_CLASS_SUPPORT must be a whole number of rows, e.g. 10' })
+  GATE_MIN_CLASS_SUPPORT = 10;
 
   @IsOptional()
   @IsIn(['auto', 'off'], {

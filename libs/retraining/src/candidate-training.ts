@@ -1,10 +1,17 @@
 import {
+  decidePromotion,
   DEFAULT_TEXT_ENSEMBLE_OPTIONS,
   DEFAULT_TRAIN_OPTIONS,
+  evaluateOnSplit,
   loadTrainingData,
+  ProductClassifier,
   SeededRandom,
+  splitForEvaluation,
   trainProductClassifier,
   validationMetrics,
+  type EvaluationSplitSummary,
+  type PromotionDecision,
+  type PromotionGateOptions,
   type TrainingData,
   type TrainOptions,
 } from '@app/ml';
@@ -15,8 +22,8 @@ export interface TrainingParams {
   linearViews?: ('merged' | 'blocked')[];
   withImages?: boolean;
   /**
-   * Train on a seeded random sample of at most this many rows of each file of the base set (products, extra text,
-   * image-only): quick runs and tests. Unset: all of it.
+   * Train on a seeded random sample of at most this many rows of each file of the training side (products, extra
+   * text, image-only): quick runs and tests. The evaluation split stays whole. Unset: all of it.
    */
   maxRows?: number;
 }
@@ -26,10 +33,13 @@ export interface CandidateInput {
   dataDir: string;
   outDir: string;
   params: TrainingParams;
+  /** The production model's directory, to score it on the same split; unset when there is none. */
+  productionDir?: string;
+  gate: PromotionGateOptions;
 }
 
 export interface TrainingProgress {
-  phase: 'loading-data' | 'training' | 'saving';
+  phase: 'loading-data' | 'training' | 'saving' | 'evaluating';
   model?: string;
   /** 1-based position of `model` among the models this job trains, and how many there are. */
   modelIndex?: number;
@@ -44,11 +54,26 @@ export interface CandidateResult {
   metrics: Record<string, unknown>;
   backend: string;
   seconds: number;
+  splitHash: string;
+  split: EvaluationSplitSummary;
+  decision: PromotionDecision;
 }
 
 export interface CandidateCallbacks {
   progress: (progress: TrainingProgress) => void;
   log: (line: string) => void;
+}
+
+export function trainOptions(params: TrainingParams): TrainOptions {
+  return {
+    ...DEFAULT_TRAIN_OPTIONS,
+    seed: params.seed ?? DEFAULT_TRAIN_OPTIONS.seed,
+    withImages: params.withImages ?? DEFAULT_TRAIN_OPTIONS.withImages,
+    text: {
+      neuralModels: params.neuralModels ?? DEFAULT_TEXT_ENSEMBLE_OPTIONS.neuralModels,
+      linearViews: params.linearViews ?? DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews,
+    },
+  };
 }
 
 /** At most `maxRows` rows of each file, drawn with the job's seed: the same job trains on the same rows. */
@@ -64,28 +89,25 @@ function sample(data: TrainingData, maxRows: number, seed: number): TrainingData
   };
 }
 
-export function trainOptions(params: TrainingParams): TrainOptions {
-  return {
-    ...DEFAULT_TRAIN_OPTIONS,
-    seed: params.seed ?? DEFAULT_TRAIN_OPTIONS.seed,
-    withImages: params.withImages ?? DEFAULT_TRAIN_OPTIONS.withImages,
-    text: {
-      neuralModels: params.neuralModels ?? DEFAULT_TEXT_ENSEMBLE_OPTIONS.neuralModels,
-      linearViews: params.linearViews ?? DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews,
-    },
-  };
-}
-
-/** Runs in the training process: load, train, save the model directory. */
+/**
+ * Runs in the training process: load the base set, hold out the frozen evaluation split, train on the rest, save
+ * the model directory, then score the candidate and the production model on the split and decide.
+ */
 export async function trainCandidate(
   input: CandidateInput,
   callbacks: CandidateCallbacks,
 ): Promise<CandidateResult> {
   const started = Date.now();
   callbacks.progress({ phase: 'loading-data' });
-  const { data: base } = loadTrainingData(input.dataDir);
-  const data =
-    input.params.maxRows === undefined ? base : sample(base, input.params.maxRows, input.params.seed ?? 0);
+  const { data } = loadTrainingData(input.dataDir);
+  const split = splitForEvaluation(data);
+  callbacks.log(
+    `evaluation split ${split.splitHash.slice(0, 19)}…: ${split.summary.evaluation.products} products and ` +
+      `${split.summary.evaluation.imageOnly} image-only rows held out`,
+  );
+  const { maxRows, seed } = input.params;
+  const training = maxRows === undefined ? split.train : sample(split.train, maxRows, seed ?? 0);
+
   const options = trainOptions(input.params);
   const text = options.text!;
   const models = [
@@ -95,7 +117,7 @@ export async function trainCandidate(
   ];
   callbacks.progress({ phase: 'training', modelCount: models.length });
   const { classifier, card } = await trainProductClassifier(
-    data,
+    training,
     options,
     callbacks.log,
     undefined,
@@ -111,9 +133,30 @@ export async function trainCandidate(
       });
     },
   );
-  callbacks.progress({ phase: 'saving' });
   const metrics = validationMetrics(card);
-  await classifier.save(input.outDir, { metrics, 'model-card': { ...card, dataDir: input.dataDir } });
+
+  callbacks.progress({ phase: 'evaluating' });
+  const scoring = { splitHash: split.splitHash, log: callbacks.log };
+  const candidateScores = await evaluateOnSplit(classifier, split.evaluation, scoring);
+  let productionScores = null;
+  if (input.productionDir) {
+    const production = await ProductClassifier.load(input.productionDir);
+    productionScores = await evaluateOnSplit(production, split.evaluation, scoring);
+    production.dispose();
+  }
+  const decision = decidePromotion(candidateScores, productionScores, input.gate);
+  callbacks.progress({ phase: 'saving' });
+  await classifier.save(input.outDir, {
+    metrics: {
+      ...metrics,
+      evaluation_split: { splitHash: split.splitHash, weighted_f1: decision.candidate.weighted_f1 },
+    },
+    'model-card': {
+      ...card,
+      dataDir: input.dataDir,
+      evaluationSplit: { splitHash: split.splitHash, ...split.summary },
+    },
+  });
   classifier.dispose();
   return {
     outDir: input.outDir,
@@ -121,5 +164,8 @@ export async function trainCandidate(
     metrics,
     backend: card.backend,
     seconds: (Date.now() - started) / 1000,
+    splitHash: split.splitHash,
+    split: split.summary,
+    decision,
   };
 }

@@ -50,7 +50,9 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
     rmSync(root, { recursive: true, force: true });
   });
 
-  const runner = (settings: { dataDir?: string } = { dataDir }) =>
+  /** Gate rules that pass any candidate: the workflow specs are not about the figures. */
+  const LENIENT = { tolerance: 1, floor: 0, maxClassDrop: 1, minClassSupport: 1 };
+  const runner = (settings: { dataDir?: string; gate?: typeof LENIENT } = { dataDir, gate: LENIENT }) =>
     new RetrainingRunner(
       jobs,
       registry,
@@ -77,7 +79,7 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
       running(job.id, { reportProgress: async (p) => void reported.push(p) }),
     );
 
-    expect(outcome).toEqual({ version: 'v1', promoted: true });
+    expect(outcome).toMatchObject({ version: 'v1', promoted: true });
     expect((await registry.production()).version).toBe('v1');
     const record = await registry.get('v1');
     expect(record.lineage).toMatchObject({
@@ -86,6 +88,13 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
       parentVersion: null,
       params: FAST,
       dataFingerprint: expect.stringMatching(/^sha256:/),
+      evaluationSplit: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    // No production model yet: the gate holds the candidate to the floor alone, and says so.
+    expect(record.gate).toMatchObject({
+      promote: true,
+      production: null,
+      splitHash: record.lineage!.evaluationSplit,
     });
     expect(record.source).toBe('retraining');
     expect(reported.map((p) => p.phase)).toEqual(
@@ -110,6 +119,24 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
     const versions = (await registry.list()).filter((v) => v.lineage?.jobId === job.id);
     expect(versions).toHaveLength(1);
     expect(promoted.filter((v) => v === first.version)).toHaveLength(1);
+  });
+
+  it('keeps a candidate the gate refuses as a registered candidate, with the reasons, and does not promote it', async () => {
+    const production = (await registry.production()).version;
+    const { job } = await jobs.request({ reason: 'strict gate', trigger: 'cli', params: FAST });
+    const strict = { ...LENIENT, floor: 1 };
+    const outcome = await runner({ dataDir, gate: strict }).run(running(job.id));
+    expect(outcome.promoted).toBe(false);
+    expect(outcome.reasons.join('\n')).toMatch(/floor/);
+    expect((await registry.production()).version).toBe(production);
+    const record = await registry.get(outcome.version);
+    expect(record.parentVersion).toBe(production);
+    // Both models were scored on the same frozen split.
+    expect(record.gate).toMatchObject({
+      promote: false,
+      production: expect.objectContaining({ n: expect.any(Number) }),
+    });
+    expect((await jobs.get(job.id)).gate).toMatchObject({ promote: false });
   });
 
   it('fails at once, with the reason, when there is no data or the data is malformed', async () => {

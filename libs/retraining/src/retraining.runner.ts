@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { DEFAULT_PROMOTION_GATE, type PromotionGateOptions } from '@app/ml';
 import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
 import type { ModelRegistry, ModelVersionRecord } from '@app/registry';
 import type { TrainingProgress } from './candidate-training';
@@ -13,13 +15,16 @@ export type PromoteVersion = (version: string, actor: string, reason: string) =>
 export interface RetrainingRunnerSettings {
   /** The base training set (a Rakuten-layout folder); unset: every job fails at once, saying so. */
   dataDir?: string;
-  /** Scratch space for model directories being trained. */
+  /** Scratch space for model directories being trained, and the cache of downloaded production models. */
   varDir: string;
+  gate?: PromotionGateOptions;
 }
 
 export interface RetrainingOutcome {
   version: string;
   promoted: boolean;
+  /** Why (the gate's reasons), or why not. */
+  reasons: string[];
 }
 
 /** Progress is written to the job row at most this often (every epoch would be a write per second or more). */
@@ -82,9 +87,10 @@ export class RetrainingRunner {
     } else {
       record = await this.trainAndRegister(job, view, production.version, key);
     }
-    const promoted = await this.promoteOnce(job, record);
+    const decision = record.gate as { promote?: boolean; reasons?: string[] } | null;
+    const promoted = decision?.promote === true && (await this.promoteOnce(job, record));
     await this.jobs.markSucceeded(job.id, record.version, record.gate);
-    return { version: record.version, promoted };
+    return { version: record.version, promoted, reasons: decision?.reasons ?? [] };
   }
 
   private async trainAndRegister(
@@ -102,20 +108,32 @@ export class RetrainingRunner {
     try {
       const report = this.progressReporter(job);
       const started = Date.now();
+      // The production model is scored on the same split as the candidate, in the training process.
+      const productionDir = parentVersion
+        ? await this.registry.fetch(parentVersion, resolve(this.settings.varDir, 'model-cache'))
+        : undefined;
       const candidate = await trainInChildProcess(
-        { dataDir: resolve(dataDir), outDir: workDir, params: view.params },
+        {
+          dataDir: resolve(dataDir),
+          outDir: workDir,
+          params: view.params,
+          productionDir,
+          gate: this.settings.gate ?? DEFAULT_PROMOTION_GATE,
+        },
         {
           onProgress: report,
           onLog: (line) => this.logger.log(`job ${job.id}: ${line}`),
           signal: job.signal,
         },
       );
+      for (const reason of candidate.decision.reasons) this.logger.log(`job ${job.id} gate: ${reason}`);
       await this.jobs.markProgress(job.id, 'registering', null);
       return await this.registry.register(workDir, {
         createdBy: view.trigger,
         source: 'retraining',
         parentVersion,
         idempotencyKey: key,
+        gate: { ...candidate.decision },
         lineage: {
           trigger: view.trigger,
           jobId: job.id,
@@ -124,7 +142,9 @@ export class RetrainingRunner {
           parentVersion,
           dataDir: resolve(dataDir),
           dataFingerprint: candidate.dataFingerprint,
+          evaluationSplit: candidate.splitHash,
           params: view.params,
+          code: codeVersion(),
           backend: candidate.backend,
           trainingSeconds: candidate.seconds,
           totalSeconds: (Date.now() - started) / 1000,
@@ -163,6 +183,18 @@ export class RetrainingRunner {
         .catch((error: Error) => this.logger.warn(`job ${job.id}: progress not recorded: ${error.message}`));
     };
   }
+}
+
+/** The package version and git commit of the code that trained, when known (GIT_COMMIT is set by the image build). */
+function codeVersion(): { package: string | null; commit: string | null } {
+  let version: string | null = null;
+  try {
+    version =
+      (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { version?: string }).version ?? null;
+  } catch {
+    // Not started from the repository root or the image's app folder: the version is unknown.
+  }
+  return { package: version, commit: process.env.GIT_COMMIT ?? null };
 }
 
 /** One version per job, whatever the number of attempts. */

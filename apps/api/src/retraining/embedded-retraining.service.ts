@@ -27,7 +27,7 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
       this.jobs,
       this.registry,
       (version, actor, reason) => this.promote(version, actor, reason),
-      { dataDir: this.config.env.DATA_DIR, varDir: this.config.env.VAR_DIR },
+      { dataDir: this.config.env.DATA_DIR, varDir: this.config.env.VAR_DIR, gate: this.config.gate },
     );
     (this.queue as ProcessingQueue).work((job) => runner.run(job));
   }

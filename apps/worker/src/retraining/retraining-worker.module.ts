@@ -44,7 +44,7 @@ const PRODUCTION_CHANNEL = 'model-registry:production-changed';
               redis.disconnect();
             }
           },
-          { dataDir: config.env.DATA_DIR, varDir: config.env.VAR_DIR },
+          { dataDir: config.env.DATA_DIR, varDir: config.env.VAR_DIR, gate: config.gate },
         ),
     },
     RetrainingProcessor,
