@@ -1,4 +1,5 @@
 import type { Test } from 'supertest';
+import { gzipSync } from 'node:zlib';
 import { SeededRandom, trainFixtureModel } from '@app/ml';
 import { startTestApi, type TestApi } from './support/test-api';
 
@@ -323,6 +324,28 @@ describe('malformed requests get a 4xx, never a 5xx (e2e fuzz)', () => {
             res.status,
           );
         }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('answers compressed bodies, broken ones and a small one that inflates past the body limit, with a 2xx or a 4xx', async () => {
+    const failures: string[] = [];
+    const bodies: [string, Buffer][] = [
+      ['gzip', gzipSync('{"designation": "livre"}')],
+      ['gzip', Buffer.from('not gzip at all')],
+      ['deflate', Buffer.from([0x78, 0x9c, 0xff, 0xff])],
+      ['br', Buffer.from([0x1b, 0x03])],
+      ['compress', Buffer.from('x')],
+      ['gzip, gzip', gzipSync(gzipSync('{}'))],
+      // 10 MB of spaces in about 10 KB: the limit applies to the inflated body.
+      ['gzip', gzipSync(Buffer.concat([Buffer.from('{"designation": "'), Buffer.alloc(10_000_000, 32)]))],
+    ];
+    for (const [method, route] of ROUTES.filter(([m]) => m === 'post' || m === 'patch')) {
+      const path = route.replace(/\{\w+\}/, 'v1');
+      for (const [encoding, body] of bodies) {
+        const res = await send(method, path, 'application/json', body).set('Content-Encoding', encoding);
+        expectClientAnswer(failures, `${method} ${path} Content-Encoding: ${encoding}`, res.status);
       }
     }
     expect(failures).toEqual([]);
