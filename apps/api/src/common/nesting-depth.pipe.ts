@@ -1,7 +1,7 @@
 import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
 
 /**
- * How deeply objects and arrays may nest in a request body or query. The deepest body any route takes is three
+ * How deeply objects and arrays may nest in a request body. The deepest body any route takes is three
  * levels (a batch: object, items array, item); validation and transformation recurse, so a body nested a few
  * thousand levels would overflow the stack.
  */
@@ -22,19 +22,16 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
 }
 
 /**
- * Refuses a body or query nested deeper than MAX_NESTING_DEPTH before validation sees it: registered before the
+ * Refuses a body nested deeper than MAX_NESTING_DEPTH before validation sees it: registered before the
  * ValidationPipe, it covers JSON, form and multipart bodies alike (multer builds nested fields from names such as
- * `a[b][c]`).
+ * `a[b][c]`). Query strings need no check: Express 5 parses them flat.
  */
 @Injectable()
 export class NestingDepthPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    if (
-      (metadata.type === 'body' || metadata.type === 'query') &&
-      nestsDeeperThan(value, MAX_NESTING_DEPTH)
-    ) {
+    if (metadata.type === 'body' && nestsDeeperThan(value, MAX_NESTING_DEPTH)) {
       throw new BadRequestException(
-        `the request ${metadata.type} nests objects and arrays more than ${MAX_NESTING_DEPTH} levels deep ` +
+        `the request body nests objects and arrays more than ${MAX_NESTING_DEPTH} levels deep ` +
           '(no request of this API needs more than 3)',
       );
     }
