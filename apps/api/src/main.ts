@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { logLevels, runProcess } from '@app/config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { HttpServerAdapter, httpServerOptions } from './common/http-server.adapter';
 import { ShutdownCoordinator } from './health/shutdown.coordinator';
 import { SigningKey } from './auth/signing-key';
 
@@ -13,7 +14,9 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 runProcess(async (config) => {
   SigningKey.assertConfigured(config);
-  const app = await NestFactory.create(AppModule, { logger: logLevels(config) });
+  const app = await NestFactory.create(AppModule, new HttpServerAdapter(httpServerOptions(config)), {
+    logger: logLevels(config),
+  });
   configureApp(app);
   await app.listen(config.env.PORT);
   Logger.log(`API listening on port ${config.env.PORT} (docs at /docs)`, 'Bootstrap');

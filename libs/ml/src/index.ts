@@ -3,6 +3,7 @@ export { rakutenDataDir } from './data/data-location';
 export { demoCatalogueDir } from './data/demo-catalogue';
 export { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, writeFixtureDataset } from './testing/fixture-dataset';
 export { trainFixtureModel } from './testing/fixture-model';
+export { imageClaimingSize, type OversizedFormat } from './testing/oversized-images';
 export { SeededRandom } from './runtime/random';
 export { initBackend, type BackendName } from './runtime/tf-backend';
 export { DatasetError } from './data/dataset.error';
@@ -64,7 +65,17 @@ export {
 } from './training/product-classifier.trainer';
 export { loadTrainingData } from './training/training-data';
 export type { ImageCache, Log, TrainingData } from './training/training.types';
-export { decodeImage, ImageDecodeError, sniffImageFormat, type ImageFormat } from './image/image.decoder';
+export {
+  checkImageHeader,
+  decodeImage,
+  DEFAULT_IMAGE_LIMITS,
+  ImageDecodeError,
+  ImageDecoder,
+  ImageTooLargeError,
+  sniffImageFormat,
+  type ImageFormat,
+  type ImageLimits,
+} from './image/image.decoder';
 export { decodeImageFiles, type DecodedImages } from './image/image.decoder';
 export { ImageClassifier, type ImageClassifierOptions } from './image/image.classifier';
 export type { EpochProgress } from './runtime/epoch-progress';

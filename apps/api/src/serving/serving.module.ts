@@ -1,11 +1,26 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { ImageDecoder } from '@app/ml';
 import { RegistryModule } from '@app/registry';
 import { ModelServingService } from './model-serving.service';
 import { ProductionWatcher } from './production-watcher.service';
 
 @Module({
   imports: [RegistryModule],
-  providers: [ModelServingService, ProductionWatcher],
-  exports: [ModelServingService, ProductionWatcher, RegistryModule],
+  providers: [
+    ModelServingService,
+    ProductionWatcher,
+    {
+      // One decoder for every model version loaded, so that the concurrency bound holds during a swap too.
+      provide: ImageDecoder,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) =>
+        new ImageDecoder(
+          { maxPixels: config.env.MAX_IMAGE_PIXELS, maxSide: config.env.MAX_IMAGE_SIDE },
+          config.env.IMAGE_DECODE_CONCURRENCY,
+        ),
+    },
+  ],
+  exports: [ModelServingService, ProductionWatcher, RegistryModule, ImageDecoder],
 })
 export class ServingModule {}

@@ -5,7 +5,7 @@ import {
   readModelArtifact,
   writeModelArtifact,
 } from '../artifacts/model-artifact';
-import { decodeImage, ImageDecodeError } from '../image/image.decoder';
+import { ImageDecodeError, ImageDecoder } from '../image/image.decoder';
 import { ImageClassifier } from '../image/image.classifier';
 import { TextEnsemble } from '../text/text-ensemble';
 import { TextScoringPool } from '../text/text-scoring.pool';
@@ -50,6 +50,8 @@ export interface ClassifierParts {
   /** In this thread, or in worker threads (see ProductClassifier.load). */
   text: TextEnsemble | TextScoringPool;
   image?: ImageClassifier;
+  /** Decodes the inputs' images (limits and concurrency); default: an ImageDecoder with its defaults. */
+  imageDecoder?: ImageDecoder;
 }
 
 export interface LoadOptions {
@@ -60,6 +62,8 @@ export interface LoadOptions {
   scoringThreads?: number;
   /** Told when a scoring thread dies and is replaced. */
   onThreadError?: (message: string) => void;
+  /** Decodes the inputs' images; one decoder shared by several classifiers bounds their decodes together. */
+  imageDecoder?: ImageDecoder;
 }
 
 /**
@@ -67,7 +71,11 @@ export interface LoadOptions {
  * weighted product of their probabilities where an item has both. Immutable once built.
  */
 export class ProductClassifier {
-  constructor(private readonly parts: ClassifierParts) {}
+  private readonly imageDecoder: ImageDecoder;
+
+  constructor(private readonly parts: ClassifierParts) {
+    this.imageDecoder = parts.imageDecoder ?? new ImageDecoder();
+  }
 
   get classes(): readonly number[] {
     return this.parts.classes;
@@ -118,6 +126,7 @@ export class ProductClassifier {
         imageWeight: artifact.fusion.imageWeight,
         text,
         image: image ? await ImageClassifier.deserialize(image.manifest, image.files) : undefined,
+        imageDecoder: options.imageDecoder,
       });
     } catch (error) {
       text.dispose();
@@ -202,7 +211,7 @@ export class ProductClassifier {
       return { text };
     }
     try {
-      return { text, pixels: await decodeImage(input.image, this.parts.image.size) };
+      return { text, pixels: await this.imageDecoder.decode(input.image, this.parts.image.size) };
     } catch (error) {
       if (error instanceof ImageDecodeError)
         throw new InvalidInputError(`item ${index}: ${error.message}`, index);
