@@ -18,6 +18,39 @@ import {
 const stripDataUrl = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.replace(/^data:[\w/+.-]+;base64,/, '') : value;
 
+/** An 8×8 PNG of pool-water blue: a real image, small enough to sit in the OpenAPI examples. */
+const EXAMPLE_PNG =
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAMAAADz0U65AAAAA1BMVEUebtIiYUZxAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAADElEQVR42mNgoA4AAABIAAEQRe/SAAAAAElFTkSuQmCC';
+
+/** The request examples /docs fills in (each one is sent by the OpenAPI test and answered 200). */
+export const PREDICTION_EXAMPLES = {
+  text: {
+    summary: 'A title and a description',
+    value: {
+      designation: 'Piscine tubulaire ronde 3 m avec pompe de filtration',
+      description: '<p>Structure acier, liner bleu, livrée avec sa pompe.</p>',
+      topK: 3,
+    },
+  },
+  photo: {
+    summary: 'A title and a photo (base64)',
+    value: { designation: 'Bâche à bulles pour piscine', image: EXAMPLE_PNG },
+  },
+};
+
+export const BATCH_EXAMPLES = {
+  two: {
+    summary: 'Two products, one with a photo',
+    value: {
+      items: [
+        { designation: 'Lot de 6 verres à vin en cristal 35 cl' },
+        { designation: 'Bâche à bulles pour piscine', image: EXAMPLE_PNG },
+      ],
+      topK: 3,
+    },
+  },
+};
+
 export const MAX_DESIGNATION_CHARS = 2_000;
 export const MAX_DESCRIPTION_CHARS = 50_000;
 
@@ -45,6 +78,7 @@ export class PredictionItemDto {
   @ApiPropertyOptional({
     description: 'Product photo, base64-encoded JPEG, PNG or WebP (a data: URL is accepted too).',
     format: 'byte',
+    example: EXAMPLE_PNG,
   })
   @IsOptional()
   @Transform(stripDataUrl)
@@ -62,6 +96,7 @@ const TopK = () =>
     Type(() => Number),
     IsOptional(),
     ApiPropertyOptional({
+      type: 'integer',
       description: 'How many of the best classes to return',
       minimum: 1,
       maximum: 27,
