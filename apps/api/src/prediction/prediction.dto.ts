@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMinSize,
@@ -138,7 +138,18 @@ export class PredictionResponseDto extends ScoredClassDto {
   id: string;
   @ApiProperty({ type: [ScoredClassDto], description: 'The best classes, most probable first' })
   top: ScoredClassDto[];
-  @ApiProperty({ enum: ['text', 'image', 'text+image'] }) modality: 'text' | 'image' | 'text+image';
+  @ApiProperty({
+    enum: ['text', 'image', 'text+image'],
+    description: 'The inputs the answer is based on',
+  })
+  modality: 'text' | 'image' | 'text+image';
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Present only when part of the input was not used, e.g. an image sent to a model without an image part',
+    example: ['this model has no image part: the image was not used, the answer comes from the text alone'],
+  })
+  warnings?: string[];
   @ApiProperty({ example: 'v3', description: 'The model version that answered' }) modelVersion: string;
   @ApiProperty({ description: 'Time spent classifying, in milliseconds' }) latencyMs: number;
 }
@@ -149,7 +160,8 @@ export class BatchPredictionResponseDto {
   @ApiProperty() latencyMs: number;
 }
 
-export class StoredPredictionDto extends PredictionResponseDto {
+/** Warnings are part of the answer only; a stored prediction does not keep them. */
+export class StoredPredictionDto extends OmitType(PredictionResponseDto, ['warnings'] as const) {
   @ApiProperty() createdAt: string;
   @ApiProperty() designation: string;
   @ApiProperty({ nullable: true, type: String }) description: string | null;
