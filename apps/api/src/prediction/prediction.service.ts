@@ -87,6 +87,7 @@ export class PredictionService {
       probability: p.probability,
       top: p.top,
       modality: p.modality,
+      ...(p.warnings && { warnings: p.warnings }),
       modelVersion,
       latencyMs: perItemMs,
     }));

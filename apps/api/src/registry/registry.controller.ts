@@ -4,6 +4,7 @@ import { ModelRegistry, type ModelVersionRecord, type PromotionResult } from '@a
 import { ModelServingService } from '../serving/model-serving.service';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import { ProductionWatcher } from '../serving/production-watcher.service';
 import {
   ModelListDto,
@@ -13,6 +14,10 @@ import {
   PromotionRequestDto,
   PromotionResultDto,
 } from './registry.dto';
+
+const NO_SUCH_VERSION = 'No model version of that name';
+const DOES_NOT_LOAD =
+  'The version does not load: a file is missing, does not match its checksum or is not a model; nothing moved';
 
 @ApiTags('models')
 @Controller('v1')
@@ -27,6 +32,7 @@ export class RegistryController {
   @Roles('client', 'ml-engineer')
   @ApiOperation({ summary: 'Every registered model version, newest first, and the production pointer' })
   @ApiOkResponse({ type: ModelListDto })
+  @ApiErrors({ 503: ERROR_MEANING.unavailable })
   async list(): Promise<ModelListDto> {
     const [production, versions] = await Promise.all([this.registry.production(), this.registry.list()]);
     return { production, versions: versions.map((v) => summary(v, production.version)) };
@@ -36,6 +42,7 @@ export class RegistryController {
   @Roles('ml-engineer')
   @ApiOperation({ summary: 'One model version: metrics, model card, lineage and files with checksums' })
   @ApiOkResponse({ type: ModelVersionDto })
+  @ApiErrors({ 404: NO_SUCH_VERSION, 503: ERROR_MEANING.unavailable })
   async show(@Param('version') version: string): Promise<ModelVersionDto> {
     const [record, production] = await Promise.all([this.registry.get(version), this.registry.production()]);
     return {
@@ -55,6 +62,14 @@ export class RegistryController {
       'The version is downloaded, verified and loaded first; if it does not load, nothing changes.',
   })
   @ApiOkResponse({ type: PromotionResultDto })
+  @ApiErrors({
+    400: ERROR_MEANING.badBody,
+    404: NO_SUCH_VERSION,
+    409: 'The version is already in production',
+    413: ERROR_MEANING.bodyTooLarge,
+    422: DOES_NOT_LOAD,
+    503: ERROR_MEANING.unavailable,
+  })
   async promote(
     @Param('version') version: string,
     @Body() body: PromotionRequestDto,
@@ -70,6 +85,13 @@ export class RegistryController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Go back to the version that was in production before the current one' })
   @ApiOkResponse({ type: PromotionResultDto })
+  @ApiErrors({
+    400: ERROR_MEANING.badBody,
+    409: 'Nothing to roll back to: no version was in production before the current one',
+    413: ERROR_MEANING.bodyTooLarge,
+    422: DOES_NOT_LOAD,
+    503: ERROR_MEANING.unavailable,
+  })
   async rollback(
     @Body() body: PromotionRequestDto,
     @CurrentPrincipal() principal: Principal,
@@ -84,6 +106,7 @@ export class RegistryController {
   @ApiOperation({ summary: 'The audit log of promotions and rollbacks, newest first' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiOkResponse({ type: [PromotionAuditDto] })
+  @ApiErrors({ 503: ERROR_MEANING.unavailable })
   history(@Query('limit') limit?: string): Promise<PromotionAuditDto[]> {
     const n = Number(limit ?? 100);
     return this.registry.history(Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100);

@@ -11,10 +11,17 @@ import {
   Patch,
   Post,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { AuthState } from '../auth/auth-state';
 import type { Principal } from '../auth/principal';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import {
   ServiceTokenNameTakenError,
   ServiceTokenNotFoundError,
@@ -75,6 +82,7 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Every user' })
   @ApiOkResponse({ type: [UserDto] })
+  @ApiErrors({ 503: ERROR_MEANING.unavailable })
   list(): Promise<UserView[]> {
     return this.users.list();
   }
@@ -83,6 +91,12 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Create a user' })
   @ApiCreatedResponse({ type: CreatedUserDto })
+  @ApiErrors({
+    400: `${ERROR_MEANING.badBody}; or the username or password does not follow the rules`,
+    409: 'A user of that name exists',
+    413: ERROR_MEANING.bodyTooLarge,
+    503: ERROR_MEANING.unavailable,
+  })
   create(@Body() body: CreateUserDto): Promise<CreatedUserDto> {
     return http(async () => {
       const password = body.password ?? generatePassword();
@@ -95,6 +109,12 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Change roles, disable or enable, or set a new password' })
   @ApiOkResponse({ type: UserDto })
+  @ApiErrors({
+    400: `${ERROR_MEANING.badBody}; or the new password does not follow the rules`,
+    404: 'No user of that name',
+    413: ERROR_MEANING.bodyTooLarge,
+    503: ERROR_MEANING.unavailable,
+  })
   update(@Param('username') username: string, @Body() body: UpdateUserDto): Promise<UserView> {
     return http(async () => {
       let user = await this.users.get(username);
@@ -112,6 +132,7 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Every service token (never their secrets)' })
   @ApiOkResponse({ type: [ServiceTokenDto] })
+  @ApiErrors({ 503: ERROR_MEANING.unavailable })
   listServiceTokens(): Promise<ServiceTokenView[]> {
     return this.serviceTokens.list();
   }
@@ -120,6 +141,12 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Create a long-lived token for a machine; the secret is shown once' })
   @ApiCreatedResponse({ type: CreatedServiceTokenDto })
+  @ApiErrors({
+    400: ERROR_MEANING.badBody,
+    409: 'A service token of that name exists',
+    413: ERROR_MEANING.bodyTooLarge,
+    503: ERROR_MEANING.unavailable,
+  })
   createServiceToken(
     @Body() body: CreateServiceTokenDto,
     @CurrentPrincipal() principal: Principal,
@@ -138,6 +165,8 @@ export class UsersController {
   @Roles('admin')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a service token' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiErrors({ 404: 'No service token of that name', 503: ERROR_MEANING.unavailable })
   revokeServiceToken(@Param('name') name: string): Promise<void> {
     return http(async () => {
       const revoked = await this.serviceTokens.revoke(name);

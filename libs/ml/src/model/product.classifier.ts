@@ -22,6 +22,8 @@ export interface Prediction extends ScoredClass {
   top: ScoredClass[];
   /** Which inputs the answer is based on. */
   modality: 'text' | 'image' | 'text+image';
+  /** Present when part of the input was not used, saying which and why. */
+  warnings?: string[];
 }
 
 /** An item with its image already decoded to the image model's input size. */
@@ -42,6 +44,11 @@ export class InvalidInputError extends Error {
 }
 
 const IMAGE_COMPONENT = 'image';
+const IMAGE_NOT_USED =
+  'this model has no image part: the image was not used, the answer comes from the text alone';
+
+/** A decoded item and what the answer must say about the input it came from. */
+type NotedItem = DecodedItem & { warnings?: string[] };
 
 export interface ClassifierParts {
   classes: number[];
@@ -192,7 +199,7 @@ export class ProductClassifier {
     this.parts.image?.dispose();
   }
 
-  private async decode(input: PredictionInput, index: number): Promise<DecodedItem> {
+  private async decode(input: PredictionInput, index: number): Promise<NotedItem> {
     const designation = input.designation?.trim() ?? '';
     const description = input.description?.trim() ?? '';
     const text = designation || description ? { designation, description } : undefined;
@@ -208,7 +215,7 @@ export class ProductClassifier {
           index,
         );
       }
-      return { text };
+      return { text, warnings: [IMAGE_NOT_USED] };
     }
     try {
       return { text, pixels: await this.imageDecoder.decode(input.image, this.parts.image.size) };
@@ -219,7 +226,7 @@ export class ProductClassifier {
     }
   }
 
-  private describe(probabilities: Float32Array, row: number, item: DecodedItem, topK: number): Prediction {
+  private describe(probabilities: Float32Array, row: number, item: NotedItem, topK: number): Prediction {
     const numClasses = this.parts.classes.length;
     const scores = probabilities.subarray(row * numClasses, (row + 1) * numClasses);
     const top = topClasses(scores, Math.max(1, topK)).map((k) => ({
@@ -228,7 +235,7 @@ export class ProductClassifier {
       probability: scores[k],
     }));
     const modality = item.text && item.pixels ? 'text+image' : item.text ? 'text' : 'image';
-    return { ...top[0], top, modality };
+    return { ...top[0], top, modality, ...(item.warnings && { warnings: item.warnings }) };
   }
 }
 
