@@ -1,16 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { AppConfig } from '@app/config';
-import {
-  DEFAULT_TRAIN_OPTIONS,
-  demoCatalogueDir,
-  loadTrainingData,
-  trainProductClassifier,
-  validationMetrics,
-} from '@app/ml';
+import { DEFAULT_TRAIN_OPTIONS, demoCatalogueDir } from '@app/ml';
 import { ModelRegistry } from '@app/registry';
-import { ProductionWatcher } from '../serving/production-watcher.service';
+import { directoryDataSource, TrainingWorkflow } from '@app/training';
 
 /**
  * The embedded quick start: on a registry with no model at all, train a first one (on DATA_DIR, else on the
@@ -24,7 +17,7 @@ export class ModelBootstrapService implements OnApplicationBootstrap {
 
   constructor(
     private readonly registry: ModelRegistry,
-    private readonly watcher: ProductionWatcher,
+    private readonly training: TrainingWorkflow,
     private readonly config: AppConfig,
   ) {}
 
@@ -49,26 +42,14 @@ export class ModelBootstrapService implements OnApplicationBootstrap {
     }
     const source = this.config.env.DATA_DIR ? 'DATA_DIR' : 'the demo catalogue (invented listings)';
     this.logger.log(`the registry is empty: training a first model on ${source} at ${dataDir}`);
-    const log = (line: string) => this.logger.debug(line);
-    const { data } = loadTrainingData(dataDir);
-    const { classifier, card } = await trainProductClassifier(data, DEFAULT_TRAIN_OPTIONS, log);
-    await mkdir(resolve(this.config.env.VAR_DIR), { recursive: true });
-    const workDir = await mkdtemp(join(resolve(this.config.env.VAR_DIR), 'bootstrap-'));
-    try {
-      await classifier.save(workDir, {
-        metrics: validationMetrics(card),
-        'model-card': { ...card, dataDir },
-      });
-      classifier.dispose();
-      const record = await this.registry.register(workDir, { createdBy: 'bootstrap', source: 'bootstrap' });
-      const { production } = await this.registry.promote(record.version, {
-        actor: 'bootstrap',
-        reason: `first model, trained at boot on ${source}`,
-      });
-      this.logger.log(`model ${record.version} trained, registered and promoted`);
-      await this.watcher.announce(record.version, production.revision);
-    } finally {
-      await rm(workDir, { recursive: true, force: true });
-    }
+    const { record } = await this.training.run({
+      data: directoryDataSource(dataDir),
+      options: DEFAULT_TRAIN_OPTIONS,
+      lineage: { trigger: 'bootstrap', source: 'bootstrap', createdBy: 'bootstrap' },
+      promote: { actor: 'bootstrap', reason: `first model, trained at boot on ${source}` },
+      // Minutes of training at boot: the operator sees each model and epoch go by, not a silent wait.
+      progress: (event) => this.logger.log(event.message),
+    });
+    this.logger.log(`model ${record.version} trained, registered and promoted`);
   }
 }

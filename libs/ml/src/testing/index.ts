@@ -1,0 +1,2 @@
+export { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, writeFixtureDataset } from './fixture-dataset';
+export { trainFixtureModel } from './fixture-model';
