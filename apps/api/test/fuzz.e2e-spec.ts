@@ -1,4 +1,5 @@
-import { SeededRandom, trainFixtureModel } from '@app/ml';
+import { SeededRandom } from '@app/ml';
+import { trainFixtureModel } from '@app/ml/testing';
 import { startTestApi, type TestApi } from './support/test-api';
 
 type Method = 'get' | 'post';

@@ -1,8 +1,6 @@
 export type { PredictionInput, ProductExample } from './data/product.types';
 export { rakutenDataDir } from './data/data-location';
 export { demoCatalogueDir } from './data/demo-catalogue';
-export { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, writeFixtureDataset } from './testing/fixture-dataset';
-export { trainFixtureModel } from './testing/fixture-model';
 export { SeededRandom } from './runtime/random';
 export { initBackend, type BackendName } from './runtime/tf-backend';
 export { DatasetError } from './data/dataset.error';

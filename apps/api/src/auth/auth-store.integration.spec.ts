@@ -3,17 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { createPostgresTestSchema, openDataSource, RefreshTokenEntity } from '@app/database';
+import { openDataSource, RefreshTokenEntity } from '@app/database';
+import { createPostgresTestSchema } from '@app/database/testing';
 import {
+  InvalidRefreshTokenError,
   InvalidUserError,
+  RefreshTokens,
+  ServiceTokenNameTakenError,
+  ServiceTokens,
+  tokenHash,
   UserAccounts,
   UsernameTakenError,
   UserNotFoundError,
-} from '../users/user-accounts';
+} from '@app/accounts';
 import { AuthState } from './auth-state';
-import { InvalidRefreshTokenError, RefreshTokens } from './refresh-tokens';
-import { ServiceTokenNameTakenError, ServiceTokens } from './service-tokens';
-import { tokenHash } from './token-hash';
 
 const DRIVERS = [
   {

@@ -12,23 +12,21 @@ import {
   Post,
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Roles } from '../auth/auth.decorators';
-import { AuthState } from '../auth/auth-state';
-import type { Principal } from '../auth/principal';
 import {
+  generatePassword,
+  InvalidUserError,
   ServiceTokenNameTakenError,
   ServiceTokenNotFoundError,
   ServiceTokens,
   type ServiceTokenView,
-} from '../auth/service-tokens';
-import {
-  generatePassword,
-  InvalidUserError,
   UserAccounts,
   UsernameTakenError,
   UserNotFoundError,
   type UserView,
-} from './user-accounts';
+} from '@app/accounts';
+import { Authenticated, CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { AuthState } from '../auth/auth-state';
+import type { Principal } from '../auth/principal';
 import {
   CreatedServiceTokenDto,
   CreatedUserDto,

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
-import { UserAccounts } from '../../../api/src/users/user-accounts';
+import { UserAccounts } from '@app/accounts';
 import { UsageError } from './cli-runner';
 import { runUserCommand, UserCommandError } from './user-command';
 

@@ -1,0 +1,24 @@
+export { AccountsModule } from './accounts.module';
+export { InvalidRefreshTokenError, RefreshTokens } from './refresh-tokens';
+export {
+  SERVICE_TOKEN_PREFIX,
+  ServiceTokenNameTakenError,
+  ServiceTokenNotFoundError,
+  ServiceTokens,
+  toServiceTokenView,
+  type ServiceTokenView,
+} from './service-tokens';
+export { randomToken, tokenHash } from './token-hash';
+export {
+  checkPassword,
+  checkRoles,
+  generatePassword,
+  InvalidUserError,
+  MIN_PASSWORD_LENGTH,
+  normalizeUsername,
+  toUserView,
+  UserAccounts,
+  UsernameTakenError,
+  UserNotFoundError,
+  type UserView,
+} from './user-accounts';
