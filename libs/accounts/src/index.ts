@@ -14,11 +14,13 @@ export {
   checkRoles,
   generatePassword,
   InvalidUserError,
+  LastAdminError,
   MIN_PASSWORD_LENGTH,
   normalizeUsername,
   toUserView,
   UserAccounts,
   UsernameTakenError,
   UserNotFoundError,
+  type UserChanges,
   type UserView,
 } from './user-accounts';

@@ -15,6 +15,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import {
   generatePassword,
   InvalidUserError,
+  LastAdminError,
   ServiceTokenNameTakenError,
   ServiceTokenNotFoundError,
   ServiceTokens,
@@ -46,7 +47,11 @@ async function http<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof UserNotFoundError || error instanceof ServiceTokenNotFoundError) {
       throw new NotFoundException(error.message);
     }
-    if (error instanceof UsernameTakenError || error instanceof ServiceTokenNameTakenError) {
+    if (
+      error instanceof UsernameTakenError ||
+      error instanceof ServiceTokenNameTakenError ||
+      error instanceof LastAdminError
+    ) {
       throw new ConflictException(error.message);
     }
     throw error;
@@ -91,17 +96,15 @@ export class UsersController {
 
   @Patch('users/:username')
   @Roles('admin')
-  @ApiOperation({ summary: 'Change roles, disable or enable, or set a new password' })
+  @ApiOperation({
+    summary: 'Change roles, disable or enable, or set a new password',
+    description: 'All the changes or none; 409 when it would leave no enabled admin.',
+  })
   @ApiOkResponse({ type: UserDto })
   update(@Param('username') username: string, @Body() body: UpdateUserDto): Promise<UserView> {
     return http(async () => {
-      let user = await this.users.get(username);
-      if (body.password !== undefined) user = await this.users.resetPassword(username, body.password);
-      if (body.roles !== undefined) user = await this.users.setRoles(username, body.roles);
-      if (body.disabled !== undefined) {
-        user = await this.users.setDisabled(username, body.disabled);
-        this.state.setDisabled(user.id, body.disabled);
-      }
+      const user = await this.users.update(username, body);
+      if (body.disabled !== undefined) this.state.setDisabled(user.id, body.disabled);
       return user;
     });
   }

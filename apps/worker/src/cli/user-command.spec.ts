@@ -78,6 +78,7 @@ describe('npm run user', () => {
     [['frobnicate'], UsageError, /unknown command/],
     [[], UsageError, /exactly one command/],
     [['disable', '--username', 'nobody'], UserCommandError, /no user named "nobody"/],
+    [['disable', '--username', 'bob'], UserCommandError, /"bob" is the last enabled admin/],
     [['create', '--username', 'alice', '--role', 'client'], UserCommandError, /taken/],
     [['create', '--username', 'dave', '--role', 'root'], UserCommandError, /unknown role root/],
     [

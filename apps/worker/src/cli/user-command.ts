@@ -4,6 +4,7 @@ import { AppConfig } from '@app/config';
 import {
   generatePassword,
   InvalidUserError,
+  LastAdminError,
   ServiceTokenNameTakenError,
   ServiceTokenNotFoundError,
   ServiceTokens,
@@ -126,6 +127,7 @@ export async function runUserCommand(
   } catch (error) {
     const known = [
       InvalidUserError,
+      LastAdminError,
       UserNotFoundError,
       UsernameTakenError,
       ServiceTokenNameTakenError,
