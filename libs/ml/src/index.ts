@@ -4,6 +4,7 @@ export { demoCatalogueDir } from './data/demo-catalogue';
 export { SeededRandom } from './runtime/random';
 export { initBackend, type BackendName } from './runtime/tf-backend';
 export { DatasetError } from './data/dataset.error';
+export { findRakutenLayout, type RakutenLayout } from './data/rakuten-layout';
 export { readCsvRecords, requireColumns, type CsvRecord, type CsvTable } from './data/csv.reader';
 export {
   PRODUCT_TYPE_CODES,

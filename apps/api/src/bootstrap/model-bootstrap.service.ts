@@ -1,7 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { resolve } from 'node:path';
-import { AppConfig } from '@app/config';
-import { DEFAULT_TRAIN_OPTIONS, demoCatalogueDir } from '@app/ml';
+import { AppConfig, ConfigValidationError } from '@app/config';
+import { DatasetError, DEFAULT_TRAIN_OPTIONS, demoCatalogueDir, findRakutenLayout } from '@app/ml';
 import { ModelRegistry } from '@app/registry';
 import { directoryDataSource, TrainingWorkflow } from '@app/training';
 
@@ -11,7 +11,7 @@ import { directoryDataSource, TrainingWorkflow } from '@app/training';
  * Runs after the server is listening; readiness stays false until the model is loaded.
  */
 @Injectable()
-export class ModelBootstrapService implements OnApplicationBootstrap {
+export class ModelBootstrapService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(ModelBootstrapService.name);
   private running?: Promise<void>;
 
@@ -24,6 +24,21 @@ export class ModelBootstrapService implements OnApplicationBootstrap {
   /** Resolves when the bootstrap (if any) has finished; for tests and scripts. */
   get done(): Promise<void> {
     return this.running ?? Promise.resolve();
+  }
+
+  /**
+   * A DATA_DIR that cannot be trained on is a configuration error: the process stops before it listens, with one
+   * message, instead of staying up and never becoming ready. Only the folder's listing is read here.
+   */
+  onModuleInit(): void {
+    const configured = this.config.env.DATA_DIR;
+    if (!configured) return;
+    try {
+      findRakutenLayout(resolve(configured));
+    } catch (error) {
+      if (!(error instanceof DatasetError)) throw error;
+      throw new ConfigValidationError([`DATA_DIR (${resolve(configured)}): ${error.problem}`]);
+    }
   }
 
   onApplicationBootstrap(): void {
