@@ -8,5 +8,5 @@ runProcess(async (config) => {
   const app = await NestFactory.create(WorkerModule, { logger: logLevels(config) });
   app.enableShutdownHooks();
   await app.listen(config.env.WORKER_PORT);
-  Logger.log(`Worker health endpoint on port ${config.env.WORKER_PORT}`, 'Bootstrap');
+  Logger.log(`Worker health and metrics on port ${config.env.WORKER_PORT}`, 'Bootstrap');
 });
