@@ -59,6 +59,11 @@ export interface TrainingRequest {
    * workflow's work root, removed once the version is registered.
    */
   outDir?: string;
+  /**
+   * One version per key (a queue job's id): a run whose key is already registered skips training and returns
+   * that version, going on to the gate and promotion, so that a retried job never registers twice.
+   */
+  idempotencyKey?: string;
   /** Make the new version the production model; when `gate` is given, only if it says so. */
   promote?: PromotionRequest & { gate?: PromotionGate };
   progress?: TrainingProgressListener;
@@ -79,6 +84,8 @@ export interface TrainingOutcome extends Omit<TrainedModel, 'dir'> {
   modelDir?: string;
   /** The gate's decision, when a gate ran. */
   gate?: GateDecision;
-  /** Set when the version was promoted. */
+  /** Set when the version was promoted by this run. */
   promotion?: PromotionResult;
+  /** True when an earlier run with the same idempotency key had registered the version: nothing was trained. */
+  reused: boolean;
 }

@@ -104,6 +104,48 @@ describe('TrainingWorkflow', () => {
     expect(existsSync(join(outDir, 'model.json'))).toBe(true);
   });
 
+  it('trains once per idempotency key: a retried job finds its version and only finishes what is left', async () => {
+    const data = directoryDataSource(dataDir);
+    const gate = async () => ({ promote: false, reasons: ['kept for review'] });
+    const first = await workflow.run({
+      data,
+      options: { ...OPTIONS, seed: 2 },
+      idempotencyKey: 'job-42',
+      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-42' },
+      promote: { actor: 'alice', gate },
+    });
+    expect(first).toMatchObject({ reused: false, record: { idempotencyKey: 'job-42' } });
+    const versions = (await registry.list()).length;
+
+    const events: TrainingProgress[] = [];
+    const retry = await workflow.run({
+      data: directoryDataSource(join(root, 'no-such-folder')),
+      options: { ...OPTIONS, seed: 2 },
+      idempotencyKey: 'job-42',
+      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-42' },
+      promote: { actor: 'alice' },
+      progress: (event) => events.push(event),
+    });
+    expect(retry).toMatchObject({ reused: true, record: first.record, metrics: first.metrics });
+    expect(retry.components).toEqual(first.components);
+    expect(events.map((e) => e.phase)).toEqual(['registering', 'promoting']);
+    expect(retry.promotion?.production.version).toBe(first.record.version);
+    expect((await registry.list()).length).toBe(versions);
+
+    const again = await workflow.run({
+      data,
+      options: OPTIONS,
+      idempotencyKey: 'job-42',
+      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-42' },
+      promote: { actor: 'alice' },
+    });
+    expect(again.reused).toBe(true);
+    expect(again.promotion).toBeUndefined();
+    expect((await registry.history()).filter((move) => move.toVersion === first.record.version)).toHaveLength(
+      1,
+    );
+  });
+
   it('refuses an unregistered parent before loading any data', async () => {
     const events: TrainingProgress[] = [];
     await expect(
