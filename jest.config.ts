@@ -6,6 +6,14 @@ const moduleNameMapper = {
   '^@app/database$': '<rootDir>/libs/database/src',
   '^@app/storage$': '<rootDir>/libs/storage/src',
   '^@app/registry$': '<rootDir>/libs/registry/src',
+  '^@app/redis$': '<rootDir>/libs/redis/src',
+  '^@app/metrics$': '<rootDir>/libs/metrics/src',
+  '^@app/accounts$': '<rootDir>/libs/accounts/src',
+  '^@app/training$': '<rootDir>/libs/training/src',
+  '^@app/ml/testing$': '<rootDir>/libs/ml/src/testing',
+  '^@app/database/testing$': '<rootDir>/libs/database/src/testing',
+  '^@app/registry/testing$': '<rootDir>/libs/registry/src/testing',
+  '^@app/storage/testing$': '<rootDir>/libs/storage/src/testing',
 };
 
 const transform: Config['transform'] = {

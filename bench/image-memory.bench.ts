@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
-import { trainFixtureModel } from '@app/ml';
+import { trainFixtureModel } from '@app/ml/testing';
 import { ModelRegistry } from '@app/registry';
 import { createArtifactStore } from '@app/storage';
 

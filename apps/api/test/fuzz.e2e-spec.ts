@@ -1,6 +1,7 @@
 import type { Test } from 'supertest';
 import { gzipSync } from 'node:zlib';
-import { SeededRandom, trainFixtureModel } from '@app/ml';
+import { SeededRandom } from '@app/ml';
+import { trainFixtureModel } from '@app/ml/testing';
 import { startTestApi, type TestApi } from './support/test-api';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';

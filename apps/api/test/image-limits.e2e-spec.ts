@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { FIXTURE_CLASSES, fixtureJpeg, imageClaimingSize, trainFixtureModel } from '@app/ml';
+import { FIXTURE_CLASSES, fixtureJpeg, imageClaimingSize, trainFixtureModel } from '@app/ml/testing';
 import { startTestApi, type TestApi } from './support/test-api';
 
 const BLUE = FIXTURE_CLASSES[2583].colour;

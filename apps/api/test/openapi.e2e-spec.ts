@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/com
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
 import request from 'supertest';
-import { trainFixtureModel } from '@app/ml';
+import { trainFixtureModel } from '@app/ml/testing';
 import { ACCESS_RULE, type AccessRule } from '../src/auth/auth.decorators';
 import { startTestApi, type TestApi } from './support/test-api';
 

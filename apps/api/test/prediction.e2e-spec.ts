@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
-import { FIXTURE_CLASSES, fixtureJpeg, trainFixtureModel } from '@app/ml';
+import { FIXTURE_CLASSES, fixtureJpeg, trainFixtureModel } from '@app/ml/testing';
 import { PredictionEntity } from '@app/database';
 import { AccessTokens } from '../src/auth/access-tokens';
 import { startTestApi, type TestApi } from './support/test-api';

@@ -71,6 +71,7 @@ describe.each(DRIVERS)('database schema on $name', (driver) => {
       files: [{ path: 'model.json', sha256: 'f'.repeat(64), bytes: 123 }],
       artifactPrefix: 'models/v1/',
       status: 'ready',
+      idempotencyKey: null,
     };
     await repository.insert(row as QueryDeepPartialEntity<ModelVersionEntity>);
     expect(await repository.findOneByOrFail({ version: 'v1' })).toEqual(row);

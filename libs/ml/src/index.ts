@@ -1,12 +1,10 @@
 export type { PredictionInput, ProductExample } from './data/product.types';
 export { rakutenDataDir } from './data/data-location';
 export { demoCatalogueDir } from './data/demo-catalogue';
-export { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, writeFixtureDataset } from './testing/fixture-dataset';
-export { trainFixtureModel } from './testing/fixture-model';
-export { imageClaimingSize, type OversizedFormat } from './testing/oversized-images';
 export { SeededRandom } from './runtime/random';
 export { initBackend, type BackendName } from './runtime/tf-backend';
 export { DatasetError } from './data/dataset.error';
+export { findRakutenLayout, type RakutenLayout } from './data/rakuten-layout';
 export { readCsvRecords, requireColumns, type CsvRecord, type CsvTable } from './data/csv.reader';
 export {
   PRODUCT_TYPE_CODES,

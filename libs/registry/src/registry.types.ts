@@ -24,6 +24,8 @@ export interface ModelVersionRecord {
   files: ModelFileRecord[];
   /** Store key prefix holding the files: models/<version>/ */
   artifactPrefix: string;
+  /** The key of the job that registered it (a retried job finds its version by it); null without one. */
+  idempotencyKey: string | null;
 }
 
 export interface ProductionState {
@@ -55,6 +57,8 @@ export interface RegisterOptions {
   createdBy: string;
   source: string;
   parentVersion?: string | null;
+  /** At most one version per key: a registration with a key already registered returns that version. */
+  idempotencyKey?: string | null;
 }
 
 export interface PromoteOptions {

@@ -18,14 +18,13 @@ import {
 } from '@nestjs/swagger';
 import { isRole } from '@app/config';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
-import { UserAccounts } from '../users/user-accounts';
+import { InvalidRefreshTokenError, RefreshTokens, UserAccounts } from '@app/accounts';
 import { AccessTokens } from './access-tokens';
 import { Public } from './auth.decorators';
 import { AuthMetrics } from './auth.metrics';
 import { AuthState } from './auth-state';
 import { LoginAttempts } from './login-attempts';
 import { TOKEN_ENDPOINT } from './rate-limiter';
-import { InvalidRefreshTokenError, RefreshTokens } from './refresh-tokens';
 import { TokenErrorDto, TokenRequestDto, TokenResponseDto } from './token.dto';
 
 type TokenError = 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type';

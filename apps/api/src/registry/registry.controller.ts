@@ -1,11 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ModelRegistry, type ModelVersionRecord, type PromotionResult } from '@app/registry';
-import { ModelServingService } from '../serving/model-serving.service';
+import { ModelRegistry, PromotionWorkflow, type ModelVersionRecord } from '@app/registry';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
-import { ProductionWatcher } from '../serving/production-watcher.service';
 import {
   ModelListDto,
   ModelVersionDto,
@@ -24,8 +22,7 @@ const DOES_NOT_LOAD =
 export class RegistryController {
   constructor(
     private readonly registry: ModelRegistry,
-    private readonly serving: ModelServingService,
-    private readonly watcher: ProductionWatcher,
+    private readonly promotion: PromotionWorkflow,
   ) {}
 
   @Get('models')
@@ -75,9 +72,7 @@ export class RegistryController {
     @Body() body: PromotionRequestDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<PromotionResultDto> {
-    return this.move((check) =>
-      this.registry.promote(version, { actor: principal.name, reason: body.reason ?? null, check }),
-    );
+    return this.promotion.promote(version, { actor: principal.name, reason: body.reason ?? null });
   }
 
   @Post('models/rollback')
@@ -96,9 +91,7 @@ export class RegistryController {
     @Body() body: PromotionRequestDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<PromotionResultDto> {
-    return this.move((check) =>
-      this.registry.rollback({ actor: principal.name, reason: body.reason ?? null, check }),
-    );
+    return this.promotion.rollback({ actor: principal.name, reason: body.reason ?? null });
   }
 
   @Get('promotions')
@@ -110,27 +103,6 @@ export class RegistryController {
   history(@Query('limit') limit?: string): Promise<PromotionAuditDto[]> {
     const n = Number(limit ?? 100);
     return this.registry.history(Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100);
-  }
-
-  /**
-   * Moves the production pointer: the target is loaded on this replica before the pointer moves (a version that
-   * does not load is refused), then every replica is told.
-   */
-  private async move(
-    change: (check: (record: ModelVersionRecord) => Promise<void>) => Promise<PromotionResult>,
-  ): Promise<PromotionResult> {
-    let candidate: string | undefined;
-    try {
-      const result = await change(async (record) => {
-        candidate = record.version;
-        await this.serving.prepare(record.version);
-      });
-      await this.watcher.announce(result.audit.toVersion, result.production.revision);
-      return result;
-    } catch (error) {
-      if (candidate) this.serving.discard(candidate);
-      throw error;
-    }
   }
 }
 

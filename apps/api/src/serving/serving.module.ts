@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { ImageDecoder } from '@app/ml';
-import { RegistryModule } from '@app/registry';
+import { ModelRegistry, PromotionWorkflow, RegistryModule } from '@app/registry';
 import { ModelServingService } from './model-serving.service';
 import { ProductionWatcher } from './production-watcher.service';
 
@@ -20,7 +20,21 @@ import { ProductionWatcher } from './production-watcher.service';
           config.env.IMAGE_DECODE_CONCURRENCY,
         ),
     },
+    {
+      // On an API replica a promotion loads its target here first, and every replica (this one too) swaps.
+      provide: PromotionWorkflow,
+      inject: [ModelRegistry, ModelServingService, ProductionWatcher],
+      useFactory: (registry: ModelRegistry, serving: ModelServingService, watcher: ProductionWatcher) =>
+        new PromotionWorkflow(
+          registry,
+          {
+            prepare: async (record) => void (await serving.prepare(record.version)),
+            discard: (version) => serving.discard(version),
+          },
+          watcher,
+        ),
+    },
   ],
-  exports: [ModelServingService, ProductionWatcher, RegistryModule, ImageDecoder],
+  exports: [ModelServingService, ProductionWatcher, PromotionWorkflow, RegistryModule, ImageDecoder],
 })
 export class ServingModule {}

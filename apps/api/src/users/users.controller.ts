@@ -18,24 +18,23 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Roles } from '../auth/auth.decorators';
-import { AuthState } from '../auth/auth-state';
-import type { Principal } from '../auth/principal';
-import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import {
+  generatePassword,
+  InvalidUserError,
+  LastAdminError,
   ServiceTokenNameTakenError,
   ServiceTokenNotFoundError,
   ServiceTokens,
   type ServiceTokenView,
-} from '../auth/service-tokens';
-import {
-  generatePassword,
-  InvalidUserError,
   UserAccounts,
   UsernameTakenError,
   UserNotFoundError,
   type UserView,
-} from './user-accounts';
+} from '@app/accounts';
+import { Authenticated, CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { AuthState } from '../auth/auth-state';
+import type { Principal } from '../auth/principal';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import {
   CreatedServiceTokenDto,
   CreatedUserDto,
@@ -55,7 +54,11 @@ async function http<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof UserNotFoundError || error instanceof ServiceTokenNotFoundError) {
       throw new NotFoundException(error.message);
     }
-    if (error instanceof UsernameTakenError || error instanceof ServiceTokenNameTakenError) {
+    if (
+      error instanceof UsernameTakenError ||
+      error instanceof ServiceTokenNameTakenError ||
+      error instanceof LastAdminError
+    ) {
       throw new ConflictException(error.message);
     }
     throw error;
@@ -107,7 +110,10 @@ export class UsersController {
 
   @Patch('users/:username')
   @Roles('admin')
-  @ApiOperation({ summary: 'Change roles, disable or enable, or set a new password' })
+  @ApiOperation({
+    summary: 'Change roles, disable or enable, or set a new password',
+    description: 'All the changes or none; 409 when it would leave no enabled admin.',
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiErrors({
     400: `${ERROR_MEANING.badBody}; or the new password does not follow the rules`,
@@ -117,13 +123,8 @@ export class UsersController {
   })
   update(@Param('username') username: string, @Body() body: UpdateUserDto): Promise<UserView> {
     return http(async () => {
-      let user = await this.users.get(username);
-      if (body.password !== undefined) user = await this.users.resetPassword(username, body.password);
-      if (body.roles !== undefined) user = await this.users.setRoles(username, body.roles);
-      if (body.disabled !== undefined) {
-        user = await this.users.setDisabled(username, body.disabled);
-        this.state.setDisabled(user.id, body.disabled);
-      }
+      const user = await this.users.update(username, body);
+      if (body.disabled !== undefined) this.state.setDisabled(user.id, body.disabled);
       return user;
     });
   }

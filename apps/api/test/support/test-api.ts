@@ -7,11 +7,11 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { AppConfig, type Role } from '@app/config';
 import { ModelRegistry } from '@app/registry';
+import { UserAccounts, UsernameTakenError } from '@app/accounts';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { HttpServerAdapter, httpServerOptions } from '../../src/common/http-server.adapter';
 import { AccessTokens } from '../../src/auth/access-tokens';
-import { UserAccounts, UsernameTakenError } from '../../src/users/user-accounts';
 import { ModelServingService } from '../../src/serving/model-serving.service';
 
 export interface TestApi {

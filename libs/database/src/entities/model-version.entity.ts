@@ -11,6 +11,7 @@ export interface ModelFileColumn {
 /** A registered model version; immutable once its status is ready. */
 @Entity({ name: 'model_versions' })
 @Unique('UQ_model_versions_sequence', ['sequence'])
+@Unique('UQ_model_versions_idempotency_key', ['idempotencyKey'])
 export class ModelVersionEntity {
   /** "v<sequence>": what people type in commands and URLs. */
   @PrimaryColumn({ type: 'varchar', length: 64 })
@@ -49,4 +50,11 @@ export class ModelVersionEntity {
 
   @Column({ type: 'varchar', length: 16 })
   status: ModelVersionStatus;
+
+  /**
+   * The key of the job that registered it; set in the same statement that makes the version ready, so that only
+   * a finished registration holds it and a retried job finds it.
+   */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 128, nullable: true })
+  idempotencyKey: string | null;
 }

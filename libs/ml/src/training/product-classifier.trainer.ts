@@ -56,8 +56,14 @@ export async function trainProductClassifier(
   options: TrainOptions,
   log: Log,
   decoded?: ImageCache,
+  /**
+   * Each network's figures after each epoch, with the line that describes them: given, it receives that line
+   * instead of `log`, so that a caller reporting structured progress does not see each epoch twice.
+   */
+  onEpoch?: (model: string, progress: EpochProgress, line: string) => void,
 ): Promise<TrainingResult> {
   const started = Date.now();
+  const epochDone = onEpoch ?? ((_model: string, _p: EpochProgress, line: string) => log(line));
   const backend = await initBackend(log);
   const textRows = [...data.products, ...data.extraText].filter(hasLabel);
   const classes = [...new Set([...textRows, ...data.imageOnly].map((e) => e.label!))].sort((a, b) => a - b);
@@ -77,7 +83,7 @@ export async function trainProductClassifier(
     log,
     (model, p) => {
       history.text.push({ model, ...p });
-      log(progressLine(model, p));
+      epochDone(model, p, progressLine(model, p));
     },
   );
   const textSeconds = (Date.now() - textStarted) / 1000;
@@ -101,7 +107,7 @@ export async function trainProductClassifier(
         { ...options.image, seed: options.seed, size: images.size },
         (p) => {
           history.image.push(p);
-          log(progressLine('image', p));
+          epochDone('image', p, progressLine('image', p));
         },
       );
     } else {

@@ -1,0 +1,16 @@
+export { directoryDataSource } from './directory.data-source';
+export { trainModel, type TrainModelRequest } from './model.training';
+export { TrainingWorkflow } from './training.workflow';
+export type {
+  GateDecision,
+  LoadedTrainingData,
+  PromotionGate,
+  TrainedModel,
+  TrainingDataSource,
+  TrainingLineage,
+  TrainingOutcome,
+  TrainingPhase,
+  TrainingProgress,
+  TrainingProgressListener,
+  TrainingRequest,
+} from './training.types';
