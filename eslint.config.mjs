@@ -2,6 +2,48 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+/** The house rules on imports (DESIGN.md, "Layers"): apps are transports over libraries, libraries are used whole. */
+const BOUNDARIES = [
+  {
+    regex: '^(\\.\\./)+(apps/)?(api|worker)(/|$)',
+    message: 'An app never imports another app: move what both need into a library under libs/.',
+  },
+  {
+    regex: '^(\\.\\./)+([^./][^/]*/)+src(/|$)',
+    message:
+      'Cross into another app or library only through its entry point (@app/<lib>), never by a relative path into its src/.',
+  },
+  {
+    regex: '(^|/)libs/',
+    message: 'Import a library as @app/<lib>, not by a path into libs/.',
+  },
+  {
+    regex: '^@app/[^/]+/(?!testing$).+',
+    message:
+      'Import a library through its index.ts (@app/<lib>) or its fixtures through @app/<lib>/testing, never its files.',
+  },
+];
+
+const TESTING_ONLY = [
+  {
+    regex: '^@app/[^/]+/testing$',
+    message: 'Test fixtures are for tests: production code never imports a testing entry point.',
+  },
+  {
+    regex: '^\\.{1,2}/(.+/)?testing(/|$)',
+    message: 'Test fixtures are for tests: production code never imports a testing folder.',
+  },
+];
+
+/** Files that may use fixtures. Everything else is production code. */
+const TEST_CODE = [
+  '**/*.spec.ts',
+  '**/test/**/*.ts',
+  '**/testing/**/*.ts',
+  'bench/**/*.ts',
+  'jest.config.ts',
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'var/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
   eslint.configs.recommended,
@@ -12,7 +54,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': ['error', { allow: ['error', 'warn'] }],
+      'no-restricted-imports': ['error', { patterns: [...BOUNDARIES, ...TESTING_ONLY] }],
     },
+  },
+  {
+    files: TEST_CODE,
+    rules: { 'no-restricted-imports': ['error', { patterns: BOUNDARIES }] },
   },
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts', '**/cli/**/*.ts'],

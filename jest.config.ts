@@ -8,6 +8,14 @@ const moduleNameMapper = {
   '^@app/registry$': '<rootDir>/libs/registry/src',
   '^@app/queue$': '<rootDir>/libs/queue/src',
   '^@app/retraining$': '<rootDir>/libs/retraining/src',
+  '^@app/redis$': '<rootDir>/libs/redis/src',
+  '^@app/metrics$': '<rootDir>/libs/metrics/src',
+  '^@app/accounts$': '<rootDir>/libs/accounts/src',
+  '^@app/training$': '<rootDir>/libs/training/src',
+  '^@app/ml/testing$': '<rootDir>/libs/ml/src/testing',
+  '^@app/database/testing$': '<rootDir>/libs/database/src/testing',
+  '^@app/registry/testing$': '<rootDir>/libs/registry/src/testing',
+  '^@app/storage/testing$': '<rootDir>/libs/storage/src/testing',
 };
 
 const transform: Config['transform'] = {

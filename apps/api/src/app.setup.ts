@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
 import { applyHttpSecurity, SWAGGER_UI_OPTIONS, withSecuritySchemes } from './auth/http-security';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
+import { NestingDepthPipe } from './common/nesting-depth.pipe';
 import { ShutdownCoordinator } from './health/shutdown.coordinator';
 
 /**
@@ -19,6 +20,7 @@ export function configureApp(app: INestApplication): void {
   express.use(app.get(ShutdownCoordinator).closeConnectionsWhenDraining);
   applyHttpSecurity(app);
   app.useGlobalPipes(
+    new NestingDepthPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

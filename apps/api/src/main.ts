@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
-import { logLevels, runProcess } from '@app/config';
+import { logLevels, onStopRequest, runProcess } from '@app/config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { HttpServerAdapter, httpServerOptions } from './common/http-server.adapter';
 import { ShutdownCoordinator } from './health/shutdown.coordinator';
 import { SigningKey } from './auth/signing-key';
 
@@ -13,22 +14,18 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 runProcess(async (config) => {
   SigningKey.assertConfigured(config);
-  const app = await NestFactory.create(AppModule, { logger: logLevels(config) });
+  const app = await NestFactory.create(AppModule, new HttpServerAdapter(httpServerOptions(config)), {
+    logger: logLevels(config),
+  });
   configureApp(app);
   await app.listen(config.env.PORT);
   Logger.log(`API listening on port ${config.env.PORT} (docs at /docs)`, 'Bootstrap');
 
   // Graceful shutdown (see ShutdownCoordinator): drain, close the server, then close the modules.
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    Logger.log(`${signal} received`, 'Bootstrap');
+  onStopRequest(async (reason) => {
+    Logger.log(`${reason}: draining, then stopping`, 'Bootstrap');
     const server = app.getHttpServer() as Server;
     await app.get(ShutdownCoordinator).drain(server, config.env.SHUTDOWN_GRACE_MS, DRAIN_TIMEOUT_MS);
     await app.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', (signal) => void shutdown(signal));
-  process.once('SIGINT', (signal) => void shutdown(signal));
+  });
 });

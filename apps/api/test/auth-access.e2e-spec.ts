@@ -1,12 +1,11 @@
-import { trainFixtureModel } from '@app/ml';
+import { trainFixtureModel } from '@app/ml/testing';
 import { createHmac, randomUUID } from 'node:crypto';
 import { sign } from 'jsonwebtoken';
 import request from 'supertest';
 import type { Role } from '@app/config';
+import { ServiceTokens, UserAccounts } from '@app/accounts';
 import { AccessTokens } from '../src/auth/access-tokens';
 import { AuthState } from '../src/auth/auth-state';
-import { ServiceTokens } from '../src/auth/service-tokens';
-import { UserAccounts } from '../src/users/user-accounts';
 import { TestOidcIssuer } from './support/oidc-issuer';
 import { startTestApi, TEST_JWT_SECRET, type TestApi } from './support/test-api';
 

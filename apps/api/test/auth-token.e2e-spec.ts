@@ -1,7 +1,6 @@
 import { decode } from 'jsonwebtoken';
 import request from 'supertest';
-import { ServiceTokens } from '../src/auth/service-tokens';
-import { UserAccounts } from '../src/users/user-accounts';
+import { ServiceTokens, UserAccounts } from '@app/accounts';
 import { startTestApi, TEST_ADMIN, type TestApi } from './support/test-api';
 
 const PASSWORD = 'correct horse battery staple';

@@ -1,4 +1,4 @@
-import { trainFixtureModel } from '@app/ml';
+import { trainFixtureModel } from '@app/ml/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';

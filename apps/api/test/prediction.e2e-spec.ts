@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
-import { FIXTURE_CLASSES, fixtureJpeg, trainFixtureModel } from '@app/ml';
+import { FIXTURE_CLASSES, fixtureJpeg, trainFixtureModel } from '@app/ml/testing';
 import { PredictionEntity } from '@app/database';
 import { AccessTokens } from '../src/auth/access-tokens';
 import { startTestApi, type TestApi } from './support/test-api';
@@ -233,5 +233,55 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
       .getRepository(PredictionEntity)
       .count({ where: ids.map((id) => ({ id })) });
     expect(stored).toBe(30);
+  });
+});
+
+describe('a photo sent to a model without an image part (e2e)', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    const modelDir = await trainFixtureModel(0, { withImages: false });
+    api = await startTestApi();
+    const { version } = await api.registry.register(modelDir, { createdBy: 'test', source: 'test' });
+    await api.registry.promote(version, { actor: 'test' });
+    await api.waitForVersion(version);
+  });
+
+  afterAll(() => api?.app.close());
+
+  it('is answered from the text, and the answer says the photo was not used', async () => {
+    const jpeg = await fixtureJpeg(BLUE);
+    const warning =
+      'this model has no image part: the image was not used, the answer comes from the text alone';
+    const multipart = await api
+      .as('client')
+      .post('/v1/predictions')
+      .field('designation', 'pompe piscine')
+      .attach('image', jpeg, 'photo.jpg')
+      .expect(200);
+    expect(multipart.body).toMatchObject({ modality: 'text', prdtypecode: 2583, warnings: [warning] });
+    const batch = await api
+      .as('client')
+      .post('/v1/predictions/batch')
+      .send({
+        items: [{ designation: 'pompe piscine', image: jpeg.toString('base64') }, { designation: 'roman' }],
+      })
+      .expect(200);
+    expect(batch.body.predictions.map((p: { warnings?: string[] }) => p.warnings)).toEqual([
+      [warning],
+      undefined,
+    ]);
+    const stored = await api.as('client').get(`/v1/predictions/${multipart.body.id}`).expect(200);
+    expect(stored.body).toMatchObject({ modality: 'text', imageSha256: expect.any(String) });
+  });
+
+  it('refuses a photo alone with 422, naming what to send instead', async () => {
+    const jpeg = await fixtureJpeg(BLUE);
+    const res = await api
+      .as('client')
+      .post('/v1/predictions')
+      .send({ image: jpeg.toString('base64') })
+      .expect(422);
+    expect(res.body.message).toMatch(/no image component; give a designation/);
   });
 });

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { demoCatalogueDir } from '@app/ml';
 import { ModelBootstrapService } from '../src/bootstrap/model-bootstrap.service';
 import { startTestApi, type TestApi } from './support/test-api';
 
@@ -20,7 +22,12 @@ describe('embedded quick start (e2e)', () => {
         version: 'v1',
         source: 'bootstrap',
         isProduction: true,
-        metrics: { validation_weighted_f1: expect.objectContaining({ 'text-neural-0': expect.any(Number) }) },
+        metrics: {
+          validation_weighted_f1: expect.objectContaining({
+            'text-neural-0': expect.any(Number),
+            image: expect.any(Number),
+          }),
+        },
       }),
     ]);
     const res = await api
@@ -29,6 +36,15 @@ describe('embedded quick start (e2e)', () => {
       .send({ designation: 'Piscine tubulaire ronde 3 m avec pompe de filtration' })
       .expect(200);
     expect(res.body).toMatchObject({ prdtypecode: 2583, modelVersion: 'v1' });
+    // The README's photo example: multipart, with one of the demo catalogue's photos.
+    const photo = await api
+      .as('client')
+      .post('/v1/predictions')
+      .field('designation', 'Bâche à bulles pour piscine')
+      .attach('image', join(demoCatalogueDir()!, 'images', 'image_800000105_product_900000105.jpg'))
+      .expect(200);
+    expect(photo.body).toMatchObject({ prdtypecode: 2583, modality: 'text+image', modelVersion: 'v1' });
+    expect(photo.body).not.toHaveProperty('warnings');
     const categories = await api.as('client').get('/v1/categories').expect(200);
     expect(categories.body).toHaveLength(27);
   });

@@ -1,7 +1,8 @@
-import { trainFixtureModel } from '@app/ml';
+import { trainFixtureModel } from '@app/ml/testing';
 import request from 'supertest';
-import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database';
-import { S3ArtifactStore, startS3rver, type S3rverFixture } from '@app/storage';
+import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
+import { S3ArtifactStore } from '@app/storage';
+import { startS3rver, type S3rverFixture } from '@app/storage/testing';
 import { startTestApi, type TestApi } from './support/test-api';
 
 /**

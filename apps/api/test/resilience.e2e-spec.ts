@@ -1,6 +1,7 @@
-import { trainFixtureModel } from '@app/ml';
+import { trainFixtureModel } from '@app/ml/testing';
 import { DataSource } from 'typeorm';
-import { createPostgresTestSchema, PredictionEntity, type PostgresTestSchema } from '@app/database';
+import { PredictionEntity } from '@app/database';
+import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
 import { TcpProxy } from './support/tcp-proxy';
 import { startTestApi, type TestApi } from './support/test-api';
 

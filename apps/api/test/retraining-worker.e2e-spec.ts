@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import request from 'supertest';
-import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database';
+import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
 import { rakutenDataDir } from '@app/ml';
 import { RETRAINING_QUEUE } from '@app/queue';
-import { S3ArtifactStore, startS3rver, type S3rverFixture } from '@app/storage';
+import { S3ArtifactStore } from '@app/storage';
+import { startS3rver, type S3rverFixture } from '@app/storage/testing';
 import { startTestApi, type TestApi } from './support/test-api';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -147,6 +148,9 @@ describeWithData(
       await request(`http://127.0.0.1:${worker.port}`).get('/health/live').expect(200, { status: 'ok' });
       const ready = await request(`http://127.0.0.1:${worker.port}`).get('/health/ready').expect(200);
       expect(ready.body.checks).toEqual({ database: { status: 'up' }, queue: { status: 'up' } });
+      const metrics = await request(`http://127.0.0.1:${worker.port}`).get('/metrics').expect(200);
+      expect(metrics.headers['content-type']).toMatch(/^text\/plain;.*version=0\.0\.4/);
+      expect(metrics.text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
     });
 
     it('SIGTERM mid-training: exits 0 within WORKER_SHUTDOWN_MS, and the next worker completes the job once', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { writeFixtureDataset } from '@app/ml';
+import { writeFixtureDataset } from '@app/ml/testing';
 import { startTestApi, type TestApi } from './support/test-api';
 
 /** Small models: the suite is about the pipeline, not accuracy. One network, so training takes a few seconds. */

@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import request from 'supertest';
-import { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, ProductClassifier, trainFixtureModel } from '@app/ml';
+import { ProductClassifier } from '@app/ml';
+import { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, trainFixtureModel } from '@app/ml/testing';
 import { ModelServingService } from '../src/serving/model-serving.service';
 import { startTestApi, type TestApi } from './support/test-api';
 

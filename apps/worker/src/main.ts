@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigValidationError, logLevels, runProcess } from '@app/config';
+import { ConfigValidationError, logLevels, onStopRequest, runProcess } from '@app/config';
 import { WorkerModule } from './worker.module';
 
 runProcess(async (config) => {
@@ -14,18 +14,13 @@ runProcess(async (config) => {
   const app = await NestFactory.create(WorkerModule, { logger: logLevels(config) });
   await app.listen(config.env.WORKER_PORT);
   Logger.log(`Worker health and metrics on port ${config.env.WORKER_PORT}`, 'Bootstrap');
-
-  // SIGTERM/SIGINT: stop taking jobs, hand the running one back (see RetrainingProcessor), close, exit 0.
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    Logger.log(`${signal} received: stopping`, 'Bootstrap');
+  // Not Nest's shutdown hooks: after closing they re-raise the signal, so the process ends by that signal instead
+  // of exit code 0, and as PID 1 in a container (where a signal without a handler is ignored) it may not end.
+  // Closing stops taking jobs and hands the running one back within WORKER_SHUTDOWN_MS (RetrainingProcessor).
+  onStopRequest(async (reason) => {
+    Logger.log(`${reason}: stopping`, 'Bootstrap');
     // A hard stop a little after the job's deadline, should closing itself hang (a database that never answers).
     setTimeout(() => process.exit(0), config.env.WORKER_SHUTDOWN_MS + 5_000).unref();
     await app.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', (signal) => void shutdown(signal));
-  process.once('SIGINT', (signal) => void shutdown(signal));
+  });
 });

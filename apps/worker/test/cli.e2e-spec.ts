@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeFixtureDataset } from '@app/ml';
+import { writeFixtureDataset } from '@app/ml/testing';
 import { AppConfig } from '@app/config';
 import { ModelVersionEntity, openDataSource, PromotionAuditEntity } from '@app/database';
 

@@ -17,6 +17,19 @@ describe('AppConfig', () => {
     expect(config.s3).toBeUndefined();
   });
 
+  it('defaults image and HTTP limits for a server exposed to clients', () => {
+    const { env } = AppConfig.fromEnvironment({});
+    expect(env.MAX_IMAGE_PIXELS).toBe(50_000_000);
+    expect(env.MAX_IMAGE_SIDE).toBe(12_000);
+    expect(env.IMAGE_DECODE_CONCURRENCY).toBe(2);
+    expect(env.HTTP_HEADERS_TIMEOUT_MS).toBe(10_000);
+    expect(env.HTTP_REQUEST_TIMEOUT_MS).toBe(60_000);
+    expect(env.HTTP_KEEP_ALIVE_TIMEOUT_MS).toBe(5000);
+    // Behind a load balancer the keep-alive timeout outlives its idle timeout, above the headers timeout.
+    const behindLb = AppConfig.fromEnvironment({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000' });
+    expect(behindLb.env.HTTP_KEEP_ALIVE_TIMEOUT_MS).toBe(65_000);
+  });
+
   it('reads numbers and service URLs from strings', () => {
     const config = AppConfig.fromEnvironment({
       PORT: '8080',
@@ -56,6 +69,16 @@ describe('AppConfig', () => {
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /RATE_LIMIT_PER_MINUTE must not be less than 0/],
     [{ TOKEN_RATE_LIMIT_PER_MINUTE: 'ten' }, /TOKEN_RATE_LIMIT_PER_MINUTE must be a whole number/],
     [{ PUBLIC_METRICS: 'maybe' }, /PUBLIC_METRICS must be true or false/],
+    [{ MAX_IMAGE_PIXELS: '50MP' }, /MAX_IMAGE_PIXELS must be a whole number of pixels/],
+    [{ MAX_IMAGE_PIXELS: '300000000' }, /MAX_IMAGE_PIXELS must not be greater than 268402689/],
+    [{ MAX_IMAGE_SIDE: '10' }, /MAX_IMAGE_SIDE must not be less than 64/],
+    [{ IMAGE_DECODE_CONCURRENCY: '0' }, /IMAGE_DECODE_CONCURRENCY must not be less than 1/],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '10s' }, /HTTP_HEADERS_TIMEOUT_MS must be a whole number of milliseconds/],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '100' }, /HTTP_KEEP_ALIVE_TIMEOUT_MS must not be less than 1000/],
+    [
+      { HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' },
+      /HTTP_HEADERS_TIMEOUT_MS \(20000\) must not exceed HTTP_REQUEST_TIMEOUT_MS \(10000\)/,
+    ],
     [{ JWT_ISSUER: 'my issuer' }, /JWT_ISSUER must be one word/],
     [{ CORS_ORIGINS: 'https://ok.example.com, ftp://nope' }, /CORS_ORIGINS: "ftp:\/\/nope" is not an origin/],
     [{ TRUST_PROXY: 'a b' }, /TRUST_PROXY must be true, false/],

@@ -28,6 +28,12 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'SCORING_THREADS',
   'MAX_IMAGE_BYTES',
   'MAX_BODY_BYTES',
+  'MAX_IMAGE_PIXELS',
+  'MAX_IMAGE_SIDE',
+  'IMAGE_DECODE_CONCURRENCY',
+  'HTTP_HEADERS_TIMEOUT_MS',
+  'HTTP_REQUEST_TIMEOUT_MS',
+  'HTTP_KEEP_ALIVE_TIMEOUT_MS',
   'MODEL_POLL_INTERVAL_MS',
   'SHUTDOWN_GRACE_MS',
   'WORKER_SHUTDOWN_MS',
@@ -175,6 +181,13 @@ function crossFieldProblems(env: EnvironmentSchema): string[] {
   }
   if (env.ADMIN_USERNAME !== undefined && !USERNAME_PATTERN.test(env.ADMIN_USERNAME.toLowerCase())) {
     problems.push(USERNAME_RULE.replace('a username', 'ADMIN_USERNAME'));
+  }
+  // Node refuses a headers timeout longer than the request timeout. (An idle kept-alive connection is not timed by
+  // the headers timeout on Node >= 18: measured, so the keep-alive timeout may exceed it, as behind a load balancer.)
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
   }
   problems.push(...parseOidcIssuers(env.OIDC_ISSUERS).problems);
   if (parseOidcIssuers(env.OIDC_ISSUERS).issuers.some((i) => i.issuer === env.JWT_ISSUER)) {

@@ -146,6 +146,51 @@ export class EnvironmentSchema {
   @IsInt({ message: 'MAX_BODY_BYTES must be a whole number of bytes, e.g. 10485760 (10 MiB)' })
   MAX_BODY_BYTES = 10 * 1024 * 1024;
 
+  /**
+   * Images are refused from their header, before decoding, past these dimensions: an image small on disk can
+   * claim a size whose decoding takes gigabytes. 50 MP and 12,000 px a side hold every camera photo.
+   */
+  @Type(() => Number)
+  @Min(4096)
+  @Max(268_402_689)
+  @IsInt({ message: 'MAX_IMAGE_PIXELS must be a whole number of pixels, e.g. 50000000 (50 megapixels)' })
+  MAX_IMAGE_PIXELS = 50_000_000;
+
+  @Type(() => Number)
+  @Min(64)
+  @Max(65_535)
+  @IsInt({ message: 'MAX_IMAGE_SIDE must be a whole number of pixels, e.g. 12000' })
+  MAX_IMAGE_SIDE = 12_000;
+
+  /** Request images decoded at the same time; the others wait, so a burst of large photos cannot pile up. */
+  @Type(() => Number)
+  @Min(1)
+  @Max(64)
+  @IsInt({ message: 'IMAGE_DECODE_CONCURRENCY must be a whole number of decodes at a time, e.g. 2' })
+  IMAGE_DECODE_CONCURRENCY = 2;
+
+  /**
+   * Socket timeouts of the API's HTTP server: a client gets this long to send its headers, then its whole
+   * request; an idle kept-alive connection is closed after the keep-alive timeout. Checked together in AppConfig.
+   */
+  @Type(() => Number)
+  @Min(1000)
+  @Max(600_000)
+  @IsInt({ message: 'HTTP_HEADERS_TIMEOUT_MS must be a whole number of milliseconds, e.g. 10000' })
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  @Type(() => Number)
+  @Min(1000)
+  @Max(3_600_000)
+  @IsInt({ message: 'HTTP_REQUEST_TIMEOUT_MS must be a whole number of milliseconds, e.g. 60000' })
+  HTTP_REQUEST_TIMEOUT_MS = 60_000;
+
+  @Type(() => Number)
+  @Min(1000)
+  @Max(600_000)
+  @IsInt({ message: 'HTTP_KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds, e.g. 5000' })
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 5000;
+
   @Type(() => Number)
   @Min(100)
   @IsInt({ message: 'MODEL_POLL_INTERVAL_MS must be a whole number of milliseconds, e.g. 5000' })

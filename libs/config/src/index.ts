@@ -7,7 +7,7 @@ export {
 } from './app-config';
 export { ConfigModule } from './config.module';
 export { EnvironmentSchema } from './environment.schema';
-export { logLevels, runProcess } from './process-entry';
+export { logLevels, onStopRequest, runProcess } from './process-entry';
 export {
   OIDC_ALGORITHMS,
   parseOidcIssuers,

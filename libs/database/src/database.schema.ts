@@ -9,6 +9,7 @@ import { ServiceTokenEntity } from './entities/service-token.entity';
 import { UserEntity } from './entities/user.entity';
 import { InitialSchema1764201600000 } from './migrations/1764201600000-initial-schema.migration';
 import { Auth1764288000000 } from './migrations/1764288000000-auth.migration';
+import { ModelVersionIdempotencyKey1764460800000 } from './migrations/1764460800000-model-version-idempotency-key.migration';
 import { Retraining1764979200000 } from './migrations/1764979200000-retraining.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
@@ -25,4 +26,9 @@ export const DATABASE_ENTITIES = [
 ];
 
 /** Every migration, oldest first; each runs once per database, in this order. */
-export const DATABASE_MIGRATIONS = [InitialSchema1764201600000, Auth1764288000000, Retraining1764979200000];
+export const DATABASE_MIGRATIONS = [
+  InitialSchema1764201600000,
+  Auth1764288000000,
+  ModelVersionIdempotencyKey1764460800000,
+  Retraining1764979200000,
+];

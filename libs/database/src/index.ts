@@ -16,11 +16,6 @@ export { ServiceTokenEntity } from './entities/service-token.entity';
 export { UserEntity } from './entities/user.entity';
 export { RetrainingJobEntity, type RetrainingJobState } from './entities/retraining-job.entity';
 export { PromotionAuditEntity, type PromotionAuditAction } from './entities/promotion-audit.entity';
-export {
-  createPostgresTestSchema,
-  DEFAULT_TEST_DATABASE_URL,
-  type PostgresTestSchema,
-} from './testing/postgres-schema.fixture';
 export { Auth1764288000000 } from './migrations/1764288000000-auth.migration';
 export { PredictionWriter, type PredictionRow } from './prediction.writer';
 export { timeOrderedUuid } from './time-ordered-id';

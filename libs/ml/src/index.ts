@@ -1,11 +1,10 @@
 export type { PredictionInput, ProductExample } from './data/product.types';
 export { rakutenDataDir } from './data/data-location';
 export { demoCatalogueDir } from './data/demo-catalogue';
-export { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, writeFixtureDataset } from './testing/fixture-dataset';
-export { trainFixtureModel } from './testing/fixture-model';
 export { SeededRandom } from './runtime/random';
 export { initBackend, type BackendName } from './runtime/tf-backend';
 export { DatasetError } from './data/dataset.error';
+export { findRakutenLayout, type RakutenLayout } from './data/rakuten-layout';
 export { readCsvRecords, requireColumns, type CsvRecord, type CsvTable } from './data/csv.reader';
 export {
   PRODUCT_TYPE_CODES,
@@ -57,7 +56,6 @@ export { evaluateClassifier, type ModelEvaluation } from './training/model.evalu
 export {
   DEFAULT_TRAIN_OPTIONS,
   trainProductClassifier,
-  type EpochListener,
   validationMetrics,
   type ModelCard,
   type TrainingResult,
@@ -65,7 +63,17 @@ export {
 } from './training/product-classifier.trainer';
 export { loadTrainingData } from './training/training-data';
 export type { ImageCache, Log, TrainingData } from './training/training.types';
-export { decodeImage, ImageDecodeError, sniffImageFormat, type ImageFormat } from './image/image.decoder';
+export {
+  checkImageHeader,
+  decodeImage,
+  DEFAULT_IMAGE_LIMITS,
+  ImageDecodeError,
+  ImageDecoder,
+  ImageTooLargeError,
+  sniffImageFormat,
+  type ImageFormat,
+  type ImageLimits,
+} from './image/image.decoder';
 export { decodeImageFiles, type DecodedImages } from './image/image.decoder';
 export { ImageClassifier, type ImageClassifierOptions } from './image/image.classifier';
 export type { EpochProgress } from './runtime/epoch-progress';

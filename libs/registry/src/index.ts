@@ -1,6 +1,15 @@
 export { ModelRegistry } from './model.registry';
 export { RegistryModule } from './registry.module';
 export {
+  ACCEPT_REGISTERED,
+  NO_ANNOUNCEMENT,
+  PromotionWorkflow,
+  type ProductionAnnouncer,
+  type PromotionPreparer,
+  type PromotionRequest,
+} from './promotion.workflow';
+export { PRODUCTION_CHANNEL, RedisProductionAnnouncer, type ProductionChange } from './production-announcer';
+export {
   AlreadyInProductionError,
   CorruptArtifactError,
   ModelVersionNotFoundError,

@@ -127,6 +127,7 @@ describe('ModelRegistry', () => {
         artifactPrefix: 'models/v1/',
         lineage: null,
         gate: null,
+        idempotencyKey: null,
       });
       expect(v1.files.map((f) => f.path)).toEqual([
         'text/weights.bin',
@@ -237,6 +238,32 @@ describe('ModelRegistry', () => {
     it('gives registrations made at once distinct, consecutive versions', async () => {
       const records = await Promise.all([1, 2, 3, 4].map(() => registry.register(modelDir(), by)));
       expect(records.map((r) => r.version).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);
+    });
+
+    it('registers one version per idempotency key, returning it to a registration that comes again', async () => {
+      const first = await registry.register(modelDir(), { ...by, idempotencyKey: 'job-7' });
+      expect(first).toMatchObject({ version: 'v1', idempotencyKey: 'job-7' });
+      const objects = store.objects.size;
+      expect(await registry.register(modelDir(), { ...by, idempotencyKey: 'job-7' })).toEqual(first);
+      expect(store.objects.size).toBe(objects);
+      expect(await registry.findByIdempotencyKey('job-7')).toEqual(first);
+      expect(await registry.findByIdempotencyKey('job-8')).toBeNull();
+      expect((await registry.register(modelDir(), { ...by, idempotencyKey: 'job-8' })).version).toBe('v2');
+      await expect(registry.register(modelDir(), { ...by, idempotencyKey: 'x'.repeat(129) })).rejects.toThrow(
+        /idempotency key must be 1 to 128/,
+      );
+    });
+
+    it('lets one of registrations with the same key made at once become a version; the others remove theirs', async () => {
+      const records = await Promise.all(
+        [1, 2, 3].map(() => registry.register(modelDir(), { ...by, idempotencyKey: 'job-9' })),
+      );
+      const [winner] = records;
+      expect(records).toEqual([winner, winner, winner]);
+      expect((await registry.list()).map((v) => v.version)).toEqual([winner.version]);
+      expect([...store.objects.keys()].every((key) => key.startsWith(winner.artifactPrefix))).toBe(true);
+      const rows = await dataSource.getRepository(ModelVersionEntity).find();
+      expect(rows.map((row) => [row.status, row.idempotencyKey])).toEqual([['ready', 'job-9']]);
     });
   });
 

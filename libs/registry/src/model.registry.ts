@@ -47,14 +47,20 @@ export class ModelRegistry {
   /**
    * Verifies a model directory written by `npm run train`, allocates the next version and uploads every file to
    * models/<version>/. A registration that fails half-way leaves neither objects nor a row behind.
+   *
+   * With an idempotency key, the version registered under that key is returned if there is one, and of two
+   * registrations with the same key only one becomes a version: the key is set in the statement that makes the
+   * version ready, so its unique index lets the first to finish win; the other removes what it wrote and returns
+   * the winner. An attempt that died half-way never holds the key.
    */
   async register(dir: string, options: RegisterOptions): Promise<ModelVersionRecord> {
-    const idempotencyKey = options.idempotencyKey ?? null;
-    if (idempotencyKey !== null) {
-      const earlier = await this.versions().findOneBy({ idempotencyKey });
-      if (earlier?.status === 'ready') return toVersionRecord(earlier);
-      // A registration with this key that died half-way: its objects and row go, then this one proceeds.
-      if (earlier) await this.abandon(earlier);
+    const key = options.idempotencyKey ?? null;
+    if (key !== null && (key.length === 0 || key.length > 128)) {
+      throw new RegistrationError(dir, 'an idempotency key must be 1 to 128 characters long');
+    }
+    if (key !== null) {
+      const existing = await this.findByIdempotencyKey(key);
+      if (existing) return existing;
     }
     const directory = await readModelDirectory(dir);
     const parentVersion = options.parentVersion ?? null;
@@ -74,24 +80,29 @@ export class ModelRegistry {
       status: 'registering',
       lineage: options.lineage ?? null,
       gate: options.gate ?? null,
-      idempotencyKey,
+      idempotencyKey: null,
     });
     try {
       for (const file of directory.files) {
         await this.store.put(`${row.artifactPrefix}${file.path}`, await readVerifiedFile(directory, file));
       }
-      await this.versions().update({ version: row.version, status: 'registering' }, { status: 'ready' });
+      await this.versions().update(
+        { version: row.version, status: 'registering' },
+        { status: 'ready', idempotencyKey: key },
+      );
     } catch (error) {
       await this.abandon(row);
+      const winner = key !== null && isUniqueViolation(error) ? await this.findByIdempotencyKey(key) : null;
+      if (winner) return winner;
       throw error;
     }
     return this.get(row.version);
   }
 
-  /** The ready version registered with this idempotency key, if any (a retried job finds its earlier version). */
-  async findByIdempotencyKey(idempotencyKey: string): Promise<ModelVersionRecord | undefined> {
-    const row = await this.versions().findOneBy({ idempotencyKey, status: 'ready' });
-    return row ? toVersionRecord(row) : undefined;
+  /** The ready version registered under an idempotency key, if any. */
+  async findByIdempotencyKey(key: string): Promise<ModelVersionRecord | null> {
+    const row = await this.versions().findOneBy({ idempotencyKey: key, status: 'ready' });
+    return row ? toVersionRecord(row) : null;
   }
 
   /** Ready versions, newest first. */
@@ -227,12 +238,6 @@ export class ModelRegistry {
         return row;
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
-        if (
-          fields.idempotencyKey &&
-          (await this.versions().existsBy({ idempotencyKey: fields.idempotencyKey }))
-        ) {
-          throw new Error(`another registration with the key ${fields.idempotencyKey} is in progress`);
-        }
       }
     }
     throw contention();
@@ -347,6 +352,7 @@ function toVersionRecord(row: ModelVersionEntity): ModelVersionRecord {
     artifactPrefix: row.artifactPrefix,
     lineage: row.lineage ?? null,
     gate: row.gate ?? null,
+    idempotencyKey: row.idempotencyKey,
   };
 }
 

@@ -28,6 +28,8 @@ export interface ModelVersionRecord {
   lineage: Record<string, unknown> | null;
   /** The promotion gate's decision, for versions trained by a retraining job. */
   gate: Record<string, unknown> | null;
+  /** The key of the job that registered it (a retried job finds its version by it); null without one. */
+  idempotencyKey: string | null;
 }
 
 export interface ProductionState {
@@ -61,11 +63,8 @@ export interface RegisterOptions {
   parentVersion?: string | null;
   lineage?: Record<string, unknown>;
   gate?: Record<string, unknown>;
-  /**
-   * One version per key, whatever the number of calls: a retried job registers with the same key and gets the
-   * version its earlier attempt registered.
-   */
-  idempotencyKey?: string;
+  /** At most one version per key: a registration with a key already registered returns that version. */
+  idempotencyKey?: string | null;
 }
 
 export interface PromoteOptions {

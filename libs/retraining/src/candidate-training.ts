@@ -50,6 +50,8 @@ export interface TrainingProgress {
 
 export interface CandidateResult {
   outDir: string;
+  /** The model's parts (text-neural-0, ..., image). */
+  components: string[];
   dataFingerprint: string;
   metrics: Record<string, unknown>;
   backend: string;
@@ -146,7 +148,7 @@ export async function trainCandidate(
   }
   const decision = decidePromotion(candidateScores, productionScores, input.gate);
   callbacks.progress({ phase: 'saving' });
-  await classifier.save(input.outDir, {
+  const manifest = await classifier.save(input.outDir, {
     metrics: {
       ...metrics,
       evaluation_split: { splitHash: split.splitHash, weighted_f1: decision.candidate.weighted_f1 },
@@ -160,6 +162,7 @@ export async function trainCandidate(
   classifier.dispose();
   return {
     outDir: input.outDir,
+    components: Object.keys(manifest.components),
     dataFingerprint: card.dataFingerprint,
     metrics,
     backend: card.backend,

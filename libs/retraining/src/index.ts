@@ -11,12 +11,6 @@ export {
   type RetrainingJobView,
   type RetrainingRequest,
 } from './retraining-jobs';
-export {
-  idempotencyKey,
-  RetrainingRunner,
-  type PromoteVersion,
-  type RetrainingOutcome,
-  type RetrainingRunnerSettings,
-} from './retraining.runner';
+export { RetrainingRunner, type RetrainingOutcome, type RetrainingRunnerSettings } from './retraining.runner';
 export { trainInChildProcess } from './training-process';
 export { RetrainingModule } from './retraining.module';

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { createPostgresTestSchema, openDataSource, type PostgresTestSchema } from '@app/database';
-import { writeFixtureDataset } from '@app/ml';
+import { openDataSource } from '@app/database';
+import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
+import { writeFixtureDataset } from '@app/ml/testing';
 import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
-import { ModelRegistry } from '@app/registry';
-import { S3ArtifactStore, startS3rver } from '@app/storage';
+import { ACCEPT_REGISTERED, ModelRegistry, PromotionWorkflow } from '@app/registry';
+import { TrainingWorkflow } from '@app/training';
+import { S3ArtifactStore } from '@app/storage';
+import { startS3rver } from '@app/storage/testing';
 import { RetrainingJobs } from './retraining-jobs';
 import { RetrainingRunner } from './retraining.runner';
 
@@ -21,6 +24,7 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
   let s3: Awaited<ReturnType<typeof startS3rver>>;
   let dataSource: DataSource;
   let registry: ModelRegistry;
+  let promotions: PromotionWorkflow;
   let store: S3ArtifactStore;
   let jobs: RetrainingJobs;
   const promoted: string[] = [];
@@ -35,6 +39,9 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
     );
     store = new S3ArtifactStore({ ...s3, region: 'us-east-1' });
     registry = new ModelRegistry(dataSource, store);
+    promotions = new PromotionWorkflow(registry, ACCEPT_REGISTERED, {
+      announce: async (version) => void promoted.push(version),
+    });
     // The spec hands jobs to the runner itself: the queue only has to accept them (no deduplication).
     jobs = new RetrainingJobs(dataSource, {
       driver: 'in-process',
@@ -53,15 +60,10 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
   /** Gate rules that pass any candidate: the workflow specs are not about the figures. */
   const LENIENT = { tolerance: 1, floor: 0, maxClassDrop: 1, minClassSupport: 1 };
   const runner = (settings: { dataDir?: string; gate?: typeof LENIENT } = { dataDir, gate: LENIENT }) =>
-    new RetrainingRunner(
-      jobs,
-      registry,
-      async (version, actor, reason) => {
-        promoted.push(version);
-        await registry.promote(version, { actor, reason });
-      },
-      { ...settings, varDir: join(root, 'var') },
-    );
+    new RetrainingRunner(jobs, registry, new TrainingWorkflow(registry, promotions, join(root, 'work')), {
+      ...settings,
+      varDir: join(root, 'var'),
+    });
 
   const running = (id: string, overrides: Partial<RunningJob> = {}): RunningJob => ({
     id,

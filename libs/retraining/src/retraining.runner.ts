@@ -1,21 +1,23 @@
 import { Logger } from '@nestjs/common';
-import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DEFAULT_PROMOTION_GATE, type PromotionGateOptions } from '@app/ml';
 import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
-import type { ModelRegistry, ModelVersionRecord } from '@app/registry';
-import type { TrainingProgress } from './candidate-training';
+import type { ModelRegistry } from '@app/registry';
+import {
+  codeVersion,
+  directoryDataSource,
+  type ModelTrainer,
+  type TrainingProgress as WorkflowProgress,
+  type TrainingWorkflow,
+} from '@app/training';
+import { trainOptions, type TrainingProgress } from './candidate-training';
 import { RetrainingJobNotFoundError, type RetrainingJobs, type RetrainingJobView } from './retraining-jobs';
 import { trainInChildProcess } from './training-process';
-
-/** How a runner moves the production pointer (so that every replica swaps): the promotion workflow. */
-export type PromoteVersion = (version: string, actor: string, reason: string) => Promise<void>;
 
 export interface RetrainingRunnerSettings {
   /** The base training set (a Rakuten-layout folder); unset: every job fails at once, saying so. */
   dataDir?: string;
-  /** Scratch space for model directories being trained, and the cache of downloaded production models. */
+  /** The cache of downloaded production models (scored by the gate beside the candidate). */
   varDir: string;
   gate?: PromotionGateOptions;
 }
@@ -23,7 +25,7 @@ export interface RetrainingRunnerSettings {
 export interface RetrainingOutcome {
   version: string;
   promoted: boolean;
-  /** Why (the gate's reasons), or why not. */
+  /** The gate's reasons for promoting, or for keeping the version as a candidate. */
   reasons: string[];
 }
 
@@ -32,8 +34,9 @@ const PROGRESS_WRITE_INTERVAL_MS = 1_000;
 
 /**
  * The retraining use case, whichever transport delivers the job (the worker's BullMQ processor, or the embedded
- * mode's in-process queue): train a candidate in a child process, register it, decide, promote. Delivery is at
- * least once, so a job that already published its version publishes nothing more.
+ * mode's in-process queue): the training workflow, with the model trained, scored and judged by the promotion gate
+ * in a child process, and the job's history kept in its row. Delivery is at least once: the job's id is the
+ * version's idempotency key, so a job that already published its version publishes nothing more.
  */
 export class RetrainingRunner {
   private readonly logger = new Logger('Retraining');
@@ -41,7 +44,7 @@ export class RetrainingRunner {
   constructor(
     private readonly jobs: RetrainingJobs,
     private readonly registry: ModelRegistry,
-    private readonly promote: PromoteVersion,
+    private readonly training: TrainingWorkflow,
     private readonly settings: RetrainingRunnerSettings,
   ) {}
 
@@ -77,45 +80,52 @@ export class RetrainingRunner {
   }
 
   private async execute(job: RunningJob, view: RetrainingJobView): Promise<RetrainingOutcome> {
-    const key = idempotencyKey(job.id);
-    const production = await this.registry.production();
-    let record: ModelVersionRecord | undefined = await this.registry.findByIdempotencyKey(key);
-    if (record) {
-      this.logger.log(
-        `job ${job.id} already registered ${record.version} (an earlier attempt): not training again`,
-      );
-    } else {
-      record = await this.trainAndRegister(job, view, production.version, key);
-    }
-    const decision = record.gate as { promote?: boolean; reasons?: string[] } | null;
-    const promoted = decision?.promote === true && (await this.promoteOnce(job, record));
-    await this.jobs.markSucceeded(job.id, record.version, record.gate);
-    return { version: record.version, promoted, reasons: decision?.reasons ?? [] };
-  }
-
-  private async trainAndRegister(
-    job: RunningJob,
-    view: RetrainingJobView,
-    parentVersion: string | null,
-    key: string,
-  ): Promise<ModelVersionRecord> {
     const { dataDir } = this.settings;
     if (!dataDir)
       throw new PermanentJobError('there is no training data: set DATA_DIR on the process that trains');
-    const scratch = resolve(this.settings.varDir, 'retraining');
-    await mkdir(scratch, { recursive: true });
-    const workDir = await mkdtemp(join(scratch, `${job.id}-`));
-    try {
-      const report = this.progressReporter(job);
-      const started = Date.now();
+    const parentVersion = (await this.registry.production()).version;
+    const report = this.progressReporter(job);
+    const outcome = await this.training.run({
+      data: directoryDataSource(resolve(dataDir)),
+      options: trainOptions(view.params),
+      lineage: {
+        trigger: view.trigger,
+        source: 'retraining',
+        createdBy: view.trigger,
+        jobId: job.id,
+        parentVersion,
+      },
+      idempotencyKey: `retraining:${job.id}`,
+      promote: { actor: `retraining:${job.id}`, reason: `retraining job ${job.id}: ${view.reason}` },
+      trainer: this.childProcessTrainer(job, view, resolve(dataDir), parentVersion, report),
+      progress: (event) => this.onWorkflowProgress(job, event),
+    });
+    if (outcome.reused)
+      this.logger.log(`job ${job.id}: ${outcome.record.version} was registered by an earlier run`);
+    const promoted =
+      outcome.promotion !== undefined ||
+      (await this.registry.production()).version === outcome.record.version;
+    await this.jobs.markSucceeded(job.id, outcome.record.version, outcome.record.gate);
+    return { version: outcome.record.version, promoted, reasons: outcome.gate?.reasons ?? [] };
+  }
+
+  /** Trains, scores and judges the candidate in a child process, which the job's shutdown signal stops. */
+  private childProcessTrainer(
+    job: RunningJob,
+    view: RetrainingJobView,
+    dataDir: string,
+    parentVersion: string | null,
+    report: (progress: TrainingProgress) => void,
+  ): ModelTrainer {
+    return async (outDir) => {
       // The production model is scored on the same split as the candidate, in the training process.
       const productionDir = parentVersion
         ? await this.registry.fetch(parentVersion, resolve(this.settings.varDir, 'model-cache'))
         : undefined;
       const candidate = await trainInChildProcess(
         {
-          dataDir: resolve(dataDir),
-          outDir: workDir,
+          dataDir,
+          outDir,
           params: view.params,
           productionDir,
           gate: this.settings.gate ?? DEFAULT_PROMOTION_GATE,
@@ -127,47 +137,31 @@ export class RetrainingRunner {
         },
       );
       for (const reason of candidate.decision.reasons) this.logger.log(`job ${job.id} gate: ${reason}`);
-      await this.jobs.markProgress(job.id, 'registering', null);
-      return await this.registry.register(workDir, {
-        createdBy: view.trigger,
-        source: 'retraining',
-        parentVersion,
-        idempotencyKey: key,
-        gate: { ...candidate.decision },
+      return {
+        dir: outDir,
+        metrics: candidate.metrics,
+        components: candidate.components,
         lineage: {
-          trigger: view.trigger,
-          jobId: job.id,
-          attempt: job.attempt,
           reason: view.reason,
-          parentVersion,
-          dataDir: resolve(dataDir),
+          dataDir,
           dataFingerprint: candidate.dataFingerprint,
           evaluationSplit: candidate.splitHash,
           params: view.params,
-          code: codeVersion(),
           backend: candidate.backend,
+          code: codeVersion(),
           trainingSeconds: candidate.seconds,
-          totalSeconds: (Date.now() - started) / 1000,
         },
-      });
-    } finally {
-      await rm(workDir, { recursive: true, force: true });
-    }
+        gate: { ...candidate.decision },
+      };
+    };
   }
 
-  /** Promotes the job's version unless it already is production or was promoted by an earlier attempt. */
-  private async promoteOnce(job: RunningJob, record: ModelVersionRecord): Promise<boolean> {
-    const production = await this.registry.production();
-    if (production.version === record.version) return true;
-    const actor = `retraining:${job.id}`;
-    if (
-      (await this.registry.history(1000)).some((a) => a.toVersion === record.version && a.actor === actor)
-    ) {
-      return false;
-    }
-    await this.jobs.markProgress(job.id, 'promoting', null);
-    await this.promote(record.version, actor, `retraining job ${job.id}`);
-    return true;
+  /** The workflow's own steps after training (registering, promoting) become the job's phase. */
+  private onWorkflowProgress(job: RunningJob, event: WorkflowProgress): void {
+    if (event.phase !== 'registering' && event.phase !== 'promoting') return;
+    this.jobs
+      .markProgress(job.id, event.phase, { phase: event.phase, message: event.message })
+      .catch((error: Error) => this.logger.warn(`job ${job.id}: progress not recorded: ${error.message}`));
   }
 
   /** Writes progress to the job row at most once a second, and to the queue's own job progress each time. */
@@ -183,21 +177,4 @@ export class RetrainingRunner {
         .catch((error: Error) => this.logger.warn(`job ${job.id}: progress not recorded: ${error.message}`));
     };
   }
-}
-
-/** The package version and git commit of the code that trained, when known (GIT_COMMIT is set by the image build). */
-function codeVersion(): { package: string | null; commit: string | null } {
-  let version: string | null = null;
-  try {
-    version =
-      (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { version?: string }).version ?? null;
-  } catch {
-    // Not started from the repository root or the image's app folder: the version is unknown.
-  }
-  return { package: version, commit: process.env.GIT_COMMIT ?? null };
-}
-
-/** One version per job, whatever the number of attempts. */
-export function idempotencyKey(jobId: string): string {
-  return `retraining:${jobId}`;
 }

@@ -4,4 +4,3 @@ export { LocalArtifactStore } from './local-artifact.store';
 export { S3ArtifactStore, type S3ArtifactStoreOptions } from './s3-artifact.store';
 export { createArtifactStore } from './storage.factory';
 export { StorageModule } from './storage.module';
-export { startS3rver, type S3rverFixture } from './testing/s3rver.fixture';

@@ -1,8 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { generatePassword, UserAccounts, UsernameTakenError } from '../users/user-accounts';
+import { generatePassword, ServiceTokens, UserAccounts, UsernameTakenError } from '@app/accounts';
 import { AuthState } from './auth-state';
-import { ServiceTokens } from './service-tokens';
 
 /** The name of the service token seeded from ALERTMANAGER_WEBHOOK_TOKEN. */
 export const ALERTMANAGER_TOKEN_NAME = 'alertmanager';

@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig, isRole } from '@app/config';
 import type { ServiceTokenEntity } from '@app/database';
-import { UserAccounts } from '../users/user-accounts';
+import { ServiceTokens, UserAccounts } from '@app/accounts';
 import type { Principal } from './principal';
-import { ServiceTokens } from './service-tokens';
 
 /** How often a service token's last_used_at is written, at most, per replica. */
 const TOUCH_INTERVAL_MS = 60_000;

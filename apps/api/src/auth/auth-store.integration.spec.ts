@@ -3,17 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { createPostgresTestSchema, openDataSource, RefreshTokenEntity } from '@app/database';
+import { openDataSource, RefreshTokenEntity, UserEntity } from '@app/database';
+import { createPostgresTestSchema } from '@app/database/testing';
 import {
+  InvalidRefreshTokenError,
   InvalidUserError,
+  LastAdminError,
+  RefreshTokens,
+  ServiceTokenNameTakenError,
+  ServiceTokens,
+  tokenHash,
   UserAccounts,
   UsernameTakenError,
   UserNotFoundError,
-} from '../users/user-accounts';
+} from '@app/accounts';
 import { AuthState } from './auth-state';
-import { InvalidRefreshTokenError, RefreshTokens } from './refresh-tokens';
-import { ServiceTokenNameTakenError, ServiceTokens } from './service-tokens';
-import { tokenHash } from './token-hash';
 
 const DRIVERS = [
   {
@@ -109,8 +113,45 @@ describe.each(DRIVERS)('users and tokens on $name', (driver) => {
       expect(await users.hasEnabledAdmin()).toBe(false);
       await users.create({ username: 'root', password: 'password of root', roles: ['admin'] });
       expect(await users.hasEnabledAdmin()).toBe(true);
-      await users.setDisabled('root', true);
+      // Only a hand-edited database gets here: UserAccounts refuses to disable the last admin.
+      await dataSource.getRepository(UserEntity).update({ username: 'root' }, { disabled: true });
       expect(await users.hasEnabledAdmin()).toBe(false);
+      await dataSource.getRepository(UserEntity).update({ username: 'root' }, { disabled: false });
+    });
+
+    it('never disables or demotes the last enabled admin, and applies an update whole or not at all', async () => {
+      const before = await dataSource.getRepository(UserEntity).findOneByOrFail({ username: 'root' });
+      await expect(users.setDisabled('root', true)).rejects.toThrow(LastAdminError);
+      await expect(users.setRoles('root', ['client'])).rejects.toThrow(/last enabled admin .* demoted/);
+      await expect(
+        users.update('root', { password: 'a new password of root', roles: ['ml-engineer'] }),
+      ).rejects.toThrow(LastAdminError);
+      const after = await dataSource.getRepository(UserEntity).findOneByOrFail({ username: 'root' });
+      expect(after).toEqual(before);
+      // Another enabled admin makes it possible; a disabled one does not count.
+      await users.create({ username: 'root2', password: 'password of root2', roles: ['admin', 'client'] });
+      await users.setDisabled('root2', true);
+      await expect(users.setDisabled('root', true)).rejects.toThrow(LastAdminError);
+      await users.setDisabled('root2', false);
+      expect((await users.setRoles('root', ['admin', 'client'])).roles).toEqual(['admin', 'client']);
+      expect((await users.setDisabled('root', true)).disabled).toBe(true);
+      await users.setDisabled('root', false);
+    });
+
+    it('lets only one of two admins disabling each other at the same moment succeed', async () => {
+      for (let round = 0; round < 10; round++) {
+        const results = await Promise.allSettled([
+          users.setDisabled('root', true),
+          users.setDisabled('root2', true),
+        ]);
+        expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+        expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(
+          LastAdminError,
+        );
+        expect(await users.hasEnabledAdmin()).toBe(true);
+        await users.setDisabled('root', false);
+        await users.setDisabled('root2', false);
+      }
     });
 
     it('resets passwords and changes roles', async () => {

@@ -1,6 +1,7 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOAuth2, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOAuth2 } from '@nestjs/swagger';
 import type { Role } from '@app/config';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import type { Principal } from './principal';
 
 export const ACCESS_RULE = 'auth:access';
@@ -20,9 +21,18 @@ export type AccessRule =
 /** No token needed. */
 export const Public = () => SetMetadata(ACCESS_RULE, { kind: 'public' } satisfies AccessRule);
 
+const NO_VALID_TOKEN = 'No token, or an invalid, expired or revoked one (WWW-Authenticate says which)';
+
 /** No token needed unless the setting closes the route; then a token with the `monitoring` role (or admin). */
 export const PublicUnlessClosed = (setting: 'PUBLIC_HEALTH' | 'PUBLIC_METRICS') =>
-  SetMetadata(ACCESS_RULE, { kind: 'public-unless-closed', setting } satisfies AccessRule);
+  applyDecorators(
+    SetMetadata(ACCESS_RULE, { kind: 'public-unless-closed', setting } satisfies AccessRule),
+    ApiErrors({
+      401: `Only with ${setting}=false: ${NO_VALID_TOKEN}`,
+      403: `Only with ${setting}=false: needs one of the roles: admin, monitoring`,
+      429: ERROR_MEANING.rateLimited,
+    }),
+  );
 
 /** A valid token with one of these roles (admin always passes); OpenAPI shows the security schemes. */
 export const Roles = (...roles: Role[]) =>
@@ -30,9 +40,10 @@ export const Roles = (...roles: Role[]) =>
     SetMetadata(ACCESS_RULE, { kind: 'roles', roles } satisfies AccessRule),
     ApiBearerAuth('bearer'),
     ApiOAuth2([], 'password'),
-    ApiUnauthorizedResponse({ description: 'No token, or an invalid, expired or revoked one' }),
-    ApiForbiddenResponse({
-      description: `Needs one of the roles: ${[...new Set(['admin', ...roles])].join(', ')}`,
+    ApiErrors({
+      401: NO_VALID_TOKEN,
+      403: `Needs one of the roles: ${[...new Set(['admin', ...roles])].join(', ')}`,
+      429: ERROR_MEANING.rateLimited,
     }),
   );
 
@@ -42,7 +53,7 @@ export const Authenticated = () =>
     SetMetadata(ACCESS_RULE, { kind: 'authenticated' } satisfies AccessRule),
     ApiBearerAuth('bearer'),
     ApiOAuth2([], 'password'),
-    ApiUnauthorizedResponse({ description: 'No token, or an invalid, expired or revoked one' }),
+    ApiErrors({ 401: NO_VALID_TOKEN, 429: ERROR_MEANING.rateLimited }),
   );
 
 /** The authenticated principal of the request (undefined on public routes). */

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { UserAccounts } from '../users/user-accounts';
+import { AccountsModule } from '@app/accounts';
 import { UsersController } from '../users/users.controller';
 import { AccessGuard } from './access.guard';
 import { AccessTokens } from './access-tokens';
@@ -12,8 +11,6 @@ import { AuthState } from './auth-state';
 import { LoginAttempts } from './login-attempts';
 import { MemoryRateLimitStorage, RedisRateLimitStorage, type RateLimitStorage } from './rate-limit.storage';
 import { RateLimiter } from './rate-limiter';
-import { RefreshTokens } from './refresh-tokens';
-import { ServiceTokens } from './service-tokens';
 import { SigningKey } from './signing-key';
 import { TokenController } from './token.controller';
 import { TokenVerifier } from './token-verifier';
@@ -25,29 +22,13 @@ const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
  * token endpoint, user and service-token management, and the boot-time admin. Import once, in AppModule.
  */
 @Module({
+  imports: [AccountsModule],
   controllers: [TokenController, UsersController],
   providers: [
     {
       provide: SigningKey,
       inject: [AppConfig],
       useFactory: (config: AppConfig) => SigningKey.fromConfig(config),
-    },
-    {
-      provide: UserAccounts,
-      inject: [DataSource, AppConfig],
-      useFactory: (dataSource: DataSource, config: AppConfig) =>
-        new UserAccounts(dataSource, config.env.BCRYPT_COST),
-    },
-    {
-      provide: ServiceTokens,
-      inject: [DataSource],
-      useFactory: (dataSource: DataSource) => new ServiceTokens(dataSource),
-    },
-    {
-      provide: RefreshTokens,
-      inject: [DataSource, AppConfig],
-      useFactory: (dataSource: DataSource, config: AppConfig) =>
-        new RefreshTokens(dataSource, config.env.REFRESH_TOKEN_TTL_DAYS),
     },
     { provide: LoginAttempts, useFactory: () => new LoginAttempts() },
     {
@@ -69,6 +50,6 @@ const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
     AuthBootstrapService,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [UserAccounts, ServiceTokens, AccessTokens, RefreshTokens, AuthState],
+  exports: [AccountsModule, AccessTokens, AuthState],
 })
 export class AuthModule {}

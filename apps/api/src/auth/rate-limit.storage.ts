@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { closeRedisClient, createRedisClient } from '@app/redis';
 
 export interface RateLimitRecord {
   totalHits: number;
@@ -100,8 +101,11 @@ export class RedisRateLimitStorage implements RateLimitStorage, OnApplicationShu
     url: string,
     private readonly prefix = 'rate-limit:',
   ) {
-    // Commands queue only while the first connection is being made; a command never waits long for Redis.
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
+    // Connected at boot, so that the first requests are counted; a command never waits long for Redis.
+    this.redis = createRedisClient(url, 'rate-limit', {
+      lazyConnect: false,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+    });
     this.redis.on('error', (error: Error) => this.report(error));
     this.redis.once('ready', () => (this.connectedOnce = true));
     this.redis.defineCommand('rateLimitHit', { numberOfKeys: 2, lua: RedisRateLimitStorage.SCRIPT });
@@ -147,9 +151,8 @@ export class RedisRateLimitStorage implements RateLimitStorage, OnApplicationShu
     return this.close();
   }
 
-  async close(): Promise<void> {
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
-    else this.redis.disconnect();
+  close(): Promise<void> {
+    return closeRedisClient(this.redis);
   }
 
   private report(error: Error): void {

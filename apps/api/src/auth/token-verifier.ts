@@ -4,12 +4,12 @@ import type { Algorithm } from 'jsonwebtoken';
 import { Passport } from 'passport';
 import { Strategy as JwtStrategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { AppConfig, isRole } from '@app/config';
+import { tokenHash } from '@app/accounts';
 import { AuthState } from './auth-state';
 import { OidcIssuerKeys } from './oidc-keys';
 import { oidcPrincipal } from './oidc-claims';
 import type { Principal } from './principal';
 import { SigningKey } from './signing-key';
-import { tokenHash } from './token-hash';
 
 /** Why a request is not authenticated; `error` is the RFC 6750 code (absent when no token was sent at all). */
 export class AuthenticationError extends Error {

@@ -15,17 +15,16 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { isRole } from '@app/config';
-import { UserAccounts } from '../users/user-accounts';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
+import { InvalidRefreshTokenError, RefreshTokens, UserAccounts } from '@app/accounts';
 import { AccessTokens } from './access-tokens';
 import { Public } from './auth.decorators';
 import { AuthMetrics } from './auth.metrics';
 import { AuthState } from './auth-state';
 import { LoginAttempts } from './login-attempts';
 import { TOKEN_ENDPOINT } from './rate-limiter';
-import { InvalidRefreshTokenError, RefreshTokens } from './refresh-tokens';
 import { TokenErrorDto, TokenRequestDto, TokenResponseDto } from './token.dto';
 
 type TokenError = 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type';
@@ -73,8 +72,17 @@ export class TokenController {
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenRequestDto })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiBadRequestResponse({ type: TokenErrorDto })
-  @ApiTooManyRequestsResponse({ description: 'TOKEN_RATE_LIMIT_PER_MINUTE exceeded for this address' })
+  @ApiBadRequestResponse({
+    type: TokenErrorDto,
+    description: 'An RFC 6749 error: a missing field, a wrong password, a used refresh token, another grant',
+  })
+  @ApiErrors({
+    413: ERROR_MEANING.bodyTooLarge,
+    429:
+      'TOKEN_RATE_LIMIT_PER_MINUTE or IP_RATE_LIMIT_PER_MINUTE exceeded for this address; Retry-After says ' +
+      'how many seconds to wait',
+    503: ERROR_MEANING.unavailable,
+  })
   async token(@Body() raw: unknown): Promise<TokenResponseDto> {
     const grant = (raw as { grant_type?: unknown } | null)?.grant_type;
     const grantType = grant === 'password' || grant === 'refresh_token' ? grant : 'other';

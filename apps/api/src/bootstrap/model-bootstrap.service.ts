@@ -1,16 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { AppConfig } from '@app/config';
-import {
-  DEFAULT_TRAIN_OPTIONS,
-  demoCatalogueDir,
-  loadTrainingData,
-  trainProductClassifier,
-  validationMetrics,
-} from '@app/ml';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { resolve } from 'node:path';
+import { AppConfig, ConfigValidationError } from '@app/config';
+import { DatasetError, DEFAULT_TRAIN_OPTIONS, demoCatalogueDir, findRakutenLayout } from '@app/ml';
 import { ModelRegistry } from '@app/registry';
-import { ProductionWatcher } from '../serving/production-watcher.service';
+import { directoryDataSource, TrainingWorkflow } from '@app/training';
 
 /**
  * The embedded quick start: on a registry with no model at all, train a first one (on DATA_DIR, else on the
@@ -18,19 +11,34 @@ import { ProductionWatcher } from '../serving/production-watcher.service';
  * Runs after the server is listening; readiness stays false until the model is loaded.
  */
 @Injectable()
-export class ModelBootstrapService implements OnApplicationBootstrap {
+export class ModelBootstrapService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(ModelBootstrapService.name);
   private running?: Promise<void>;
 
   constructor(
     private readonly registry: ModelRegistry,
-    private readonly watcher: ProductionWatcher,
+    private readonly training: TrainingWorkflow,
     private readonly config: AppConfig,
   ) {}
 
   /** Resolves when the bootstrap (if any) has finished; for tests and scripts. */
   get done(): Promise<void> {
     return this.running ?? Promise.resolve();
+  }
+
+  /**
+   * A DATA_DIR that cannot be trained on is a configuration error: the process stops before it listens, with one
+   * message, instead of staying up and never becoming ready. Only the folder's listing is read here.
+   */
+  onModuleInit(): void {
+    const configured = this.config.env.DATA_DIR;
+    if (!configured) return;
+    try {
+      findRakutenLayout(resolve(configured));
+    } catch (error) {
+      if (!(error instanceof DatasetError)) throw error;
+      throw new ConfigValidationError([`DATA_DIR (${resolve(configured)}): ${error.problem}`]);
+    }
   }
 
   onApplicationBootstrap(): void {
@@ -49,26 +57,14 @@ export class ModelBootstrapService implements OnApplicationBootstrap {
     }
     const source = this.config.env.DATA_DIR ? 'DATA_DIR' : 'the demo catalogue (invented listings)';
     this.logger.log(`the registry is empty: training a first model on ${source} at ${dataDir}`);
-    const log = (line: string) => this.logger.debug(line);
-    const { data } = loadTrainingData(dataDir);
-    const { classifier, card } = await trainProductClassifier(data, DEFAULT_TRAIN_OPTIONS, log);
-    await mkdir(resolve(this.config.env.VAR_DIR), { recursive: true });
-    const workDir = await mkdtemp(join(resolve(this.config.env.VAR_DIR), 'bootstrap-'));
-    try {
-      await classifier.save(workDir, {
-        metrics: validationMetrics(card),
-        'model-card': { ...card, dataDir },
-      });
-      classifier.dispose();
-      const record = await this.registry.register(workDir, { createdBy: 'bootstrap', source: 'bootstrap' });
-      const { production } = await this.registry.promote(record.version, {
-        actor: 'bootstrap',
-        reason: `first model, trained at boot on ${source}`,
-      });
-      this.logger.log(`model ${record.version} trained, registered and promoted`);
-      await this.watcher.announce(record.version, production.revision);
-    } finally {
-      await rm(workDir, { recursive: true, force: true });
-    }
+    const { record } = await this.training.run({
+      data: directoryDataSource(dataDir),
+      options: DEFAULT_TRAIN_OPTIONS,
+      lineage: { trigger: 'bootstrap', source: 'bootstrap', createdBy: 'bootstrap' },
+      promote: { actor: 'bootstrap', reason: `first model, trained at boot on ${source}` },
+      // Minutes of training at boot: the operator sees each model and epoch go by, not a silent wait.
+      progress: (event) => this.logger.log(event.message),
+    });
+    this.logger.log(`model ${record.version} trained, registered and promoted`);
   }
 }

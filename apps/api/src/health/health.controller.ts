@@ -1,10 +1,12 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Public, PublicUnlessClosed } from '../auth/auth.decorators';
 import { ModelServingService } from '../serving/model-serving.service';
 import { ProductionWatcher } from '../serving/production-watcher.service';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
+import { LivenessDto, ReadinessDto } from './readiness.dto';
 import { ShutdownCoordinator } from './shutdown.coordinator';
 
 type Check = { status: 'up' | 'down'; detail?: string };
@@ -12,7 +14,6 @@ type Check = { status: 'up' | 'down'; detail?: string };
 const CHECK_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
-@PublicUnlessClosed('PUBLIC_HEALTH')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -26,14 +27,19 @@ export class HealthController {
   // Always open (it says only "ok"): container health checks and liveness probes carry no token.
   @Public()
   @ApiOperation({ summary: 'The process is up' })
+  @ApiOkResponse({ type: LivenessDto })
+  @ApiErrors({ 429: ERROR_MEANING.rateLimited })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @PublicUnlessClosed('PUBLIC_HEALTH')
   @ApiOperation({
     summary: 'Ready for traffic: database reachable, Redis subscribed (when configured), a model loaded',
   })
+  @ApiOkResponse({ type: ReadinessDto, description: 'Every check is up' })
+  @ApiServiceUnavailableResponse({ type: ReadinessDto, description: 'A check is down; `checks` says which' })
   async ready(): Promise<{ status: 'ok'; checks: Record<string, Check> }> {
     const checks: Record<string, Check> = {
       database: await this.database(),

@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { PROMETHEUS_CONTENT_TYPE } from '@app/metrics';
 import { PublicUnlessClosed } from '../auth/auth.decorators';
 import { MetricsService } from './metrics.service';
 
@@ -10,7 +11,7 @@ export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  @Header('Content-Type', PROMETHEUS_CONTENT_TYPE)
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();
   }

@@ -1,10 +1,12 @@
 import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { MetricsRegistryModule } from '@app/metrics';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
 @Global()
 @Module({
+  imports: [MetricsRegistryModule],
   controllers: [MetricsController],
   providers: [MetricsService],
   exports: [MetricsService],

@@ -13,15 +13,26 @@ import {
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import type { Principal } from '../auth/principal';
 import {
+  BATCH_EXAMPLES,
   BatchPredictionRequestDto,
   BatchPredictionResponseDto,
+  PREDICTION_EXAMPLES,
   PredictionRequestDto,
   PredictionResponseDto,
   StoredPredictionDto,
 } from './prediction.dto';
 import { PredictionService } from './prediction.service';
+
+/** Errors of both prediction routes (the 413 differs). */
+const PREDICTION_ERRORS = {
+  400: `${ERROR_MEANING.badBody}, or an item has neither a designation nor an image`,
+  415: 'An image is not a JPEG, PNG or WebP file (judged by its bytes)',
+  422: 'An image has the signature of its format but does not decode, or only an image is given to a model without an image part',
+  503: 'No model is loaded yet, or the prediction store is too far behind to take more; Retry-After says when to try again',
+};
 
 @ApiTags('predictions')
 @Roles('client')
@@ -38,8 +49,12 @@ export class PredictionController {
       'JSON with the image as base64, or multipart/form-data with the image as a file field named "image".',
   })
   @ApiConsumes('application/json', 'multipart/form-data')
-  @ApiBody({ type: PredictionRequestDto })
+  @ApiBody({ type: PredictionRequestDto, examples: PREDICTION_EXAMPLES })
   @ApiOkResponse({ type: PredictionResponseDto })
+  @ApiErrors({
+    ...PREDICTION_ERRORS,
+    413: 'The body is larger than MAX_BODY_BYTES, or the image larger than MAX_IMAGE_BYTES',
+  })
   async predictOne(
     @Body() body: PredictionRequestDto,
     @CurrentPrincipal() principal: Principal,
@@ -57,7 +72,12 @@ export class PredictionController {
   @Post('batch')
   @HttpCode(200)
   @ApiOperation({ summary: 'Classify a batch of products (JSON, images as base64)' })
+  @ApiBody({ type: BatchPredictionRequestDto, examples: BATCH_EXAMPLES })
   @ApiOkResponse({ type: BatchPredictionResponseDto })
+  @ApiErrors({
+    ...PREDICTION_ERRORS,
+    413: 'More items than PREDICTION_BATCH_LIMIT, a body larger than MAX_BODY_BYTES, or an image larger than MAX_IMAGE_BYTES',
+  })
   predictBatch(
     @Body() body: BatchPredictionRequestDto,
     @CurrentPrincipal() principal: Principal,
@@ -74,6 +94,11 @@ export class PredictionController {
   @Roles('client', 'ml-engineer')
   @ApiOperation({ summary: 'Read a prediction back' })
   @ApiOkResponse({ type: StoredPredictionDto })
+  @ApiErrors({
+    400: 'The id is not a UUID',
+    404: 'No prediction with this id (for a client: none of its own)',
+    503: ERROR_MEANING.unavailable,
+  })
   findOne(
     @Param(
       'id',

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMinSize,
@@ -17,6 +17,39 @@ import {
 /** A data URL ("data:image/png;base64,...") is accepted as well as bare base64. */
 const stripDataUrl = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.replace(/^data:[\w/+.-]+;base64,/, '') : value;
+
+/** An 8×8 PNG of pool-water blue: a real image, small enough to sit in the OpenAPI examples. */
+const EXAMPLE_PNG =
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAMAAADz0U65AAAAA1BMVEUebtIiYUZxAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAADElEQVR42mNgoA4AAABIAAEQRe/SAAAAAElFTkSuQmCC';
+
+/** The request examples /docs fills in (each one is sent by the OpenAPI test and answered 200). */
+export const PREDICTION_EXAMPLES = {
+  text: {
+    summary: 'A title and a description',
+    value: {
+      designation: 'Piscine tubulaire ronde 3 m avec pompe de filtration',
+      description: '<p>Structure acier, liner bleu, livrée avec sa pompe.</p>',
+      topK: 3,
+    },
+  },
+  photo: {
+    summary: 'A title and a photo (base64)',
+    value: { designation: 'Bâche à bulles pour piscine', image: EXAMPLE_PNG },
+  },
+};
+
+export const BATCH_EXAMPLES = {
+  two: {
+    summary: 'Two products, one with a photo',
+    value: {
+      items: [
+        { designation: 'Lot de 6 verres à vin en cristal 35 cl' },
+        { designation: 'Bâche à bulles pour piscine', image: EXAMPLE_PNG },
+      ],
+      topK: 3,
+    },
+  },
+};
 
 export const MAX_DESIGNATION_CHARS = 2_000;
 export const MAX_DESCRIPTION_CHARS = 50_000;
@@ -45,6 +78,7 @@ export class PredictionItemDto {
   @ApiPropertyOptional({
     description: 'Product photo, base64-encoded JPEG, PNG or WebP (a data: URL is accepted too).',
     format: 'byte',
+    example: EXAMPLE_PNG,
   })
   @IsOptional()
   @Transform(stripDataUrl)
@@ -62,6 +96,7 @@ const TopK = () =>
     Type(() => Number),
     IsOptional(),
     ApiPropertyOptional({
+      type: 'integer',
       description: 'How many of the best classes to return',
       minimum: 1,
       maximum: 27,
@@ -103,7 +138,18 @@ export class PredictionResponseDto extends ScoredClassDto {
   id: string;
   @ApiProperty({ type: [ScoredClassDto], description: 'The best classes, most probable first' })
   top: ScoredClassDto[];
-  @ApiProperty({ enum: ['text', 'image', 'text+image'] }) modality: 'text' | 'image' | 'text+image';
+  @ApiProperty({
+    enum: ['text', 'image', 'text+image'],
+    description: 'The inputs the answer is based on',
+  })
+  modality: 'text' | 'image' | 'text+image';
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Present only when part of the input was not used, e.g. an image sent to a model without an image part',
+    example: ['this model has no image part: the image was not used, the answer comes from the text alone'],
+  })
+  warnings?: string[];
   @ApiProperty({ example: 'v3', description: 'The model version that answered' }) modelVersion: string;
   @ApiProperty({ description: 'Time spent classifying, in milliseconds' }) latencyMs: number;
 }
@@ -114,7 +160,8 @@ export class BatchPredictionResponseDto {
   @ApiProperty() latencyMs: number;
 }
 
-export class StoredPredictionDto extends PredictionResponseDto {
+/** Warnings are part of the answer only; a stored prediction does not keep them. */
+export class StoredPredictionDto extends OmitType(PredictionResponseDto, ['warnings'] as const) {
   @ApiProperty() createdAt: string;
   @ApiProperty() designation: string;
   @ApiProperty({ nullable: true, type: String }) description: string | null;

@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import type { PredictionWriter } from '@app/database';
 import { MetricsService } from '../metrics/metrics.service';
 import { PredictionRecorder, RecorderBackpressureError, type PredictionRecord } from './prediction.recorder';
@@ -39,7 +40,7 @@ function rows(n: number, from = 0): PredictionRecord[] {
 describe('PredictionRecorder', () => {
   it('writes buffered predictions in multi-row statements and finds them while they wait', async () => {
     const db = fakeWriter();
-    const recorder = new PredictionRecorder(db.writer, new MetricsService());
+    const recorder = new PredictionRecorder(db.writer, new MetricsService(new Registry()));
     recorder.record(rows(4500));
     expect(recorder.find('id-7')).toMatchObject({ id: 'id-7' });
     await recorder.flush();
@@ -51,7 +52,7 @@ describe('PredictionRecorder', () => {
 
   it('keeps rows whose write failed and stores them on a later attempt', async () => {
     const db = fakeWriter();
-    const recorder = new PredictionRecorder(db.writer, new MetricsService());
+    const recorder = new PredictionRecorder(db.writer, new MetricsService(new Registry()));
     db.state.failuresLeft = 1;
     recorder.record(rows(10));
     await expect(recorder.flush()).rejects.toThrow('connection lost');
@@ -62,7 +63,7 @@ describe('PredictionRecorder', () => {
 
   it('drains everything before shutdown, retrying through transient failures', async () => {
     const db = fakeWriter();
-    const recorder = new PredictionRecorder(db.writer, new MetricsService());
+    const recorder = new PredictionRecorder(db.writer, new MetricsService(new Registry()));
     db.state.failuresLeft = 2;
     recorder.record(rows(700));
     await recorder.beforeApplicationShutdown();
@@ -71,7 +72,7 @@ describe('PredictionRecorder', () => {
 
   it('refuses new work with a 503-type error when the database is far behind', () => {
     const db = fakeWriter();
-    const recorder = new PredictionRecorder(db.writer, new MetricsService());
+    const recorder = new PredictionRecorder(db.writer, new MetricsService(new Registry()));
     recorder.record(rows(recorder.capacity - 1));
     expect(() => recorder.assertCapacity(1)).not.toThrow();
     expect(() => recorder.assertCapacity(2)).toThrow(RecorderBackpressureError);

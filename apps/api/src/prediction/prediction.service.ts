@@ -10,7 +10,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { PredictionEntity, timeOrderedUuid } from '@app/database';
-import { InvalidInputError, sha256, sniffImageFormat } from '@app/ml';
+import { ImageDecoder, ImageTooLargeError, InvalidInputError, sha256, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
 import type {
   BatchPredictionResponseDto,
@@ -36,6 +36,7 @@ export class PredictionService {
     private readonly recorder: PredictionRecorder,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    private readonly imageDecoder: ImageDecoder,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -60,9 +61,9 @@ export class PredictionService {
         `A batch holds at most ${limit} items (PREDICTION_BATCH_LIMIT); this one has ${items.length}: split it`,
       );
     }
-    items.forEach((item, index) =>
-      this.checkItem(item, items.length > 1 ? `items[${index}]` : 'the request'),
-    );
+    const where = (index: number) => (items.length > 1 ? `items[${index}]` : 'the request');
+    items.forEach((item, index) => this.checkItem(item, where(index)));
+    await Promise.all(items.map((item, index) => this.checkImageSize(item, where(index))));
     this.recorder.assertCapacity(items.length);
     const started = process.hrtime.bigint();
     let classified;
@@ -86,6 +87,7 @@ export class PredictionService {
       probability: p.probability,
       top: p.top,
       modality: p.modality,
+      ...(p.warnings && { warnings: p.warnings }),
       modelVersion,
       latencyMs: perItemMs,
     }));
@@ -141,6 +143,28 @@ export class PredictionService {
     }
     if (item.image?.byteLength && sniffImageFormat(item.image) === undefined) {
       throw new UnsupportedMediaTypeException(`${where}: the image is not a JPEG, PNG or WebP file`);
+    }
+  }
+
+  /**
+   * Refuses an image whose header claims more pixels than a photo has, for every model (with or without an image
+   * part), before the request waits for a decode. A header that cannot be read is left to the decoder's 422.
+   */
+  private async checkImageSize(item: PredictionItem, where: string): Promise<void> {
+    if (!item.image?.byteLength) return;
+    try {
+      await this.imageDecoder.check(item.image);
+    } catch (error) {
+      if (!(error instanceof ImageTooLargeError)) return;
+      const { MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE } = this.config.env;
+      const limits = [
+        error.pixelsExceeded ? `${MAX_IMAGE_PIXELS} pixels (MAX_IMAGE_PIXELS)` : undefined,
+        error.sideExceeded ? `${MAX_IMAGE_SIDE} pixels a side (MAX_IMAGE_SIDE)` : undefined,
+      ].filter((limit) => limit !== undefined);
+      throw new UnprocessableEntityException(
+        `${where}: the image is ${error.width}×${error.height} pixels; at most ${limits.join(' and ')} ` +
+          `are accepted: send a smaller image`,
+      );
     }
   }
 

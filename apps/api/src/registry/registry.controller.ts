@@ -1,10 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ModelRegistry, type ModelVersionRecord, type PromotionResult } from '@app/registry';
-import { ModelServingService } from '../serving/model-serving.service';
+import { ModelRegistry, PromotionWorkflow, type ModelVersionRecord } from '@app/registry';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
-import { ProductionWatcher } from '../serving/production-watcher.service';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import {
   ModelListDto,
   ModelVersionDto,
@@ -14,19 +13,23 @@ import {
   PromotionResultDto,
 } from './registry.dto';
 
+const NO_SUCH_VERSION = 'No model version of that name';
+const DOES_NOT_LOAD =
+  'The version does not load: a file is missing, does not match its checksum or is not a model; nothing moved';
+
 @ApiTags('models')
 @Controller('v1')
 export class RegistryController {
   constructor(
     private readonly registry: ModelRegistry,
-    private readonly serving: ModelServingService,
-    private readonly watcher: ProductionWatcher,
+    private readonly promotion: PromotionWorkflow,
   ) {}
 
   @Get('models')
   @Roles('client', 'ml-engineer')
   @ApiOperation({ summary: 'Every registered model version, newest first, and the production pointer' })
   @ApiOkResponse({ type: ModelListDto })
+  @ApiErrors({ 503: ERROR_MEANING.unavailable })
   async list(): Promise<ModelListDto> {
     const [production, versions] = await Promise.all([this.registry.production(), this.registry.list()]);
     return { production, versions: versions.map((v) => summary(v, production.version)) };
@@ -36,6 +39,7 @@ export class RegistryController {
   @Roles('ml-engineer')
   @ApiOperation({ summary: 'One model version: metrics, model card, lineage and files with checksums' })
   @ApiOkResponse({ type: ModelVersionDto })
+  @ApiErrors({ 404: NO_SUCH_VERSION, 503: ERROR_MEANING.unavailable })
   async show(@Param('version') version: string): Promise<ModelVersionDto> {
     const [record, production] = await Promise.all([this.registry.get(version), this.registry.production()]);
     return {
@@ -55,14 +59,20 @@ export class RegistryController {
       'The version is downloaded, verified and loaded first; if it does not load, nothing changes.',
   })
   @ApiOkResponse({ type: PromotionResultDto })
+  @ApiErrors({
+    400: ERROR_MEANING.badBody,
+    404: NO_SUCH_VERSION,
+    409: 'The version is already in production',
+    413: ERROR_MEANING.bodyTooLarge,
+    422: DOES_NOT_LOAD,
+    503: ERROR_MEANING.unavailable,
+  })
   async promote(
     @Param('version') version: string,
     @Body() body: PromotionRequestDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<PromotionResultDto> {
-    return this.move((check) =>
-      this.registry.promote(version, { actor: principal.name, reason: body.reason ?? null, check }),
-    );
+    return this.promotion.promote(version, { actor: principal.name, reason: body.reason ?? null });
   }
 
   @Post('models/rollback')
@@ -70,13 +80,18 @@ export class RegistryController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Go back to the version that was in production before the current one' })
   @ApiOkResponse({ type: PromotionResultDto })
+  @ApiErrors({
+    400: ERROR_MEANING.badBody,
+    409: 'Nothing to roll back to: no version was in production before the current one',
+    413: ERROR_MEANING.bodyTooLarge,
+    422: DOES_NOT_LOAD,
+    503: ERROR_MEANING.unavailable,
+  })
   async rollback(
     @Body() body: PromotionRequestDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<PromotionResultDto> {
-    return this.move((check) =>
-      this.registry.rollback({ actor: principal.name, reason: body.reason ?? null, check }),
-    );
+    return this.promotion.rollback({ actor: principal.name, reason: body.reason ?? null });
   }
 
   @Get('promotions')
@@ -84,30 +99,10 @@ export class RegistryController {
   @ApiOperation({ summary: 'The audit log of promotions and rollbacks, newest first' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiOkResponse({ type: [PromotionAuditDto] })
+  @ApiErrors({ 503: ERROR_MEANING.unavailable })
   history(@Query('limit') limit?: string): Promise<PromotionAuditDto[]> {
     const n = Number(limit ?? 100);
     return this.registry.history(Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100);
-  }
-
-  /**
-   * Moves the production pointer: the target is loaded on this replica before the pointer moves (a version that
-   * does not load is refused), then every replica is told.
-   */
-  private async move(
-    change: (check: (record: ModelVersionRecord) => Promise<void>) => Promise<PromotionResult>,
-  ): Promise<PromotionResult> {
-    let candidate: string | undefined;
-    try {
-      const result = await change(async (record) => {
-        candidate = record.version;
-        await this.serving.prepare(record.version);
-      });
-      await this.watcher.announce(result.audit.toVersion, result.production.revision);
-      return result;
-    } catch (error) {
-      if (candidate) this.serving.discard(candidate);
-      throw error;
-    }
   }
 }
 

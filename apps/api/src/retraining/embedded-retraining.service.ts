@@ -3,8 +3,7 @@ import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE_PORT, type ProcessingQueue, type RetrainingQueue } from '@app/queue';
 import { ModelRegistry } from '@app/registry';
 import { RetrainingJobs, RetrainingRunner } from '@app/retraining';
-import { ModelServingService } from '../serving/model-serving.service';
-import { ProductionWatcher } from '../serving/production-watcher.service';
+import { TrainingWorkflow } from '@app/training';
 
 /**
  * The embedded mode (no REDIS_URL): this process runs the retraining jobs itself, one at a time, each training in a
@@ -16,35 +15,17 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
     @Inject(RETRAINING_QUEUE_PORT) private readonly queue: RetrainingQueue,
     private readonly jobs: RetrainingJobs,
     private readonly registry: ModelRegistry,
-    private readonly serving: ModelServingService,
-    private readonly watcher: ProductionWatcher,
+    private readonly training: TrainingWorkflow,
     private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     if (this.queue.driver !== 'in-process') return;
-    const runner = new RetrainingRunner(
-      this.jobs,
-      this.registry,
-      (version, actor, reason) => this.promote(version, actor, reason),
-      { dataDir: this.config.env.DATA_DIR, varDir: this.config.env.VAR_DIR, gate: this.config.gate },
-    );
+    const runner = new RetrainingRunner(this.jobs, this.registry, this.training, {
+      dataDir: this.config.env.DATA_DIR,
+      varDir: this.config.env.VAR_DIR,
+      gate: this.config.gate,
+    });
     (this.queue as ProcessingQueue).work((job) => runner.run(job));
-  }
-
-  private async promote(version: string, actor: string, reason: string): Promise<void> {
-    try {
-      const { production } = await this.registry.promote(version, {
-        actor,
-        reason,
-        check: async (record) => {
-          await this.serving.prepare(record.version);
-        },
-      });
-      await this.watcher.announce(version, production.revision);
-    } catch (error) {
-      this.serving.discard(version);
-      throw error;
-    }
   }
 }

@@ -1,5 +1,6 @@
+import { Registry } from 'prom-client';
 import type { AppConfig } from '@app/config';
-import { ProductClassifier } from '@app/ml';
+import { ImageDecoder, ProductClassifier } from '@app/ml';
 import type { ModelRegistry, ProductionState } from '@app/registry';
 import { MetricsService } from '../metrics/metrics.service';
 import { ModelServingService, NoModelLoadedError } from './model-serving.service';
@@ -29,7 +30,7 @@ describe('ModelServingService', () => {
       production: async () => production,
       fetch: async (version: string, root: string) => `${root}/${version}`,
     } as unknown as ModelRegistry;
-    serving = new ModelServingService(registry, new MetricsService(), {
+    serving = new ModelServingService(registry, new MetricsService(new Registry()), new ImageDecoder(), {
       env: { VAR_DIR: '/tmp/x' },
     } as AppConfig);
   });

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '@app/config';
-import { ProductClassifier, type DecodedItem } from '@app/ml';
+import { ImageDecoder, ProductClassifier, type DecodedItem } from '@app/ml';
 import { ModelRegistry } from '@app/registry';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -64,6 +64,7 @@ export class ModelServingService implements OnApplicationShutdown {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly metrics: MetricsService,
+    private readonly imageDecoder: ImageDecoder,
     config: AppConfig,
   ) {
     this.cacheRoot = join(resolve(config.env.VAR_DIR), 'model-cache');
@@ -144,6 +145,7 @@ export class ModelServingService implements OnApplicationShutdown {
       const dir = await this.registry.fetch(version, this.cacheRoot);
       const classifier = await ProductClassifier.load(dir, {
         scoringThreads: this.scoringThreads,
+        imageDecoder: this.imageDecoder,
         onThreadError: (message) => this.logger.error(`model ${version}: ${message}`),
       });
       await warmUp(classifier);

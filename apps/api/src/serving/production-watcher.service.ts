@@ -1,10 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { AppConfig } from '@app/config';
+import { closeRedisClient, createRedisClient } from '@app/redis';
+import { PRODUCTION_CHANNEL, RedisProductionAnnouncer, type ProductionAnnouncer } from '@app/registry';
 import { ModelServingService } from './model-serving.service';
-
-/** Redis channel on which whoever moves the production pointer announces it. */
-export const PRODUCTION_CHANNEL = 'model-registry:production-changed';
 
 /**
  * Keeps this replica on the production version. With Redis, a promotion on any replica (or by the worker) is
@@ -12,11 +11,11 @@ export const PRODUCTION_CHANNEL = 'model-registry:production-changed';
  * also polled as a safety net. Without Redis, polling alone notices the change.
  */
 @Injectable()
-export class ProductionWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ProductionWatcher implements ProductionAnnouncer, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProductionWatcher.name);
   private timer?: NodeJS.Timeout;
   private subscriber?: Redis;
-  private publisher?: Redis;
+  private publisher?: RedisProductionAnnouncer;
   private running?: Promise<void>;
   private followUp?: Promise<void>;
   private lastProblem?: string;
@@ -29,8 +28,9 @@ export class ProductionWatcher implements OnApplicationBootstrap, OnApplicationS
   onApplicationBootstrap(): void {
     const { REDIS_URL, MODEL_POLL_INTERVAL_MS } = this.config.env;
     if (REDIS_URL) {
-      this.publisher = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      this.subscriber = new Redis(REDIS_URL, { lazyConnect: true });
+      this.publisher = new RedisProductionAnnouncer(REDIS_URL);
+      // A subscriber sends no commands of its own after SUBSCRIBE: it keeps reconnecting for as long as it takes.
+      this.subscriber = createRedisClient(REDIS_URL, 'production-watcher', { maxRetriesPerRequest: null });
       this.subscriber.on('message', () => void this.sync());
       this.subscriber.on('ready', () => void this.sync());
       this.subscriber.on('error', (error) => this.report(`Redis subscriber: ${error.message}`));
@@ -43,16 +43,7 @@ export class ProductionWatcher implements OnApplicationBootstrap, OnApplicationS
 
   /** Tells every replica (this one included) that the production pointer moved. */
   async announce(version: string, revision: number): Promise<void> {
-    const message = JSON.stringify({ version, revision });
-    if (this.publisher) {
-      try {
-        await this.publisher.publish(PRODUCTION_CHANNEL, message);
-      } catch (error) {
-        this.report(
-          `could not announce ${version} on Redis (replicas will poll): ${(error as Error).message}`,
-        );
-      }
-    }
+    await this.publisher?.announce(version, revision);
     await this.sync();
   }
 
@@ -90,9 +81,7 @@ export class ProductionWatcher implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await Promise.all(
-      [this.subscriber?.quit(), this.publisher?.quit()].map((p) => p?.catch(() => undefined)),
-    );
+    await Promise.all([this.subscriber && closeRedisClient(this.subscriber), this.publisher?.close()]);
   }
 
   private report(problem: string): void {

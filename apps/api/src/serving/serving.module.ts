@@ -1,11 +1,55 @@
 import { Module } from '@nestjs/common';
-import { RegistryModule } from '@app/registry';
+import { AppConfig } from '@app/config';
+import { ImageDecoder } from '@app/ml';
+import { ModelRegistry, PromotionWorkflow, RegistryModule } from '@app/registry';
+import { TrainingWorkflow } from '@app/training';
 import { ModelServingService } from './model-serving.service';
 import { ProductionWatcher } from './production-watcher.service';
 
 @Module({
   imports: [RegistryModule],
-  providers: [ModelServingService, ProductionWatcher],
-  exports: [ModelServingService, ProductionWatcher, RegistryModule],
+  providers: [
+    ModelServingService,
+    ProductionWatcher,
+    {
+      // One decoder for every model version loaded, so that the concurrency bound holds during a swap too.
+      provide: ImageDecoder,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) =>
+        new ImageDecoder(
+          { maxPixels: config.env.MAX_IMAGE_PIXELS, maxSide: config.env.MAX_IMAGE_SIDE },
+          config.env.IMAGE_DECODE_CONCURRENCY,
+        ),
+    },
+    {
+      // On an API replica a promotion loads its target here first, and every replica (this one too) swaps.
+      provide: PromotionWorkflow,
+      inject: [ModelRegistry, ModelServingService, ProductionWatcher],
+      useFactory: (registry: ModelRegistry, serving: ModelServingService, watcher: ProductionWatcher) =>
+        new PromotionWorkflow(
+          registry,
+          {
+            prepare: async (record) => void (await serving.prepare(record.version)),
+            discard: (version) => serving.discard(version),
+          },
+          watcher,
+        ),
+    },
+    {
+      // The one way this process makes a model version: the boot-time bootstrap and embedded retraining jobs.
+      provide: TrainingWorkflow,
+      inject: [ModelRegistry, PromotionWorkflow, AppConfig],
+      useFactory: (registry: ModelRegistry, promotion: PromotionWorkflow, config: AppConfig) =>
+        new TrainingWorkflow(registry, promotion, config.env.VAR_DIR),
+    },
+  ],
+  exports: [
+    ModelServingService,
+    ProductionWatcher,
+    PromotionWorkflow,
+    TrainingWorkflow,
+    RegistryModule,
+    ImageDecoder,
+  ],
 })
 export class ServingModule {}

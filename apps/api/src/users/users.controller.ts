@@ -11,24 +11,30 @@ import {
   Patch,
   Post,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Roles } from '../auth/auth.decorators';
-import { AuthState } from '../auth/auth-state';
-import type { Principal } from '../auth/principal';
 import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  generatePassword,
+  InvalidUserError,
+  LastAdminError,
   ServiceTokenNameTakenError,
   ServiceTokenNotFoundError,
   ServiceTokens,
   type ServiceTokenView,
-} from '../auth/service-tokens';
-import {
-  generatePassword,
-  InvalidUserError,
   UserAccounts,
   UsernameTakenError,
   UserNotFoundError,
   type UserView,
-} from './user-accounts';
+} from '@app/accounts';
+import { Authenticated, CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { AuthState } from '../auth/auth-state';
+import type { Principal } from '../auth/principal';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import {
   CreatedServiceTokenDto,
   CreatedUserDto,
@@ -48,7 +54,11 @@ async function http<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof UserNotFoundError || error instanceof ServiceTokenNotFoundError) {
       throw new NotFoundException(error.message);
     }
-    if (error instanceof UsernameTakenError || error instanceof ServiceTokenNameTakenError) {
+    if (
+      error instanceof UsernameTakenError ||
+      error instanceof ServiceTokenNameTakenError ||
+      error instanceof LastAdminError
+    ) {
       throw new ConflictException(error.message);
     }
     throw error;
@@ -75,6 +85,7 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Every user' })
   @ApiOkResponse({ type: [UserDto] })
+  @ApiErrors({ 503: ERROR_MEANING.unavailable })
   list(): Promise<UserView[]> {
     return this.users.list();
   }
@@ -83,6 +94,12 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Create a user' })
   @ApiCreatedResponse({ type: CreatedUserDto })
+  @ApiErrors({
+    400: `${ERROR_MEANING.badBody}; or the username or password does not follow the rules`,
+    409: 'A user of that name exists',
+    413: ERROR_MEANING.bodyTooLarge,
+    503: ERROR_MEANING.unavailable,
+  })
   create(@Body() body: CreateUserDto): Promise<CreatedUserDto> {
     return http(async () => {
       const password = body.password ?? generatePassword();
@@ -93,17 +110,21 @@ export class UsersController {
 
   @Patch('users/:username')
   @Roles('admin')
-  @ApiOperation({ summary: 'Change roles, disable or enable, or set a new password' })
+  @ApiOperation({
+    summary: 'Change roles, disable or enable, or set a new password',
+    description: 'All the changes or none; 409 when it would leave no enabled admin.',
+  })
   @ApiOkResponse({ type: UserDto })
+  @ApiErrors({
+    400: `${ERROR_MEANING.badBody}; or the new password does not follow the rules`,
+    404: 'No user of that name',
+    413: ERROR_MEANING.bodyTooLarge,
+    503: ERROR_MEANING.unavailable,
+  })
   update(@Param('username') username: string, @Body() body: UpdateUserDto): Promise<UserView> {
     return http(async () => {
-      let user = await this.users.get(username);
-      if (body.password !== undefined) user = await this.users.resetPassword(username, body.password);
-      if (body.roles !== undefined) user = await this.users.setRoles(username, body.roles);
-      if (body.disabled !== undefined) {
-        user = await this.users.setDisabled(username, body.disabled);
-        this.state.setDisabled(user.id, body.disabled);
-      }
+      const user = await this.users.update(username, body);
+      if (body.disabled !== undefined) this.state.setDisabled(user.id, body.disabled);
       return user;
     });
   }
@@ -112,6 +133,7 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Every service token (never their secrets)' })
   @ApiOkResponse({ type: [ServiceTokenDto] })
+  @ApiErrors({ 503: ERROR_MEANING.unavailable })
   listServiceTokens(): Promise<ServiceTokenView[]> {
     return this.serviceTokens.list();
   }
@@ -120,6 +142,12 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Create a long-lived token for a machine; the secret is shown once' })
   @ApiCreatedResponse({ type: CreatedServiceTokenDto })
+  @ApiErrors({
+    400: ERROR_MEANING.badBody,
+    409: 'A service token of that name exists',
+    413: ERROR_MEANING.bodyTooLarge,
+    503: ERROR_MEANING.unavailable,
+  })
   createServiceToken(
     @Body() body: CreateServiceTokenDto,
     @CurrentPrincipal() principal: Principal,
@@ -138,6 +166,8 @@ export class UsersController {
   @Roles('admin')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a service token' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiErrors({ 404: 'No service token of that name', 503: ERROR_MEANING.unavailable })
   revokeServiceToken(@Param('name') name: string): Promise<void> {
     return http(async () => {
       const revoked = await this.serviceTokens.revoke(name);

@@ -14,7 +14,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { ROLES, type Role } from '@app/config';
-import { MIN_PASSWORD_LENGTH } from './user-accounts';
+import { MIN_PASSWORD_LENGTH } from '@app/accounts';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'alice' })

@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import type { Role } from '@app/config';
+import { AppConfig, type Role } from '@app/config';
 import { ModelRegistry } from '@app/registry';
+import { UserAccounts, UsernameTakenError } from '@app/accounts';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { HttpServerAdapter, httpServerOptions } from '../../src/common/http-server.adapter';
 import { AccessTokens } from '../../src/auth/access-tokens';
-import { UserAccounts, UsernameTakenError } from '../../src/users/user-accounts';
 import { ModelServingService } from '../../src/serving/model-serving.service';
 
 export interface TestApi {
@@ -83,7 +84,9 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   let app: INestApplication;
   try {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: ['error'] });
+    // The server main.ts creates, with its socket timeouts: supertest listens on it.
+    const adapter = new HttpServerAdapter(httpServerOptions(moduleRef.get(AppConfig)));
+    app = moduleRef.createNestApplication(adapter, { logger: ['error'] });
     configureApp(app);
     await app.init();
   } finally {

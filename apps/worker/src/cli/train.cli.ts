@@ -1,17 +1,17 @@
 import { resolve } from 'node:path';
 import { AppConfig, ConfigValidationError } from '@app/config';
 import { openDataSource } from '@app/database';
+import { DEFAULT_TEXT_ENSEMBLE_OPTIONS, DEFAULT_TRAIN_OPTIONS, LINEAR_VIEWS, type LinearView } from '@app/ml';
 import {
-  DEFAULT_TEXT_ENSEMBLE_OPTIONS,
-  DEFAULT_TRAIN_OPTIONS,
-  LINEAR_VIEWS,
-  loadTrainingData,
-  trainProductClassifier,
-  validationMetrics,
-  type LinearView,
-} from '@app/ml';
-import { ModelRegistry, ModelVersionNotFoundError, type ProductionState } from '@app/registry';
+  ACCEPT_REGISTERED,
+  ModelRegistry,
+  ModelVersionNotFoundError,
+  NO_ANNOUNCEMENT,
+  PromotionWorkflow,
+  RedisProductionAnnouncer,
+} from '@app/registry';
 import { createArtifactStore } from '@app/storage';
+import { directoryDataSource, trainModel, TrainingWorkflow, type TrainingProgress } from '@app/training';
 import { numberOption, parseCommandLine, progress, requireOption, runCli, UsageError } from './cli-runner';
 
 function linearViews(value: string | undefined): LinearView[] {
@@ -40,7 +40,8 @@ Trains a product classifier on a Rakuten-layout folder and writes the model dire
   --register           also register the model in the configured registry (DATABASE_URL and S3_*, else SQLite and
                        artifacts under VAR_DIR) and print its version
   --parent VERSION     with --register: the version this model was retrained from (lineage)
-  --promote            with --register: make the new version the production model`;
+  --promote            with --register: make the new version the production model (announced on REDIS_URL when
+                       set, so that running replicas swap at once)`;
 
 /** Opens the configured registry before training, so that a bad setting or parent fails in seconds, not hours. */
 async function openRegistry(parent: string | undefined) {
@@ -60,8 +61,18 @@ async function openRegistry(parent: string | undefined) {
       throw error;
     });
   }
-  return { registry, close: () => dataSource.destroy() };
+  const announcer = config.env.REDIS_URL ? new RedisProductionAnnouncer(config.env.REDIS_URL) : undefined;
+  const promotion = new PromotionWorkflow(registry, ACCEPT_REGISTERED, announcer ?? NO_ANNOUNCEMENT);
+  return {
+    workflow: new TrainingWorkflow(registry, promotion, config.env.VAR_DIR),
+    close: async () => {
+      await announcer?.close();
+      await dataSource.destroy();
+    },
+  };
 }
+
+const report = (event: TrainingProgress) => progress(event.message);
 
 runCli(USAGE, async () => {
   const args = parseCommandLine(USAGE, {
@@ -107,40 +118,28 @@ runCli(USAGE, async () => {
     );
   }
   const session = args.register ? await openRegistry(args.parent) : undefined;
-  const { data, report, layout } = loadTrainingData(dataDir, args.images && resolve(args.images));
-  progress(`loaded ${layout} layout from ${dataDir}: ${JSON.stringify(report.files)}`);
-  progress(
-    `images: ${report.images.found} found, ${report.images.missing} missing of ${report.images.referenced} referenced`,
-  );
-  const { classifier, card } = await trainProductClassifier(data, options, progress);
-  const metrics = validationMetrics(card);
-  const manifest = await classifier.save(outDir, {
-    metrics,
-    'model-card': { ...card, dataDir, layout, dataReport: report },
-  });
-  classifier.dispose();
-  progress(`model written to ${outDir} (${Object.keys(manifest.components).join(' + ')})`);
+  const data = directoryDataSource(dataDir, args.images && resolve(args.images));
   if (!session) {
+    const { metrics } = await trainModel({ data, options, outDir, progress: report });
     process.stdout.write(`${JSON.stringify({ model: outDir, ...metrics })}\n`);
     return;
   }
   try {
-    const record = await session.registry.register(outDir, {
-      createdBy: process.env.USER ?? 'cli',
-      source: 'cli',
-      parentVersion: args.parent ?? null,
+    const { record, promotion, metrics } = await session.workflow.run({
+      data,
+      options,
+      outDir,
+      lineage: {
+        trigger: 'cli',
+        source: 'cli',
+        createdBy: process.env.USER ?? 'cli',
+        parentVersion: args.parent ?? null,
+      },
+      promote: args.promote ? { actor: 'cli', reason: 'npm run train -- --promote' } : undefined,
+      progress: report,
     });
-    progress(`registered as ${record.version} under ${record.artifactPrefix}`);
-    let production: ProductionState | undefined;
-    if (args.promote) {
-      ({ production } = await session.registry.promote(record.version, {
-        actor: 'cli',
-        reason: 'npm run train -- --promote',
-      }));
-      progress(`${record.version} is now in production (revision ${production.revision})`);
-    }
     process.stdout.write(
-      `${JSON.stringify({ model: outDir, version: record.version, production, ...metrics })}\n`,
+      `${JSON.stringify({ model: outDir, version: record.version, production: promotion?.production, ...metrics })}\n`,
     );
   } finally {
     await session.close();

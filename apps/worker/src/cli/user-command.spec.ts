@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
-import { UserAccounts } from '../../../api/src/users/user-accounts';
+import { UserAccounts } from '@app/accounts';
 import { UsageError } from './cli-runner';
 import { runUserCommand, UserCommandError } from './user-command';
 
@@ -78,6 +78,7 @@ describe('npm run user', () => {
     [['frobnicate'], UsageError, /unknown command/],
     [[], UsageError, /exactly one command/],
     [['disable', '--username', 'nobody'], UserCommandError, /no user named "nobody"/],
+    [['disable', '--username', 'bob'], UserCommandError, /"bob" is the last enabled admin/],
     [['create', '--username', 'alice', '--role', 'client'], UserCommandError, /taken/],
     [['create', '--username', 'dave', '--role', 'root'], UserCommandError, /unknown role root/],
     [

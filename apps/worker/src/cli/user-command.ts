@@ -2,17 +2,16 @@ import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import {
+  generatePassword,
+  InvalidUserError,
+  LastAdminError,
   ServiceTokenNameTakenError,
   ServiceTokenNotFoundError,
   ServiceTokens,
-} from '../../../api/src/auth/service-tokens';
-import {
-  generatePassword,
-  InvalidUserError,
   UserAccounts,
   UsernameTakenError,
   UserNotFoundError,
-} from '../../../api/src/users/user-accounts';
+} from '@app/accounts';
 import { UsageError } from './cli-runner';
 
 export const USAGE = `Usage: npm run user -- <command> [options]
@@ -128,6 +127,7 @@ export async function runUserCommand(
   } catch (error) {
     const known = [
       InvalidUserError,
+      LastAdminError,
       UserNotFoundError,
       UsernameTakenError,
       ServiceTokenNameTakenError,

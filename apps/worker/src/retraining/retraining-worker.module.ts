@@ -1,14 +1,26 @@
 import { BullModule } from '@nestjs/bullmq';
-import { Module } from '@nestjs/common';
-import Redis from 'ioredis';
+import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE, redisOptionsFromUrl } from '@app/queue';
-import { ModelRegistry, RegistryModule } from '@app/registry';
+import {
+  ACCEPT_REGISTERED,
+  ModelRegistry,
+  PromotionWorkflow,
+  RedisProductionAnnouncer,
+  RegistryModule,
+} from '@app/registry';
 import { RetrainingJobs, RetrainingModule, RetrainingRunner } from '@app/retraining';
+import { TrainingWorkflow } from '@app/training';
 import { RetrainingProcessor } from './retraining.processor';
 
-/** Redis channel on which whoever moves the production pointer announces it (the API replicas listen). */
-const PRODUCTION_CHANNEL = 'model-registry:production-changed';
+/** Closes the announcer's Redis connection at shutdown. */
+class AnnouncerCloser implements OnApplicationShutdown {
+  constructor(private readonly announcer: RedisProductionAnnouncer) {}
+
+  onApplicationShutdown(): Promise<void> {
+    return this.announcer.close();
+  }
+}
 
 @Module({
   imports: [
@@ -26,26 +38,37 @@ const PRODUCTION_CHANNEL = 'model-registry:production-changed';
   ],
   providers: [
     {
-      provide: RetrainingRunner,
-      inject: [RetrainingJobs, ModelRegistry, AppConfig],
-      useFactory: (jobs: RetrainingJobs, registry: ModelRegistry, config: AppConfig) =>
-        new RetrainingRunner(
-          jobs,
+      provide: RedisProductionAnnouncer,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new RedisProductionAnnouncer(config.env.REDIS_URL!),
+    },
+    AnnouncerCloser,
+    {
+      // The worker serves no traffic: a registered version needs no preparation here; the API replicas load it
+      // when the announcement reaches them.
+      provide: TrainingWorkflow,
+      inject: [ModelRegistry, RedisProductionAnnouncer, AppConfig],
+      useFactory: (registry: ModelRegistry, announcer: RedisProductionAnnouncer, config: AppConfig) =>
+        new TrainingWorkflow(
           registry,
-          async (version, actor, reason) => {
-            const { production } = await registry.promote(version, { actor, reason });
-            const redis = new Redis(config.env.REDIS_URL!, { maxRetriesPerRequest: 1 });
-            try {
-              await redis.publish(
-                PRODUCTION_CHANNEL,
-                JSON.stringify({ version, revision: production.revision }),
-              );
-            } finally {
-              redis.disconnect();
-            }
-          },
-          { dataDir: config.env.DATA_DIR, varDir: config.env.VAR_DIR, gate: config.gate },
+          new PromotionWorkflow(registry, ACCEPT_REGISTERED, announcer),
+          config.env.VAR_DIR,
         ),
+    },
+    {
+      provide: RetrainingRunner,
+      inject: [RetrainingJobs, ModelRegistry, TrainingWorkflow, AppConfig],
+      useFactory: (
+        jobs: RetrainingJobs,
+        registry: ModelRegistry,
+        training: TrainingWorkflow,
+        config: AppConfig,
+      ) =>
+        new RetrainingRunner(jobs, registry, training, {
+          dataDir: config.env.DATA_DIR,
+          varDir: config.env.VAR_DIR,
+          gate: config.gate,
+        }),
     },
     RetrainingProcessor,
   ],

@@ -59,7 +59,10 @@ export class ModelVersionEntity {
   @Column({ type: 'simple-json', nullable: true })
   gate: Record<string, unknown> | null;
 
-  /** Set by whoever must register at most one version per operation (a retraining job: `retraining:<job id>`). */
+  /**
+   * The key of the job that registered it; set in the same statement that makes the version ready, so that only
+   * a finished registration holds it and a retried job finds it.
+   */
   @Column({ name: 'idempotency_key', type: 'varchar', length: 128, nullable: true })
   idempotencyKey: string | null;
 }

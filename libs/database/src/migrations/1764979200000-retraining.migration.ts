@@ -1,11 +1,4 @@
-import {
-  MigrationInterface,
-  QueryRunner,
-  Table,
-  TableColumn,
-  TableColumnOptions,
-  TableUnique,
-} from 'typeorm';
+import { MigrationInterface, QueryRunner, Table, TableColumn, TableColumnOptions } from 'typeorm';
 
 /**
  * The retraining job history, and each model version's lineage and promotion-gate decision. Written with the Table
@@ -59,17 +52,11 @@ export class Retraining1764979200000 implements MigrationInterface {
     await queryRunner.addColumns('model_versions', [
       new TableColumn(text('lineage')),
       new TableColumn(text('gate')),
-      new TableColumn(varchar('idempotency_key', 128, true)),
     ]);
-    await queryRunner.createUniqueConstraint(
-      'model_versions',
-      new TableUnique({ name: 'UQ_model_versions_idempotency_key', columnNames: ['idempotency_key'] }),
-    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropUniqueConstraint('model_versions', 'UQ_model_versions_idempotency_key');
-    await queryRunner.dropColumns('model_versions', ['lineage', 'gate', 'idempotency_key']);
+    await queryRunner.dropColumns('model_versions', ['lineage', 'gate']);
     await queryRunner.dropTable('retraining_jobs');
   }
 }

@@ -10,7 +10,8 @@ export class DatasetError extends Error {
   constructor(
     /** Path of the file (or folder) at fault, as it was given to the loader. */
     readonly file: string,
-    problem: string,
+    /** What is wrong, without the file name. */
+    readonly problem: string,
     /** 1-based line where the record starts; the header is line 1. */
     readonly row?: number,
   ) {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CsvTable, readCsvRecords, requireColumns } from './csv.reader';
 import { DatasetError } from './dataset.error';
+import { findRakutenLayout, PRODUCTS_FILE } from './rakuten-layout';
 import { PRODUCT_TYPE_CODES, parseProductTypeCode } from './product-types';
 import { ProductExample } from './product.types';
 
@@ -32,7 +33,6 @@ export interface LoadRakutenOptions {
   imagesDir?: string;
 }
 
-const PRODUCTS_FILE = 'products.csv';
 const EXTRA_TEXT_FILE = 'extra_text_only.csv';
 const IMAGE_ONLY_FILE = 'image_only.csv';
 
@@ -44,7 +44,7 @@ const IMAGE_ONLY_FILE = 'image_only.csv';
  * `products.csv` wins when both are there. Missing images are counted in the report, not errors.
  */
 export function loadRakutenDataset(dir: string, options: LoadRakutenOptions = {}): RakutenDataset {
-  const entries = listFolder(dir);
+  const found = findRakutenLayout(dir);
   const images = new ImageFinder(options.imagesDir ?? join(dir, 'images'), options.imagesDir !== undefined);
   const files: DatasetReport['files'] = [];
   const read = (name: string): CsvTable => {
@@ -57,13 +57,15 @@ export function loadRakutenDataset(dir: string, options: LoadRakutenOptions = {}
   let products: ProductExample[];
   let extraText: ProductExample[] = [];
   let imageOnly: ProductExample[] = [];
-  if (entries.includes(PRODUCTS_FILE)) {
+  if (found.layout === 'products') {
     layout = 'products';
     products = readProducts(dir, read(PRODUCTS_FILE), images);
-    if (entries.includes(EXTRA_TEXT_FILE)) extraText = readExtraText(dir, read(EXTRA_TEXT_FILE));
-    if (entries.includes(IMAGE_ONLY_FILE)) imageOnly = readImageOnly(dir, read(IMAGE_ONLY_FILE), images);
+    if (found.entries.includes(EXTRA_TEXT_FILE)) extraText = readExtraText(dir, read(EXTRA_TEXT_FILE));
+    if (found.entries.includes(IMAGE_ONLY_FILE)) {
+      imageOnly = readImageOnly(dir, read(IMAGE_ONLY_FILE), images);
+    }
   } else {
-    const [xName, yName] = findChallengePair(dir, entries);
+    const [xName, yName] = found.pair;
     layout = 'challenge';
     products = readChallengePair(dir, xName, read(xName), yName, read(yName), images);
   }
@@ -162,30 +164,6 @@ function readImageOnly(dir: string, { header, records }: CsvTable, images: Image
       },
       images.find(values.image_file || imageFileName(values.imageid, values.productid)),
     ),
-  );
-}
-
-function listFolder(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    throw new DatasetError(
-      dir,
-      `cannot read the data folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
-  }
-}
-
-/** The X_/Y_ file names, or a DatasetError saying what the folder holds and what was expected. */
-function findChallengePair(dir: string, entries: string[]): [string, string] {
-  const xFiles = entries.filter((name) => /^X_.+\.csv$/i.test(name) && !/^X_test/i.test(name));
-  const yFiles = entries.filter((name) => /^Y_.+\.csv$/i.test(name));
-  if (xFiles.length === 1 && yFiles.length === 1) return [xFiles[0], yFiles[0]];
-  const holds = entries.length === 0 ? 'nothing' : [...entries].sort().join(', ');
-  throw new DatasetError(
-    dir,
-    `no Rakuten data layout found. Expected ${PRODUCTS_FILE}, or exactly one X_<name>.csv (not X_test*) with ` +
-      `exactly one Y_<name>.csv, e.g. X_train_update.csv + Y_train_CVw08PX.csv. The folder holds: ${holds}`,
   );
 }
 

@@ -23,6 +23,7 @@ function solid(rgb: readonly number[], jitter: number): Uint8Array {
 
 describe('ProductClassifier', () => {
   let classifier: ProductClassifier;
+  let textOnly: ProductClassifier;
   let dir: string;
 
   beforeAll(async () => {
@@ -51,22 +52,21 @@ describe('ProductClassifier', () => {
           });
       }
     });
-    const { classifier: trained } = await trainProductClassifier(
-      {
-        products,
-        extraText: [],
-        imageOnly,
-        categoryNames: { 10: 'Livres occasion', 2583: 'Piscines', 1560: 'Mobilier' },
-      },
-      { seed: 3, withImages: true, imageWeight: 0.5, imageSize: SIZE },
-      () => undefined,
-      cache,
-    );
-    classifier = trained;
+    const data = {
+      products,
+      extraText: [],
+      imageOnly,
+      categoryNames: { 10: 'Livres occasion', 2583: 'Piscines', 1560: 'Mobilier' },
+    };
+    const options = { seed: 3, withImages: true, imageWeight: 0.5, imageSize: SIZE };
+    classifier = (await trainProductClassifier(data, options, () => undefined, cache)).classifier;
+    textOnly = (await trainProductClassifier(data, { ...options, withImages: false }, () => undefined))
+      .classifier;
   });
 
   afterAll(() => {
     classifier.dispose();
+    textOnly.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -95,6 +95,25 @@ describe('ProductClassifier', () => {
     expect(byImage.prdtypecode).toBe(1560);
     expect(both.modality).toBe('text+image');
     expect(both.prdtypecode).toBe(10);
+  });
+
+  it('says when it leaves a photo out: a model without an image part answers from the text and warns', async () => {
+    const photo = await png(CLASSES[2].rgb);
+    const [withoutImagePart] = await textOnly.predict([{ designation: 'roman de poche', image: photo }]);
+    const [textAlone] = await textOnly.predict([{ designation: 'roman de poche' }]);
+    expect(withoutImagePart).toEqual({
+      ...textAlone,
+      warnings: [
+        'this model has no image part: the image was not used, the answer comes from the text alone',
+      ],
+    });
+    expect(textAlone).not.toHaveProperty('warnings');
+    const [both] = await classifier.predict([{ designation: 'roman de poche', image: photo }]);
+    expect(both.modality).toBe('text+image');
+    expect(both).not.toHaveProperty('warnings');
+    await expect(textOnly.predict([{ image: photo }])).rejects.toThrow(
+      /has no image component; give a designation/,
+    );
   });
 
   it('lists the top classes as a stable sort of all classes would, for any k', async () => {

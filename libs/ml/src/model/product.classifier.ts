@@ -5,7 +5,7 @@ import {
   readModelArtifact,
   writeModelArtifact,
 } from '../artifacts/model-artifact';
-import { decodeImage, ImageDecodeError } from '../image/image.decoder';
+import { ImageDecodeError, ImageDecoder } from '../image/image.decoder';
 import { ImageClassifier } from '../image/image.classifier';
 import { TextEnsemble } from '../text/text-ensemble';
 import { TextScoringPool } from '../text/text-scoring.pool';
@@ -22,6 +22,8 @@ export interface Prediction extends ScoredClass {
   top: ScoredClass[];
   /** Which inputs the answer is based on. */
   modality: 'text' | 'image' | 'text+image';
+  /** Present when part of the input was not used, saying which and why. */
+  warnings?: string[];
 }
 
 /** An item with its image already decoded to the image model's input size. */
@@ -42,6 +44,11 @@ export class InvalidInputError extends Error {
 }
 
 const IMAGE_COMPONENT = 'image';
+const IMAGE_NOT_USED =
+  'this model has no image part: the image was not used, the answer comes from the text alone';
+
+/** A decoded item and what the answer must say about the input it came from. */
+type NotedItem = DecodedItem & { warnings?: string[] };
 
 export interface ClassifierParts {
   classes: number[];
@@ -50,6 +57,8 @@ export interface ClassifierParts {
   /** In this thread, or in worker threads (see ProductClassifier.load). */
   text: TextEnsemble | TextScoringPool;
   image?: ImageClassifier;
+  /** Decodes the inputs' images (limits and concurrency); default: an ImageDecoder with its defaults. */
+  imageDecoder?: ImageDecoder;
 }
 
 export interface LoadOptions {
@@ -60,6 +69,8 @@ export interface LoadOptions {
   scoringThreads?: number;
   /** Told when a scoring thread dies and is replaced. */
   onThreadError?: (message: string) => void;
+  /** Decodes the inputs' images; one decoder shared by several classifiers bounds their decodes together. */
+  imageDecoder?: ImageDecoder;
 }
 
 /**
@@ -67,7 +78,11 @@ export interface LoadOptions {
  * weighted product of their probabilities where an item has both. Immutable once built.
  */
 export class ProductClassifier {
-  constructor(private readonly parts: ClassifierParts) {}
+  private readonly imageDecoder: ImageDecoder;
+
+  constructor(private readonly parts: ClassifierParts) {
+    this.imageDecoder = parts.imageDecoder ?? new ImageDecoder();
+  }
 
   get classes(): readonly number[] {
     return this.parts.classes;
@@ -118,6 +133,7 @@ export class ProductClassifier {
         imageWeight: artifact.fusion.imageWeight,
         text,
         image: image ? await ImageClassifier.deserialize(image.manifest, image.files) : undefined,
+        imageDecoder: options.imageDecoder,
       });
     } catch (error) {
       text.dispose();
@@ -183,7 +199,7 @@ export class ProductClassifier {
     this.parts.image?.dispose();
   }
 
-  private async decode(input: PredictionInput, index: number): Promise<DecodedItem> {
+  private async decode(input: PredictionInput, index: number): Promise<NotedItem> {
     const designation = input.designation?.trim() ?? '';
     const description = input.description?.trim() ?? '';
     const text = designation || description ? { designation, description } : undefined;
@@ -199,10 +215,10 @@ export class ProductClassifier {
           index,
         );
       }
-      return { text };
+      return { text, warnings: [IMAGE_NOT_USED] };
     }
     try {
-      return { text, pixels: await decodeImage(input.image, this.parts.image.size) };
+      return { text, pixels: await this.imageDecoder.decode(input.image, this.parts.image.size) };
     } catch (error) {
       if (error instanceof ImageDecodeError)
         throw new InvalidInputError(`item ${index}: ${error.message}`, index);
@@ -210,7 +226,7 @@ export class ProductClassifier {
     }
   }
 
-  private describe(probabilities: Float32Array, row: number, item: DecodedItem, topK: number): Prediction {
+  private describe(probabilities: Float32Array, row: number, item: NotedItem, topK: number): Prediction {
     const numClasses = this.parts.classes.length;
     const scores = probabilities.subarray(row * numClasses, (row + 1) * numClasses);
     const top = topClasses(scores, Math.max(1, topK)).map((k) => ({
@@ -219,7 +235,7 @@ export class ProductClassifier {
       probability: scores[k],
     }));
     const modality = item.text && item.pixels ? 'text+image' : item.text ? 'text' : 'image';
-    return { ...top[0], top, modality };
+    return { ...top[0], top, modality, ...(item.warnings && { warnings: item.warnings }) };
   }
 }
 

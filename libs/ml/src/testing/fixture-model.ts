@@ -7,15 +7,16 @@ import { writeFixtureDataset } from './fixture-dataset';
 
 /**
  * Trains a small but real model (text + image) on the fixture dataset and writes it as `npm run train` would.
- * A lean ensemble keeps it to a few seconds.
+ * A lean ensemble keeps it to a few seconds. `withImages: false` gives a model without an image part.
  */
-export async function trainFixtureModel(seed = 0): Promise<string> {
+export async function trainFixtureModel(seed = 0, { withImages = true } = {}): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'api-fixture-data-'));
   await writeFixtureDataset(dataDir);
   const { data } = loadTrainingData(dataDir);
   const options = {
     ...DEFAULT_TRAIN_OPTIONS,
     seed,
+    withImages,
     text: { neuralModels: 1, linearViews: ['merged' as const] },
   };
   const { classifier, card } = await trainProductClassifier(data, options, () => undefined);

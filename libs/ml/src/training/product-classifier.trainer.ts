@@ -51,17 +51,19 @@ export interface TrainingResult {
   card: ModelCard;
 }
 
-/** Called after every epoch of every trained model (`text-neural-0`, ..., `image`), for job progress. */
-export type EpochListener = (model: string, progress: EpochProgress) => void;
-
 export async function trainProductClassifier(
   data: TrainingData,
   options: TrainOptions,
   log: Log,
   decoded?: ImageCache,
-  onEpoch?: EpochListener,
+  /**
+   * Each network's figures after each epoch, with the line that describes them: given, it receives that line
+   * instead of `log`, so that a caller reporting structured progress does not see each epoch twice.
+   */
+  onEpoch?: (model: string, progress: EpochProgress, line: string) => void,
 ): Promise<TrainingResult> {
   const started = Date.now();
+  const epochDone = onEpoch ?? ((_model: string, _p: EpochProgress, line: string) => log(line));
   const backend = await initBackend(log);
   const textRows = [...data.products, ...data.extraText].filter(hasLabel);
   const classes = [...new Set([...textRows, ...data.imageOnly].map((e) => e.label!))].sort((a, b) => a - b);
@@ -81,8 +83,7 @@ export async function trainProductClassifier(
     log,
     (model, p) => {
       history.text.push({ model, ...p });
-      log(progressLine(model, p));
-      onEpoch?.(model, p);
+      epochDone(model, p, progressLine(model, p));
     },
   );
   const textSeconds = (Date.now() - textStarted) / 1000;
@@ -106,8 +107,7 @@ export async function trainProductClassifier(
         { ...options.image, seed: options.seed, size: images.size },
         (p) => {
           history.image.push(p);
-          log(progressLine('image', p));
-          onEpoch?.('image', p);
+          epochDone('image', p, progressLine('image', p));
         },
       );
     } else {

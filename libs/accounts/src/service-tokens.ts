@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { isRole, type Role } from '@app/config';
 import { isUniqueViolation, ServiceTokenEntity } from '@app/database';
-import { checkRoles, InvalidUserError } from '../users/user-accounts';
+import { checkRoles, InvalidUserError } from './user-accounts';
 import { randomToken, tokenHash } from './token-hash';
 
 /** Prefix of generated service tokens. Tokens seeded from ALERTMANAGER_WEBHOOK_TOKEN may look like anything. */

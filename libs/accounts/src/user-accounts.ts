@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { compare, hash } from 'bcryptjs';
-import { DataSource, IsNull, Repository } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
 import { isRole, ROLES, USERNAME_PATTERN, USERNAME_RULE, type Role } from '@app/config';
-import { isUniqueViolation, RefreshTokenEntity, UserEntity } from '@app/database';
+import { isUniqueViolation, RefreshTokenEntity, runInTransaction, UserEntity } from '@app/database';
 
 export const MIN_PASSWORD_LENGTH = 12;
 const MAX_PASSWORD_BYTES = 72; // bcrypt ignores everything after the 72nd byte
@@ -17,6 +17,13 @@ export interface UserView {
   lastLoginAt: Date | null;
 }
 
+/** What an update of a user may change; absent fields stay as they are. */
+export interface UserChanges {
+  password?: string;
+  roles?: readonly string[];
+  disabled?: boolean;
+}
+
 /** A mistake the caller can fix: bad username, weak password, unknown role. */
 export class InvalidUserError extends Error {}
 export class UserNotFoundError extends Error {
@@ -27,6 +34,15 @@ export class UserNotFoundError extends Error {
 export class UsernameTakenError extends Error {
   constructor(username: string) {
     super(`the username "${username}" is taken`);
+  }
+}
+
+/** The change would leave nobody able to manage users: every admin route would be locked out. */
+export class LastAdminError extends Error {
+  constructor(username: string, change: string) {
+    super(
+      `"${username}" is the last enabled admin and cannot be ${change}: give another user the admin role first`,
+    );
   }
 }
 
@@ -79,16 +95,14 @@ export function toUserView(user: UserEntity): UserView {
  */
 export class UserAccounts {
   private readonly users: Repository<UserEntity>;
-  private readonly refreshTokens: Repository<RefreshTokenEntity>;
   /** A real hash of nothing, compared against when the username is unknown so that timing does not tell. */
   private dummyHash?: Promise<string>;
 
   constructor(
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     private readonly bcryptCost: number,
   ) {
     this.users = dataSource.getRepository(UserEntity);
-    this.refreshTokens = dataSource.getRepository(RefreshTokenEntity);
   }
 
   async create(input: { username: string; password: string; roles: readonly string[] }): Promise<UserView> {
@@ -139,28 +153,60 @@ export class UserAccounts {
   }
 
   async setDisabled(username: string, disabled: boolean): Promise<UserView> {
-    const user = await this.require(username);
-    await this.users.update({ id: user.id }, { disabled });
-    if (disabled) await this.revokeRefreshTokens(user.id);
-    return toUserView({ ...user, disabled });
+    return this.update(username, { disabled });
   }
 
+  /** Sets a new password and revokes the user's refresh tokens. */
   async resetPassword(username: string, password: string): Promise<UserView> {
-    checkPassword(password);
-    const user = await this.require(username);
-    await this.users.update(
-      { id: user.id },
-      { passwordHash: await hash(password, this.bcryptCost), passwordChangedAt: new Date() },
-    );
-    await this.revokeRefreshTokens(user.id);
-    return toUserView(user);
+    return this.update(username, { password });
   }
 
   async setRoles(username: string, roles: readonly string[]): Promise<UserView> {
-    const checked = checkRoles(roles);
-    const user = await this.require(username);
-    await this.users.update({ id: user.id }, { roles: checked });
-    return toUserView({ ...user, roles: checked });
+    return this.update(username, { roles });
+  }
+
+  /**
+   * Applies every change or none. Refused with LastAdminError when it would leave no enabled admin: the check and
+   * the update run in one transaction that holds the rows of every enabled user, so two admins disabling each
+   * other at the same moment cannot both succeed. Disabling a user or setting a password revokes their refresh
+   * tokens.
+   */
+  async update(rawUsername: string, changes: UserChanges): Promise<UserView> {
+    const username = rawUsername.trim().toLowerCase();
+    const roles = changes.roles === undefined ? undefined : checkRoles(changes.roles);
+    if (changes.password !== undefined) checkPassword(changes.password);
+    // bcrypt takes a while on purpose: hash before taking any lock.
+    const passwordHash =
+      changes.password === undefined ? undefined : await hash(changes.password, this.bcryptCost);
+    return runInTransaction(this.dataSource, async (manager) => {
+      const users = manager.getRepository(UserEntity);
+      const enabled = await this.lockEnabledUsers(manager);
+      const user = await users.findOneBy({ username });
+      if (!user) throw new UserNotFoundError(username);
+      const after: UserEntity = {
+        ...user,
+        ...(roles ? { roles } : {}),
+        ...(changes.disabled === undefined ? {} : { disabled: changes.disabled }),
+      };
+      const isAdmin = (u: UserEntity) => !u.disabled && u.roles.includes('admin');
+      if (isAdmin(user) && !isAdmin(after) && !enabled.some((u) => u.id !== user.id && isAdmin(u))) {
+        throw new LastAdminError(username, after.disabled ? 'disabled' : 'demoted');
+      }
+      const update: Partial<UserEntity> = {};
+      if (roles) update.roles = roles;
+      if (changes.disabled !== undefined) update.disabled = changes.disabled;
+      if (passwordHash !== undefined) {
+        update.passwordHash = passwordHash;
+        update.passwordChangedAt = new Date();
+      }
+      if (Object.keys(update).length > 0) await users.update({ id: user.id }, update);
+      if (changes.disabled === true || passwordHash !== undefined) {
+        await manager
+          .getRepository(RefreshTokenEntity)
+          .update({ userId: user.id, revokedAt: IsNull() }, { revokedAt: new Date() });
+      }
+      return toUserView(after);
+    });
   }
 
   /** The ids of disabled users: tokens they still hold are refused. */
@@ -185,7 +231,16 @@ export class UserAccounts {
     return user;
   }
 
-  private async revokeRefreshTokens(userId: string): Promise<void> {
-    await this.refreshTokens.update({ userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  /**
+   * The enabled users, their rows locked until the transaction ends (PostgreSQL; SQLite runs one transaction at a
+   * time). Locked in id order, so that concurrent updates wait for each other instead of deadlocking.
+   */
+  private lockEnabledUsers(manager: EntityManager): Promise<UserEntity[]> {
+    const postgres = this.dataSource.options.type === 'postgres';
+    return manager.getRepository(UserEntity).find({
+      where: { disabled: false },
+      order: { id: 'ASC' },
+      ...(postgres ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
   }
 }

@@ -1,0 +1,205 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import { ModulesContainer } from '@nestjs/core';
+import request from 'supertest';
+import { trainFixtureModel } from '@app/ml/testing';
+import { ACCESS_RULE, type AccessRule } from '../src/auth/auth.decorators';
+import { startTestApi, type TestApi } from './support/test-api';
+
+interface Operation {
+  requestBody?: { content: Record<string, MediaType> };
+  responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+}
+interface MediaType {
+  schema: { $ref: string };
+  examples?: Record<string, { value: unknown }>;
+}
+interface Schema {
+  properties: Record<string, { example?: unknown; default?: unknown; items?: { $ref?: string } }>;
+  required?: string[];
+}
+interface OpenApi {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+/** A route as the app really serves it, and what its guard, pipes and parameters let it answer. */
+interface Route {
+  key: string;
+  rule: AccessRule | undefined;
+  body: boolean;
+  validatedParams: boolean;
+  pathParams: boolean;
+}
+
+function routes(api: TestApi): Route[] {
+  const found: Route[] = [];
+  for (const module of api.app.get(ModulesContainer).values()) {
+    for (const { metatype } of module.controllers.values()) {
+      const controller = metatype as unknown as { prototype: Record<string, unknown> } & object;
+      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = controller.prototype[name];
+        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined)
+          continue;
+        const path =
+          `/${[base, String(Reflect.getMetadata(PATH_METADATA, handler))].filter((p) => p && p !== '/').join('/')}`
+            .replace(/\/+/g, '/')
+            .replace(/:(\w+)/g, '{$1}');
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number].toLowerCase();
+        const args = Object.entries(
+          (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<
+            string,
+            { pipes: unknown[] }
+          >,
+        );
+        const ofType = (type: RouteParamtypes) => args.filter(([key]) => key.startsWith(`${type}:`));
+        found.push({
+          key: `${method} ${path}`,
+          rule: Reflect.getMetadata(ACCESS_RULE, handler) ?? Reflect.getMetadata(ACCESS_RULE, controller),
+          body: ofType(RouteParamtypes.BODY).length > 0,
+          validatedParams: ofType(RouteParamtypes.PARAM).some(([, arg]) => arg.pipes.length > 0),
+          pathParams: path.includes('{'),
+        });
+      }
+    }
+  }
+  return found;
+}
+
+/** The statuses a route can answer whatever its handler does, from its access rule, body and parameters. */
+function expectedErrors(route: Route): string[] {
+  const statuses = ['429'];
+  const kind = route.rule?.kind;
+  if (kind !== 'public') statuses.push('401');
+  if (kind !== 'public' && kind !== 'authenticated') statuses.push('403');
+  if (route.body || route.validatedParams) statuses.push('400');
+  if (route.body) statuses.push('413');
+  if (route.pathParams) statuses.push('404');
+  return statuses;
+}
+
+/** What Swagger UI fills in from a schema when the media type has no example: each property's example or default. */
+function schemaSample(doc: OpenApi, ref: string): Record<string, unknown> {
+  const schema = doc.components.schemas[ref.split('/').pop()!];
+  return Object.fromEntries(
+    Object.entries(schema.properties).map(([name, property]) => {
+      const value =
+        property.example ??
+        property.default ??
+        (property.items?.$ref ? [schemaSample(doc, property.items.$ref)] : undefined);
+      if (value === undefined)
+        throw new Error(`${ref}.${name} has no example: /docs would send a placeholder`);
+      return [name, value];
+    }),
+  );
+}
+
+describe('the OpenAPI description at /docs-json (e2e)', () => {
+  let api: TestApi;
+  let doc: OpenApi;
+
+  beforeAll(async () => {
+    const modelDir = await trainFixtureModel();
+    api = await startTestApi();
+    const { version } = await api.registry.register(modelDir, { createdBy: 'test', source: 'test' });
+    await api.registry.promote(version, { actor: 'test' });
+    await api.waitForVersion(version);
+    doc = (await request(api.http).get('/docs-json').expect(200)).body as OpenApi;
+  });
+
+  afterAll(() => api?.app.close());
+
+  it('documents every route the app serves but /metrics', () => {
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${path}`),
+    );
+    const served = routes(api)
+      .map((route) => route.key)
+      .filter((key) => key !== 'get /metrics');
+    expect(documented.sort()).toEqual(served.sort());
+  });
+
+  it('lists on every operation the errors its access rule, rate limits, body and parameters can cause', () => {
+    const missing = routes(api).flatMap((route) => {
+      const [method, path] = route.key.split(' ');
+      const operation = doc.paths[path]?.[method];
+      if (!operation) return [];
+      return expectedErrors(route)
+        .filter((status) => !operation.responses[status])
+        .map((status) => `${route.key}: ${status}`);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it('gives every error answer a body schema: the shared error body, RFC 6749 on the token endpoint', () => {
+    const schemas = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, operation]) =>
+        Object.entries(operation.responses)
+          .filter(([status]) => Number(status) >= 400)
+          .map(([status, response]) => [
+            `${method} ${path} ${status}`,
+            response.content?.['application/json']?.schema.$ref,
+          ]),
+      ),
+    );
+    const expected = (key: string) =>
+      key === 'post /v1/auth/token 400'
+        ? '#/components/schemas/TokenErrorDto'
+        : key === 'get /health/ready 503'
+          ? '#/components/schemas/ReadinessDto'
+          : '#/components/schemas/ErrorResponseDto';
+    expect(schemas).toEqual(schemas.map(([key]) => [key, expected(key!)]));
+    for (const [path, method, statuses] of [
+      ['/v1/predictions', 'post', ['413', '415', '422', '503']],
+      ['/v1/predictions/batch', 'post', ['413', '415', '422', '503']],
+      ['/v1/models/{version}/promote', 'post', ['409', '422', '503']],
+      ['/v1/models/rollback', 'post', ['409']],
+      ['/v1/users', 'post', ['409']],
+    ] as const) {
+      expect(Object.keys(doc.paths[path][method].responses)).toEqual(expect.arrayContaining([...statuses]));
+    }
+  });
+
+  it('describes error bodies as the API sends them', async () => {
+    const schema = doc.components.schemas.ErrorResponseDto;
+    const answers = await Promise.all([
+      request(api.http).get('/v1/models'),
+      api.as('client').post('/v1/models/v1/promote').send({}),
+      api.as('client').post('/v1/predictions').send({ designation: 'x', topK: 'many', colour: 'red' }),
+      api.as('ml-engineer').get('/v1/models/v999'),
+      api
+        .as('client')
+        .post('/v1/predictions')
+        .send({ image: Buffer.from('not an image').toString('base64') }),
+      api.as('client').get('/v1/predictions/not-a-uuid'),
+    ]);
+    expect(answers.map((r) => r.status)).toEqual([401, 403, 400, 404, 415, 400]);
+    for (const { status, body } of answers) {
+      expect(Object.keys(body).filter((key) => !(key in schema.properties))).toEqual([]);
+      for (const key of schema.required ?? []) expect(body).toHaveProperty(key);
+      expect(body.statusCode).toBe(status);
+      expect([body.message].flat().every((line: unknown) => typeof line === 'string')).toBe(true);
+    }
+  });
+
+  it.each(['/v1/predictions', '/v1/predictions/batch'])(
+    'POST %s: each documented example, and the sample /docs builds from the schema, answers 200',
+    async (path) => {
+      const json = doc.paths[path].post.requestBody!.content['application/json'];
+      const bodies = [
+        ...Object.values(json.examples ?? {}).map((e) => e.value),
+        schemaSample(doc, json.schema.$ref),
+      ];
+      expect(bodies.length).toBeGreaterThan(1);
+      for (const body of bodies) {
+        const res = await api
+          .as('client')
+          .post(path)
+          .send(body as object);
+        expect({ body, status: res.status }).toEqual({ body, status: 200 });
+      }
+    },
+  );
+});

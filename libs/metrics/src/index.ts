@@ -1,0 +1,2 @@
+export { createMetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics-registry';
+export { MetricsRegistryModule } from './metrics-registry.module';

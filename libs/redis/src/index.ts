@@ -1,0 +1,1 @@
+export { closeRedisClient, createRedisClient } from './redis-client.factory';

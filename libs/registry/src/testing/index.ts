@@ -1,0 +1,1 @@
+export { writeModelDirectory } from './model-directory.fixture';

@@ -1,0 +1,1 @@
+export { startS3rver, type S3rverFixture } from './s3rver.fixture';

@@ -1,0 +1,161 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@app/config';
+import { openDataSource } from '@app/database';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '@app/ml';
+import { writeFixtureDataset } from '@app/ml/testing';
+import {
+  ACCEPT_REGISTERED,
+  ModelRegistry,
+  ModelVersionNotFoundError,
+  PromotionWorkflow,
+} from '@app/registry';
+import { LocalArtifactStore } from '@app/storage';
+import { directoryDataSource } from './directory.data-source';
+import { TrainingWorkflow } from './training.workflow';
+import type { TrainingProgress } from './training.types';
+
+/** A lean ensemble: one network (so that there are epochs to report) and one linear model, text only. */
+const OPTIONS: TrainOptions = {
+  ...DEFAULT_TRAIN_OPTIONS,
+  withImages: false,
+  text: { neuralModels: 1, linearViews: ['merged'] },
+};
+
+describe('TrainingWorkflow', () => {
+  let root: string;
+  let dataDir: string;
+  let workRoot: string;
+  let dataSource: DataSource;
+  let registry: ModelRegistry;
+  let workflow: TrainingWorkflow;
+  let announced: string[];
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'training-workflow-'));
+    dataDir = join(root, 'data');
+    await writeFixtureDataset(dataDir);
+    workRoot = join(root, 'work');
+    dataSource = await openDataSource(AppConfig.fromEnvironment({ VAR_DIR: join(root, 'var') }));
+    registry = new ModelRegistry(dataSource, new LocalArtifactStore(join(root, 'artifacts')));
+    announced = [];
+    const promotion = new PromotionWorkflow(registry, ACCEPT_REGISTERED, {
+      announce: async (version, revision) => void announced.push(`${version}@${revision}`),
+    });
+    workflow = new TrainingWorkflow(registry, promotion, workRoot);
+  });
+  afterAll(async () => {
+    await dataSource.destroy();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('trains, registers with its lineage, promotes and announces, reporting each phase and epoch', async () => {
+    const events: TrainingProgress[] = [];
+    const outcome = await workflow.run({
+      data: directoryDataSource(dataDir),
+      options: OPTIONS,
+      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-1' },
+      promote: { actor: 'alice', reason: 'retraining' },
+      progress: (event) => events.push(event),
+    });
+
+    const record = await registry.get(outcome.record.version);
+    expect(record).toMatchObject({ createdBy: 'alice', source: 'worker', parentVersion: null });
+    expect(record.modelCard).toMatchObject({
+      dataDir,
+      layout: 'products',
+      lineage: { trigger: 'admin:alice', jobId: 'job-1', parentVersion: null },
+      parameters: { seed: 0, withImages: false },
+    });
+    expect(record.metrics).toEqual(outcome.metrics);
+    expect(outcome.promotion?.production.version).toBe(record.version);
+    expect(await registry.production()).toMatchObject({ version: record.version });
+    expect(announced).toEqual([`${record.version}@${outcome.promotion?.production.revision}`]);
+
+    const phases = [...new Set(events.map((e) => e.phase))];
+    expect(phases).toEqual(['loading', 'training', 'saving', 'registering', 'promoting']);
+    const epochs = events.filter((e) => e.epoch);
+    expect(epochs.length).toBeGreaterThan(0);
+    expect(epochs[0].epoch).toMatchObject({ model: expect.any(String), epoch: 1 });
+    expect(epochs[0].message).toMatch(/epoch 1: loss [\d.]+, val weighted F1 [\d.]+/);
+    expect(readdirSync(workRoot)).toEqual([]);
+  });
+
+  it('keeps a candidate the gate refuses registered but out of production, and keeps an asked-for directory', async () => {
+    const before = await registry.production();
+    const outDir = join(root, 'kept-model');
+    const outcome = await workflow.run({
+      data: directoryDataSource(dataDir),
+      options: { ...OPTIONS, seed: 1 },
+      outDir,
+      lineage: { trigger: 'cli', source: 'cli', createdBy: 'bob', parentVersion: before.version },
+      promote: {
+        actor: 'cli',
+        gate: async (candidate) => ({ promote: false, reasons: [`${candidate.version} is no better`] }),
+      },
+    });
+    expect(outcome.gate).toEqual({ promote: false, reasons: [`${outcome.record.version} is no better`] });
+    expect(outcome.promotion).toBeUndefined();
+    expect(await registry.production()).toEqual(before);
+    expect((await registry.get(outcome.record.version)).parentVersion).toBe(before.version);
+    expect(outcome.modelDir).toBe(outDir);
+    expect(existsSync(join(outDir, 'model.json'))).toBe(true);
+  });
+
+  it('trains once per idempotency key: a retried job finds its version and only finishes what is left', async () => {
+    const data = directoryDataSource(dataDir);
+    const gate = async () => ({ promote: false, reasons: ['kept for review'] });
+    const first = await workflow.run({
+      data,
+      options: { ...OPTIONS, seed: 2 },
+      idempotencyKey: 'job-42',
+      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-42' },
+      promote: { actor: 'alice', gate },
+    });
+    expect(first).toMatchObject({ reused: false, record: { idempotencyKey: 'job-42' } });
+    const versions = (await registry.list()).length;
+
+    const events: TrainingProgress[] = [];
+    const retry = await workflow.run({
+      data: directoryDataSource(join(root, 'no-such-folder')),
+      options: { ...OPTIONS, seed: 2 },
+      idempotencyKey: 'job-42',
+      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-42' },
+      promote: { actor: 'alice' },
+      progress: (event) => events.push(event),
+    });
+    expect(retry).toMatchObject({ reused: true, record: first.record, metrics: first.metrics });
+    expect(retry.components).toEqual(first.components);
+    expect(events.map((e) => e.phase)).toEqual(['registering', 'promoting']);
+    expect(retry.promotion?.production.version).toBe(first.record.version);
+    expect((await registry.list()).length).toBe(versions);
+
+    const again = await workflow.run({
+      data,
+      options: OPTIONS,
+      idempotencyKey: 'job-42',
+      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-42' },
+      promote: { actor: 'alice' },
+    });
+    expect(again.reused).toBe(true);
+    expect(again.promotion).toBeUndefined();
+    expect((await registry.history()).filter((move) => move.toVersion === first.record.version)).toHaveLength(
+      1,
+    );
+  });
+
+  it('refuses an unregistered parent before loading any data', async () => {
+    const events: TrainingProgress[] = [];
+    await expect(
+      workflow.run({
+        data: directoryDataSource(join(root, 'no-such-folder')),
+        options: OPTIONS,
+        lineage: { trigger: 'cli', source: 'cli', createdBy: 'bob', parentVersion: 'v99' },
+        progress: (event) => events.push(event),
+      }),
+    ).rejects.toThrow(ModelVersionNotFoundError);
+    expect(events).toEqual([]);
+  });
+});
