@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource, type QueryDeepPartialEntity } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { ModelVersionEntity, openDataSource } from '@app/database';
 import { ArtifactNotFoundError, type ArtifactStore } from '@app/storage';
@@ -81,36 +81,6 @@ describe('ModelRegistry', () => {
   });
 
   describe('register', () => {
-    it('registers one version per idempotency key, and replaces a registration with that key that died half-way', async () => {
-      const first = await registry.register(modelDir(), { ...by, idempotencyKey: 'retraining:job-1' });
-      const again = await registry.register(modelDir(), { ...by, idempotencyKey: 'retraining:job-1' });
-      expect(again.version).toBe(first.version);
-      expect((await registry.list()).map((v) => v.version)).toEqual([first.version]);
-      expect(await registry.findByIdempotencyKey('retraining:job-1')).toEqual(first);
-      expect(await registry.findByIdempotencyKey('retraining:job-2')).toBeUndefined();
-
-      // A process killed during the upload leaves a row in "registering" with its key.
-      await dataSource.getRepository(ModelVersionEntity).insert({
-        version: 'v2',
-        sequence: 2,
-        createdBy: 'worker',
-        source: 'retraining',
-        parentVersion: null,
-        dataFingerprint: null,
-        metrics: {},
-        modelCard: {},
-        files: [],
-        artifactPrefix: 'models/v2/',
-        status: 'registering',
-        lineage: null,
-        gate: null,
-        idempotencyKey: 'retraining:job-2',
-      } as QueryDeepPartialEntity<ModelVersionEntity>);
-      const retried = await registry.register(modelDir(), { ...by, idempotencyKey: 'retraining:job-2' });
-      expect(retried.version).toBe('v2');
-      expect(await registry.findByIdempotencyKey('retraining:job-2')).toEqual(retried);
-    });
-
     it('uploads every file with its checksum and records metrics, model card and lineage', async () => {
       const dir = modelDir('first');
       const v1 = await registry.register(dir, by);

@@ -14,6 +14,7 @@ import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } f
 import type { Response } from 'express';
 import { RetrainingJobs } from '@app/retraining';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import type { Principal } from '../auth/principal';
 import { RetrainingJobDto, RetrainingRequestDto, RetrainingRequestResultDto } from './retraining.dto';
 
@@ -36,6 +37,11 @@ export class RetrainingController {
     type: RetrainingRequestResultDto,
     headers: { Location: { description: 'The job' } },
   })
+  @ApiErrors({
+    400: ERROR_MEANING.badBody,
+    413: ERROR_MEANING.bodyTooLarge,
+    503: 'The queue (Redis) or the database is unreachable: no job was recorded; Retry-After says when to try again',
+  })
   async request(
     @Body() body: RetrainingRequestDto,
     @CurrentPrincipal() principal: Principal,
@@ -54,6 +60,7 @@ export class RetrainingController {
   @ApiOperation({ summary: 'Recent retraining jobs, newest first' })
   @ApiQuery({ name: 'limit', required: false, type: Number, description: '1 to 500, default 50' })
   @ApiOkResponse({ type: [RetrainingJobDto] })
+  @ApiErrors({ 400: 'limit is not a whole number from 1 to 500', 503: ERROR_MEANING.unavailable })
   list(@Query('limit') limit?: string): Promise<RetrainingJobDto[]> {
     const n = limit === undefined ? 50 : Number(limit);
     if (!Number.isInteger(n) || n < 1 || n > 500) {
@@ -65,6 +72,11 @@ export class RetrainingController {
   @Get(':id')
   @ApiOperation({ summary: 'One retraining job: state, phase, progress, attempts, error, version and gate' })
   @ApiOkResponse({ type: RetrainingJobDto })
+  @ApiErrors({
+    400: 'id is not a UUID',
+    404: 'No retraining job has this id',
+    503: ERROR_MEANING.unavailable,
+  })
   get(
     @Param(
       'id',
