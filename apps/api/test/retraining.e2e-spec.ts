@@ -91,6 +91,13 @@ describe('retraining jobs over HTTP (e2e, embedded mode: SQLite, in-process queu
       .send({ designation: 'piscine pompe filtration' })
       .expect(200);
     expect(prediction.body.modelVersion).toBe(done.resultVersion);
+    const metrics = (await request(api.http).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^retraining_requests_total\{result="created"\} 1$/m);
+    expect(metrics).toMatch(/^retraining_job_runs_total\{outcome="promoted"\} 1$/m);
+    expect(metrics).toMatch(/^retraining_job_duration_seconds_count\{outcome="promoted"\} 1$/m);
+    expect(metrics).toMatch(/^retraining_gate_promote 1$/m);
+    expect(metrics).toMatch(/^retraining_gate_weighted_f1\{model="candidate"\} [\d.]+$/m);
+    expect(metrics).toMatch(/^retraining_queue_jobs\{state="active"\} 0$/m);
     // The API kept answering while the model trained in its child process.
     expect(Math.max(...gaps)).toBeLessThan(2_000);
   });
@@ -108,6 +115,10 @@ describe('retraining jobs over HTTP (e2e, embedded mode: SQLite, in-process queu
     const list = (await api.as('ml-engineer').get('/v1/retraining-jobs').expect(200)).body as JobBody[];
     expect(list.slice(0, 2).map((j) => j.id)).toEqual([waiting.id, first.id]);
     expect(list.filter((j) => j.state === 'running' || j.state === 'queued')).toHaveLength(2);
+    const metrics = (await request(api.http).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^retraining_requests_total\{result="deduplicated"\} 9$/m);
+    expect(metrics).toMatch(/^retraining_queue_jobs\{state="waiting"\} 1$/m);
+    expect(metrics).toMatch(/^retraining_queue_jobs\{state="active"\} 1$/m);
     await waitForJob(waiting.id, 'succeeded');
   });
 

@@ -1,4 +1,4 @@
-import { Global, Module, OnApplicationShutdown, Inject } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { BullMqRetrainingQueue } from './bullmq-retraining.queue';
 import { InProcessRetrainingQueue } from './in-process-retraining.queue';
@@ -6,6 +6,7 @@ import { redisOptionsFromUrl } from './redis-connection';
 import { RETRAINING_QUEUE_PORT, type RetrainingQueue } from './retraining-queue';
 
 /** Closes the queue's connections (or stops the in-process runner) when the application shuts down. */
+@Injectable()
 class RetrainingQueueCloser implements OnApplicationShutdown {
   constructor(@Inject(RETRAINING_QUEUE_PORT) private readonly queue: RetrainingQueue) {}
 

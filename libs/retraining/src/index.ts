@@ -14,3 +14,4 @@ export {
 export { RetrainingRunner, type RetrainingOutcome, type RetrainingRunnerSettings } from './retraining.runner';
 export { trainInChildProcess } from './training-process';
 export { RetrainingModule } from './retraining.module';
+export { RetrainingMetrics, type RunOutcome } from './retraining.metrics';

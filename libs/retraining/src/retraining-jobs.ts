@@ -2,6 +2,7 @@ import { DataSource, type QueryDeepPartialEntity, type Repository } from 'typeor
 import { RetrainingJobEntity, timeOrderedUuid, type RetrainingJobState } from '@app/database';
 import type { RetrainingQueue } from '@app/queue';
 import type { TrainingParams, TrainingProgress } from './candidate-training';
+import type { RetrainingMetrics } from './retraining.metrics';
 
 export interface RetrainingRequest {
   reason: string;
@@ -45,6 +46,7 @@ export class RetrainingJobs {
   constructor(
     private readonly dataSource: DataSource,
     private readonly queue: RetrainingQueue,
+    private readonly metrics?: RetrainingMetrics,
   ) {}
 
   /**
@@ -80,6 +82,7 @@ export class RetrainingJobs {
       throw error;
     }
     if (queued.deduplicated) await this.rows().delete({ id });
+    this.metrics?.requested(queued.deduplicated);
     return { job: await this.get(queued.jobId), deduplicated: queued.deduplicated };
   }
 

@@ -12,6 +12,7 @@ import {
 } from '@app/training';
 import { trainOptions, type TrainingProgress } from './candidate-training';
 import { RetrainingJobNotFoundError, type RetrainingJobs, type RetrainingJobView } from './retraining-jobs';
+import type { RetrainingMetrics } from './retraining.metrics';
 import { trainInChildProcess } from './training-process';
 
 export interface RetrainingRunnerSettings {
@@ -46,6 +47,7 @@ export class RetrainingRunner {
     private readonly registry: ModelRegistry,
     private readonly training: TrainingWorkflow,
     private readonly settings: RetrainingRunnerSettings,
+    private readonly metrics?: RetrainingMetrics,
   ) {}
 
   async run(job: RunningJob): Promise<RetrainingOutcome> {
@@ -54,11 +56,14 @@ export class RetrainingRunner {
       throw error;
     });
     await this.jobs.markRunning(job.id);
+    const started = Date.now();
+    const seconds = () => (Date.now() - started) / 1000;
     this.logger.log(
       `job ${job.id} (${view.trigger}) attempt ${job.attempt} of ${job.maxAttempts}: ${view.reason}`,
     );
     try {
       const outcome = await this.execute(job, view);
+      this.metrics?.ran(outcome.promoted ? 'promoted' : 'candidate', seconds());
       this.logger.log(
         `job ${job.id}: ${outcome.version} ${outcome.promoted ? 'promoted' : 'kept as a candidate'}`,
       );
@@ -66,12 +71,15 @@ export class RetrainingRunner {
     } catch (error) {
       const message = (error as Error).message;
       if (error instanceof JobInterruptedError) {
+        this.metrics?.ran('interrupted', seconds());
         await this.jobs.markQueued(job.id, null);
         this.logger.warn(`job ${job.id} handed back to the queue: ${message}`);
       } else if (error instanceof PermanentJobError || job.attempt >= job.maxAttempts) {
+        this.metrics?.ran('failed', seconds());
         await this.jobs.markFailed(job.id, message);
         this.logger.error(`job ${job.id} failed: ${message}`);
       } else {
+        this.metrics?.ran('retry', seconds());
         await this.jobs.markQueued(job.id, `attempt ${job.attempt} failed: ${message}`);
         this.logger.warn(`job ${job.id} attempt ${job.attempt} failed, to be retried: ${message}`);
       }
@@ -106,6 +114,7 @@ export class RetrainingRunner {
       outcome.promotion !== undefined ||
       (await this.registry.production()).version === outcome.record.version;
     await this.jobs.markSucceeded(job.id, outcome.record.version, outcome.record.gate);
+    this.metrics?.gate(outcome.record.gate);
     return { version: outcome.record.version, promoted, reasons: outcome.gate?.reasons ?? [] };
   }
 

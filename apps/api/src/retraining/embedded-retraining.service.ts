@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE_PORT, type ProcessingQueue, type RetrainingQueue } from '@app/queue';
 import { ModelRegistry } from '@app/registry';
-import { RetrainingJobs, RetrainingRunner } from '@app/retraining';
+import { RetrainingJobs, RetrainingMetrics, RetrainingRunner } from '@app/retraining';
 import { TrainingWorkflow } from '@app/training';
 
 /**
@@ -16,16 +16,19 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
     private readonly jobs: RetrainingJobs,
     private readonly registry: ModelRegistry,
     private readonly training: TrainingWorkflow,
+    private readonly metrics: RetrainingMetrics,
     private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     if (this.queue.driver !== 'in-process') return;
-    const runner = new RetrainingRunner(this.jobs, this.registry, this.training, {
-      dataDir: this.config.env.DATA_DIR,
-      varDir: this.config.env.VAR_DIR,
-      gate: this.config.gate,
-    });
+    const runner = new RetrainingRunner(
+      this.jobs,
+      this.registry,
+      this.training,
+      { dataDir: this.config.env.DATA_DIR, varDir: this.config.env.VAR_DIR, gate: this.config.gate },
+      this.metrics,
+    );
     (this.queue as ProcessingQueue).work((job) => runner.run(job));
   }
 }

@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bullmq';
-import { Module, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE, redisOptionsFromUrl } from '@app/queue';
 import {
@@ -9,11 +9,12 @@ import {
   RedisProductionAnnouncer,
   RegistryModule,
 } from '@app/registry';
-import { RetrainingJobs, RetrainingModule, RetrainingRunner } from '@app/retraining';
+import { RetrainingJobs, RetrainingMetrics, RetrainingModule, RetrainingRunner } from '@app/retraining';
 import { TrainingWorkflow } from '@app/training';
 import { RetrainingProcessor } from './retraining.processor';
 
 /** Closes the announcer's Redis connection at shutdown. */
+@Injectable()
 class AnnouncerCloser implements OnApplicationShutdown {
   constructor(private readonly announcer: RedisProductionAnnouncer) {}
 

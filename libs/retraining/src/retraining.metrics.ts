@@ -1,0 +1,89 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RetrainingQueue } from '@app/queue';
+
+export type RunOutcome = 'promoted' | 'candidate' | 'failed' | 'interrupted' | 'retry';
+
+/**
+ * The retraining pipeline's metrics, on the process's registry: requests (API), runs, their outcome and duration,
+ * the last gate decision (whoever runs jobs: the worker, or the API in embedded mode), and the queue's depth
+ * (every process that holds the queue: aggregate with max() across replicas).
+ */
+export class RetrainingMetrics {
+  private readonly requests = new Counter({
+    name: 'retraining_requests_total',
+    help: 'Retraining requests, by result: created a job, or absorbed by the job already waiting',
+    labelNames: ['result'] as const,
+    registers: [],
+  });
+
+  private readonly runs = new Counter({
+    name: 'retraining_job_runs_total',
+    help: 'Retraining job runs by outcome: promoted, candidate (kept by the gate), failed, interrupted, retry',
+    labelNames: ['outcome'] as const,
+    registers: [],
+  });
+
+  private readonly duration = new Histogram({
+    name: 'retraining_job_duration_seconds',
+    help: 'Duration of a retraining job run, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [5, 15, 30, 60, 120, 180, 300, 600, 1200, 1800, 3600],
+    registers: [],
+  });
+
+  private readonly gateF1 = new Gauge({
+    name: 'retraining_gate_weighted_f1',
+    help: 'Weighted F1 on the frozen evaluation split at the last gate decision, of the candidate and of production',
+    labelNames: ['model'] as const,
+    registers: [],
+  });
+
+  private readonly gatePromote = new Gauge({
+    name: 'retraining_gate_promote',
+    help: 'The last gate decision: 1 promoted, 0 kept as a candidate',
+    registers: [],
+  });
+
+  private readonly queueJobs: Gauge<'state'>;
+
+  constructor(registry: Registry, queue: RetrainingQueue) {
+    this.queueJobs = new Gauge({
+      name: 'retraining_queue_jobs',
+      help: 'Jobs in the retraining queue by state (waiting, active, delayed, completed and failed as retained)',
+      labelNames: ['state'] as const,
+      registers: [],
+      async collect() {
+        // With Redis down, the last known depth stays (readiness and the API's 503s say Redis is down).
+        const counts = await queue.counts().catch(() => undefined);
+        if (!counts) return;
+        for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+      },
+    });
+    registry.registerMetric(this.requests);
+    registry.registerMetric(this.runs);
+    registry.registerMetric(this.duration);
+    registry.registerMetric(this.gateF1);
+    registry.registerMetric(this.gatePromote);
+    registry.registerMetric(this.queueJobs);
+  }
+
+  requested(deduplicated: boolean): void {
+    this.requests.inc({ result: deduplicated ? 'deduplicated' : 'created' });
+  }
+
+  ran(outcome: RunOutcome, seconds: number): void {
+    this.runs.inc({ outcome });
+    this.duration.observe({ outcome }, seconds);
+  }
+
+  gate(decision: Record<string, unknown> | null): void {
+    if (!decision) return;
+    const figure = (summary: unknown) => (summary as { weighted_f1?: number } | null)?.weighted_f1;
+    const candidate = figure(decision.candidate);
+    const production = figure(decision.production);
+    if (candidate !== undefined) this.gateF1.set({ model: 'candidate' }, candidate);
+    if (production !== undefined) this.gateF1.set({ model: 'production' }, production);
+    else this.gateF1.remove({ model: 'production' });
+    this.gatePromote.set(decision.promote === true ? 1 : 0);
+  }
+}
