@@ -102,6 +102,9 @@ describeWithData(
         DATA_DIR: dataDir!,
         VAR_DIR: join(root, 'worker-var'),
         WORKER_SHUTDOWN_MS: '5000',
+        // A sample of 2,500 rows and no image model (its image-only evaluation rows count as wrong): the default
+        // floor of 0.5 is for full models.
+        GATE_FLOOR: '0.3',
         LOG_LEVEL: 'log',
       };
       api = await startTestApi({ ...env, VAR_DIR: join(root, 'api-var'), DATA_DIR: '' });
@@ -207,6 +210,13 @@ describeWithData(
       );
       expect(done.attempts).toBe(2);
       expect(await versionsOf(body.id)).toEqual([done.resultVersion]);
+      // The gate compared it with the production model (the first job's) on the same split.
+      expect(done.gate).toMatchObject({ production: expect.objectContaining({ n: expect.any(Number) }) });
+      const metrics = await request(`http://127.0.0.1:${workers.at(-1)!.port}`)
+        .get('/metrics')
+        .expect(200);
+      expect(metrics.text).toMatch(/^retraining_job_runs_total\{outcome="(promoted|candidate)"\} 1$/m);
+      expect(metrics.text).toMatch(/^retraining_gate_weighted_f1\{model="production"\} [\d.]+$/m);
     });
   },
 );
