@@ -58,18 +58,21 @@ class AnnouncerCloser implements OnApplicationShutdown {
     },
     {
       provide: RetrainingRunner,
-      inject: [RetrainingJobs, ModelRegistry, TrainingWorkflow, AppConfig],
+      inject: [RetrainingJobs, ModelRegistry, TrainingWorkflow, RetrainingMetrics, AppConfig],
       useFactory: (
         jobs: RetrainingJobs,
         registry: ModelRegistry,
         training: TrainingWorkflow,
+        metrics: RetrainingMetrics,
         config: AppConfig,
       ) =>
-        new RetrainingRunner(jobs, registry, training, {
-          dataDir: config.env.DATA_DIR,
-          varDir: config.env.VAR_DIR,
-          gate: config.gate,
-        }),
+        new RetrainingRunner(
+          jobs,
+          registry,
+          training,
+          { dataDir: config.env.DATA_DIR, varDir: config.env.VAR_DIR, gate: config.gate },
+          metrics,
+        ),
     },
     RetrainingProcessor,
   ],
