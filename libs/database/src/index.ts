@@ -19,3 +19,4 @@ export { PromotionAuditEntity, type PromotionAuditAction } from './entities/prom
 export { Auth1764288000000 } from './migrations/1764288000000-auth.migration';
 export { PredictionWriter, type PredictionRow } from './prediction.writer';
 export { timeOrderedUuid } from './time-ordered-id';
+export { checkDatabase, type HealthCheck } from './database.health';

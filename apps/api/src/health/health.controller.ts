@@ -2,16 +2,13 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
+import { checkDatabase, type HealthCheck } from '@app/database';
 import { Public, PublicUnlessClosed } from '../auth/auth.decorators';
 import { ModelServingService } from '../serving/model-serving.service';
 import { ProductionWatcher } from '../serving/production-watcher.service';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import { LivenessDto, ReadinessDto } from './readiness.dto';
 import { ShutdownCoordinator } from './shutdown.coordinator';
-
-type Check = { status: 'up' | 'down'; detail?: string };
-
-const CHECK_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
 @Controller('health')
@@ -40,9 +37,9 @@ export class HealthController {
   })
   @ApiOkResponse({ type: ReadinessDto, description: 'Every check is up' })
   @ApiServiceUnavailableResponse({ type: ReadinessDto, description: 'A check is down; `checks` says which' })
-  async ready(): Promise<{ status: 'ok'; checks: Record<string, Check> }> {
-    const checks: Record<string, Check> = {
-      database: await this.database(),
+  async ready(): Promise<{ status: 'ok'; checks: Record<string, HealthCheck> }> {
+    const checks: Record<string, HealthCheck> = {
+      database: await checkDatabase(this.dataSource),
       model: this.model(),
     };
     if (this.shutdown.draining) checks.process = { status: 'down', detail: 'shutting down' };
@@ -55,27 +52,12 @@ export class HealthController {
     return { status: 'ok', checks };
   }
 
-  private model(): Check {
+  private model(): HealthCheck {
     const model = this.serving.current;
     if (!model) return { status: 'down', detail: 'no model loaded yet' };
     if (!model.classifier.canScoreText) {
       return { status: 'down', detail: `${model.version}: every text scoring thread is down (restarting)` };
     }
     return { status: 'up', detail: model.version };
-  }
-
-  private async database(): Promise<Check> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
-      return { status: 'up' };
-    } catch (error) {
-      return { status: 'down', detail: (error as Error).message };
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
