@@ -20,15 +20,25 @@ describe('embedded quick start (e2e)', () => {
     expect(models.body.versions).toEqual([
       expect.objectContaining({
         version: 'v1',
-        source: 'bootstrap',
+        // Trained by a retraining job that the boot asked for (trigger bootstrap), like any other version.
+        source: 'retraining',
+        createdBy: 'bootstrap',
         isProduction: true,
         metrics: {
           validation_weighted_f1: expect.objectContaining({
             'text-neural-0': expect.any(Number),
             image: expect.any(Number),
           }),
+          evaluation_split: {
+            splitHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+            weighted_f1: expect.any(Number),
+          },
         },
       }),
+    ]);
+    const jobs = await api.as('ml-engineer').get('/v1/retraining-jobs').expect(200);
+    expect(jobs.body).toEqual([
+      expect.objectContaining({ trigger: 'bootstrap', state: 'succeeded', resultVersion: 'v1' }),
     ]);
     const res = await api
       .as('client')

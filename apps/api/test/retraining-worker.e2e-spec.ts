@@ -230,3 +230,52 @@ describe('the worker without Redis', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('two API replicas starting on an empty registry (e2e: PostgreSQL, Redis, s3rver, a worker process)', () => {
+  it('train exactly one first model, on the demo catalogue, through the queue; both replicas serve it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bootstrap-e2e-'));
+    const [schema, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
+    const env = {
+      DATABASE_URL: schema.url,
+      DATABASE_SCHEMA: schema.schema,
+      S3_BUCKET: s3.bucket,
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      REDIS_URL,
+      QUEUE_PREFIX: `test-${randomUUID()}`,
+      DATA_DIR: '',
+      BOOTSTRAP_MODEL: 'auto',
+    };
+    const replicas: TestApi[] = [];
+    let worker: WorkerProcess | undefined;
+    try {
+      replicas.push(await startTestApi({ ...env, VAR_DIR: join(root, 'a') }));
+      replicas.push(await startTestApi({ ...env, VAR_DIR: join(root, 'b') }));
+      worker = await startWorker({ ...env, VAR_DIR: join(root, 'worker'), LOG_LEVEL: 'warn' });
+      await Promise.all(replicas.map((api) => api.waitForVersion('v1', 180_000)));
+      const [a] = replicas;
+      // Give a second job, if one had been made, the time to run before counting.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect((await a.registry.list()).map((v) => v.version)).toEqual(['v1']);
+      expect((await a.registry.get('v1')).lineage).toMatchObject({ trigger: 'bootstrap' });
+      const jobs = (await a.as('ml-engineer').get('/v1/retraining-jobs').expect(200)).body as {
+        state: string;
+      }[];
+      expect(jobs.filter((j) => j.state === 'succeeded')).toHaveLength(1);
+      expect(jobs.every((j) => j.state === 'succeeded' || j.state === 'skipped')).toBe(true);
+    } finally {
+      worker?.child.kill('SIGKILL');
+      await Promise.all(replicas.map((api) => api.app.close()));
+      const queue = new Queue(RETRAINING_QUEUE, {
+        connection: { host: '127.0.0.1', port: 6379 },
+        prefix: env.QUEUE_PREFIX,
+      });
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await Promise.all([schema.drop(), s3.stop()]);
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -85,6 +85,13 @@ describe('retraining jobs over HTTP (e2e, embedded mode: SQLite, in-process queu
       source: 'retraining',
       createdBy: 'admin:test-ml-engineer',
     });
+    expect(version.body.lineage).toMatchObject({
+      trigger: 'admin:test-ml-engineer',
+      jobId: job.id,
+      evaluationSplit: expect.stringMatching(/^[0-9a-f]{64}$/),
+      params: { ...PARAMS, seed: 7 },
+    });
+    expect(version.body.gate).toMatchObject({ promote: true, reasons: expect.any(Array) });
     const prediction = await api
       .as('client')
       .post('/v1/predictions')

@@ -26,6 +26,13 @@ export interface TrainingParams {
    * text, image-only): quick runs and tests. The evaluation split stays whole. Unset: all of it.
    */
   maxRows?: number;
+  /**
+   * Internal (the HTTP route does not accept them): `demo` trains on the demo catalogue shipped with the code
+   * instead of DATA_DIR (the first model of a fresh install); `onlyIfEmpty` skips the job when the registry already
+   * has a version (two replicas asking for a first model at once get one).
+   */
+  dataset?: 'base' | 'demo';
+  onlyIfEmpty?: boolean;
 }
 
 /** What the training process is asked to do: plain data, since it crosses a process boundary. */

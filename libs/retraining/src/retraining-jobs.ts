@@ -125,6 +125,17 @@ export class RetrainingJobs {
     await this.patch(id, { state: 'failed', phase: 'failed', error, finishedAt: now, updatedAt: now });
   }
 
+  async markSkipped(id: string, reason: string): Promise<void> {
+    const now = new Date();
+    await this.patch(id, {
+      state: 'skipped',
+      phase: 'done',
+      progress: { phase: 'done', message: reason },
+      finishedAt: now,
+      updatedAt: now,
+    });
+  }
+
   async markSucceeded(
     id: string,
     resultVersion: string,

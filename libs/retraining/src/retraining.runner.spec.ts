@@ -131,7 +131,7 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
     expect(outcome.promoted).toBe(false);
     expect(outcome.reasons.join('\n')).toMatch(/floor/);
     expect((await registry.production()).version).toBe(production);
-    const record = await registry.get(outcome.version);
+    const record = await registry.get(outcome.version!);
     expect(record.parentVersion).toBe(production);
     // Both models were scored on the same frozen split.
     expect(record.gate).toMatchObject({
@@ -139,6 +139,23 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
       production: expect.objectContaining({ n: expect.any(Number) }),
     });
     expect((await jobs.get(job.id)).gate).toMatchObject({ promote: false });
+  });
+
+  it('skips a first-model job once the registry has a version, without training', async () => {
+    const { job } = await jobs.request({
+      reason: 'first model',
+      trigger: 'bootstrap',
+      params: { ...FAST, dataset: 'demo', onlyIfEmpty: true },
+    });
+    const before = (await registry.list()).length;
+    const outcome = await runner({ dataDir: undefined, gate: LENIENT }).run(running(job.id));
+    expect(outcome).toEqual({
+      version: null,
+      promoted: false,
+      reasons: [expect.stringMatching(/already has v\d+/)],
+    });
+    expect((await registry.list()).length).toBe(before);
+    expect(await jobs.get(job.id)).toMatchObject({ state: 'skipped', resultVersion: null, error: null });
   });
 
   it('fails at once, with the reason, when there is no data or the data is malformed', async () => {

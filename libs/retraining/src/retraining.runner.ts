@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { resolve } from 'node:path';
-import { DEFAULT_PROMOTION_GATE, type PromotionGateOptions } from '@app/ml';
+import { DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
 import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
 import type { ModelRegistry } from '@app/registry';
 import {
@@ -24,7 +24,8 @@ export interface RetrainingRunnerSettings {
 }
 
 export interface RetrainingOutcome {
-  version: string;
+  /** null when the job was skipped (see TrainingParams.onlyIfEmpty). */
+  version: string | null;
   promoted: boolean;
   /** The gate's reasons for promoting, or for keeping the version as a candidate. */
   reasons: string[];
@@ -63,10 +64,9 @@ export class RetrainingRunner {
     );
     try {
       const outcome = await this.execute(job, view);
-      this.metrics?.ran(outcome.promoted ? 'promoted' : 'candidate', seconds());
-      this.logger.log(
-        `job ${job.id}: ${outcome.version} ${outcome.promoted ? 'promoted' : 'kept as a candidate'}`,
-      );
+      const result = outcome.version === null ? 'skipped' : outcome.promoted ? 'promoted' : 'candidate';
+      this.metrics?.ran(result, seconds());
+      this.logger.log(`job ${job.id}: ${outcome.version ?? 'no version'} ${result}`);
       return outcome;
     } catch (error) {
       const message = (error as Error).message;
@@ -88,7 +88,15 @@ export class RetrainingRunner {
   }
 
   private async execute(job: RunningJob, view: RetrainingJobView): Promise<RetrainingOutcome> {
-    const { dataDir } = this.settings;
+    if (view.params.onlyIfEmpty) {
+      const [latest] = await this.registry.list();
+      if (latest) {
+        const reason = `skipped: the registry already has ${latest.version}`;
+        await this.jobs.markSkipped(job.id, reason);
+        return { version: null, promoted: false, reasons: [reason] };
+      }
+    }
+    const dataDir = view.params.dataset === 'demo' ? demoCatalogueDir() : this.settings.dataDir;
     if (!dataDir)
       throw new PermanentJobError('there is no training data: set DATA_DIR on the process that trains');
     const parentVersion = (await this.registry.production()).version;

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { RetrainingModule } from '@app/retraining';
 import { ServingModule } from '../serving/serving.module';
 import { ModelBootstrapService } from './model-bootstrap.service';
 
 @Module({
-  imports: [ServingModule],
+  imports: [ServingModule, RetrainingModule],
   providers: [ModelBootstrapService],
   exports: [ModelBootstrapService],
 })

@@ -1,14 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { resolve } from 'node:path';
 import { AppConfig, ConfigValidationError } from '@app/config';
-import { DatasetError, DEFAULT_TRAIN_OPTIONS, demoCatalogueDir, findRakutenLayout } from '@app/ml';
+import { DatasetError, demoCatalogueDir, findRakutenLayout } from '@app/ml';
 import { ModelRegistry } from '@app/registry';
-import { directoryDataSource, TrainingWorkflow } from '@app/training';
+import { RetrainingJobs } from '@app/retraining';
 
 /**
- * The embedded quick start: on a registry with no model at all, train a first one (on DATA_DIR, else on the
- * demo catalogue), register it and promote it, so that a fresh clone answers predictions without any setup.
- * Runs after the server is listening; readiness stays false until the model is loaded.
+ * The quick start: on a registry with no model at all, ask for a first one as a retraining job like any other (on
+ * DATA_DIR, else on the demo catalogue), which the worker (or, embedded, this process in a child process) trains,
+ * registers and promotes, so that a fresh clone answers predictions without any setup. Readiness stays false
+ * until the model is loaded; liveness answers throughout. Replicas that start together on an empty registry may
+ * each ask: the job already waiting absorbs the request, and a job that finds a version already made is skipped.
  */
 @Injectable()
 export class ModelBootstrapService implements OnModuleInit, OnApplicationBootstrap {
@@ -17,7 +19,7 @@ export class ModelBootstrapService implements OnModuleInit, OnApplicationBootstr
 
   constructor(
     private readonly registry: ModelRegistry,
-    private readonly training: TrainingWorkflow,
+    private readonly jobs: RetrainingJobs,
     private readonly config: AppConfig,
   ) {}
 
@@ -44,27 +46,27 @@ export class ModelBootstrapService implements OnModuleInit, OnApplicationBootstr
   onApplicationBootstrap(): void {
     if (this.config.env.BOOTSTRAP_MODEL === 'off') return;
     this.running = this.bootstrap().catch((error: Error) =>
-      this.logger.error(`could not train a first model: ${error.message}`),
+      this.logger.error(`could not ask for a first model: ${error.message}`),
     );
   }
 
   private async bootstrap(): Promise<void> {
     if ((await this.registry.list()).length > 0) return;
-    const dataDir = this.config.env.DATA_DIR ? resolve(this.config.env.DATA_DIR) : demoCatalogueDir();
-    if (!dataDir) {
+    const demo = !this.config.env.DATA_DIR;
+    if (demo && !demoCatalogueDir()) {
       this.logger.warn('the registry is empty and there is no data to train on: set DATA_DIR');
       return;
     }
-    const source = this.config.env.DATA_DIR ? 'DATA_DIR' : 'the demo catalogue (invented listings)';
-    this.logger.log(`the registry is empty: training a first model on ${source} at ${dataDir}`);
-    const { record } = await this.training.run({
-      data: directoryDataSource(dataDir),
-      options: DEFAULT_TRAIN_OPTIONS,
-      lineage: { trigger: 'bootstrap', source: 'bootstrap', createdBy: 'bootstrap' },
-      promote: { actor: 'bootstrap', reason: `first model, trained at boot on ${source}` },
-      // Minutes of training at boot: the operator sees each model and epoch go by, not a silent wait.
-      progress: (event) => this.logger.log(event.message),
+    const source = demo ? 'the demo catalogue (invented listings)' : 'DATA_DIR';
+    const { job, deduplicated } = await this.jobs.request({
+      reason: `first model: the registry is empty (${source})`,
+      trigger: 'bootstrap',
+      params: { ...(demo && { dataset: 'demo' as const }), onlyIfEmpty: true },
     });
-    this.logger.log(`model ${record.version} trained, registered and promoted`);
+    // The job's progress (each model and epoch) goes to the log of the process that trains.
+    this.logger.log(
+      `the registry is empty: ${deduplicated ? 'a waiting' : 'a'} retraining job (${job.id}) trains a first ` +
+        `model on ${source}`,
+    );
   }
 }

@@ -37,7 +37,10 @@ export class RegistryController {
 
   @Get('models/:version')
   @Roles('ml-engineer')
-  @ApiOperation({ summary: 'One model version: metrics, model card, lineage and files with checksums' })
+  @ApiOperation({
+    summary:
+      'One model version: metrics, model card, lineage, promotion-gate decision and files with checksums',
+  })
   @ApiOkResponse({ type: ModelVersionDto })
   @ApiErrors({ 404: NO_SUCH_VERSION, 503: ERROR_MEANING.unavailable })
   async show(@Param('version') version: string): Promise<ModelVersionDto> {
@@ -47,6 +50,8 @@ export class RegistryController {
       modelCard: record.modelCard,
       files: record.files,
       artifactPrefix: record.artifactPrefix,
+      lineage: record.lineage,
+      gate: record.gate,
     };
   }
 

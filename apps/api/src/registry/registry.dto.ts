@@ -34,6 +34,24 @@ export class ModelVersionDto extends ModelVersionSummaryDto {
   @ApiProperty({ type: 'object', additionalProperties: true }) modelCard: Record<string, unknown>;
   @ApiProperty({ type: [ModelFileDto] }) files: ModelFileDto[];
   @ApiProperty({ example: 'models/v3/' }) artifactPrefix: string;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'Where it came from: trigger (admin:<user>, bootstrap, cli), job id, parent version; for retraining jobs also ' +
+      'the data and its fingerprint, the evaluation split hash, parameters, backend, code version and durations',
+  })
+  lineage: Record<string, unknown> | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description:
+      "The promotion gate's decision (retraining jobs): promote, reasons, rules, both models' figures on the " +
+      'evaluation split, per-class drops and McNemar',
+  })
+  gate: Record<string, unknown> | null;
 }
 
 export class ProductionStateDto {

@@ -1,7 +1,10 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** queued → running → succeeded | failed; a retried or handed-back job goes back to queued. */
-export type RetrainingJobState = 'queued' | 'running' | 'succeeded' | 'failed';
+/**
+ * queued → running → succeeded | failed, or skipped (nothing to do: a first model that another job made); a retried
+ * or handed-back job goes back to queued.
+ */
+export type RetrainingJobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 /**
  * One retraining request and what became of it. The queue (BullMQ or in-process) only carries the id; this row is
