@@ -20,7 +20,8 @@ import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { createPostgresTestSchema } from '@app/database/testing';
 import { loadRakutenDataset, rakutenDataDir } from '@app/ml';
-import { RETRAINING_QUEUE, redisOptionsFromUrl } from '@app/queue';
+import { RETRAINING_QUEUE } from '@app/queue';
+import { redisOptionsFromUrl } from '@app/redis';
 import { startS3rver } from '@app/storage/testing';
 
 const ROOT = resolve(__dirname, '..');

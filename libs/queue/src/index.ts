@@ -22,5 +22,4 @@ export {
 export { BullMqRetrainingQueue } from './bullmq-retraining.queue';
 export { InProcessRetrainingQueue } from './in-process-retraining.queue';
 export { runBullMqJob } from './bullmq-job.runner';
-export { redisOptionsFromUrl } from './redis-connection';
 export { RetrainingQueueModule } from './retraining-queue.module';

@@ -1,8 +1,8 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { redisOptionsFromUrl } from '@app/redis';
 import { BullMqRetrainingQueue } from './bullmq-retraining.queue';
 import { InProcessRetrainingQueue } from './in-process-retraining.queue';
-import { redisOptionsFromUrl } from './redis-connection';
 import { RETRAINING_QUEUE_PORT, type RetrainingQueue } from './retraining-queue';
 
 /** Closes the queue's connections (or stops the in-process runner) when the application shuts down. */

@@ -1,1 +1,2 @@
 export { closeRedisClient, createRedisClient } from './redis-client.factory';
+export { redisOptionsFromUrl } from './redis-options';

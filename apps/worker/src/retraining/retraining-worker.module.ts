@@ -1,7 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { RETRAINING_QUEUE, redisOptionsFromUrl } from '@app/queue';
+import { RETRAINING_QUEUE } from '@app/queue';
+import { redisOptionsFromUrl } from '@app/redis';
 import {
   ACCEPT_REGISTERED,
   ModelRegistry,

@@ -1,8 +1,9 @@
 import type { RedisOptions } from 'ioredis';
 
 /**
- * BullMQ takes ioredis options, not a URL: redis://[user:password@]host[:port][/db], rediss:// for TLS. An options
- * object (rather than a shared client) lets each queue and worker own and close its connections.
+ * The connection options of a REDIS_URL (redis://[user:password@]host[:port][/db], rediss:// for TLS), for BullMQ:
+ * it takes ioredis options rather than a URL, and with options (not a shared client) each queue and worker owns
+ * and closes its connections. Beside createRedisClient, so that every connection of the project is made here.
  */
 export function redisOptionsFromUrl(url: string, overrides: RedisOptions = {}): RedisOptions {
   const parsed = new URL(url);
