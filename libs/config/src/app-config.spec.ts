@@ -62,6 +62,7 @@ describe('AppConfig', () => {
     [{ SCORING_THREADS: 'all' }, /SCORING_THREADS must be a whole number of threads/],
     [{ WORKER_SHUTDOWN_MS: 'soon' }, /WORKER_SHUTDOWN_MS must be a whole number of milliseconds/],
     [{ QUEUE_PREFIX: 'a b' }, /QUEUE_PREFIX must be 1 to 64 letters/],
+    [{ DATA_S3_PREFIX: 'data/../models/' }, /DATA_S3_PREFIX must be a key prefix/],
     [{ GATE_FLOOR: 'high' }, /GATE_FLOOR must be a number from 0 to 1/],
     [{ GATE_TOLERANCE: '2' }, /GATE_TOLERANCE must not be greater than 1/],
     [{ GATE_MIN_CLASS_SUPPORT: '0.5' }, /GATE_MIN_CLASS_SUPPORT must be a whole number/],

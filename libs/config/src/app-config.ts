@@ -23,6 +23,7 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'DATA_DIR',
+  'DATA_S3_PREFIX',
   'VAR_DIR',
   'PREDICTION_BATCH_LIMIT',
   'SCORING_THREADS',

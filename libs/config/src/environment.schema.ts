@@ -115,6 +115,17 @@ export class EnvironmentSchema {
   @IsString()
   DATA_DIR?: string;
 
+  /**
+   * Where the training data lives in the artifact store (the S3 bucket, or the local artifact directory), for
+   * processes without DATA_DIR: a Rakuten-layout folder under this prefix, copied to VAR_DIR before training.
+   */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @Matches(/^(?!.*\.\.)[A-Za-z0-9_.\-/]{1,200}$/, {
+    message: 'DATA_S3_PREFIX must be a key prefix such as data/rakuten/ (letters, digits, _ . - /, no "..")',
+  })
+  DATA_S3_PREFIX?: string;
+
   @IsString()
   VAR_DIR = './var';
 

@@ -11,7 +11,12 @@ export {
   type RetrainingJobView,
   type RetrainingRequest,
 } from './retraining-jobs';
-export { RetrainingRunner, type RetrainingOutcome, type RetrainingRunnerSettings } from './retraining.runner';
+export {
+  retrainingSettings,
+  RetrainingRunner,
+  type RetrainingOutcome,
+  type RetrainingRunnerSettings,
+} from './retraining.runner';
 export { trainInChildProcess } from './training-process';
 export { RetrainingModule } from './retraining.module';
 export { RetrainingMetrics, type RunOutcome } from './retraining.metrics';

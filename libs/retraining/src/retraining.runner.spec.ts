@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
@@ -12,7 +12,7 @@ import { TrainingWorkflow } from '@app/training';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver } from '@app/storage/testing';
 import { RetrainingJobs } from './retraining-jobs';
-import { RetrainingRunner } from './retraining.runner';
+import { RetrainingRunner, type RetrainingRunnerSettings } from './retraining.runner';
 
 /** Small, fast models: the spec is about the workflow, not accuracy. */
 const FAST = { neuralModels: 0, linearViews: ['merged' as const], withImages: false };
@@ -59,7 +59,7 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
 
   /** Gate rules that pass any candidate: the workflow specs are not about the figures. */
   const LENIENT = { tolerance: 1, floor: 0, maxClassDrop: 1, minClassSupport: 1 };
-  const runner = (settings: { dataDir?: string; gate?: typeof LENIENT } = { dataDir, gate: LENIENT }) =>
+  const runner = (settings: Omit<RetrainingRunnerSettings, 'varDir'> = { dataDir, gate: LENIENT }) =>
     new RetrainingRunner(jobs, registry, new TrainingWorkflow(registry, promotions, join(root, 'work')), {
       ...settings,
       varDir: join(root, 'var'),
@@ -156,6 +156,23 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
     });
     expect((await registry.list()).length).toBe(before);
     expect(await jobs.get(job.id)).toMatchObject({ state: 'skipped', resultVersion: null, error: null });
+  });
+
+  it('trains on data kept in the artifact store under a prefix (DATA_S3_PREFIX), for workers without DATA_DIR', async () => {
+    for (const file of readdirSync(dataDir, { recursive: true, withFileTypes: true })) {
+      if (!file.isFile()) continue;
+      const path = join(file.parentPath, file.name);
+      await store.put(`data/fixture/${relative(dataDir, path)}`, readFileSync(path));
+    }
+    const { job } = await jobs.request({ reason: 'data from S3', trigger: 'cli', params: FAST });
+    const outcome = await runner({ dataStore: { store, prefix: 'data/fixture' }, gate: LENIENT }).run(
+      running(job.id),
+    );
+    const record = await registry.get(outcome.version!);
+    expect(record.lineage).toMatchObject({ dataDir: join(root, 'var', 'data-cache') });
+    // The same rows as the local folder: the same fingerprint.
+    const local = (await registry.list()).find((v) => v.version === 'v1')!;
+    expect(record.dataFingerprint).toBe(local.dataFingerprint);
   });
 
   it('fails at once, with the reason, when there is no data or the data is malformed', async () => {

@@ -1,11 +1,14 @@
 import { Logger } from '@nestjs/common';
+import type { AppConfig } from '@app/config';
 import { resolve } from 'node:path';
 import { DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
 import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
 import type { ModelRegistry } from '@app/registry';
+import type { ArtifactStore } from '@app/storage';
 import {
   codeVersion,
   directoryDataSource,
+  fetchDataFromStore,
   type ModelTrainer,
   type TrainingProgress as WorkflowProgress,
   type TrainingWorkflow,
@@ -16,8 +19,10 @@ import type { RetrainingMetrics } from './retraining.metrics';
 import { trainInChildProcess } from './training-process';
 
 export interface RetrainingRunnerSettings {
-  /** The base training set (a Rakuten-layout folder); unset: every job fails at once, saying so. */
+  /** The base training set (a Rakuten-layout folder). */
   dataDir?: string;
+  /** Else the same layout in the artifact store under a prefix, copied to VAR_DIR first; neither: jobs fail at once. */
+  dataStore?: { store: ArtifactStore; prefix: string };
   /** The cache of downloaded production models (scored by the gate beside the candidate). */
   varDir: string;
   gate?: PromotionGateOptions;
@@ -29,6 +34,17 @@ export interface RetrainingOutcome {
   promoted: boolean;
   /** The gate's reasons for promoting, or for keeping the version as a candidate. */
   reasons: string[];
+}
+
+/** A runner's settings from the validated configuration: DATA_DIR or DATA_S3_PREFIX, VAR_DIR and GATE_*. */
+export function retrainingSettings(config: AppConfig, store: ArtifactStore): RetrainingRunnerSettings {
+  const { DATA_DIR, DATA_S3_PREFIX, VAR_DIR } = config.env;
+  return {
+    dataDir: DATA_DIR,
+    ...(DATA_S3_PREFIX && { dataStore: { store, prefix: DATA_S3_PREFIX } }),
+    varDir: VAR_DIR,
+    gate: config.gate,
+  };
 }
 
 /** Progress is written to the job row at most this often (every epoch would be a write per second or more). */
@@ -96,9 +112,7 @@ export class RetrainingRunner {
         return { version: null, promoted: false, reasons: [reason] };
       }
     }
-    const dataDir = view.params.dataset === 'demo' ? demoCatalogueDir() : this.settings.dataDir;
-    if (!dataDir)
-      throw new PermanentJobError('there is no training data: set DATA_DIR on the process that trains');
+    const dataDir = await this.dataDir(job, view);
     const parentVersion = (await this.registry.production()).version;
     const report = this.progressReporter(job);
     const outcome = await this.training.run({
@@ -124,6 +138,32 @@ export class RetrainingRunner {
     await this.jobs.markSucceeded(job.id, outcome.record.version, outcome.record.gate);
     this.metrics?.gate(outcome.record.gate);
     return { version: outcome.record.version, promoted, reasons: outcome.gate?.reasons ?? [] };
+  }
+
+  /** The demo catalogue for a job that asks for it, else DATA_DIR, else a copy of the data in the artifact store. */
+  private async dataDir(job: RunningJob, view: RetrainingJobView): Promise<string> {
+    if (view.params.dataset === 'demo') {
+      const demo = demoCatalogueDir();
+      if (!demo) throw new PermanentJobError('the demo catalogue is not installed with this build');
+      return demo;
+    }
+    if (this.settings.dataDir) return this.settings.dataDir;
+    const source = this.settings.dataStore;
+    if (!source) {
+      throw new PermanentJobError(
+        'there is no training data: set DATA_DIR (or DATA_S3_PREFIX) on the process that trains',
+      );
+    }
+    await this.jobs.markProgress(job.id, 'loading-data', {
+      phase: 'loading-data',
+      message: 'fetching the data',
+    });
+    return fetchDataFromStore(
+      source.store,
+      source.prefix,
+      resolve(this.settings.varDir, 'data-cache'),
+      (line) => this.logger.log(`job ${job.id}: ${line}`),
+    );
   }
 
   /** Trains, scores and judges the candidate in a child process, which the job's shutdown signal stops. */

@@ -16,3 +16,4 @@ export type {
   TrainingRequest,
 } from './training.types';
 export { codeVersion } from './code-version';
+export { fetchDataFromStore } from './store.data-source';

@@ -2,7 +2,8 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE_PORT, type ProcessingQueue, type RetrainingQueue } from '@app/queue';
 import { ModelRegistry } from '@app/registry';
-import { RetrainingJobs, RetrainingMetrics, RetrainingRunner } from '@app/retraining';
+import { retrainingSettings, RetrainingJobs, RetrainingMetrics, RetrainingRunner } from '@app/retraining';
+import { ARTIFACT_STORE, type ArtifactStore } from '@app/storage';
 import { TrainingWorkflow } from '@app/training';
 
 /**
@@ -17,6 +18,7 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
     private readonly registry: ModelRegistry,
     private readonly training: TrainingWorkflow,
     private readonly metrics: RetrainingMetrics,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     private readonly config: AppConfig,
   ) {}
 
@@ -26,7 +28,7 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
       this.jobs,
       this.registry,
       this.training,
-      { dataDir: this.config.env.DATA_DIR, varDir: this.config.env.VAR_DIR, gate: this.config.gate },
+      retrainingSettings(this.config, this.store),
       this.metrics,
     );
     (this.queue as ProcessingQueue).work((job) => runner.run(job));

@@ -10,7 +10,14 @@ import {
   RedisProductionAnnouncer,
   RegistryModule,
 } from '@app/registry';
-import { RetrainingJobs, RetrainingMetrics, RetrainingModule, RetrainingRunner } from '@app/retraining';
+import {
+  retrainingSettings,
+  RetrainingJobs,
+  RetrainingMetrics,
+  RetrainingModule,
+  RetrainingRunner,
+} from '@app/retraining';
+import { ARTIFACT_STORE, type ArtifactStore } from '@app/storage';
 import { TrainingWorkflow } from '@app/training';
 import { RetrainingProcessor } from './retraining.processor';
 
@@ -59,21 +66,15 @@ class AnnouncerCloser implements OnApplicationShutdown {
     },
     {
       provide: RetrainingRunner,
-      inject: [RetrainingJobs, ModelRegistry, TrainingWorkflow, RetrainingMetrics, AppConfig],
+      inject: [RetrainingJobs, ModelRegistry, TrainingWorkflow, RetrainingMetrics, ARTIFACT_STORE, AppConfig],
       useFactory: (
         jobs: RetrainingJobs,
         registry: ModelRegistry,
         training: TrainingWorkflow,
         metrics: RetrainingMetrics,
+        store: ArtifactStore,
         config: AppConfig,
-      ) =>
-        new RetrainingRunner(
-          jobs,
-          registry,
-          training,
-          { dataDir: config.env.DATA_DIR, varDir: config.env.VAR_DIR, gate: config.gate },
-          metrics,
-        ),
+      ) => new RetrainingRunner(jobs, registry, training, retrainingSettings(config, store), metrics),
     },
     RetrainingProcessor,
   ],
