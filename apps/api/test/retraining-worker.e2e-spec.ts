@@ -69,6 +69,22 @@ async function startWorker(env: Record<string, string>): Promise<WorkerProcess> 
   return { child, port, output: () => output, exited };
 }
 
+/** The production drivers' settings: this schema, this s3rver, Redis, and a queue of this run's own. */
+function servicesEnv(schema: PostgresTestSchema, s3: S3rverFixture) {
+  return {
+    DATABASE_URL: schema.url,
+    DATABASE_SCHEMA: schema.schema,
+    S3_BUCKET: s3.bucket,
+    S3_ENDPOINT: s3.endpoint,
+    S3_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    REDIS_URL,
+    // Other runs sharing the Redis keep their jobs.
+    QUEUE_PREFIX: `test-${randomUUID()}`,
+  };
+}
+
 // Training on a shared 2-core machine: a run that takes 20 s alone may take several times that under load.
 jest.setTimeout(300_000);
 
@@ -89,16 +105,7 @@ describeWithData(
       root = mkdtempSync(join(tmpdir(), 'worker-e2e-'));
       [schema, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
       env = {
-        DATABASE_URL: schema.url,
-        DATABASE_SCHEMA: schema.schema,
-        S3_BUCKET: s3.bucket,
-        S3_ENDPOINT: s3.endpoint,
-        S3_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        REDIS_URL,
-        // This run's own queue: other runs sharing the Redis keep their jobs.
-        QUEUE_PREFIX: `test-${randomUUID()}`,
+        ...servicesEnv(schema, s3),
         DATA_DIR: dataDir!,
         VAR_DIR: join(root, 'worker-var'),
         WORKER_SHUTDOWN_MS: '5000',
@@ -236,15 +243,7 @@ describe('two API replicas starting on an empty registry (e2e: PostgreSQL, Redis
     const root = mkdtempSync(join(tmpdir(), 'bootstrap-e2e-'));
     const [schema, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
     const env = {
-      DATABASE_URL: schema.url,
-      DATABASE_SCHEMA: schema.schema,
-      S3_BUCKET: s3.bucket,
-      S3_ENDPOINT: s3.endpoint,
-      S3_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      REDIS_URL,
-      QUEUE_PREFIX: `test-${randomUUID()}`,
+      ...servicesEnv(schema, s3),
       DATA_DIR: '',
       BOOTSTRAP_MODEL: 'auto',
     };
