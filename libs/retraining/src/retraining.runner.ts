@@ -58,6 +58,7 @@ const PROGRESS_WRITE_INTERVAL_MS = 1_000;
  */
 export class RetrainingRunner {
   private readonly logger = new Logger('Retraining');
+  private readonly progressWrites = new Map<string, Promise<void>>();
 
   constructor(
     private readonly jobs: RetrainingJobs,
@@ -86,6 +87,7 @@ export class RetrainingRunner {
       return outcome;
     } catch (error) {
       const message = (error as Error).message;
+      await this.settleProgress(job.id);
       if (error instanceof JobInterruptedError) {
         this.metrics?.ran('interrupted', seconds());
         await this.jobs.markQueued(job.id, null);
@@ -135,6 +137,7 @@ export class RetrainingRunner {
     const promoted =
       outcome.promotion !== undefined ||
       (await this.registry.production()).version === outcome.record.version;
+    await this.settleProgress(job.id);
     await this.jobs.markSucceeded(job.id, outcome.record.version, outcome.record.gate);
     this.metrics?.gate(outcome.record.gate);
     return { version: outcome.record.version, promoted, reasons: outcome.gate?.reasons ?? [] };
@@ -216,9 +219,7 @@ export class RetrainingRunner {
   /** The workflow's own steps after training (registering, promoting) become the job's phase. */
   private onWorkflowProgress(job: RunningJob, event: WorkflowProgress): void {
     if (event.phase !== 'registering' && event.phase !== 'promoting') return;
-    this.jobs
-      .markProgress(job.id, event.phase, { phase: event.phase, message: event.message })
-      .catch((error: Error) => this.logger.warn(`job ${job.id}: progress not recorded: ${error.message}`));
+    this.writeProgress(job.id, event.phase, { phase: event.phase, message: event.message });
   }
 
   /** Writes progress to the job row at most once a second, and to the queue's own job progress each time. */
@@ -229,9 +230,26 @@ export class RetrainingRunner {
       const now = Date.now();
       if (now - lastWrite < PROGRESS_WRITE_INTERVAL_MS && progress.phase === 'training') return;
       lastWrite = now;
-      this.jobs
-        .markProgress(job.id, progress.phase, { ...progress })
-        .catch((error: Error) => this.logger.warn(`job ${job.id}: progress not recorded: ${error.message}`));
+      this.writeProgress(job.id, progress.phase, { ...progress });
     };
+  }
+
+  /**
+   * Progress is written without holding the job up, but in order, and all of it before the job's outcome: a late
+   * "promoting" must not overwrite "done".
+   */
+  private writeProgress(jobId: string, phase: string, progress: Record<string, unknown>): void {
+    const previous = this.progressWrites.get(jobId) ?? Promise.resolve();
+    this.progressWrites.set(
+      jobId,
+      previous
+        .then(() => this.jobs.markProgress(jobId, phase, progress))
+        .catch((error: Error) => this.logger.warn(`job ${jobId}: progress not recorded: ${error.message}`)),
+    );
+  }
+
+  private async settleProgress(jobId: string): Promise<void> {
+    await this.progressWrites.get(jobId);
+    this.progressWrites.delete(jobId);
   }
 }
