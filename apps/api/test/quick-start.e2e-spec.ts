@@ -51,7 +51,7 @@ describe('embedded quick start (e2e)', () => {
       .as('client')
       .post('/v1/predictions')
       .field('designation', 'Bâche à bulles pour piscine')
-      .attach('image', join(demoCatalogueDir()!, 'images', 'image_800000105_product_900000105.jpg'))
+      .attach('image', join(demoCatalogueDir()!, 'images', 'demo_900000105.jpg'))
       .expect(200);
     expect(photo.body).toMatchObject({ prdtypecode: 2583, modality: 'text+image', modelVersion: 'v1' });
     expect(photo.body).not.toHaveProperty('warnings');

@@ -236,7 +236,7 @@ async function main(): Promise<void> {
       `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}" viewBox="0 0 100 100">` +
       `${rect(0, 0, 100, 100, jitter.pick(BACKGROUNDS))}${DRAWINGS[code](jitter)}</svg>`;
     const jpeg = await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toBuffer();
-    writeFileSync(join(out, `image_${row.imageid}_product_${row.productid}.jpg`), jpeg);
+    writeFileSync(join(out, `demo_${row.productid}.jpg`), jpeg);
     bytes += jpeg.length;
   }
   const photos = [...count.values()].reduce((a, b) => a + b, 0);
