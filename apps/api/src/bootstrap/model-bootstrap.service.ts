@@ -59,7 +59,7 @@ export class ModelBootstrapService implements OnModuleInit, OnApplicationBootstr
     }
     const source = demo ? 'the demo catalogue (invented listings)' : 'DATA_DIR';
     const { job, deduplicated } = await this.jobs.request({
-      reason: `first model: the registry is empty (${source})`,
+      reason: `first model: the registry is empty; trained on ${source}`,
       trigger: 'bootstrap',
       params: { ...(demo && { dataset: 'demo' as const }), onlyIfEmpty: true },
     });
