@@ -37,6 +37,8 @@ const config: Config = {
   projects: [
     project('unit', '(apps|libs)/.*/src/.*\\.spec\\.ts$'),
     project('e2e', 'apps/.*/test/.*\\.e2e-spec\\.ts$'),
+    // Deployment artefacts (Dockerfile, compose, monitoring config, workflows, AWS infrastructure), checked statically.
+    project('deploy', '(docker|infra)/test/.*\\.spec\\.ts$'),
   ],
   testTimeout: 120_000,
 };
