@@ -149,15 +149,54 @@ describe.each(DRIVERS)('database schema on $name', (driver) => {
     expect(await predictions.findOneByOrFail({ id: prediction.id })).toEqual(prediction);
 
     const feedback = dataSource.getRepository(FeedbackEntity);
-    const saved = await feedback.save({ predictionId: prediction.id, truePrdtypecode: 10, reportedBy: null });
-    expect(await feedback.findOneByOrFail({ id: saved.id })).toEqual({
-      id: saved.id,
+    const label: FeedbackEntity = {
       predictionId: prediction.id,
+      modelVersion: 'v1',
+      predictedPrdtypecode: 2583,
       truePrdtypecode: 10,
-      createdAt: expect.any(Date),
-      reportedBy: null,
+      predictedAt: prediction.createdAt,
+      createdAt: new Date('2026-05-06T07:09:00.000Z'),
+      labelledAt: new Date('2026-05-06T07:09:00.000Z'),
+      reportedBy: 'shop-1',
+    };
+    await feedback.insert(label);
+    expect(await feedback.findOneByOrFail({ predictionId: prediction.id })).toEqual(label);
+    // One label per prediction: a second insert is refused, whoever sends it.
+    await expect(feedback.insert({ ...label, truePrdtypecode: 40 })).rejects.toThrow();
+  });
+
+  it('keeps the labels stored before the feedback loop (newest per prediction) when migrating', async () => {
+    const predictionId = randomUUID();
+    await dataSource.getRepository(PredictionEntity).insert({
+      id: predictionId,
+      createdAt: new Date('2026-05-06T07:08:09.010Z'),
+      modelVersion: 'v0',
+      prdtypecode: 40,
+      probability: 0.5,
+      top: [],
+      modality: 'text',
+      designation: 'Jeu',
+      description: null,
+      imageSha256: null,
+      latencyMs: 1,
+      requestedBy: null,
     });
-    await expect(feedback.insert({ predictionId: randomUUID(), truePrdtypecode: 10 })).rejects.toThrow();
+    await dataSource.getRepository(FeedbackEntity).clear();
+    await dataSource.undoLastMigration({ transaction: 'all' });
+    const id = `'${predictionId}'`;
+    await dataSource.query(
+      `INSERT INTO "feedback" ("prediction_id", "true_prdtypecode", "reported_by") VALUES (${id}, 10, 'a'), (${id}, 2583, 'b')`,
+    );
+    await dataSource.runMigrations({ transaction: 'all' });
+    expect(await dataSource.getRepository(FeedbackEntity).find()).toEqual([
+      expect.objectContaining({
+        predictionId,
+        modelVersion: 'v0',
+        predictedPrdtypecode: 40,
+        truePrdtypecode: 2583,
+        reportedBy: 'b',
+      }),
+    ]);
   });
 
   it('runs transactions started at once without mixing them, rolling back only the failed one', async () => {

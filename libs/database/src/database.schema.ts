@@ -1,3 +1,5 @@
+import { AlertEventEntity } from './entities/alert-event.entity';
+import { FeedbackAuditEntity } from './entities/feedback-audit.entity';
 import { FeedbackEntity } from './entities/feedback.entity';
 import { ModelVersionEntity } from './entities/model-version.entity';
 import { PredictionEntity } from './entities/prediction.entity';
@@ -11,6 +13,7 @@ import { InitialSchema1764201600000 } from './migrations/1764201600000-initial-s
 import { Auth1764288000000 } from './migrations/1764288000000-auth.migration';
 import { ModelVersionIdempotencyKey1764460800000 } from './migrations/1764460800000-model-version-idempotency-key.migration';
 import { Retraining1764979200000 } from './migrations/1764979200000-retraining.migration';
+import { FeedbackLoop1765152000000 } from './migrations/1765152000000-feedback-loop.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
 export const DATABASE_ENTITIES = [
@@ -23,6 +26,8 @@ export const DATABASE_ENTITIES = [
   RefreshTokenEntity,
   ServiceTokenEntity,
   RetrainingJobEntity,
+  FeedbackAuditEntity,
+  AlertEventEntity,
 ];
 
 /** Every migration, oldest first; each runs once per database, in this order. */
@@ -31,4 +36,5 @@ export const DATABASE_MIGRATIONS = [
   Auth1764288000000,
   ModelVersionIdempotencyKey1764460800000,
   Retraining1764979200000,
+  FeedbackLoop1765152000000,
 ];

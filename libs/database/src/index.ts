@@ -4,6 +4,8 @@ export { dataSourceOptions, initializeDataSource, openDataSource, SQLITE_FILE } 
 export { isUniqueViolation } from './database.errors';
 export { runInTransaction } from './database.transaction';
 export { FeedbackEntity } from './entities/feedback.entity';
+export { FeedbackAuditEntity } from './entities/feedback-audit.entity';
+export { AlertEventEntity, type AlertEventResult } from './entities/alert-event.entity';
 export {
   ModelVersionEntity,
   type ModelFileColumn,

@@ -1,33 +1,36 @@
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-} from 'typeorm';
-import { PredictionEntity } from './prediction.entity';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** The true product type code of a served prediction, reported afterwards. */
+/**
+ * The true product type code of a served prediction, reported afterwards: one label per prediction. It carries the
+ * version that served the prediction and what that version answered, so live quality is computed from this table
+ * alone, and it has no foreign key to `predictions`: a prediction is labelled while it may still wait in an API
+ * replica's write buffer.
+ */
 @Entity({ name: 'feedback' })
+@Index('IDX_feedback_labelled_at', ['labelledAt'])
+@Index('IDX_feedback_model_version_labelled_at', ['modelVersion', 'labelledAt'])
 export class FeedbackEntity {
-  @PrimaryGeneratedColumn({ type: 'integer' })
-  id: number;
-
-  @Index('IDX_feedback_prediction_id')
-  @Column({ name: 'prediction_id', type: 'varchar', length: 36 })
+  @PrimaryColumn({ name: 'prediction_id', type: 'varchar', length: 36 })
   predictionId: string;
 
-  @ManyToOne(() => PredictionEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'prediction_id', foreignKeyConstraintName: 'FK_feedback_prediction_id' })
-  prediction?: PredictionEntity;
+  @Column({ name: 'model_version', type: 'varchar', length: 64 })
+  modelVersion: string;
+
+  @Column({ name: 'predicted_prdtypecode', type: 'integer' })
+  predictedPrdtypecode: number;
 
   @Column({ name: 'true_prdtypecode', type: 'integer' })
   truePrdtypecode: number;
 
+  @Column({ name: 'predicted_at', type: Date })
+  predictedAt: Date;
+
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
+
+  /** When the current label was set (the first report, or an admin's overwrite): live windows count from it. */
+  @Column({ name: 'labelled_at', type: Date })
+  labelledAt: Date;
 
   @Column({ name: 'reported_by', type: 'varchar', length: 128, nullable: true })
   reportedBy: string | null;
