@@ -43,6 +43,17 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'GATE_MAX_CLASS_DROP',
   'GATE_MIN_CLASS_SUPPORT',
   'BOOTSTRAP_MODEL',
+  'LIVE_WINDOW_MINUTES',
+  'LIVE_WINDOW_SIZE',
+  'LIVE_MIN_SAMPLES',
+  'LIVE_F1_THRESHOLD',
+  'LIVE_REFRESH_SECONDS',
+  'FEEDBACK_BATCH_LIMIT',
+  'RETRAINING_COOLDOWN_MINUTES',
+  'RETRAINING_ALERTS',
+  'KEEP_PREDICTION_IMAGES',
+  'PREDICTION_IMAGE_RETENTION_DAYS',
+  'GATE_RECENT_FEEDBACK',
   'JWT_SECRET',
   'ADMIN_USERNAME',
   'ADMIN_PASSWORD',
@@ -96,6 +107,11 @@ export class AppConfig {
       maxClassDrop: GATE_MAX_CLASS_DROP,
       minClassSupport: GATE_MIN_CLASS_SUPPORT,
     };
+  }
+
+  /** The alert names of RETRAINING_ALERTS. */
+  get retrainingAlerts(): string[] {
+    return this.env.RETRAINING_ALERTS.split(',').map((name) => name.trim());
   }
 
   /** The external OIDC issuers of OIDC_ISSUERS, validated. */

@@ -251,6 +251,79 @@ export class EnvironmentSchema {
   @IsInt({ message: 'GATE_MIN_CLASS_SUPPORT must be a whole number of rows, e.g. 10' })
   GATE_MIN_CLASS_SUPPORT = 10;
 
+  /**
+   * Live quality: each model version is scored on its most recent labelled predictions, at most
+   * LIVE_WINDOW_SIZE of them and none labelled more than LIVE_WINDOW_MINUTES ago, refreshed every
+   * LIVE_REFRESH_SECONDS. LIVE_F1_THRESHOLD and LIVE_MIN_SAMPLES are exported as metrics for the alert rule.
+   */
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'LIVE_WINDOW_MINUTES must be a whole number of minutes, e.g. 1440' })
+  LIVE_WINDOW_MINUTES = 1440;
+
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'LIVE_WINDOW_SIZE must be a whole number of labelled predictions, e.g. 1000' })
+  LIVE_WINDOW_SIZE = 1000;
+
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'LIVE_MIN_SAMPLES must be a whole number of labelled predictions, e.g. 200' })
+  LIVE_MIN_SAMPLES = 200;
+
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  @IsNumber({}, { message: 'LIVE_F1_THRESHOLD must be a number from 0 to 1, e.g. 0.6' })
+  LIVE_F1_THRESHOLD = 0.6;
+
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'LIVE_REFRESH_SECONDS must be a whole number of seconds, e.g. 15' })
+  LIVE_REFRESH_SECONDS = 15;
+
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'FEEDBACK_BATCH_LIMIT must be a whole number of labels, e.g. 1000' })
+  FEEDBACK_BATCH_LIMIT = 1000;
+
+  /** After a retraining finishes, further triggers within this many minutes are recorded as skipped (0: off). */
+  @Type(() => Number)
+  @Min(0)
+  @IsInt({
+    message: 'RETRAINING_COOLDOWN_MINUTES must be a whole number of minutes (0 turns it off), e.g. 60',
+  })
+  RETRAINING_COOLDOWN_MINUTES = 60;
+
+  /** Alert names that start a retraining when Alertmanager reports them firing (comma-separated). */
+  @Transform(blankAs('ModelF1BelowThreshold'))
+  @Matches(/^[A-Za-z_:][A-Za-z0-9_:]*(\s*,\s*[A-Za-z_:][A-Za-z0-9_:]*)*$/, {
+    message: 'RETRAINING_ALERTS must be alert names separated by commas, e.g. ModelF1BelowThreshold',
+  })
+  RETRAINING_ALERTS = 'ModelF1BelowThreshold';
+
+  /**
+   * Photos sent with predictions are kept in the artifact store (content-addressed, under prediction-images/), so
+   * that labels reported later can train the image model; kept PREDICTION_IMAGE_RETENTION_DAYS days.
+   */
+  @Transform(booleanFlag)
+  @IsBoolean({ message: 'KEEP_PREDICTION_IMAGES must be true or false' })
+  KEEP_PREDICTION_IMAGES = true;
+
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'PREDICTION_IMAGE_RETENTION_DAYS must be a whole number of days, e.g. 90' })
+  PREDICTION_IMAGE_RETENTION_DAYS = 90;
+
+  /**
+   * The gate also scores both models on the most recent labelled predictions, which the candidate does not train
+   * on: at most this many, and never more than a fifth of the labels (0: train on every label).
+   */
+  @Type(() => Number)
+  @Min(0)
+  @IsInt({ message: 'GATE_RECENT_FEEDBACK must be a whole number of labelled predictions, e.g. 200' })
+  GATE_RECENT_FEEDBACK = 200;
+
   @IsOptional()
   @IsIn(['auto', 'off'], {
     message: 'BOOTSTRAP_MODEL must be auto (train a first model when the registry is empty) or off',
