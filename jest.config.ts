@@ -12,6 +12,7 @@ const moduleNameMapper = {
   '^@app/metrics$': '<rootDir>/libs/metrics/src',
   '^@app/accounts$': '<rootDir>/libs/accounts/src',
   '^@app/training$': '<rootDir>/libs/training/src',
+  '^@app/feedback$': '<rootDir>/libs/feedback/src',
   '^@app/ml/testing$': '<rootDir>/libs/ml/src/testing',
   '^@app/database/testing$': '<rootDir>/libs/database/src/testing',
   '^@app/registry/testing$': '<rootDir>/libs/registry/src/testing',
