@@ -9,6 +9,9 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PredictionModule } from './prediction/prediction.module';
 import { RegistryApiModule } from './registry/registry-api.module';
 import { RetrainingApiModule } from './retraining/retraining-api.module';
+import { FeedbackModule } from './feedback/feedback.module';
+import { MonitoringModule } from './monitoring/monitoring.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -21,6 +24,9 @@ import { RetrainingApiModule } from './retraining/retraining-api.module';
     PredictionModule,
     RegistryApiModule,
     RetrainingApiModule,
+    FeedbackModule,
+    MonitoringModule,
+    WebhooksModule,
     BootstrapModule,
   ],
 })

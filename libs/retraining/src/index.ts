@@ -10,7 +10,9 @@ export {
   RetrainingJobs,
   type RetrainingJobView,
   type RetrainingRequest,
+  type RetrainingRequestResult,
 } from './retraining-jobs';
+export { AlertTriggers, type AlertHandling, type NotifiedAlert } from './alert-triggers';
 export {
   retrainingSettings,
   RetrainingRunner,

@@ -1,4 +1,4 @@
-import { DataSource, type QueryDeepPartialEntity, type Repository } from 'typeorm';
+import { DataSource, In, type QueryDeepPartialEntity, type Repository } from 'typeorm';
 import { RetrainingJobEntity, timeOrderedUuid, type RetrainingJobState } from '@app/database';
 import type { RetrainingQueue } from '@app/queue';
 import type { TrainingParams, TrainingProgress } from './candidate-training';
@@ -9,6 +9,16 @@ export interface RetrainingRequest {
   /** `admin:<user>`, `bootstrap`, `cli`, `alert:<key>`. */
   trigger: string;
   params: TrainingParams;
+  /** Run even within the cooldown after the last retraining (an administrator's request, the first model). */
+  force?: boolean;
+}
+
+export interface RetrainingRequestResult {
+  job: RetrainingJobView;
+  /** The request was absorbed by the job already waiting. */
+  deduplicated: boolean;
+  /** The request came within the cooldown: it is recorded as a skipped job, and nothing is queued. */
+  cooledDown: boolean;
 }
 
 /** A job as the API shows it. */
@@ -47,6 +57,8 @@ export class RetrainingJobs {
     private readonly dataSource: DataSource,
     private readonly queue: RetrainingQueue,
     private readonly metrics?: RetrainingMetrics,
+    /** After a retraining finishes, requests within this many minutes are recorded as skipped (0: off). */
+    private readonly cooldownMinutes = 0,
   ) {}
 
   /**
@@ -54,8 +66,9 @@ export class RetrainingJobs {
    * waiting job, and no row is left for this one. The row is written before the queue entry, so a runner always
    * finds the row of the job it receives.
    */
-  async request(request: RetrainingRequest): Promise<{ job: RetrainingJobView; deduplicated: boolean }> {
+  async request(request: RetrainingRequest): Promise<RetrainingRequestResult> {
     const id = timeOrderedUuid();
+    const cooldown = request.force ? undefined : await this.cooldown();
     const row: RetrainingJobEntity = {
       id,
       createdAt: new Date(),
@@ -73,6 +86,19 @@ export class RetrainingJobs {
       finishedAt: null,
       updatedAt: new Date(),
     };
+    if (cooldown) {
+      const now = new Date();
+      Object.assign(row, {
+        state: 'skipped',
+        phase: 'done',
+        progress: { phase: 'done', message: cooldown },
+        finishedAt: now,
+        updatedAt: now,
+      });
+      await this.rows().insert(row as QueryDeepPartialEntity<RetrainingJobEntity>);
+      this.metrics?.requested('cooldown');
+      return { job: toView(row), deduplicated: false, cooledDown: true };
+    }
     await this.rows().insert(row as QueryDeepPartialEntity<RetrainingJobEntity>);
     let queued;
     try {
@@ -82,8 +108,34 @@ export class RetrainingJobs {
       throw error;
     }
     if (queued.deduplicated) await this.rows().delete({ id });
-    this.metrics?.requested(queued.deduplicated);
-    return { job: await this.get(queued.jobId), deduplicated: queued.deduplicated };
+    this.metrics?.requested(queued.deduplicated ? 'deduplicated' : 'created');
+    return { job: await this.get(queued.jobId), deduplicated: queued.deduplicated, cooledDown: false };
+  }
+
+  /** The newest job that is queued or running, if any: a trigger arriving meanwhile joins it. */
+  async active(): Promise<RetrainingJobView | undefined> {
+    const row = await this.rows().findOne({
+      where: { state: In(['queued', 'running']) },
+      order: { createdAt: 'DESC', id: 'DESC' },
+    });
+    return row ? toView(row) : undefined;
+  }
+
+  /** Why a request now falls within the cooldown after the last finished retraining; undefined when it does not. */
+  private async cooldown(): Promise<string | undefined> {
+    if (this.cooldownMinutes <= 0) return undefined;
+    const last = await this.rows().findOne({
+      where: { state: In(['succeeded', 'failed']) },
+      order: { finishedAt: 'DESC' },
+    });
+    if (!last?.finishedAt) return undefined;
+    const until = new Date(last.finishedAt.getTime() + this.cooldownMinutes * 60_000);
+    if (until <= new Date()) return undefined;
+    return (
+      `skipped: within the ${this.cooldownMinutes}-minute cooldown (RETRAINING_COOLDOWN_MINUTES) after job ` +
+      `${last.id}, which ${last.state} at ${last.finishedAt.toISOString()}; the next retraining may start after ` +
+      `${until.toISOString()}, or an admin may force one`
+    );
   }
 
   async get(id: string): Promise<RetrainingJobView> {

@@ -11,7 +11,7 @@ export type RunOutcome = 'promoted' | 'candidate' | 'skipped' | 'failed' | 'inte
 export class RetrainingMetrics {
   private readonly requests = new Counter({
     name: 'retraining_requests_total',
-    help: 'Retraining requests, by result: created a job, or absorbed by the job already waiting',
+    help: 'Retraining requests, by result: created a job, absorbed by the job already waiting, or skipped in the cooldown',
     labelNames: ['result'] as const,
     registers: [],
   });
@@ -44,6 +44,13 @@ export class RetrainingMetrics {
     registers: [],
   });
 
+  private readonly alerts = new Counter({
+    name: 'alertmanager_webhook_alerts_total',
+    help: 'Alerts received from Alertmanager, by name, status and what was done: enqueued, absorbed (a job was already queued or running), cooldown, duplicate, recorded (resolved), ignored (not a retraining alert)',
+    labelNames: ['alertname', 'status', 'result'] as const,
+    registers: [],
+  });
+
   private readonly queueJobs: Gauge<'state'>;
 
   constructor(registry: Registry, queue: RetrainingQueue) {
@@ -65,10 +72,15 @@ export class RetrainingMetrics {
     registry.registerMetric(this.gateF1);
     registry.registerMetric(this.gatePromote);
     registry.registerMetric(this.queueJobs);
+    registry.registerMetric(this.alerts);
   }
 
-  requested(deduplicated: boolean): void {
-    this.requests.inc({ result: deduplicated ? 'deduplicated' : 'created' });
+  requested(result: 'created' | 'deduplicated' | 'cooldown'): void {
+    this.requests.inc({ result });
+  }
+
+  alert(alertname: string, status: string, result: string): void {
+    this.alerts.inc({ alertname, status, result });
   }
 
   ran(outcome: RunOutcome, seconds: number): void {

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE_PORT, RetrainingQueueModule, type RetrainingQueue } from '@app/queue';
+import { AlertTriggers } from './alert-triggers';
 import { RetrainingJobs } from './retraining-jobs';
 import { RetrainingMetrics } from './retraining.metrics';
 
@@ -19,11 +21,25 @@ import { RetrainingMetrics } from './retraining.metrics';
     },
     {
       provide: RetrainingJobs,
-      inject: [DataSource, RETRAINING_QUEUE_PORT, RetrainingMetrics],
-      useFactory: (dataSource: DataSource, queue: RetrainingQueue, metrics: RetrainingMetrics) =>
-        new RetrainingJobs(dataSource, queue, metrics),
+      inject: [DataSource, RETRAINING_QUEUE_PORT, RetrainingMetrics, AppConfig],
+      useFactory: (
+        dataSource: DataSource,
+        queue: RetrainingQueue,
+        metrics: RetrainingMetrics,
+        config: AppConfig,
+      ) => new RetrainingJobs(dataSource, queue, metrics, config.env.RETRAINING_COOLDOWN_MINUTES),
+    },
+    {
+      provide: AlertTriggers,
+      inject: [DataSource, RetrainingJobs, AppConfig, RetrainingMetrics],
+      useFactory: (
+        dataSource: DataSource,
+        jobs: RetrainingJobs,
+        config: AppConfig,
+        metrics: RetrainingMetrics,
+      ) => new AlertTriggers(dataSource, jobs, config.retrainingAlerts, metrics),
     },
   ],
-  exports: [RetrainingJobs, RetrainingMetrics, RetrainingQueueModule],
+  exports: [RetrainingJobs, RetrainingMetrics, AlertTriggers, RetrainingQueueModule],
 })
 export class RetrainingModule {}

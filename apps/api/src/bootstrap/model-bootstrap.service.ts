@@ -62,6 +62,8 @@ export class ModelBootstrapService implements OnModuleInit, OnApplicationBootstr
       reason: `first model: the registry is empty; trained on ${source}`,
       trigger: 'bootstrap',
       params: { ...(demo && { dataset: 'demo' as const }), onlyIfEmpty: true },
+      // An empty registry serves nothing: no cooldown holds its first model back.
+      force: true,
     });
     // The job's progress (each model and epoch) goes to the log of the process that trains.
     this.logger.log(

@@ -71,6 +71,54 @@ export class MetricsService {
     registers: [],
   });
 
+  readonly feedback = new Counter({
+    name: 'feedback_total',
+    help: 'Labels reported on predictions, by result: created, unchanged (same label again), overwritten (by an admin), conflict, rejected (unknown prediction or code)',
+    labelNames: ['result'] as const,
+    registers: [],
+  });
+
+  // Live quality: every replica computes it from the database, so all export the same values (aggregate with max).
+  readonly liveWeightedF1 = new Gauge({
+    name: 'model_live_weighted_f1',
+    help: 'Weighted F1 of a model version on its labelled predictions in the live window',
+    labelNames: ['model_version'] as const,
+    registers: [],
+  });
+
+  readonly liveMacroF1 = new Gauge({
+    name: 'model_live_macro_f1',
+    help: 'Macro F1 of a model version on its labelled predictions in the live window',
+    labelNames: ['model_version'] as const,
+    registers: [],
+  });
+
+  readonly liveAccuracy = new Gauge({
+    name: 'model_live_accuracy',
+    help: 'Accuracy of a model version on its labelled predictions in the live window',
+    labelNames: ['model_version'] as const,
+    registers: [],
+  });
+
+  readonly liveSamples = new Gauge({
+    name: 'model_live_samples',
+    help: 'Labelled predictions of a model version in the live window (LIVE_WINDOW_MINUTES, at most LIVE_WINDOW_SIZE)',
+    labelNames: ['model_version'] as const,
+    registers: [],
+  });
+
+  readonly liveThreshold = new Gauge({
+    name: 'model_live_f1_threshold',
+    help: 'LIVE_F1_THRESHOLD: the live weighted F1 under which ModelF1BelowThreshold fires',
+    registers: [],
+  });
+
+  readonly liveMinSamples = new Gauge({
+    name: 'model_live_min_samples',
+    help: 'LIVE_MIN_SAMPLES: labelled predictions a version needs in the window before ModelF1BelowThreshold may fire',
+    registers: [],
+  });
+
   // Registered here rather than with `registers` in each field: fields are initialised before the injected
   // registry is assigned.
   constructor(readonly registry: Registry) {
@@ -84,6 +132,13 @@ export class MetricsService {
     registry.registerMetric(this.pendingRecords);
     registry.registerMetric(this.persistedRecords);
     registry.registerMetric(this.persistFailures);
+    registry.registerMetric(this.feedback);
+    registry.registerMetric(this.liveWeightedF1);
+    registry.registerMetric(this.liveMacroF1);
+    registry.registerMetric(this.liveAccuracy);
+    registry.registerMetric(this.liveSamples);
+    registry.registerMetric(this.liveThreshold);
+    registry.registerMetric(this.liveMinSamples);
   }
 
   setLoadedVersion(version: string): void {

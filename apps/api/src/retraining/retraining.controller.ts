@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   Body,
+  ForbiddenException,
   Controller,
   Get,
   HttpCode,
@@ -31,14 +32,20 @@ export class RetrainingController {
     description:
       'Trains a new version in the worker, scores it against production with the promotion gate, and promotes it ' +
       'when it passes. At most one job runs and one waits: while one waits, a request returns that job ' +
-      '(deduplicated: true).',
+      '(deduplicated: true). Within RETRAINING_COOLDOWN_MINUTES after the last retraining finished, the request ' +
+      'is recorded as a skipped job and answered 200 with cooledDown: true, unless an admin sends force: true.',
   })
   @ApiAcceptedResponse({
     type: RetrainingRequestResultDto,
     headers: { Location: { description: 'The job' } },
   })
+  @ApiOkResponse({
+    type: RetrainingRequestResultDto,
+    description: 'Within the cooldown: the request recorded as a skipped job (cooledDown: true)',
+  })
   @ApiErrors({
     400: ERROR_MEANING.badBody,
+    403: 'force is for admins',
     413: ERROR_MEANING.bodyTooLarge,
     503: 'The queue (Redis) or the database is unreachable: no job was recorded; Retry-After says when to try again',
   })
@@ -47,13 +54,19 @@ export class RetrainingController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<RetrainingRequestResultDto> {
-    const { job, deduplicated } = await this.jobs.request({
+    if (body.force && !principal.roles.includes('admin')) {
+      throw new ForbiddenException('only an admin may force a retraining within the cooldown');
+    }
+    const { job, deduplicated, cooledDown } = await this.jobs.request({
       reason: body.reason,
       trigger: `admin:${principal.name}`,
       params: { ...body.params },
+      force: body.force,
     });
     res.setHeader('Location', `/v1/retraining-jobs/${job.id}`);
-    return { ...job, deduplicated };
+    // Nothing was accepted for processing: the skipped job is the answer.
+    if (cooledDown) res.status(200);
+    return { ...job, deduplicated, cooledDown };
   }
 
   @Get()

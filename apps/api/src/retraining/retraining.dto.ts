@@ -73,11 +73,18 @@ export class RetrainingRequestDto {
   @ValidateNested()
   @Type(() => TrainingParamsDto)
   params?: TrainingParamsDto;
+  @ApiPropertyOptional({
+    description:
+      'Admins only: run even within the cooldown after the last retraining (RETRAINING_COOLDOWN_MINUTES)',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'force must be true or false' })
+  force?: boolean;
 }
 
 export class RetrainingJobDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed'] }) state: string;
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'skipped'] }) state: string;
   @ApiProperty({
     example: 'training',
     description: 'queued, starting, loading-data, training, saving, registering, promoting, done or failed',
@@ -113,4 +120,10 @@ export class RetrainingJobDto {
 export class RetrainingRequestResultDto extends RetrainingJobDto {
   @ApiProperty({ description: 'true when a job already waiting absorbed this request' })
   deduplicated: boolean;
+  @ApiProperty({
+    description:
+      'true when the request came within the cooldown after the last retraining: recorded as a skipped job ' +
+      '(progress.message says until when), nothing queued',
+  })
+  cooledDown: boolean;
 }

@@ -77,6 +77,8 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     // Tests send bursts from one address and one user; the suites about rate limits set their own.
     RATE_LIMIT_PER_MINUTE: '0',
     IP_RATE_LIMIT_PER_MINUTE: '0',
+    // Suites ask for retraining after retraining; the feedback-loop suite sets a cooldown of its own.
+    RETRAINING_COOLDOWN_MINUTES: '0',
     ...env,
   };
   const saved = Object.fromEntries(Object.keys(settings).map((key) => [key, process.env[key]]));
