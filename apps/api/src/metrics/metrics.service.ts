@@ -71,6 +71,15 @@ export class MetricsService {
     registers: [],
   });
 
+  readonly predictionImages = new Counter({
+    name: 'prediction_images_stored_total',
+    help:
+      'Photos sent with predictions, kept for training by result: stored, existing (already stored), dropped ' +
+      '(the queue was full), failed (the store refused)',
+    labelNames: ['result'] as const,
+    registers: [],
+  });
+
   // Registered here rather than with `registers` in each field: fields are initialised before the injected
   // registry is assigned.
   constructor(readonly registry: Registry) {
@@ -84,6 +93,7 @@ export class MetricsService {
     registry.registerMetric(this.pendingRecords);
     registry.registerMetric(this.persistedRecords);
     registry.registerMetric(this.persistFailures);
+    registry.registerMetric(this.predictionImages);
   }
 
   setLoadedVersion(version: string): void {
