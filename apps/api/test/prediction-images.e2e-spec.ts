@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { sha256 } from '@app/ml';
 import { FIXTURE_CLASSES, fixtureJpeg, trainFixtureModel } from '@app/ml/testing';
@@ -53,8 +56,27 @@ describe('photos sent with predictions, kept for training (e2e, embedded SQLite 
     expect(metrics).toContain('prediction_images_stored_total{result="existing"} 1');
   });
 
-  it('stores nothing with KEEP_PREDICTION_IMAGES=false', async () => {
-    const api = await serving({ KEEP_PREDICTION_IMAGES: 'false' });
+  it('stores nothing with KEEP_PREDICTION_IMAGES=false, and still expires the photos kept before', async () => {
+    const varDir = mkdtempSync(join(tmpdir(), 'api-var-'));
+    const folder = join(varDir, 'artifacts', 'prediction-images');
+    mkdirSync(folder, { recursive: true });
+    const [old, recent] = ['1'.repeat(64), '2'.repeat(64)];
+    for (const sha of [old, recent]) writeFileSync(join(folder, sha), 'photo');
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
+    utimesSync(join(folder, old), daysAgo(31), daysAgo(31));
+    utimesSync(join(folder, recent), daysAgo(29), daysAgo(29));
+
+    const api = await serving({
+      VAR_DIR: varDir,
+      KEEP_PREDICTION_IMAGES: 'false',
+      PREDICTION_IMAGE_RETENTION_DAYS: '30',
+    });
+    // The sweep that runs at boot, in the background.
+    const deadline = Date.now() + 5_000;
+    while ((await storedImages(api)).length > 1 && Date.now() < deadline)
+      await new Promise((done) => setTimeout(done, 20));
+    expect(await storedImages(api)).toEqual([`prediction-images/${recent}`]);
+
     const res = await api
       .as('client')
       .post('/v1/predictions')
@@ -64,7 +86,7 @@ describe('photos sent with predictions, kept for training (e2e, embedded SQLite 
     await api.app.get(PredictionImageSaver).idle();
     // Long enough for a save that idle() failed to wait for to land.
     await new Promise((done) => setTimeout(done, 200));
-    expect(await storedImages(api)).toEqual([]);
+    expect(await storedImages(api)).toEqual([`prediction-images/${recent}`]);
     expect((await request(api.http).get('/metrics').expect(200)).text).not.toMatch(
       /prediction_images_stored_total\{/,
     );

@@ -31,7 +31,7 @@ export class PredictionImageRetention implements OnApplicationBootstrap, OnModul
     await this.sweeping;
   }
 
-  sweep(): Promise<void> {
+  private sweep(): Promise<void> {
     this.sweeping ??= this.expire().finally(() => {
       this.sweeping = undefined;
     });
