@@ -85,7 +85,7 @@ export interface FeedbackTrainingSummary {
   labels: number;
   /** The most recent labels, held out of training and scored for information (RecentFeedbackScores). */
   heldOut: number;
-  /** Of `labels`, those trained with their photo. */
+  /** Of `labels`, those with their photo (which the image model, when trained, learns from). */
   withImages: number;
   /** Labels whose prediction row was not found. */
   missingPredictions: number;

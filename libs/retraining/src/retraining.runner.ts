@@ -202,7 +202,7 @@ export class RetrainingRunner {
       const productionDir = parentVersion
         ? await this.registry.fetch(parentVersion, resolve(this.settings.varDir, 'model-cache'))
         : undefined;
-      const feedbackFile = await this.exportFeedback(job);
+      const feedback = await this.exportFeedback(job);
       let candidate;
       try {
         candidate = await trainInChildProcess(
@@ -212,7 +212,7 @@ export class RetrainingRunner {
             params: view.params,
             productionDir,
             gate: this.settings.gate ?? DEFAULT_PROMOTION_GATE,
-            ...(feedbackFile && { feedbackFile, recentFeedback: this.settings.feedback!.recent }),
+            ...feedback,
           },
           {
             onProgress: report,
@@ -221,7 +221,7 @@ export class RetrainingRunner {
           },
         );
       } finally {
-        if (feedbackFile) await rm(feedbackFile, { force: true });
+        if (feedback) await rm(feedback.feedbackFile, { force: true });
       }
       for (const reason of candidate.decision.reasons) this.logger.log(`job ${job.id} gate: ${reason}`);
       return {
@@ -250,7 +250,9 @@ export class RetrainingRunner {
    * VAR_DIR/feedback-images (a cache kept between jobs; a photo the store no longer has trains nothing, its row
    * trains by its text). Undefined when the runner trains on the base set alone.
    */
-  private async exportFeedback(job: RunningJob): Promise<string | undefined> {
+  private async exportFeedback(
+    job: RunningJob,
+  ): Promise<{ feedbackFile: string; recentFeedback: number } | undefined> {
     const feedback = this.settings.feedback;
     if (!feedback) return undefined;
     await this.jobs.markProgress(job.id, 'loading-data', {
@@ -282,7 +284,7 @@ export class RetrainingRunner {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${job.id}.json`);
     await writeFile(path, JSON.stringify(file));
-    return path;
+    return { feedbackFile: path, recentFeedback: feedback.recent };
   }
 
   /** The workflow's own steps after training (registering, promoting) become the job's phase. */
