@@ -7,3 +7,5 @@ export {
   type LabelTarget,
 } from './feedback.store';
 export { LiveQuality, type LiveWindow, type VersionQuality } from './live-quality';
+export { FeedbackExamples, type FeedbackExample, type FeedbackExport } from './feedback-examples';
+export { PREDICTION_IMAGES_PREFIX, PredictionImages, type ImageSaveResult } from './prediction-images';

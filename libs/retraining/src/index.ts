@@ -1,7 +1,13 @@
 export {
   trainOptions,
+  type CandidateDecision,
   type CandidateInput,
   type CandidateResult,
+  type FeedbackFile,
+  type FeedbackRow,
+  type FeedbackTrainingSummary,
+  type RecentFeedbackFigures,
+  type RecentFeedbackScores,
   type TrainingParams,
   type TrainingProgress,
 } from './candidate-training';

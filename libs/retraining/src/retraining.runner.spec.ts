@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { openDataSource } from '@app/database';
+import { FeedbackEntity, openDataSource, PredictionWriter, type PredictionRow } from '@app/database';
 import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
-import { writeFixtureDataset } from '@app/ml/testing';
+import { FeedbackExamples, PredictionImages } from '@app/feedback';
+import { FIXTURE_CLASSES, fixtureJpeg, writeFixtureDataset } from '@app/ml/testing';
 import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
 import { ACCEPT_REGISTERED, ModelRegistry, PromotionWorkflow } from '@app/registry';
 import { TrainingWorkflow } from '@app/training';
@@ -217,5 +218,75 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
     await expect(run).rejects.toBeInstanceOf(JobInterruptedError);
     expect(await jobs.get(job.id)).toMatchObject({ state: 'queued', phase: 'queued', error: null });
     expect((await registry.list()).length).toBe(before);
+  });
+
+  it('trains on the labelled predictions too, recording the newest label it learned from and both models on the recent ones', async () => {
+    const images = new PredictionImages(store);
+    const { sha256: kept } = await images.save(await fixtureJpeg(FIXTURE_CLASSES[2583].colour));
+    const expired = 'e'.repeat(64);
+    const words = ['pompe filtration', 'roman poche', 'chaise bois', 'bache hivernage', 'livre auteur'];
+    const codes = [2583, 10, 1560, 2583, 10];
+    const predictions: PredictionRow[] = Array.from({ length: 10 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-00000000000${i}`,
+      createdAt: new Date(Date.UTC(2026, 10, 28, 8, i)),
+      modelVersion: 'v1',
+      prdtypecode: codes[i % 5],
+      probability: 0.5,
+      top: [],
+      modality: 'text',
+      designation: `${words[i % 5]} client ${i}`,
+      description: null,
+      imageSha256: i === 1 ? kept : i === 2 ? expired : null,
+      latencyMs: 1,
+      requestedBy: 'client',
+    }));
+    await new PredictionWriter(dataSource).insert(predictions);
+    const labelledAt = (i: number) => new Date(Date.UTC(2026, 10, 28, 9, i));
+    const label = (predictionId: string, i: number): FeedbackEntity => ({
+      predictionId,
+      modelVersion: 'v1',
+      predictedPrdtypecode: codes[i % 5],
+      truePrdtypecode: codes[i % 5],
+      predictedAt: new Date(Date.UTC(2026, 10, 28, 8, i)),
+      createdAt: labelledAt(i),
+      labelledAt: labelledAt(i),
+      reportedBy: 'reviewer',
+    });
+    await dataSource
+      .getRepository(FeedbackEntity)
+      .insert([
+        ...predictions.map((p, i) => label(p.id, i)),
+        label('00000000-0000-4000-8000-0000000000ff', 3),
+      ]);
+
+    const production = (await registry.production()).version;
+    const { job } = await jobs.request({ reason: 'with feedback', trigger: 'cli', params: FAST });
+    const feedback = { examples: new FeedbackExamples(dataSource), images, recent: 200 };
+    const outcome = await runner({ dataDir, gate: LENIENT, feedback }).run(running(job.id));
+
+    const record = await registry.get(outcome.version!);
+    // 10 labels: the 2 newest (a fifth) are held out, the 8 before them train; the expired photo's row trains by text.
+    const summary = {
+      labels: 8,
+      heldOut: 2,
+      withImages: 1,
+      missingPredictions: 1,
+      withheldTwins: 0,
+      empty: 0,
+      watermark: { labelledAt: labelledAt(7).toISOString(), predictionId: predictions[7].id },
+    };
+    expect(record.lineage).toMatchObject({ feedback: summary, parentVersion: production });
+    expect(record.modelCard).toMatchObject({ feedback: summary });
+    const figures = {
+      weighted_f1: expect.any(Number),
+      macro_f1: expect.any(Number),
+      accuracy: expect.any(Number),
+    };
+    const recentFeedback = { n: 2, candidate: figures, production: figures };
+    expect(record.gate).toMatchObject({ recentFeedback });
+    expect((await jobs.get(job.id)).gate).toMatchObject({ recentFeedback });
+    // The export is removed after the job; the photos stay cached for the next one.
+    expect(readdirSync(join(root, 'var', 'feedback-exports'))).toEqual([]);
+    expect(readdirSync(join(root, 'var', 'feedback-images'))).toEqual([kept]);
   });
 });

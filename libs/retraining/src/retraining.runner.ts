@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DataSource } from 'typeorm';
 import type { AppConfig } from '@app/config';
-import { resolve } from 'node:path';
+import { FeedbackExamples, PredictionImages } from '@app/feedback';
 import { DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
 import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
 import type { ModelRegistry } from '@app/registry';
@@ -13,7 +16,7 @@ import {
   type TrainingProgress as WorkflowProgress,
   type TrainingWorkflow,
 } from '@app/training';
-import { trainOptions, type TrainingProgress } from './candidate-training';
+import { trainOptions, type FeedbackFile, type TrainingProgress } from './candidate-training';
 import { RetrainingJobNotFoundError, type RetrainingJobs, type RetrainingJobView } from './retraining-jobs';
 import type { RetrainingMetrics } from './retraining.metrics';
 import { trainInChildProcess } from './training-process';
@@ -26,6 +29,11 @@ export interface RetrainingRunnerSettings {
   /** The cache of downloaded production models (scored by the gate beside the candidate). */
   varDir: string;
   gate?: PromotionGateOptions;
+  /**
+   * The labelled predictions to train on besides the base set, their photos, and how many of the most recent labels
+   * the gate holds out (GATE_RECENT_FEEDBACK). Unset: the base set alone.
+   */
+  feedback?: { examples: FeedbackExamples; images: PredictionImages; recent: number };
 }
 
 export interface RetrainingOutcome {
@@ -36,14 +44,26 @@ export interface RetrainingOutcome {
   reasons: string[];
 }
 
-/** A runner's settings from the validated configuration: DATA_DIR or DATA_S3_PREFIX, VAR_DIR and GATE_*. */
-export function retrainingSettings(config: AppConfig, store: ArtifactStore): RetrainingRunnerSettings {
-  const { DATA_DIR, DATA_S3_PREFIX, VAR_DIR } = config.env;
+/**
+ * A runner's settings from the validated configuration: DATA_DIR or DATA_S3_PREFIX, VAR_DIR, GATE_* and
+ * GATE_RECENT_FEEDBACK, with the labelled predictions in the database and their photos in the store.
+ */
+export function retrainingSettings(
+  config: AppConfig,
+  store: ArtifactStore,
+  dataSource: DataSource,
+): RetrainingRunnerSettings {
+  const { DATA_DIR, DATA_S3_PREFIX, VAR_DIR, GATE_RECENT_FEEDBACK } = config.env;
   return {
     dataDir: DATA_DIR,
     ...(DATA_S3_PREFIX && { dataStore: { store, prefix: DATA_S3_PREFIX } }),
     varDir: VAR_DIR,
     gate: config.gate,
+    feedback: {
+      examples: new FeedbackExamples(dataSource),
+      images: new PredictionImages(store),
+      recent: GATE_RECENT_FEEDBACK,
+    },
   };
 }
 
@@ -182,20 +202,27 @@ export class RetrainingRunner {
       const productionDir = parentVersion
         ? await this.registry.fetch(parentVersion, resolve(this.settings.varDir, 'model-cache'))
         : undefined;
-      const candidate = await trainInChildProcess(
-        {
-          dataDir,
-          outDir,
-          params: view.params,
-          productionDir,
-          gate: this.settings.gate ?? DEFAULT_PROMOTION_GATE,
-        },
-        {
-          onProgress: report,
-          onLog: (line) => this.logger.log(`job ${job.id}: ${line}`),
-          signal: job.signal,
-        },
-      );
+      const feedback = await this.exportFeedback(job);
+      let candidate;
+      try {
+        candidate = await trainInChildProcess(
+          {
+            dataDir,
+            outDir,
+            params: view.params,
+            productionDir,
+            gate: this.settings.gate ?? DEFAULT_PROMOTION_GATE,
+            ...feedback,
+          },
+          {
+            onProgress: report,
+            onLog: (line) => this.logger.log(`job ${job.id}: ${line}`),
+            signal: job.signal,
+          },
+        );
+      } finally {
+        if (feedback) await rm(feedback.feedbackFile, { force: true });
+      }
       for (const reason of candidate.decision.reasons) this.logger.log(`job ${job.id} gate: ${reason}`);
       return {
         dir: outDir,
@@ -210,10 +237,54 @@ export class RetrainingRunner {
           backend: candidate.backend,
           code: codeVersion(),
           trainingSeconds: candidate.seconds,
+          // What it learned from the labelled predictions, up to which label (the watermark).
+          ...(candidate.feedback && { feedback: candidate.feedback }),
         },
         gate: { ...candidate.decision },
       };
     };
+  }
+
+  /**
+   * Writes the labelled predictions to a file for the training process, with their photos fetched to
+   * VAR_DIR/feedback-images (a cache kept between jobs; a photo the store no longer has trains nothing, its row
+   * trains by its text). Undefined when the runner trains on the base set alone.
+   */
+  private async exportFeedback(
+    job: RunningJob,
+  ): Promise<{ feedbackFile: string; recentFeedback: number } | undefined> {
+    const feedback = this.settings.feedback;
+    if (!feedback) return undefined;
+    await this.jobs.markProgress(job.id, 'loading-data', {
+      phase: 'loading-data',
+      message: 'exporting the labelled predictions',
+    });
+    const { examples, missingPredictions } = await feedback.examples.load();
+    const shas = examples.flatMap((e) => (e.imageSha256 ? [e.imageSha256] : []));
+    const photos = await feedback.images.fetchAllTo(shas, resolve(this.settings.varDir, 'feedback-images'));
+    const file: FeedbackFile = {
+      missingPredictions,
+      rows: examples.map((e) => {
+        const imagePath = e.imageSha256 ? photos.get(e.imageSha256) : undefined;
+        return {
+          predictionId: e.predictionId,
+          labelledAt: e.labelledAt.toISOString(),
+          prdtypecode: e.prdtypecode,
+          designation: e.designation,
+          description: e.description,
+          ...(imagePath && { imagePath }),
+        };
+      }),
+    };
+    this.logger.log(
+      `job ${job.id}: ${examples.length} labelled predictions, ${photos.size} of their ${new Set(shas).size} ` +
+        `photos still in the store; labels without their prediction: ${missingPredictions}`,
+    );
+    const dir = resolve(this.settings.varDir, 'feedback-exports');
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, `${job.id}.json`);
+    await writeFile(path, JSON.stringify(file));
+    return { feedbackFile: path, recentFeedback: feedback.recent };
   }
 
   /** The workflow's own steps after training (registering, promoting) become the job's phase. */

@@ -74,6 +74,25 @@ export class LocalArtifactStore implements ArtifactStore {
     }
   }
 
+  /**
+   * Deletes the files under a prefix last written before `cutoff`, and returns how many: the local counterpart of
+   * an S3 lifecycle expiration rule (which this interface cannot express, so it lives on this class only).
+   */
+  async deleteOlderThan(prefix: string, cutoff: Date): Promise<number> {
+    let deleted = 0;
+    for (const key of await this.list(prefix)) {
+      const path = this.pathOf(key);
+      const written = await stat(path).catch((error: unknown) => {
+        if (hasCode(error, 'ENOENT')) return null;
+        throw error;
+      });
+      if (!written || written.mtime >= cutoff) continue;
+      await rm(path, { force: true });
+      deleted++;
+    }
+    return deleted;
+  }
+
   async ping(): Promise<void> {
     const probe = join(this.root, `.ping.${randomUUID()}.tmp`);
     try {

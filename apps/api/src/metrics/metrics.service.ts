@@ -78,6 +78,15 @@ export class MetricsService {
     registers: [],
   });
 
+  readonly predictionImages = new Counter({
+    name: 'prediction_images_stored_total',
+    help:
+      'Photos sent with predictions, kept for training by result: stored, existing (already stored), dropped ' +
+      '(the queue was full), failed (the store refused)',
+    labelNames: ['result'] as const,
+    registers: [],
+  });
+
   // Live quality: every replica computes it from the database, so all export the same values (aggregate with max).
   readonly liveWeightedF1 = new Gauge({
     name: 'model_live_weighted_f1',
@@ -139,6 +148,7 @@ export class MetricsService {
     registry.registerMetric(this.liveSamples);
     registry.registerMetric(this.liveThreshold);
     registry.registerMetric(this.liveMinSamples);
+    registry.registerMetric(this.predictionImages);
   }
 
   setLoadedVersion(version: string): void {

@@ -3,8 +3,12 @@ import { MulterModule } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { PredictionWriter } from '@app/database';
+import { PredictionImages } from '@app/feedback';
+import { ARTIFACT_STORE, type ArtifactStore } from '@app/storage';
 import { ServingModule } from '../serving/serving.module';
 import { CategoriesController } from './categories.controller';
+import { PredictionImageRetention } from './prediction-image.retention';
+import { PredictionImageSaver } from './prediction-image.saver';
 import { PredictionCoalescer } from './prediction.coalescer';
 import { PredictionController } from './prediction.controller';
 import { PredictionRecorder } from './prediction.recorder';
@@ -15,7 +19,7 @@ import { PredictionService } from './prediction.service';
     ServingModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
-      // Memory storage: the image is classified and dropped, never written to disk.
+      // Memory storage: the image is classified, handed to PredictionImageSaver, and never written to local disk.
       useFactory: (config: AppConfig) => ({
         limits: { fileSize: config.env.MAX_IMAGE_BYTES, files: 1, fields: 10 },
       }),
@@ -31,6 +35,13 @@ import { PredictionService } from './prediction.service';
       inject: [DataSource],
       useFactory: (dataSource: DataSource) => new PredictionWriter(dataSource),
     },
+    {
+      provide: PredictionImages,
+      inject: [ARTIFACT_STORE],
+      useFactory: (store: ArtifactStore) => new PredictionImages(store),
+    },
+    PredictionImageSaver,
+    PredictionImageRetention,
   ],
   exports: [PredictionRecorder],
 })

@@ -17,6 +17,7 @@ import type {
   PredictionResponseDto,
   StoredPredictionDto,
 } from './prediction.dto';
+import { PredictionImageSaver } from './prediction-image.saver';
 import { PredictionCoalescer } from './prediction.coalescer';
 import { PredictionRecorder, type PredictionRecord } from './prediction.recorder';
 
@@ -37,6 +38,7 @@ export class PredictionService {
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
     private readonly imageDecoder: ImageDecoder,
+    private readonly imageSaver: PredictionImageSaver,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -80,6 +82,7 @@ export class PredictionService {
     const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
     const perItemMs = latencyMs / items.length;
     const createdAt = new Date();
+    const imageShas = items.map((item) => (item.image ? sha256(item.image) : null));
     const answers: PredictionResponseDto[] = predictions.map((p) => ({
       id: timeOrderedUuid(createdAt.getTime()),
       prdtypecode: p.prdtypecode,
@@ -102,11 +105,15 @@ export class PredictionService {
         modality: answer.modality,
         designation: items[i].designation ?? '',
         description: items[i].description ?? null,
-        imageSha256: items[i].image ? sha256(items[i].image!) : null,
+        imageSha256: imageShas[i],
         latencyMs: perItemMs,
         requestedBy,
       })),
     );
+    // Kept for training once labels arrive; saved after the response, never delaying or failing it.
+    items.forEach(({ image }, i) => {
+      if (image?.byteLength) this.imageSaver.keep(image, imageShas[i]!);
+    });
     for (const answer of answers) {
       this.metrics.predictions.inc({ model_version: modelVersion, prdtypecode: String(answer.prdtypecode) });
     }

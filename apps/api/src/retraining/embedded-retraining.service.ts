@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE_PORT, type ProcessingQueue, type RetrainingQueue } from '@app/queue';
 import { ModelRegistry } from '@app/registry';
@@ -20,6 +21,7 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
     private readonly metrics: RetrainingMetrics,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -28,7 +30,7 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
       this.jobs,
       this.registry,
       this.training,
-      retrainingSettings(this.config, this.store),
+      retrainingSettings(this.config, this.store, this.dataSource),
       this.metrics,
     );
     (this.queue as ProcessingQueue).work((job) => runner.run(job));

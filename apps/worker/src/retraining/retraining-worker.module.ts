@@ -1,5 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { redisOptionsFromUrl } from '@app/redis';
@@ -66,7 +67,15 @@ class AnnouncerCloser implements OnApplicationShutdown {
     },
     {
       provide: RetrainingRunner,
-      inject: [RetrainingJobs, ModelRegistry, TrainingWorkflow, RetrainingMetrics, ARTIFACT_STORE, AppConfig],
+      inject: [
+        RetrainingJobs,
+        ModelRegistry,
+        TrainingWorkflow,
+        RetrainingMetrics,
+        ARTIFACT_STORE,
+        AppConfig,
+        DataSource,
+      ],
       useFactory: (
         jobs: RetrainingJobs,
         registry: ModelRegistry,
@@ -74,7 +83,15 @@ class AnnouncerCloser implements OnApplicationShutdown {
         metrics: RetrainingMetrics,
         store: ArtifactStore,
         config: AppConfig,
-      ) => new RetrainingRunner(jobs, registry, training, retrainingSettings(config, store), metrics),
+        dataSource: DataSource,
+      ) =>
+        new RetrainingRunner(
+          jobs,
+          registry,
+          training,
+          retrainingSettings(config, store, dataSource),
+          metrics,
+        ),
     },
     RetrainingProcessor,
   ],
