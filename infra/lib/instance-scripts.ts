@@ -40,9 +40,8 @@ umask 077
 logs=(--log-driver awslogs --log-opt "awslogs-region=$REGION" --log-opt "awslogs-group=$LOG_GROUP"
   --log-opt "awslogs-stream=$ROLE-$(cat /var/lib/cloud/data/instance-id)")
 if [ "$mode" = migrate ]; then
-  # Opening the data source runs pending migrations under an advisory lock, then the command lists the users.
   exec docker run --rm --env-file "$env_file" -v /etc/pki/rds:/certs:ro "\${logs[@]}" "$image" \\
-    node dist/apps/worker/src/cli/user.cli.js list
+    node dist/apps/worker/src/cli/migrate.cli.js
 fi
 docker rm -f product-classifier >/dev/null 2>&1 || true
 if [ "$ROLE" = api ]; then

