@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
@@ -11,22 +9,12 @@ import { rakutenDataDir } from '@app/ml';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver, type S3rverFixture } from '@app/storage/testing';
+import { freePort, servicesEnv } from './support/service-processes';
 import { startTestApi, type TestApi } from './support/test-api';
 
 const ROOT = resolve(__dirname, '../../..');
-const REDIS_URL = 'redis://127.0.0.1:6379';
 /** One network on a sample of the shared data: long enough to stop mid-training, short enough for a test. */
 const PARAMS = { neuralModels: 1, linearViews: ['merged'], withImages: false, maxRows: 2500 };
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
-}
 
 interface WorkerProcess {
   child: ChildProcess;
@@ -67,22 +55,6 @@ async function startWorker(env: Record<string, string>): Promise<WorkerProcess> 
     await new Promise((r) => setTimeout(r, 200));
   }
   return { child, port, output: () => output, exited };
-}
-
-/** The production drivers' settings: this schema, this s3rver, Redis, and a queue of this run's own. */
-function servicesEnv(schema: PostgresTestSchema, s3: S3rverFixture) {
-  return {
-    DATABASE_URL: schema.url,
-    DATABASE_SCHEMA: schema.schema,
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    REDIS_URL,
-    // Other runs sharing the Redis keep their jobs.
-    QUEUE_PREFIX: `test-${randomUUID()}`,
-  };
 }
 
 // Training on a shared 2-core machine: a run that takes 20 s alone may take several times that under load.
