@@ -122,6 +122,8 @@ install -d -m 700 "$conf/secrets"
 aws secretsmanager get-secret-value --region "$REGION" --secret-id "$WEBHOOK_SECRET_ARN" \\
   --query SecretString --output text >"$conf/secrets/api-token"
 chmod 644 "$conf/secrets/api-token"
+# alertmanager.yml names the API by its compose service name: here it is reached at the public address.
+sed -i "s#http://api:3000#$API_URL#" "$conf/alertmanager/alertmanager.yml"
 install -d -o 65534 -g 65534 /var/lib/prometheus /var/lib/alertmanager
 install -d -o 472 -g 472 /var/lib/grafana
 docker rm -f prometheus alertmanager grafana >/dev/null 2>&1 || true
@@ -130,7 +132,7 @@ docker run -d --name prometheus --restart unless-stopped --network monitoring -p
   -v "$conf/prometheus:/etc/prometheus:ro" -v /var/lib/prometheus:/prometheus prom/prometheus:v2.53.0 \\
   --config.file=/etc/prometheus/prometheus.aws.yml --storage.tsdb.path=/prometheus --storage.tsdb.retention.time=15d
 docker run -d --name alertmanager --restart unless-stopped --network monitoring -p 9093:9093 \\
-  -v "$conf/alertmanager:/etc/alertmanager/config:ro" -v "$conf/secrets/api-token:/etc/alertmanager/api-token:ro" \\
+  -v "$conf/alertmanager:/etc/alertmanager/config:ro" -v "$conf/secrets/api-token:/run/secrets/alertmanager_webhook_token:ro" \\
   -v /var/lib/alertmanager:/alertmanager prom/alertmanager:v0.27.0 \\
   --config.file=/etc/alertmanager/config/alertmanager.yml --storage.path=/alertmanager
 docker run -d --name grafana --restart unless-stopped --network monitoring -p 3000:3000 \\

@@ -277,7 +277,7 @@ export class ProductClassifierStack extends Stack {
       new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
     }
 
-    const settingsFile = (role: string) =>
+    const settingsFile = (role: string, extra: string[] = []) =>
       [
         `REGION=${this.region}`,
         `ROLE=${role}`,
@@ -292,6 +292,7 @@ export class ProductClassifierStack extends Stack {
         `BUCKET=${bucket.bucketName}`,
         `LOG_GROUP=${logGroup.logGroupName}`,
         `OIDC_ISSUERS='${oidcIssuers}'`,
+        ...extra,
       ].join('\n');
 
     const writeFile = (path: string, content: string, mode: string) => [
@@ -586,7 +587,12 @@ export class ProductClassifierStack extends Stack {
       'set -euo pipefail',
       'dnf install -y docker',
       'systemctl enable --now docker',
-      ...writeFile('/etc/product-classifier/settings', `${settingsFile('monitoring')}\n`, '600'),
+      // Alertmanager calls the API where its clients do: the domain when one is set, else the load balancer.
+      ...writeFile(
+        '/etc/product-classifier/settings',
+        `${settingsFile('monitoring', [`API_URL=https://${settings.domainName ?? alb.loadBalancerDnsName}`])}\n`,
+        '600',
+      ),
       ...writeFile('/opt/monitoring-start.sh', MONITORING_SCRIPT, '755'),
       '/opt/monitoring-start.sh',
     );
