@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
@@ -53,6 +56,46 @@ function effective(target: Stage, keyword: string): Instruction | undefined {
   return undefined;
 }
 
+/** The ENV of the image a stage builds: its own and its parent stages', the nearest winning. */
+function imageEnvironment(target: Stage): Record<string, string> {
+  const chain: Stage[] = [];
+  for (let s: Stage | undefined = target; s; s = s.parent) chain.unshift(s);
+  const env: Record<string, string> = {};
+  for (const instruction of chain.flatMap((s) => s.instructions)) {
+    if (instruction.getKeyword() !== 'ENV') continue;
+    const properties = (
+      instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }
+    ).getProperties();
+    for (const p of properties) env[p.getName()] = p.getValue() ?? '';
+  }
+  return env;
+}
+
+function listenOnFreePort(server: Server): Promise<number> {
+  return new Promise((done) =>
+    server.listen(0, '127.0.0.1', () => done((server.address() as AddressInfo).port)),
+  );
+}
+
+/** Runs the target's HEALTHCHECK command (exec form) with the image's environment, ports replaced; its exit code. */
+function runHealthcheck(
+  target: string,
+  ports: { PORT: number; WORKER_PORT: number },
+): Promise<number | null> {
+  const healthcheck = effective(stage(target), 'HEALTHCHECK')?.getArgumentsContent() ?? '';
+  const [command, ...args] = JSON.parse(healthcheck.replace(/^CMD\s+/, '')) as string[];
+  const env = {
+    ...imageEnvironment(stage(target)),
+    PORT: String(ports.PORT),
+    WORKER_PORT: String(ports.WORKER_PORT),
+  };
+  return new Promise((done) => {
+    execFile(command === 'node' ? process.execPath : command, args, { env, timeout: 10_000 }, (error) =>
+      done(error ? (typeof error.code === 'number' ? error.code : null) : 0),
+    );
+  });
+}
+
 const RUNTIME_TARGETS = [
   { target: 'api', source: 'apps/api/src/main.ts', port: 3000, portVariable: 'PORT' },
   { target: 'worker', source: 'apps/worker/src/main.ts', port: 3001, portVariable: 'WORKER_PORT' },
@@ -83,7 +126,7 @@ describe('docker/Dockerfile', () => {
   });
 
   it.each(RUNTIME_TARGETS)(
-    '$target starts the file the build compiles from $source, exposes $port and checks $portVariable /health/live',
+    '$target starts the file the build compiles from $source and exposes $port ($portVariable)',
     ({ target, source, port, portVariable }) => {
       expect(existsSync(resolve(repoRoot, source))).toBe(true);
       const compiled = `dist/${source.replace(/\.ts$/, '.js')}`;
@@ -92,12 +135,55 @@ describe('docker/Dockerfile', () => {
       };
       expect(cmd.getJSONStrings().map((s) => s.getJSONValue())).toEqual(['node', compiled]);
       expect(effective(stage(target), 'EXPOSE')?.getArgumentsContent()).toBe(String(port));
-      const healthcheck = effective(stage(target), 'HEALTHCHECK')?.getArgumentsContent() ?? '';
-      expect(healthcheck).toContain(`process.env.${portVariable} + '/health/live'`);
-      const env = stage(target).instructions.filter((i) => i.getKeyword() === 'ENV');
-      expect(env.map((i) => i.getArgumentsContent())).toContain(`${portVariable}=${port}`);
+      expect(imageEnvironment(stage(target))[portVariable]).toBe(String(port));
     },
   );
+
+  describe('HEALTHCHECK, run as Docker runs it in each kind of container', () => {
+    let server: Server;
+    let listening: number;
+    let status = 200;
+    let closed: number;
+
+    beforeAll(async () => {
+      server = createServer((request, response) => {
+        response.statusCode = request.url === '/health/live' ? status : 404;
+        response.end();
+      });
+      listening = await listenOnFreePort(server);
+      const unused = createServer();
+      closed = await listenOnFreePort(unused);
+      await new Promise((done) => unused.close(done));
+    });
+    afterAll(() => new Promise((done) => server.close(done)));
+    beforeEach(() => {
+      status = 200;
+    });
+
+    // The image's PORT and WORKER_PORT, moved to free ports of this machine: `listening` plays the process.
+    const cases = [
+      { target: 'api', container: 'an API', ports: () => ({ PORT: listening, WORKER_PORT: closed }) },
+      { target: 'worker', container: 'a worker', ports: () => ({ PORT: closed, WORKER_PORT: listening }) },
+      // AWS runs the default image with the worker's command (one image, two commands).
+      { target: 'api', container: 'a worker', ports: () => ({ PORT: closed, WORKER_PORT: listening }) },
+    ];
+
+    it.each(cases)('the $target target is healthy in $container container', async ({ target, ports }) => {
+      expect(await runHealthcheck(target, ports())).toBe(0);
+    });
+
+    it.each(RUNTIME_TARGETS)('the $target target is unhealthy when nothing answers', async ({ target }) => {
+      expect(await runHealthcheck(target, { PORT: closed, WORKER_PORT: closed })).toBe(1);
+    });
+
+    it.each(RUNTIME_TARGETS)(
+      'the $target target is unhealthy when /health/live answers an error',
+      async ({ target }) => {
+        status = 503;
+        expect(await runHealthcheck(target, { PORT: listening, WORKER_PORT: closed })).toBe(1);
+      },
+    );
+  });
 
   it('builds dist/ where the CMDs look: tsc output dir is dist and nothing excludes the entry points', () => {
     const build = JSON.parse(readFileSync(resolve(repoRoot, 'tsconfig.build.json'), 'utf8'));
