@@ -164,7 +164,11 @@ describe('stopping the service however it was started (e2e)', () => {
   });
 
   it('the image command (node dist/apps/api/src/main.js): SIGTERM to node exits 0', async () => {
-    const cmd = /^CMD (.+)$/m.exec(readFileSync(join(ROOT, 'docker/Dockerfile'), 'utf8'))![1];
+    // The CMD of the api target: the stage from `FROM … AS api` to the next FROM.
+    const apiStage = readFileSync(join(ROOT, 'docker/Dockerfile'), 'utf8')
+      .split(/^(?=FROM )/m)
+      .find((stage) => / AS api\s*$/m.test(stage.split('\n')[0]))!;
+    const cmd = /^CMD (.+)$/m.exec(apiStage)![1];
     // Exec form, so that node itself receives the container's stop signal (a shell form would run under sh).
     const command = JSON.parse(cmd) as string[];
     expect(command[0]).toBe('node');
