@@ -17,6 +17,7 @@ const moduleNameMapper = {
   '^@app/database/testing$': '<rootDir>/libs/database/src/testing',
   '^@app/registry/testing$': '<rootDir>/libs/registry/src/testing',
   '^@app/storage/testing$': '<rootDir>/libs/storage/src/testing',
+  '^@app/metrics/testing$': '<rootDir>/libs/metrics/src/testing',
 };
 
 const transform: Config['transform'] = {

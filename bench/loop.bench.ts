@@ -18,14 +18,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
-import { parse, stringify } from 'yaml';
 import { createPostgresTestSchema } from '@app/database/testing';
 import { readCsvRecords, SeededRandom } from '@app/ml';
+import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { startS3rver } from '@app/storage/testing';
 import { benchDataDir } from './bench-support';
@@ -45,8 +45,6 @@ const LABEL_DELAY_MS = 1000;
 const QUICK = { neuralModels: 0, linearViews: ['merged'], withImages: false };
 const FIRST_PARAMS = SMOKE ? QUICK : {};
 const REDIS_URL = 'redis://127.0.0.1:6379';
-const PROMETHEUS = '/usr/bin/prometheus';
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 
 const started = performance.now();
 const clock = (): number => (performance.now() - started) / 1000;
@@ -403,42 +401,18 @@ async function runService(
 
 /** The repository's rule (a short `for`) and routing (short timings), pointed at this API; returns Prometheus's URL. */
 function startMonitoring(run: string, api: string, promPort: number, amPort: number, token: string): string {
-  const rules = parse(readFileSync(join(ROOT, 'docker/prometheus/rules/model.rules.yml'), 'utf8'));
-  for (const group of rules.groups) {
-    group.interval = '1s';
-    for (const rule of group.rules) if (rule.alert === 'ModelF1BelowThreshold') rule.for = '10s';
-  }
-  writeFileSync(join(run, 'model.rules.yml'), stringify(rules));
-  writeFileSync(
-    join(run, 'prometheus.yml'),
-    stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: [join(run, 'model.rules.yml')],
-      alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-      scrape_configs: [{ job_name: 'api', static_configs: [{ targets: [api.replace('http://', '')] }] }],
-    }),
-  );
-  const routing = parse(readFileSync(join(ROOT, 'docker/alertmanager/alertmanager.yml'), 'utf8'));
-  Object.assign(routing.route, { group_wait: '1s', group_interval: '1s', repeat_interval: '5s' });
-  writeFileSync(join(run, 'webhook-token'), token);
-  for (const receiver of routing.receivers) {
-    for (const hook of receiver.webhook_configs ?? []) {
-      hook.url = `${api}/v1/webhooks/alertmanager`;
-      hook.http_config.authorization.credentials_file = join(run, 'webhook-token');
-    }
-  }
-  writeFileSync(join(run, 'alertmanager.yml'), stringify(routing));
-  start('prometheus', PROMETHEUS, [
-    `--config.file=${join(run, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(run, 'prometheus-data')}`,
-    `--web.listen-address=127.0.0.1:${promPort}`,
-  ]);
-  start('alertmanager', ALERTMANAGER, [
-    `--config.file=${join(run, 'alertmanager.yml')}`,
-    `--storage.path=${join(run, 'alertmanager-data')}`,
-    `--web.listen-address=127.0.0.1:${amPort}`,
-    '--cluster.listen-address=',
-  ]);
+  const { prometheusArgs, alertmanagerArgs } = writeLocalMonitoring({
+    repoRoot: ROOT,
+    dir: run,
+    api,
+    webhookToken: token,
+    prometheusPort: promPort,
+    alertmanagerPort: amPort,
+    alertFor: '10s',
+    repeatInterval: '5s',
+  });
+  start('prometheus', PROMETHEUS_BINARY, prometheusArgs);
+  start('alertmanager', ALERTMANAGER_BINARY, alertmanagerArgs);
   return `http://127.0.0.1:${promPort}`;
 }
 

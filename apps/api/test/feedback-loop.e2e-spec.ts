@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
-import { parse, stringify } from 'yaml';
 import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
 import { rakutenDataDir, readCsvRecords } from '@app/ml';
+import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver, type S3rverFixture } from '@app/storage/testing';
@@ -14,10 +14,6 @@ import { startS3rver, type S3rverFixture } from '@app/storage/testing';
 import { freePort, servicesEnv } from './support/service-processes';
 
 const ROOT = resolve(__dirname, '../../..');
-const PROMETHEUS = '/usr/bin/prometheus';
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
-const RULES = join(ROOT, 'docker/prometheus/rules/model.rules.yml');
-const ALERTMANAGER_CONFIG = join(ROOT, 'docker/alertmanager/alertmanager.yml');
 const ADMIN = { username: 'admin', password: 'loop-admin-password-0123' };
 const WEBHOOK_TOKEN = `webhook-${randomUUID()}`;
 /** Rows of the shared data the service trains on: small, so that the retraining takes well under a minute. */
@@ -29,7 +25,7 @@ const LABELS = 40;
 jest.setTimeout(400_000);
 
 const dataDir = rakutenDataDir();
-const tools = [PROMETHEUS, ALERTMANAGER].every((path) => existsSync(path));
+const tools = [PROMETHEUS_BINARY, ALERTMANAGER_BINARY].every((path) => existsSync(path));
 // Without the shared data or the tools, say so instead of passing silently: .ci/run installs the tools.
 const describeLoop = dataDir && tools ? describe : describe.skip;
 if (!tools) console.warn(`feedback loop e2e skipped: install prometheus and prometheus-alertmanager (apt)`);
@@ -183,47 +179,23 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
   });
 
   /** The repository's rule with a short `for`, and its Alertmanager route with short timings, pointed at this API. */
-  async function startMonitoring(): Promise<{ prometheus: string; alertmanager: string }> {
-    const [promPort, amPort] = [await freePort(), await freePort()];
-    const rules = parse(readFileSync(RULES, 'utf8'));
-    for (const group of rules.groups) {
-      group.interval = '1s';
-      for (const rule of group.rules) if (rule.alert === 'ModelF1BelowThreshold') rule.for = '2s';
-    }
-    writeFileSync(join(root, 'model.rules.yml'), stringify(rules));
-    writeFileSync(
-      join(root, 'prometheus.yml'),
-      stringify({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        rule_files: [join(root, 'model.rules.yml')],
-        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-        scrape_configs: [{ job_name: 'api', static_configs: [{ targets: [api.replace('http://', '')] }] }],
-      }),
-    );
-    const routing = parse(readFileSync(ALERTMANAGER_CONFIG, 'utf8'));
-    Object.assign(routing.route, { group_wait: '1s', group_interval: '1s', repeat_interval: '2s' });
-    writeFileSync(join(root, 'webhook-token'), WEBHOOK_TOKEN);
-    for (const receiver of routing.receivers) {
-      for (const hook of receiver.webhook_configs ?? []) {
-        hook.url = `${api}/v1/webhooks/alertmanager`;
-        hook.http_config.authorization.credentials_file = join(root, 'webhook-token');
-      }
-    }
-    writeFileSync(join(root, 'alertmanager.yml'), stringify(routing));
+  async function startMonitoring(): Promise<{ prometheus: string }> {
+    const [prometheusPort, alertmanagerPort] = [await freePort(), await freePort()];
+    const { prometheusArgs, alertmanagerArgs } = writeLocalMonitoring({
+      repoRoot: ROOT,
+      dir: root,
+      api,
+      webhookToken: WEBHOOK_TOKEN,
+      prometheusPort,
+      alertmanagerPort,
+      alertFor: '2s',
+      repeatInterval: '2s',
+    });
     children.push(
-      start('prometheus', PROMETHEUS, [
-        `--config.file=${join(root, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(root, 'prometheus-data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-      ]),
-      start('alertmanager', ALERTMANAGER, [
-        `--config.file=${join(root, 'alertmanager.yml')}`,
-        `--storage.path=${join(root, 'alertmanager-data')}`,
-        `--web.listen-address=127.0.0.1:${amPort}`,
-        '--cluster.listen-address=',
-      ]),
+      start('prometheus', PROMETHEUS_BINARY, prometheusArgs),
+      start('alertmanager', ALERTMANAGER_BINARY, alertmanagerArgs),
     );
-    return { prometheus: `http://127.0.0.1:${promPort}`, alertmanager: `http://127.0.0.1:${amPort}` };
+    return { prometheus: `http://127.0.0.1:${prometheusPort}` };
   }
 
   interface Job {

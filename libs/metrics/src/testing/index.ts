@@ -1,0 +1,6 @@
+export {
+  ALERTMANAGER_BINARY,
+  PROMETHEUS_BINARY,
+  writeLocalMonitoring,
+  type LocalMonitoringOptions,
+} from './local-monitoring';

@@ -1,0 +1,77 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+
+export const PROMETHEUS_BINARY = '/usr/bin/prometheus';
+export const ALERTMANAGER_BINARY = '/usr/bin/prometheus-alertmanager';
+
+export interface LocalMonitoringOptions {
+  /** The repository root: its docker/prometheus rule and docker/alertmanager routing are the ones run. */
+  repoRoot: string;
+  /** Where the configuration and the data directories go. */
+  dir: string;
+  /** The API that Prometheus scrapes and Alertmanager calls, e.g. http://127.0.0.1:3000. */
+  api: string;
+  webhookToken: string;
+  prometheusPort: number;
+  alertmanagerPort: number;
+  /** ModelF1BelowThreshold's `for` (the repository says 15m). */
+  alertFor: string;
+  /** Alertmanager's repeat_interval (its group waits become 1 s). */
+  repeatInterval: string;
+}
+
+/**
+ * Prometheus and Alertmanager for tests and benchmarks on one machine: the repository's rule and routing with short
+ * timings, pointed at a local API. Returns the arguments of the two processes (plain binaries from apt).
+ */
+export function writeLocalMonitoring(options: LocalMonitoringOptions): {
+  prometheusArgs: string[];
+  alertmanagerArgs: string[];
+} {
+  const { repoRoot, dir, api } = options;
+  const rules = parse(readFileSync(join(repoRoot, 'docker/prometheus/rules/model.rules.yml'), 'utf8'));
+  for (const group of rules.groups) {
+    group.interval = '1s';
+    for (const rule of group.rules) if (rule.alert === 'ModelF1BelowThreshold') rule.for = options.alertFor;
+  }
+  writeFileSync(join(dir, 'model.rules.yml'), stringify(rules));
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    stringify({
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      rule_files: [join(dir, 'model.rules.yml')],
+      alerting: {
+        alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${options.alertmanagerPort}`] }] }],
+      },
+      scrape_configs: [{ job_name: 'api', static_configs: [{ targets: [new URL(api).host] }] }],
+    }),
+  );
+  const routing = parse(readFileSync(join(repoRoot, 'docker/alertmanager/alertmanager.yml'), 'utf8'));
+  Object.assign(routing.route, {
+    group_wait: '1s',
+    group_interval: '1s',
+    repeat_interval: options.repeatInterval,
+  });
+  writeFileSync(join(dir, 'webhook-token'), options.webhookToken);
+  for (const receiver of routing.receivers) {
+    for (const hook of receiver.webhook_configs ?? []) {
+      hook.url = `${api}/v1/webhooks/alertmanager`;
+      hook.http_config.authorization.credentials_file = join(dir, 'webhook-token');
+    }
+  }
+  writeFileSync(join(dir, 'alertmanager.yml'), stringify(routing));
+  return {
+    prometheusArgs: [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
+      `--web.listen-address=127.0.0.1:${options.prometheusPort}`,
+    ],
+    alertmanagerArgs: [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'alertmanager-data')}`,
+      `--web.listen-address=127.0.0.1:${options.alertmanagerPort}`,
+      '--cluster.listen-address=',
+    ],
+  };
+}
