@@ -56,11 +56,14 @@ function interpolate(text: string, variables: Record<string, string>): string {
 }
 
 describe('docker/docker-compose.yml', () => {
-  it('matches the Compose Specification schema', () => {
-    const schemaPath = resolve(repoRoot, '..', 'shared', 'schemas', 'compose-spec.json');
-    if (!existsSync(schemaPath)) {
-      throw new Error(`the compose schema is missing at ${schemaPath} (see ../shared/schemas/README.md)`);
-    }
+  // The schema comes from another project (../shared/schemas, or COMPOSE_SCHEMA): like the tests that need the shared
+  // data, this one is skipped, loudly, where it is absent; the GitHub workflow fetches it.
+  const schemaPath =
+    process.env.COMPOSE_SCHEMA ?? resolve(repoRoot, '..', 'shared', 'schemas', 'compose-spec.json');
+  const withSchema = existsSync(schemaPath) ? it : it.skip;
+  if (!existsSync(schemaPath))
+    console.warn(`compose schema test skipped: no ${schemaPath} (see ../shared/schemas)`);
+  withSchema('matches the Compose Specification schema', () => {
     const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
     delete schema.$schema;
     const ajv = new Ajv({ strict: false, allErrors: true });

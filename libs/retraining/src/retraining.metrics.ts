@@ -68,6 +68,18 @@ export class RetrainingMetrics {
     });
     registry.registerMetric(this.requests);
     registry.registerMetric(this.runs);
+    // Every outcome's series exists from the start at 0: increase() in RetrainingJobsFailing sees no rise from a
+    // series' first sample, so a first failure exported as a new series at 1 would never fire.
+    for (const outcome of [
+      'promoted',
+      'candidate',
+      'skipped',
+      'failed',
+      'interrupted',
+      'retry',
+    ] satisfies RunOutcome[]) {
+      this.runs.inc({ outcome }, 0);
+    }
     registry.registerMetric(this.duration);
     registry.registerMetric(this.gateF1);
     registry.registerMetric(this.gatePromote);
