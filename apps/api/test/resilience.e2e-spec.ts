@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { trainFixtureModel } from '@app/ml/testing';
 import { DataSource } from 'typeorm';
 import { PredictionEntity } from '@app/database';
@@ -88,11 +89,18 @@ describe('a Redis outage (e2e, Redis behind a proxy)', () => {
   beforeAll(async () => {
     proxy = await new TcpProxy('127.0.0.1', 6379).start();
     // The follower polls only every 10 minutes: it can follow a promotion quickly only through Redis.
+    // One deployment of its own on the shared Redis.
+    const QUEUE_PREFIX = `test-${randomUUID()}`;
     follower = await startTestApi({
       REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      QUEUE_PREFIX,
       MODEL_POLL_INTERVAL_MS: '600000',
     });
-    leader = await startTestApi({ VAR_DIR: follower.varDir, REDIS_URL: 'redis://127.0.0.1:6379' });
+    leader = await startTestApi({
+      VAR_DIR: follower.varDir,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX,
+    });
     const modelDir = await trainFixtureModel();
     versions = [];
     for (let i = 0; i < 2; i++) {
