@@ -21,6 +21,7 @@ import {
   type TrainingData,
   type TrainOptions,
 } from '@app/ml';
+import { artifactStoreAt, type ArtifactStoreLocation } from '@app/storage';
 
 export interface TrainingParams {
   seed?: number;
@@ -49,6 +50,8 @@ export interface CandidateInput {
   params: TrainingParams;
   /** The production model's directory, to score it on the same split; unset when there is none. */
   productionDir?: string;
+  /** The artifact store where image features are cached by photo hash; unset: extracted afresh. */
+  featureStore?: ArtifactStoreLocation;
   gate: PromotionGateOptions;
   /** Labelled predictions to train on besides the base set: a FeedbackFile in JSON. */
   feedbackFile?: string;
@@ -298,6 +301,7 @@ export async function trainCandidate(
     ...(options.withImages ? ['image'] : []),
   ];
   callbacks.progress({ phase: 'training', modelCount: models.length });
+  const featureStore = input.featureStore && artifactStoreAt(input.featureStore);
   const { classifier, card } = await trainProductClassifier(
     training,
     options,
@@ -314,11 +318,12 @@ export async function trainCandidate(
         valWeightedF1: p.valWeightedF1,
       });
     },
+    { featureStore },
   );
   const metrics = validationMetrics(card);
 
   callbacks.progress({ phase: 'evaluating' });
-  const scoring = { splitHash: split.splitHash, log: callbacks.log };
+  const scoring = { splitHash: split.splitHash, log: callbacks.log, featureStore };
   const production = input.productionDir ? await ProductClassifier.load(input.productionDir) : null;
   let decision: CandidateDecision;
   try {
@@ -327,7 +332,7 @@ export async function trainCandidate(
     decision = decidePromotion(candidateScores, productionScores, input.gate);
     if (feedback && feedback.summary.heldOut > 0) {
       const score = async (model: ProductClassifier) =>
-        figures(await evaluateOnSplit(model, feedback.recent, { log: callbacks.log }));
+        figures(await evaluateOnSplit(model, feedback.recent, { log: callbacks.log, featureStore }));
       decision = withRecentFeedback(decision, {
         n: feedback.summary.heldOut,
         candidate: await score(classifier),

@@ -60,20 +60,25 @@ function readModelFiles(model: BackboneModel): { json: ModelJson; weights: Buffe
   return { json, weights };
 }
 
+const weightHashes = new Map<BackboneModel, string>();
+
 /**
- * Identifies what a backbone computes: the model's weights (their hash, so that a new release of the package with
- * other weights gives other features), the layers, the pooling and the input size. Features cached under one id
- * are only ever read back by a backbone with the same id.
+ * The sha256 of a model's weights as installed. It goes into the id of the features (backboneSource), so that a
+ * release of the package with other weights gives other features, never ones cached from the old weights.
  */
-export function backboneId(spec: BackboneSpec, weightsSha256: string): string {
-  return `${spec.model}@${weightsSha256.slice(0, 16)}/${spec.size}/${spec.pooling}/${spec.layers.join('+')}`;
+export function backboneWeightsSha256(model: BackboneModel): string {
+  let sha = weightHashes.get(model);
+  if (!sha) {
+    sha = createHash('sha256').update(readModelFiles(model).weights).digest('hex');
+    weightHashes.set(model, sha);
+  }
+  return sha;
 }
 
 /** The pretrained network cut at the chosen layers: pixels in, one pooled feature vector out. */
 export class PretrainedBackbone {
   private constructor(
     readonly spec: BackboneSpec,
-    readonly id: string,
     /** Length of each feature vector. */
     readonly featureLength: number,
     private readonly run: (input: tf.Tensor4D) => tf.Tensor[],
@@ -90,7 +95,6 @@ export class PretrainedBackbone {
       weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
       weightData: new Uint8Array(weights).buffer,
     };
-    const id = backboneId(spec, createHash('sha256').update(weights).digest('hex'));
     let run: (input: tf.Tensor4D) => tf.Tensor[];
     let disposeModel: () => void;
     if (json.format === 'graph-model') {
@@ -113,7 +117,7 @@ export class PretrainedBackbone {
     const probe = tf.tidy(() => pool(run(tf.zeros([1, spec.size, spec.size, 3])), spec.pooling));
     const featureLength = probe.shape[1];
     probe.dispose();
-    return new PretrainedBackbone(spec, id, featureLength, run, disposeModel);
+    return new PretrainedBackbone(spec, featureLength, run, disposeModel);
   }
 
   /** Pooled features of one image given as size×size×3 RGB bytes (row-major, as decodeImage gives them). */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { ProductExample } from '../data/product.types';
+import { extractImageFeatures } from '../image/image-features.extractor';
 import { trainProductClassifier } from '../training/product-classifier.trainer';
 import type { ImageCache } from '../training/training.types';
 import { InvalidInputError, ProductClassifier } from './product.classifier';
@@ -30,11 +31,11 @@ describe('ProductClassifier', () => {
     dir = mkdtempSync(join(tmpdir(), 'classifier-'));
     const products: ProductExample[] = [];
     const imageOnly: ProductExample[] = [];
-    const cache: ImageCache = { size: SIZE, pixels: new Map(), unreadable: [] };
+    const cache: ImageCache = { source: `handmade/${SIZE}`, features: new Map(), unreadable: [] };
     CLASSES.forEach(({ code, words, rgb }) => {
       for (let i = 0; i < 30; i++) {
         const imagePath = `/virtual/${code}-${i}.jpg`;
-        cache.pixels.set(imagePath, solid(rgb, i));
+        cache.features.set(imagePath, extractImageFeatures(solid(rgb, i), SIZE));
         products.push({
           designation: `${words[i % 4]} ${words[(i + 1) % 4]} ref ${i}`,
           description: i % 2 ? `très bon ${words[(i + 2) % 4]}` : '',
@@ -58,7 +59,13 @@ describe('ProductClassifier', () => {
       imageOnly,
       categoryNames: { 10: 'Livres occasion', 2583: 'Piscines', 1560: 'Mobilier' },
     };
-    const options = { seed: 3, withImages: true, imageWeight: 0.5, imageSize: SIZE };
+    const options = {
+      seed: 3,
+      withImages: true,
+      imageWeight: 0.5,
+      imageFeatures: 'handmade' as const,
+      imageSize: SIZE,
+    };
     classifier = (await trainProductClassifier(data, options, () => undefined, cache)).classifier;
     textOnly = (await trainProductClassifier(data, { ...options, withImages: false }, () => undefined))
       .classifier;
