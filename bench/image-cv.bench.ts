@@ -37,7 +37,10 @@ const SOURCES: Record<string, () => ImageFeatureSource> = {
   handmade: () => ({ kind: 'handmade', size: 64 }),
   backbone: () => backboneSource(DEFAULT_BACKBONE),
   'mid-block12+13': () =>
-    backboneSource({ ...DEFAULT_BACKBONE, layers: ['expanded_conv_12/add', 'expanded_conv_13/expand/Relu6'] }),
+    backboneSource({
+      ...DEFAULT_BACKBONE,
+      layers: ['expanded_conv_12/add', 'expanded_conv_13/expand/Relu6'],
+    }),
   'mid-feature-vector': () => backboneSource({ ...DEFAULT_BACKBONE, layers: ['Conv_1/Relu6'] }),
   'mnv2-block13': () =>
     backboneSource({ model: 'mobilenet_v2', layers: ['block_13_expand_relu'], pooling: 'mean', size: 224 }),
@@ -55,7 +58,8 @@ async function main(): Promise<void> {
   };
   const names = (process.env.IMAGE_SOURCES ?? 'handmade,backbone').split(',');
   const unknown = names.filter((name) => !(name in SOURCES));
-  if (unknown.length) throw new Error(`unknown IMAGE_SOURCES ${unknown.join(', ')}: ${Object.keys(SOURCES).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown IMAGE_SOURCES ${unknown.join(', ')}: ${Object.keys(SOURCES).join(', ')}`);
 
   const dataset = loadRakutenDataset(benchDataDir());
   const classIndex = new Map(PRODUCT_TYPE_CODES.map((code, i) => [code, i]));
@@ -74,7 +78,10 @@ async function main(): Promise<void> {
   for (const name of names) {
     const source = SOURCES[name]();
     console.log(`${name}: ${featureSourceKey(source)}`);
-    const cache = await extractDatasetFeatures([...products, ...imageOnly], source, log, { backbones, store });
+    const cache = await extractDatasetFeatures([...products, ...imageOnly], source, log, {
+      backbones,
+      store,
+    });
     const has = (r: (typeof products)[number]) => cache.features.has(r.imagePath!);
     const trainProducts = products.filter(has);
     const scored = imageOnly.filter(has);
@@ -108,7 +115,9 @@ async function main(): Promise<void> {
       `| ${name.padEnd(20)} | ${String(last!.model.featureLength).padStart(8)} | ${mean.toFixed(3)} ± ${std.toFixed(3)} | ${train.toFixed(1).padStart(6)} s |`,
     );
   }
-  console.log(`\nbench:image (${backend}): image_only weighted F1, ${folds} of ${K} stratified folds, seed ${seed}`);
+  console.log(
+    `\nbench:image (${backend}): image_only weighted F1, ${folds} of ${K} stratified folds, seed ${seed}`,
+  );
   console.log('| features             | length   | weighted F1   | head   |');
   console.log('|----------------------|----------|---------------|--------|');
   for (const line of table) console.log(line);

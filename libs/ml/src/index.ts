@@ -94,7 +94,12 @@ export {
   type BackboneRunner,
 } from './image/backbone.runner';
 export { backboneSource, computeImageFeatures, featureFolder } from './image/image-featurizer';
-export { DEFAULT_BACKBONE, PretrainedBackbone, type BackboneModel, type BackboneSpec } from './image/pretrained-backbone';
+export {
+  DEFAULT_BACKBONE,
+  PretrainedBackbone,
+  type BackboneModel,
+  type BackboneSpec,
+} from './image/pretrained-backbone';
 export type { EpochProgress } from './runtime/epoch-progress';
 export { LINEAR_VIEWS } from './text/linear-svm.classifier';
 export {

@@ -63,10 +63,15 @@ runCli(USAGE, async () => {
     withImages: !args['no-images'],
   };
   const images = options.withImages
-    ? await extractDatasetFeatures([...data.products, ...data.imageOnly], imageFeatureSource(options), progress, {
-        backbones: new InThreadBackboneRunner(),
-        store: configuredFeatureStore(),
-      })
+    ? await extractDatasetFeatures(
+        [...data.products, ...data.imageOnly],
+        imageFeatureSource(options),
+        progress,
+        {
+          backbones: new InThreadBackboneRunner(),
+          store: configuredFeatureStore(),
+        },
+      )
     : { source: '', features: new Map<string, Float32Array>(), unreadable: [] };
   const result = await crossValidate(data, k, options, images, progress);
   process.stdout.write(`${JSON.stringify({ ...result.mean, ...result })}\n`);

@@ -92,7 +92,8 @@ export class BackboneThreadPool implements BackboneRunner {
     readonly size: number,
     private readonly onThreadError: (message: string) => void = () => undefined,
   ) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`a pool needs at least one thread, not ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`a pool needs at least one thread, not ${size}`);
     for (let i = 0; i < size; i++) this.start();
   }
 

@@ -15,6 +15,9 @@ port.on('message', ({ id, spec, pixels }: BackboneRequest) => {
       }
     },
     (error: Error) =>
-      port.postMessage({ id, error: `the backbone cannot be loaded: ${error.message}` } satisfies BackboneReply),
+      port.postMessage({
+        id,
+        error: `the backbone cannot be loaded: ${error.message}`,
+      } satisfies BackboneReply),
   );
 });

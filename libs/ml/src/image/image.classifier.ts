@@ -10,8 +10,7 @@ import type { BackboneSpec } from './pretrained-backbone';
  * or the pooled layers of a pretrained backbone (`id` says which weights, layers and pooling: see backboneId).
  */
 export type ImageFeatureSource =
-  | { kind: 'handmade'; size: number }
-  | { kind: 'backbone'; backbone: BackboneSpec; id: string };
+  { kind: 'handmade'; size: number } | { kind: 'backbone'; backbone: BackboneSpec; id: string };
 
 /** Side of the square RGB decode a source reads. */
 export function sourceImageSize(source: ImageFeatureSource): number {

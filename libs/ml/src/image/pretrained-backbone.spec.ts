@@ -19,7 +19,12 @@ function picture(size: number, shift = 0): Uint8Array {
   return pixels;
 }
 
-const FINE_TUNED: BackboneSpec = { model: 'mobilenet_v2', layers: ['block_13_expand_relu'], pooling: 'mean', size: 224 };
+const FINE_TUNED: BackboneSpec = {
+  model: 'mobilenet_v2',
+  layers: ['block_13_expand_relu'],
+  pooling: 'mean',
+  size: 224,
+};
 
 describe('PretrainedBackbone', () => {
   const network: jest.SpyInstance[] = [];

@@ -56,7 +56,9 @@ function readModelFiles(model: BackboneModel): { json: ModelJson; weights: Buffe
   const json = require(join(dir, 'model.min.js')) as ModelJson;
   const shards = json.weightsManifest.flatMap((group) => group.paths);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const weights = Buffer.concat(shards.map((path) => Buffer.from(require(join(dir, `${path}.min.js`)) as string, 'base64')));
+  const weights = Buffer.concat(
+    shards.map((path) => Buffer.from(require(join(dir, `${path}.min.js`)) as string, 'base64')),
+  );
   return { json, weights };
 }
 
@@ -107,7 +109,10 @@ export class PretrainedBackbone {
       disposeModel = () => graph.dispose();
     } else {
       const full = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-      const cut = tf.model({ inputs: full.inputs, outputs: spec.layers.map((name) => full.getLayer(name).output as tf.SymbolicTensor) });
+      const cut = tf.model({
+        inputs: full.inputs,
+        outputs: spec.layers.map((name) => full.getLayer(name).output as tf.SymbolicTensor),
+      });
       run = (input) => {
         const out = cut.predict(input);
         return Array.isArray(out) ? out : [out];

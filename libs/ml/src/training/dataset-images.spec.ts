@@ -58,8 +58,19 @@ describe('extractDatasetFeatures', () => {
     examples = [];
     for (const [i, background] of colours.entries()) {
       const path = join(dir, `photo-${i}.jpg`);
-      writeFileSync(path, await sharp({ create: { width: 60, height: 50, channels: 3, background } }).jpeg().toBuffer());
-      examples.push({ designation: '', description: '', label: 10, imagePath: path, origin: { file: 'x', row: i } });
+      writeFileSync(
+        path,
+        await sharp({ create: { width: 60, height: 50, channels: 3, background } })
+          .jpeg()
+          .toBuffer(),
+      );
+      examples.push({
+        designation: '',
+        description: '',
+        label: 10,
+        imagePath: path,
+        origin: { file: 'x', row: i },
+      });
     }
     // The same photo twice, and a file that is not an image.
     examples.push({ ...examples[0] });
@@ -74,7 +85,10 @@ describe('extractDatasetFeatures', () => {
 
   it('extracts each photo once, stores its features under its content hash, and reads them back next time', async () => {
     const store = new MemoryStore();
-    const first = await extractDatasetFeatures(examples, source, () => undefined, { backbones: runner, store });
+    const first = await extractDatasetFeatures(examples, source, () => undefined, {
+      backbones: runner,
+      store,
+    });
     expect(runner.extracted).toBe(3);
     expect(first.features.size).toBe(3);
     expect(first.unreadable).toEqual([join(dir, 'broken.jpg')]);
@@ -99,7 +113,10 @@ describe('extractDatasetFeatures', () => {
     await extractDatasetFeatures(examples, source, () => undefined, { backbones: runner, store });
     const before = runner.extracted;
     const other = backboneSource({ ...DEFAULT_BACKBONE, layers: ['Conv_1/Relu6'] });
-    const features = await extractDatasetFeatures(examples, other, () => undefined, { backbones: runner, store });
+    const features = await extractDatasetFeatures(examples, other, () => undefined, {
+      backbones: runner,
+      store,
+    });
     expect(runner.extracted).toBe(before + 3);
     expect([...features.features.values()][0]).toHaveLength(1792);
     expect(await store.list(featureFolder(other))).toHaveLength(3);

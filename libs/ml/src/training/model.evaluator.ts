@@ -23,7 +23,9 @@ export async function evaluateClassifier(
 ): Promise<ModelEvaluation> {
   const products = data.products.filter((e) => e.label !== undefined);
   const featuresOf = (e: ProductExample) =>
-    e.imagePath && images.source === classifier.imageFeatureSource ? images.features.get(e.imagePath) : undefined;
+    e.imagePath && images.source === classifier.imageFeatureSource
+      ? images.features.get(e.imagePath)
+      : undefined;
   const textOf = (e: ProductExample) => ({ designation: e.designation, description: e.description });
   const fusedItems: DecodedItem[] = products.map((e) => ({
     text: textOf(e),

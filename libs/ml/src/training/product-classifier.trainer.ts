@@ -50,7 +50,9 @@ export interface TrainingResources {
 }
 
 /** The feature source the options ask for. */
-export function imageFeatureSource(options: Pick<TrainOptions, 'imageFeatures' | 'imageSize'>): ImageFeatureSource {
+export function imageFeatureSource(
+  options: Pick<TrainOptions, 'imageFeatures' | 'imageSize'>,
+): ImageFeatureSource {
   return options.imageFeatures === 'handmade'
     ? { kind: 'handmade', size: options.imageSize }
     : backboneSource(DEFAULT_BACKBONE);
@@ -127,7 +129,9 @@ export async function trainProductClassifier(
   if (options.withImages) {
     const withImage = [...data.products, ...data.imageOnly].filter((e) => hasLabel(e) && e.imagePath);
     if (decoded && decoded.source !== featureSourceKey(source)) {
-      throw new Error(`the image features given are from ${decoded.source}, the options ask for ${featureSourceKey(source)}`);
+      throw new Error(
+        `the image features given are from ${decoded.source}, the options ask for ${featureSourceKey(source)}`,
+      );
     }
     if (!decoded) {
       const backbones = resources.backbones ?? new InThreadBackboneRunner();
