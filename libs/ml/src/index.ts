@@ -50,6 +50,7 @@ export {
   type Prediction,
   type ScoredClass,
 } from './model/product.classifier';
+export { fuseProbabilities } from './model/probability-fusion';
 export { crossValidate, type CrossValidationResult } from './training/cross-validation';
 export {
   extractDatasetFeatures,
