@@ -50,14 +50,17 @@ function modelDir(model: BackboneModel): string {
  * package's own loader decodes base64 byte by byte (about 14 s); this takes a fraction of a second, and never
  * reaches for the network (nsfwjs.load would, for a model name it does not know).
  */
+function requireModule(path: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path);
+}
+
 function readModelFiles(model: BackboneModel): { json: ModelJson; weights: Buffer } {
   const dir = modelDir(model);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const json = require(join(dir, 'model.min.js')) as ModelJson;
+  const json = requireModule(join(dir, 'model.min.js')) as ModelJson;
   const shards = json.weightsManifest.flatMap((group) => group.paths);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const weights = Buffer.concat(
-    shards.map((path) => Buffer.from(require(join(dir, `${path}.min.js`)) as string, 'base64')),
+    shards.map((path) => Buffer.from(requireModule(join(dir, `${path}.min.js`)) as string, 'base64')),
   );
   return { json, weights };
 }
