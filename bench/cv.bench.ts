@@ -1,12 +1,14 @@
 import {
   crossValidate,
-  decodeDatasetImages,
+  extractDatasetFeatures,
+  imageFeatureSource,
+  InThreadBackboneRunner,
   DEFAULT_TEXT_ENSEMBLE_OPTIONS,
   DEFAULT_TRAIN_OPTIONS,
   loadTrainingData,
   type LinearView,
 } from '@app/ml';
-import { benchDataDir } from './bench-support';
+import { benchDataDir, benchFeatureStore } from './bench-support';
 
 const K = 5;
 const SEED = 0;
@@ -22,7 +24,14 @@ async function main(): Promise<void> {
       DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews) as LinearView[],
   };
   const options = { ...DEFAULT_TRAIN_OPTIONS, seed: SEED, text: { ...DEFAULT_TRAIN_OPTIONS.text, ...text } };
-  const images = await decodeDatasetImages([...data.products, ...data.imageOnly], options.imageSize, log);
+  const backbones = new InThreadBackboneRunner();
+  const images = await extractDatasetFeatures(
+    [...data.products, ...data.imageOnly],
+    imageFeatureSource(options),
+    log,
+    { backbones, store: benchFeatureStore() },
+  );
+  backbones.dispose();
   const started = Date.now();
   const result = await crossValidate(data, K, options, images, log);
   const row = (

@@ -1,143 +1,158 @@
 /**
- * Image-only classifier (hand-made features + MLP), cross-validated on image_only.csv: stratified 5 folds; each fold trains on the other
- * folds of image_only plus every products.csv row with an image, and is scored on its held-out fold.
- * Also measures decode + predict latency for one image at a time.
+ * The image model alone, cross-validated on image_only.csv: stratified 5 folds (seed 42); each fold trains on the
+ * other folds of image_only plus every products.csv row with a photo, and is scored on its held-out fold. Every
+ * feature source below runs on the same folds, and prints one line of the table; then one photo's latency (decode,
+ * features, head) for the last source.
  *
  *   npm run bench:image
  *
- * Environment: FOLDS (how many of the 5 folds to run, default 5), IMAGE_SIZE (default 64), EPOCHS, MAX_SECONDS
- * (training time cap), SEED, DROPOUT, HIDDEN_UNITS.
+ * Environment: IMAGE_SOURCES (comma-separated, default "handmade,backbone"; also "mnv2-block13" for the fine-tuned
+ * network's mid layer, "mid-block12+13" and "mid-feature-vector"), FOLDS (how many of the 5 folds, default 5), SEED,
+ * EPOCHS, DROPOUT, HIDDEN_UNITS, BENCH_FEATURE_CACHE (features by photo hash; the first run extracts).
  */
 import { readFile } from 'node:fs/promises';
 import {
   argmaxRows,
+  backboneSource,
+  computeImageFeatures,
   decodeImage,
-  decodeImageFiles,
+  DEFAULT_BACKBONE,
   evaluateClassification,
+  extractDatasetFeatures,
+  featureSourceKey,
   ImageClassifier,
   initBackend,
+  InThreadBackboneRunner,
   loadRakutenDataset,
   PRODUCT_TYPE_CODES,
-  rakutenDataDir,
   stratifiedKFold,
+  type ImageFeatureSource,
 } from '@app/ml';
-import { percentile } from './bench-support';
+import { benchDataDir, benchFeatureStore, percentile } from './bench-support';
 
 const K = 5;
 const env = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
 
-interface Labelled {
-  path: string;
-  label: number;
-}
-
-async function decodeAll(
-  rows: Labelled[],
-  size: number,
-): Promise<{ pixels: Uint8Array[]; labels: number[] }> {
-  const decoded = await decodeImageFiles(
-    rows.map((r) => r.path),
-    size,
-  );
-  for (const u of decoded.unreadable) console.warn(`skipped ${u.path}: ${u.reason}`);
-  return { pixels: decoded.pixels, labels: decoded.indices.map((i) => rows[i].label) };
-}
+const SOURCES: Record<string, () => ImageFeatureSource> = {
+  handmade: () => ({ kind: 'handmade', size: 64 }),
+  backbone: () => backboneSource(DEFAULT_BACKBONE),
+  'mid-block12+13': () =>
+    backboneSource({
+      ...DEFAULT_BACKBONE,
+      layers: ['expanded_conv_12/add', 'expanded_conv_13/expand/Relu6'],
+    }),
+  'mid-feature-vector': () => backboneSource({ ...DEFAULT_BACKBONE, layers: ['Conv_1/Relu6'] }),
+  'mnv2-block13': () =>
+    backboneSource({ model: 'mobilenet_v2', layers: ['block_13_expand_relu'], pooling: 'mean', size: 224 }),
+};
 
 async function main(): Promise<void> {
-  const dir = rakutenDataDir();
-  if (!dir) throw new Error('Rakuten data not found: set RAKUTEN_DATA_DIR');
   const backend = await initBackend((m) => console.log(m));
-  const size = env('IMAGE_SIZE') ?? 64;
   const seed = env('SEED') ?? 42;
   const folds = env('FOLDS') ?? K;
   const options = {
     seed,
-    size,
     epochs: env('EPOCHS'),
-    maxSeconds: env('MAX_SECONDS'),
     dropout: env('DROPOUT'),
     hiddenUnits: env('HIDDEN_UNITS'),
   };
+  const names = (process.env.IMAGE_SOURCES ?? 'handmade,backbone').split(',');
+  const unknown = names.filter((name) => !(name in SOURCES));
+  if (unknown.length)
+    throw new Error(`unknown IMAGE_SOURCES ${unknown.join(', ')}: ${Object.keys(SOURCES).join(', ')}`);
 
-  const dataset = loadRakutenDataset(dir);
+  const dataset = loadRakutenDataset(benchDataDir());
   const classIndex = new Map(PRODUCT_TYPE_CODES.map((code, i) => [code, i]));
-  const labelled = (rows: typeof dataset.products): Labelled[] =>
-    rows
-      .filter((r) => r.imagePath !== undefined && r.label !== undefined)
-      .map((r) => ({ path: r.imagePath as string, label: classIndex.get(r.label as number) as number }));
-
-  let t = Date.now();
-  const products = await decodeAll(labelled(dataset.products), size);
-  const imageOnly = await decodeAll(labelled(dataset.imageOnly), size);
-  const decodeSeconds = (Date.now() - t) / 1000;
-  console.log(
-    `${backend}, ${size}×${size}: decoded ${products.pixels.length} product + ${imageOnly.pixels.length} image-only ` +
-      `images in ${decodeSeconds.toFixed(1)} s`,
-  );
-
+  const labelled = (rows: typeof dataset.products) =>
+    rows.filter((r) => r.imagePath !== undefined && r.label !== undefined);
+  const products = labelled(dataset.products);
+  const imageOnly = labelled(dataset.imageOnly);
+  const labelOf = (r: (typeof products)[number]) => classIndex.get(r.label!)!;
   const classes = PRODUCT_TYPE_CODES.map((_, i) => i);
-  const results: { f1: number; accuracy: number; seconds: number }[] = [];
-  let lastModel: ImageClassifier | undefined;
-  for (const [f, fold] of stratifiedKFold(imageOnly.labels, K, seed).slice(0, folds).entries()) {
-    const pixels = [...products.pixels, ...fold.train.map((i) => imageOnly.pixels[i])];
-    const labels = [...products.labels, ...fold.train.map((i) => imageOnly.labels[i])];
-    t = Date.now();
-    const model = await ImageClassifier.train(pixels, labels, classes.length, options, (p) =>
-      console.log(
-        `  fold ${f + 1} epoch ${p.epoch}: loss ${p.loss.toFixed(3)}, val wF1 ${p.valWeightedF1.toFixed(3)}, ` +
-          `${p.seconds.toFixed(1)} s`,
-      ),
+  const store = benchFeatureStore();
+  const backbones = new InThreadBackboneRunner();
+  const log = (line: string) => console.log(`  ${line}`);
+  const table: string[] = [];
+  let last: { source: ImageFeatureSource; model: ImageClassifier } | undefined;
+
+  for (const name of names) {
+    const source = SOURCES[name]();
+    console.log(`${name}: ${featureSourceKey(source)}`);
+    const cache = await extractDatasetFeatures([...products, ...imageOnly], source, log, {
+      backbones,
+      store,
+    });
+    const has = (r: (typeof products)[number]) => cache.features.has(r.imagePath!);
+    const trainProducts = products.filter(has);
+    const scored = imageOnly.filter(has);
+    const results: { f1: number; seconds: number }[] = [];
+    for (const [f, fold] of stratifiedKFold(scored.map(labelOf), K, seed).slice(0, folds).entries()) {
+      const rows = [...trainProducts, ...fold.train.map((i) => scored[i])];
+      const started = Date.now();
+      const model = await ImageClassifier.trainOnFeatures(
+        rows.map((r) => cache.features.get(r.imagePath!)!),
+        rows.map(labelOf),
+        classes.length,
+        source,
+        options,
+      );
+      const seconds = (Date.now() - started) / 1000;
+      const test = fold.test.map((i) => scored[i]);
+      const predicted = argmaxRows(
+        model.predictFeatures(test.map((r) => cache.features.get(r.imagePath!)!)),
+        classes.length,
+      );
+      const f1 = evaluateClassification(test.map(labelOf), predicted, classes).weighted_f1;
+      results.push({ f1, seconds });
+      console.log(`  fold ${f + 1}: weighted F1 ${f1.toFixed(3)}, head trained in ${seconds.toFixed(1)} s`);
+      if (last) last.model.dispose();
+      last = { source, model };
+    }
+    const mean = results.reduce((s, r) => s + r.f1, 0) / results.length;
+    const std = Math.sqrt(results.reduce((s, r) => s + (r.f1 - mean) ** 2, 0) / results.length);
+    const train = results.reduce((s, r) => s + r.seconds, 0) / results.length;
+    table.push(
+      `| ${name.padEnd(20)} | ${String(last!.model.featureLength).padStart(8)} | ${mean.toFixed(3)} ± ${std.toFixed(3)} | ${train.toFixed(1).padStart(6)} s |`,
     );
-    const seconds = (Date.now() - t) / 1000;
-    const proba = model.predictProba(fold.test.map((i) => imageOnly.pixels[i]));
-    const predicted = argmaxRows(proba, classes.length);
-    const report = evaluateClassification(
-      fold.test.map((i) => imageOnly.labels[i]),
-      predicted,
-      classes,
-    );
-    results.push({ f1: report.weighted_f1, accuracy: report.accuracy, seconds });
-    console.log(
-      `fold ${f + 1}: weighted F1 ${report.weighted_f1.toFixed(3)}, accuracy ${report.accuracy.toFixed(3)}, ` +
-        `train ${pixels.length} images in ${seconds.toFixed(1)} s`,
-    );
-    lastModel?.dispose();
-    lastModel = model;
   }
-  const mean = (key: 'f1' | 'accuracy' | 'seconds'): number =>
-    results.reduce((s, r) => s + r[key], 0) / results.length;
   console.log(
-    `mean over ${results.length} folds: weighted F1 ${mean('f1').toFixed(3)}, accuracy ${mean('accuracy').toFixed(3)}, ` +
-      `training ${mean('seconds').toFixed(1)} s`,
+    `\nbench:image (${backend}): image_only weighted F1, ${folds} of ${K} stratified folds, seed ${seed}`,
   );
+  console.log('| features             | length   | weighted F1   | head   |');
+  console.log('|----------------------|----------|---------------|--------|');
+  for (const line of table) console.log(line);
 
-  if (!lastModel) return;
-  const { files } = await lastModel.serialize();
-  const weightBytes = Object.values(files).reduce((s, b) => s + b.length, 0);
-  console.log(`model weights: ${(weightBytes / 1024).toFixed(0)} KiB`);
-
-  const samples = dataset.imageOnly.slice(0, 200).map((r) => r.imagePath as string);
-  const bytes = await Promise.all(samples.map((p) => readFile(p)));
-  lastModel.predictProba([await decodeImage(bytes[0], size)]);
+  if (!last) return;
+  // One photo at a time, as a prediction pays for it: decode at the source's size, features, head.
+  const { source, model } = last;
+  const size = source.kind === 'handmade' ? source.size : source.backbone.size;
+  const bytes = await Promise.all(imageOnly.slice(0, 100).map((r) => readFile(r.imagePath!)));
+  await computeImageFeatures(source, [await decodeImage(bytes[0], size)], backbones);
   const decodeMs: number[] = [];
+  const featureMs: number[] = [];
   const totalMs: number[] = [];
   for (const b of bytes) {
     const t0 = performance.now();
     const pixels = await decodeImage(b, size);
     const t1 = performance.now();
-    lastModel.predictProba([pixels]);
+    const features = await computeImageFeatures(source, [pixels], backbones);
     const t2 = performance.now();
+    model.predictFeatures(features);
+    const t3 = performance.now();
     decodeMs.push(t1 - t0);
-    totalMs.push(t2 - t0);
+    featureMs.push(t2 - t1);
+    totalMs.push(t3 - t0);
   }
-  decodeMs.sort((a, b) => a - b);
-  totalMs.sort((a, b) => a - b);
+  const line = (label: string, ms: number[]) => {
+    ms.sort((a, b) => a - b);
+    return `${label} p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms`;
+  };
   console.log(
-    `one image (${bytes.length} runs): decode p50 ${percentile(decodeMs, 50).toFixed(1)} ms, ` +
-      `p99 ${percentile(decodeMs, 99).toFixed(1)} ms; decode + predict p50 ${percentile(totalMs, 50).toFixed(1)} ms, ` +
-      `p99 ${percentile(totalMs, 99).toFixed(1)} ms`,
+    `\none photo, ${names.at(-1)} (${bytes.length} runs, calling thread): ${line('decode', decodeMs)}; ` +
+      `${line('features', featureMs)}; ${line('all', totalMs)}`,
   );
-  lastModel.dispose();
+  model.dispose();
+  backbones.dispose();
 }
 
 main().catch((error) => {

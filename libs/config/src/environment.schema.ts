@@ -184,6 +184,16 @@ export class EnvironmentSchema {
   IMAGE_DECODE_CONCURRENCY = 2;
 
   /**
+   * Worker threads that extract image features with the pretrained backbone, off the event loop: at most this many
+   * photos are extracted at once per process (about 0.1 s each on one core), the others wait their turn.
+   */
+  @Type(() => Number)
+  @Min(1)
+  @Max(64)
+  @IsInt({ message: 'IMAGE_FEATURE_THREADS must be a whole number of threads, e.g. 1' })
+  IMAGE_FEATURE_THREADS = 1;
+
+  /**
    * Socket timeouts of the API's HTTP server: a client gets this long to send its headers, then its whole
    * request; an idle kept-alive connection is closed after the keep-alive timeout. Checked together in AppConfig.
    */

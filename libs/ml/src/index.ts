@@ -50,12 +50,19 @@ export {
   type Prediction,
   type ScoredClass,
 } from './model/product.classifier';
+export { fuseProbabilities } from './model/probability-fusion';
 export { crossValidate, type CrossValidationResult } from './training/cross-validation';
-export { decodeDatasetImages } from './training/dataset-images';
+export {
+  extractDatasetFeatures,
+  type DatasetFeatureOptions,
+  type ImageFeatureStore,
+} from './training/dataset-images';
 export { evaluateClassifier, type ModelEvaluation } from './training/model.evaluator';
 export {
   DEFAULT_TRAIN_OPTIONS,
+  imageFeatureSource,
   trainProductClassifier,
+  type TrainingResources,
   validationMetrics,
   type ModelCard,
   type TrainingResult,
@@ -75,7 +82,25 @@ export {
   type ImageLimits,
 } from './image/image.decoder';
 export { decodeImageFiles, type DecodedImages } from './image/image.decoder';
-export { ImageClassifier, type ImageClassifierOptions } from './image/image.classifier';
+export {
+  featureSourceKey,
+  ImageClassifier,
+  type ImageClassifierOptions,
+  type ImageFeatureSource,
+} from './image/image.classifier';
+export {
+  BackboneThreadPool,
+  BackboneUnavailableError,
+  InThreadBackboneRunner,
+  type BackboneRunner,
+} from './image/backbone.runner';
+export { backboneSource, computeImageFeatures, featureFolder } from './image/image-featurizer';
+export {
+  DEFAULT_BACKBONE,
+  PretrainedBackbone,
+  type BackboneModel,
+  type BackboneSpec,
+} from './image/pretrained-backbone';
 export type { EpochProgress } from './runtime/epoch-progress';
 export { LINEAR_VIEWS } from './text/linear-svm.classifier';
 export {

@@ -21,6 +21,7 @@ import {
   type TrainingData,
   type TrainOptions,
 } from '@app/ml';
+import { artifactStoreAt, type ArtifactStoreLocation } from '@app/storage';
 
 export interface TrainingParams {
   seed?: number;
@@ -49,6 +50,8 @@ export interface CandidateInput {
   params: TrainingParams;
   /** The production model's directory, to score it on the same split; unset when there is none. */
   productionDir?: string;
+  /** The artifact store where image features are cached by photo hash; unset: extracted afresh. */
+  featureStore?: ArtifactStoreLocation;
   gate: PromotionGateOptions;
   /** Labelled predictions to train on besides the base set: a FeedbackFile in JSON. */
   feedbackFile?: string;
@@ -152,6 +155,9 @@ export function trainOptions(params: TrainingParams): TrainOptions {
     ...DEFAULT_TRAIN_OPTIONS,
     seed: params.seed ?? DEFAULT_TRAIN_OPTIONS.seed,
     withImages: params.withImages ?? DEFAULT_TRAIN_OPTIONS.withImages,
+    // The demo catalogue's photos are drawings, and the quick start's first model should come in seconds: the
+    // hand-made features learn them as well as the backbone would, at a fraction of the cost (docs/image-model.md).
+    imageFeatures: params.dataset === 'demo' ? 'handmade' : DEFAULT_TRAIN_OPTIONS.imageFeatures,
     text: {
       neuralModels: params.neuralModels ?? DEFAULT_TEXT_ENSEMBLE_OPTIONS.neuralModels,
       linearViews: params.linearViews ?? DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews,
@@ -298,6 +304,7 @@ export async function trainCandidate(
     ...(options.withImages ? ['image'] : []),
   ];
   callbacks.progress({ phase: 'training', modelCount: models.length });
+  const featureStore = input.featureStore && artifactStoreAt(input.featureStore);
   const { classifier, card } = await trainProductClassifier(
     training,
     options,
@@ -314,11 +321,12 @@ export async function trainCandidate(
         valWeightedF1: p.valWeightedF1,
       });
     },
+    { featureStore },
   );
   const metrics = validationMetrics(card);
 
   callbacks.progress({ phase: 'evaluating' });
-  const scoring = { splitHash: split.splitHash, log: callbacks.log };
+  const scoring = { splitHash: split.splitHash, log: callbacks.log, featureStore };
   const production = input.productionDir ? await ProductClassifier.load(input.productionDir) : null;
   let decision: CandidateDecision;
   try {
@@ -327,7 +335,7 @@ export async function trainCandidate(
     decision = decidePromotion(candidateScores, productionScores, input.gate);
     if (feedback && feedback.summary.heldOut > 0) {
       const score = async (model: ProductClassifier) =>
-        figures(await evaluateOnSplit(model, feedback.recent, { log: callbacks.log }));
+        figures(await evaluateOnSplit(model, feedback.recent, { log: callbacks.log, featureStore }));
       decision = withRecentFeedback(decision, {
         n: feedback.summary.heldOut,
         candidate: await score(classifier),

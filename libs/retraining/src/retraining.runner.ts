@@ -7,7 +7,7 @@ import { FeedbackExamples, PredictionImages } from '@app/feedback';
 import { DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
 import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
 import type { ModelRegistry } from '@app/registry';
-import type { ArtifactStore } from '@app/storage';
+import { artifactStoreLocation, type ArtifactStore, type ArtifactStoreLocation } from '@app/storage';
 import {
   codeVersion,
   directoryDataSource,
@@ -34,6 +34,8 @@ export interface RetrainingRunnerSettings {
    * the gate holds out (GATE_RECENT_FEEDBACK). Unset: the base set alone.
    */
   feedback?: { examples: FeedbackExamples; images: PredictionImages; recent: number };
+  /** The artifact store where the training process caches image features by photo hash. */
+  featureStore?: ArtifactStoreLocation;
 }
 
 export interface RetrainingOutcome {
@@ -59,6 +61,7 @@ export function retrainingSettings(
     ...(DATA_S3_PREFIX && { dataStore: { store, prefix: DATA_S3_PREFIX } }),
     varDir: VAR_DIR,
     gate: config.gate,
+    featureStore: artifactStoreLocation(config),
     feedback: {
       examples: new FeedbackExamples(dataSource),
       images: new PredictionImages(store),
@@ -211,6 +214,7 @@ export class RetrainingRunner {
             outDir,
             params: view.params,
             productionDir,
+            featureStore: this.settings.featureStore,
             gate: this.settings.gate ?? DEFAULT_PROMOTION_GATE,
             ...feedback,
           },

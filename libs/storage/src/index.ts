@@ -2,5 +2,10 @@ export { assertValidArtifactKey } from './artifact-key';
 export { ARTIFACT_STORE, ArtifactNotFoundError, type ArtifactStore } from './artifact-store';
 export { LocalArtifactStore } from './local-artifact.store';
 export { S3ArtifactStore, type S3ArtifactStoreOptions } from './s3-artifact.store';
-export { createArtifactStore } from './storage.factory';
+export {
+  artifactStoreAt,
+  artifactStoreLocation,
+  createArtifactStore,
+  type ArtifactStoreLocation,
+} from './storage.factory';
 export { StorageModule } from './storage.module';

@@ -1,4 +1,9 @@
-import { trainProductClassifier, validationMetrics, type TrainOptions } from '@app/ml';
+import {
+  trainProductClassifier,
+  validationMetrics,
+  type ImageFeatureStore,
+  type TrainOptions,
+} from '@app/ml';
 import { codeVersion } from './code-version';
 import type {
   TrainedModel,
@@ -15,6 +20,8 @@ export interface TrainModelRequest {
   /** Recorded in the model card. */
   lineage?: TrainingLineage;
   progress?: TrainingProgressListener;
+  /** Image features cached by photo hash (the artifact store): read before extracting, written after. */
+  featureStore?: ImageFeatureStore;
 }
 
 /** Loads the rows, trains a product classifier and writes its directory: the part of a run that needs no registry. */
@@ -27,6 +34,7 @@ export async function trainModel(request: TrainModelRequest): Promise<TrainedMod
     (message) => progress({ phase: 'training', message }),
     undefined,
     (model, epoch, message) => progress({ phase: 'training', message, epoch: { model, ...epoch } }),
+    { featureStore: request.featureStore },
   );
   const metrics = validationMetrics(card);
   try {

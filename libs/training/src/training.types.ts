@@ -1,4 +1,4 @@
-import type { EpochProgress, TrainingData, TrainOptions } from '@app/ml';
+import type { EpochProgress, ImageFeatureStore, TrainingData, TrainOptions } from '@app/ml';
 import type { ModelVersionRecord, PromotionRequest, PromotionResult } from '@app/registry';
 
 /** Where a model came from, recorded on its registry row and in its model card. */
@@ -72,6 +72,8 @@ export interface TrainingRequest {
   progress?: TrainingProgressListener;
   /** Writes the model directory; default: trainModel on `data` with `options`, in this process. */
   trainer?: ModelTrainer;
+  /** Image features cached by photo hash (the artifact store), for the default trainer. */
+  featureStore?: ImageFeatureStore;
 }
 
 export interface TrainedModel {

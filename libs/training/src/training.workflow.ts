@@ -58,6 +58,7 @@ export class TrainingWorkflow {
             outDir: dir,
             lineage,
             progress: listener,
+            featureStore: request.featureStore,
           }));
       const trained = await trainer(outDir, progress);
       progress({ phase: 'registering', message: `registering ${outDir}` });

@@ -1,7 +1,7 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '@app/config';
-import { ImageDecoder, ProductClassifier, type DecodedItem } from '@app/ml';
+import { BackboneThreadPool, ImageDecoder, ProductClassifier, type DecodedItem } from '@app/ml';
 import { ModelRegistry } from '@app/registry';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -66,6 +66,8 @@ export class ModelServingService implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
     private readonly imageDecoder: ImageDecoder,
     config: AppConfig,
+    // Optional for tests that build the service by hand: the classifiers then run the backbone in this thread.
+    @Optional() private readonly backbones?: BackboneThreadPool,
   ) {
     this.cacheRoot = join(resolve(config.env.VAR_DIR), 'model-cache');
     this.scoringThreads = config.env.SCORING_THREADS;
@@ -137,6 +139,7 @@ export class ModelServingService implements OnApplicationShutdown {
       loading.then((model) => model.retire()).catch(() => undefined);
     }
     this.active?.retire();
+    this.backbones?.dispose();
   }
 
   private async load(version: string): Promise<ServingModel> {
@@ -146,6 +149,7 @@ export class ModelServingService implements OnApplicationShutdown {
       const classifier = await ProductClassifier.load(dir, {
         scoringThreads: this.scoringThreads,
         imageDecoder: this.imageDecoder,
+        backbones: this.backbones,
         onThreadError: (message) => this.logger.error(`model ${version}: ${message}`),
       });
       await warmUp(classifier);

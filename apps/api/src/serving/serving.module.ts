@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { ImageDecoder } from '@app/ml';
+import { BackboneThreadPool, ImageDecoder } from '@app/ml';
 import { ModelRegistry, PromotionWorkflow, RegistryModule } from '@app/registry';
 import { TrainingWorkflow } from '@app/training';
 import { ModelServingService } from './model-serving.service';
@@ -20,6 +20,12 @@ import { ProductionWatcher } from './production-watcher.service';
           { maxPixels: config.env.MAX_IMAGE_PIXELS, maxSide: config.env.MAX_IMAGE_SIDE },
           config.env.IMAGE_DECODE_CONCURRENCY,
         ),
+    },
+    {
+      // One pool of backbone threads for every model version loaded: a swap neither restarts nor doubles them.
+      provide: BackboneThreadPool,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new BackboneThreadPool(config.env.IMAGE_FEATURE_THREADS),
     },
     {
       // On an API replica a promotion loads its target here first, and every replica (this one too) swaps.

@@ -1,7 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigValidationError } from '@app/config';
+import { AppConfig, ConfigValidationError } from '@app/config';
 import { ArtifactError, DatasetError, ImageDecodeError, InvalidInputError } from '@app/ml';
 import { CorruptArtifactError, RegistrationError } from '@app/registry';
+import { createArtifactStore, type ArtifactStore } from '@app/storage';
 
 /** A mistake in how the command was called: print the message and the usage, exit 2. */
 export class UsageError extends Error {}
@@ -26,6 +27,19 @@ export function numberOption(value: string | undefined, name: string, fallback: 
   const parsed = Number(value);
   if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, got "${value}"`);
   return parsed;
+}
+
+/**
+ * The configured artifact store (S3_*, else the artifact directory under VAR_DIR), where image features are cached
+ * by photo hash: a command shares the cache with the service and the worker.
+ */
+export function configuredFeatureStore(): ArtifactStore {
+  try {
+    return createArtifactStore(AppConfig.fromEnvironment());
+  } catch (error) {
+    if (error instanceof ConfigValidationError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** Progress and diagnostics go to stderr; stdout is reserved for the command's JSON result. */

@@ -1,13 +1,23 @@
 import { resolve } from 'node:path';
 import {
   crossValidate,
-  decodeDatasetImages,
   DEFAULT_TRAIN_OPTIONS,
   evaluateClassifier,
+  extractDatasetFeatures,
+  imageFeatureSource,
+  InThreadBackboneRunner,
   loadTrainingData,
   ProductClassifier,
 } from '@app/ml';
-import { numberOption, parseCommandLine, progress, requireOption, runCli, UsageError } from './cli-runner';
+import {
+  configuredFeatureStore,
+  numberOption,
+  parseCommandLine,
+  progress,
+  requireOption,
+  runCli,
+  UsageError,
+} from './cli-runner';
 
 const USAGE = `Usage:
   npm run evaluate -- --model DIR --data DIR [--images DIR]
@@ -32,11 +42,13 @@ runCli(USAGE, async () => {
 
   if (args.model) {
     const classifier = await ProductClassifier.load(resolve(args.model));
-    const images = await decodeDatasetImages(
-      [...data.products, ...data.imageOnly],
-      classifier.imageSize ?? 0,
-      progress,
-    );
+    const source = classifier.imageSource;
+    const images = source
+      ? await extractDatasetFeatures([...data.products, ...data.imageOnly], source, progress, {
+          backbones: new InThreadBackboneRunner(),
+          store: configuredFeatureStore(),
+        })
+      : { source: '', features: new Map<string, Float32Array>(), unreadable: [] };
     const evaluation = await evaluateClassifier(classifier, data, images);
     classifier.dispose();
     process.stdout.write(`${JSON.stringify(evaluation)}\n`);
@@ -51,8 +63,16 @@ runCli(USAGE, async () => {
     withImages: !args['no-images'],
   };
   const images = options.withImages
-    ? await decodeDatasetImages([...data.products, ...data.imageOnly], options.imageSize, progress)
-    : { size: options.imageSize, pixels: new Map<string, Uint8Array>(), unreadable: [] };
+    ? await extractDatasetFeatures(
+        [...data.products, ...data.imageOnly],
+        imageFeatureSource(options),
+        progress,
+        {
+          backbones: new InThreadBackboneRunner(),
+          store: configuredFeatureStore(),
+        },
+      )
+    : { source: '', features: new Map<string, Float32Array>(), unreadable: [] };
   const result = await crossValidate(data, k, options, images, progress);
   process.stdout.write(`${JSON.stringify({ ...result.mean, ...result })}\n`);
 });

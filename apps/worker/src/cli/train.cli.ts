@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { AppConfig, ConfigValidationError } from '@app/config';
 import { openDataSource } from '@app/database';
-import { DEFAULT_TEXT_ENSEMBLE_OPTIONS, DEFAULT_TRAIN_OPTIONS, LINEAR_VIEWS, type LinearView } from '@app/ml';
+import {
+  DEFAULT_TEXT_ENSEMBLE_OPTIONS,
+  DEFAULT_TRAIN_OPTIONS,
+  LINEAR_VIEWS,
+  type LinearView,
+  type TrainOptions,
+} from '@app/ml';
 import {
   ACCEPT_REGISTERED,
   ModelRegistry,
@@ -12,7 +18,15 @@ import {
 } from '@app/registry';
 import { createArtifactStore } from '@app/storage';
 import { directoryDataSource, trainModel, TrainingWorkflow, type TrainingProgress } from '@app/training';
-import { numberOption, parseCommandLine, progress, requireOption, runCli, UsageError } from './cli-runner';
+import {
+  configuredFeatureStore,
+  numberOption,
+  parseCommandLine,
+  progress,
+  requireOption,
+  runCli,
+  UsageError,
+} from './cli-runner';
 
 function linearViews(value: string | undefined): LinearView[] {
   if (value === undefined) return DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews;
@@ -34,6 +48,8 @@ Trains a product classifier on a Rakuten-layout folder and writes the model dire
   --images DIR         image folder (default: DIR/images)
   --seed N             random seed (default ${DEFAULT_TRAIN_OPTIONS.seed})
   --no-images          train the text model only
+  --image-features F   what the image model reads: backbone (the pretrained MobileNetV2 shipped in nsfwjs) or
+                       handmade (colour, layout and edge descriptors: fast, far weaker) (default ${DEFAULT_TRAIN_OPTIONS.imageFeatures})
   --image-weight W     weight of the image model in the fusion (default ${DEFAULT_TRAIN_OPTIONS.imageWeight})
   --neural-models N    text networks in the ensemble (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.neuralModels}); fewer: faster, less accurate
   --linear-views LIST  comma-separated linear text models: merged, blocked (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews.join(',')})
@@ -42,6 +58,14 @@ Trains a product classifier on a Rakuten-layout folder and writes the model dire
   --parent VERSION     with --register: the version this model was retrained from (lineage)
   --promote            with --register: make the new version the production model (announced on REDIS_URL when
                        set, so that running replicas swap at once)`;
+
+function imageFeatures(value: string | undefined): TrainOptions['imageFeatures'] {
+  if (value === undefined) return DEFAULT_TRAIN_OPTIONS.imageFeatures;
+  if (value !== 'backbone' && value !== 'handmade') {
+    throw new UsageError(`--image-features: give backbone or handmade, not "${value}"`);
+  }
+  return value;
+}
 
 /** Opens the configured registry before training, so that a bad setting or parent fails in seconds, not hours. */
 async function openRegistry(parent: string | undefined) {
@@ -83,6 +107,7 @@ runCli(USAGE, async () => {
     images: { type: 'string' },
     seed: { type: 'string' },
     'no-images': { type: 'boolean' },
+    'image-features': { type: 'string' },
     'image-weight': { type: 'string' },
     'neural-models': { type: 'string' },
     'linear-views': { type: 'string' },
@@ -96,6 +121,7 @@ runCli(USAGE, async () => {
     ...DEFAULT_TRAIN_OPTIONS,
     seed: numberOption(args.seed, 'seed', DEFAULT_TRAIN_OPTIONS.seed),
     withImages: !args['no-images'],
+    imageFeatures: imageFeatures(args['image-features']),
     imageWeight: numberOption(args['image-weight'], 'image-weight', DEFAULT_TRAIN_OPTIONS.imageWeight),
     text: {
       neuralModels: numberOption(
@@ -122,7 +148,13 @@ runCli(USAGE, async () => {
   const session = args.register ? await openRegistry(args.parent) : undefined;
   const data = directoryDataSource(dataDir, args.images && resolve(args.images));
   if (!session) {
-    const { metrics } = await trainModel({ data, options, outDir, progress: report });
+    const { metrics } = await trainModel({
+      data,
+      options,
+      outDir,
+      progress: report,
+      featureStore: configuredFeatureStore(),
+    });
     process.stdout.write(`${JSON.stringify({ model: outDir, ...metrics })}\n`);
     return;
   }
@@ -139,6 +171,7 @@ runCli(USAGE, async () => {
       },
       promote: args.promote ? { actor: 'cli', reason: 'npm run train -- --promote' } : undefined,
       progress: report,
+      featureStore: configuredFeatureStore(),
     });
     process.stdout.write(
       `${JSON.stringify({ model: outDir, version: record.version, production: promotion?.production, ...metrics })}\n`,

@@ -54,7 +54,11 @@ describe('evaluateOnSplit', () => {
   });
 
   it('scores image-only rows it has no photo for as unscored, and uses the photos it is given', async () => {
-    const noPhotos = { size: classifier.imageSize!, pixels: new Map<string, Uint8Array>(), unreadable: [] };
+    const noPhotos = {
+      source: classifier.imageFeatureSource!,
+      features: new Map<string, Float32Array>(),
+      unreadable: [],
+    };
     const scores = await evaluateOnSplit(classifier, split.evaluation, { images: noPhotos });
     const { products, imageOnly } = split.evaluation;
     expect(scores.rows).toMatchObject({ withImage: 0, unscored: imageOnly.length });

@@ -1,7 +1,8 @@
 import type { ProductExample } from '../data/product.types';
 import type { EvaluationRows } from '../evaluation/evaluation-split';
 import type { DecodedItem, ProductClassifier } from '../model/product.classifier';
-import { decodeDatasetImages } from '../training/dataset-images';
+import { InThreadBackboneRunner } from '../image/backbone.runner';
+import { extractDatasetFeatures, type ImageFeatureStore } from '../training/dataset-images';
 import { predictLabels } from '../training/model.evaluator';
 import type { ImageCache, Log } from '../training/training.types';
 
@@ -29,8 +30,10 @@ export interface SplitScores extends ScoredSplit {
 
 export interface EvaluateOnSplitOptions {
   splitHash?: string;
-  /** Photos already decoded (e.g. for the other model); decoded here when missing or of another size. */
+  /** Features already computed (e.g. for the other model); computed here when missing or from another source. */
   images?: ImageCache;
+  /** Features cached by photo hash, read before extracting and written after. */
+  featureStore?: ImageFeatureStore;
   log?: Log;
 }
 
@@ -46,12 +49,13 @@ export async function evaluateOnSplit(
 ): Promise<SplitScores> {
   const rows = [...evaluation.products, ...evaluation.imageOnly].filter((e) => e.label !== undefined);
   const images = await imagesFor(classifier, rows, options);
-  const pixelsOf = (e: ProductExample) => (e.imagePath ? images?.pixels.get(e.imagePath) : undefined);
+  const featuresOf = (e: ProductExample) => (e.imagePath ? images?.features.get(e.imagePath) : undefined);
   const isProduct = new Set(evaluation.products);
   const items: (DecodedItem | undefined)[] = rows.map((e) => {
-    const pixels = pixelsOf(e);
-    if (isProduct.has(e)) return { text: { designation: e.designation, description: e.description }, pixels };
-    return pixels ? { pixels } : undefined;
+    const imageFeatures = featuresOf(e);
+    if (isProduct.has(e))
+      return { text: { designation: e.designation, description: e.description }, imageFeatures };
+    return imageFeatures ? { imageFeatures } : undefined;
   });
 
   const scorable = items.filter((item): item is DecodedItem => item !== undefined);
@@ -65,7 +69,7 @@ export async function evaluateOnSplit(
     rows: {
       products: rows.filter((e) => isProduct.has(e)).length,
       imageOnly: rows.filter((e) => !isProduct.has(e)).length,
-      withImage: items.filter((item) => item?.pixels).length,
+      withImage: items.filter((item) => item?.imageFeatures).length,
       unscored: items.length - scorable.length,
     },
   };
@@ -76,8 +80,16 @@ async function imagesFor(
   rows: ProductExample[],
   options: EvaluateOnSplitOptions,
 ): Promise<ImageCache | undefined> {
-  const size = classifier.imageSize;
-  if (size === undefined) return undefined;
-  if (options.images?.size === size) return options.images;
-  return decodeDatasetImages(rows, size, options.log ?? (() => undefined));
+  const source = classifier.imageSource;
+  if (source === undefined) return undefined;
+  if (options.images?.source === classifier.imageFeatureSource) return options.images;
+  const backbones = new InThreadBackboneRunner();
+  try {
+    return await extractDatasetFeatures(rows, source, options.log ?? (() => undefined), {
+      backbones,
+      store: options.featureStore,
+    });
+  } finally {
+    backbones.dispose();
+  }
 }

@@ -3,6 +3,24 @@ import type { EpochProgress } from '../runtime/epoch-progress';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';
 import { extractImageFeatures, IMAGE_FEATURE_LENGTH } from './image-features.extractor';
+import type { BackboneSpec } from './pretrained-backbone';
+
+/**
+ * What the classifier reads from a photo: the hand-made descriptors of a size×size decode (image-features.extractor),
+ * or the pooled layers of a pretrained backbone (`id` says which weights, layers and pooling: see backboneId).
+ */
+export type ImageFeatureSource =
+  { kind: 'handmade'; size: number } | { kind: 'backbone'; backbone: BackboneSpec; id: string };
+
+/** Side of the square RGB decode a source reads. */
+export function sourceImageSize(source: ImageFeatureSource): number {
+  return source.kind === 'handmade' ? source.size : source.backbone.size;
+}
+
+/** Identifies the features of a source: two sources with the same key give the same vector for the same photo. */
+export function featureSourceKey(source: ImageFeatureSource): string {
+  return source.kind === 'handmade' ? `handmade/${source.size}` : source.id;
+}
 
 export interface ImageClassifierOptions {
   seed: number;
@@ -28,7 +46,9 @@ interface ResolvedOptions extends Required<Omit<ImageClassifierOptions, 'maxSeco
   maxSeconds: number;
 }
 
-const MANIFEST_FORMAT = 'image-classifier/2';
+const MANIFEST_FORMAT = 'image-classifier/3';
+/** The hand-made features only, before backbones: still loaded. */
+const HANDMADE_FORMAT = 'image-classifier/2';
 const WEIGHTS_FILE = 'weights.bin';
 const MIN_FEATURE_STD = 0.02;
 const PREDICT_BATCH = 256;
@@ -102,14 +122,15 @@ function stratifiedSplit(
   return { train, val };
 }
 
-/** Mean and standard deviation of each feature over `rows`; a constant feature gets std 1 so it maps to 0. */
+/** Mean and standard deviation of each feature over `rows`, the deviation floored (see MIN_FEATURE_STD). */
 function fitStandardisation(
   features: Float32Array[],
   rows: number[],
 ): { mean: Float32Array; std: Float32Array } {
-  const mean = new Float32Array(IMAGE_FEATURE_LENGTH);
-  const std = new Float32Array(IMAGE_FEATURE_LENGTH);
-  for (let j = 0; j < IMAGE_FEATURE_LENGTH; j++) {
+  const length = features[0].length;
+  const mean = new Float32Array(length);
+  const std = new Float32Array(length);
+  for (let j = 0; j < length; j++) {
     let sum = 0;
     for (const r of rows) sum += features[r][j];
     const m = sum / rows.length;
@@ -117,7 +138,7 @@ function fitStandardisation(
     for (const r of rows) squares += (features[r][j] - m) ** 2;
     const s = Math.sqrt(squares / rows.length);
     mean[j] = m;
-    // Features are all on a 0..1 or -1..1 scale. A feature nearly constant in training (a rare histogram bin) would
+    // Features are all on a 0..1 or -1..1 scale (backbone activations 0..6). A feature nearly constant in training (a rare histogram bin) would
     // otherwise turn a tiny difference into a z-score in the thousands that outweighs everything else.
     std[j] = Math.max(s, MIN_FEATURE_STD);
   }
@@ -154,9 +175,10 @@ function standardise(features: Float32Array, mean: Float32Array, std: Float32Arr
 }
 
 function featureTensor(rows: Float32Array[]): tf.Tensor2D {
-  const input = new Float32Array(rows.length * IMAGE_FEATURE_LENGTH);
-  rows.forEach((row, i) => input.set(row, i * IMAGE_FEATURE_LENGTH));
-  return tf.tensor2d(input, [rows.length, IMAGE_FEATURE_LENGTH]);
+  const length = rows[0].length;
+  const input = new Float32Array(rows.length * length);
+  rows.forEach((row, i) => input.set(row, i * length));
+  return tf.tensor2d(input, [rows.length, length]);
 }
 
 /** Softmax probabilities of standardised feature rows, row-major n × classes, in batches to bound memory. */
@@ -174,17 +196,28 @@ function probabilities(rows: Float32Array[], weights: tf.Tensor[]): Float32Array
 }
 
 /**
- * Image classifier: hand-made colour/layout/gradient features (see image-features.extractor), standardised, then
- * a one-hidden-layer MLP in TensorFlow.js. Feature extraction is plain TypeScript; only the dense layers run in
- * TF.js. Dropout masks come from our seeded generator so that a seed fixes the whole training run.
+ * Image classifier: features of the photo (hand-made colour/layout/gradient descriptors, or the pooled layers of a
+ * pretrained backbone: see ImageFeatureSource), standardised, then a one-hidden-layer MLP in TensorFlow.js. The
+ * features are computed outside (ProductClassifier, dataset extraction with its cache); only the dense layers run
+ * here. Dropout masks come from our seeded generator so that a seed fixes the whole training run.
  */
 export class ImageClassifier {
   private constructor(
     private readonly params: ModelParameters,
-    readonly size: number,
+    readonly source: ImageFeatureSource,
     readonly numClasses: number,
   ) {}
 
+  /** Side of the square RGB decode the features are computed from. */
+  get size(): number {
+    return sourceImageSize(this.source);
+  }
+
+  get featureLength(): number {
+    return this.params.mean.length;
+  }
+
+  /** Trains on the hand-made features of decoded images (size×size×3 RGB bytes each). */
   static async train(
     pixels: Uint8Array[],
     labels: number[],
@@ -192,18 +225,40 @@ export class ImageClassifier {
     options: ImageClassifierOptions,
     onEpoch?: (progress: EpochProgress) => void,
   ): Promise<ImageClassifier> {
-    if (pixels.length !== labels.length) throw new Error('pixels and labels differ in length');
-    if (pixels.length === 0) throw new Error('no training images');
+    const size = resolveOptions(options).size;
+    checkPixels(pixels, size);
+    const features = pixels.map((p) => extractImageFeatures(p, size));
+    return ImageClassifier.trainOnFeatures(
+      features,
+      labels,
+      numClasses,
+      { kind: 'handmade', size },
+      options,
+      onEpoch,
+    );
+  }
+
+  /** Trains on feature vectors already computed from `source` (one per image, all of the same length). */
+  static async trainOnFeatures(
+    raw: Float32Array[],
+    labels: number[],
+    numClasses: number,
+    source: ImageFeatureSource,
+    options: ImageClassifierOptions,
+    onEpoch?: (progress: EpochProgress) => void,
+  ): Promise<ImageClassifier> {
+    if (raw.length !== labels.length) throw new Error('features and labels differ in length');
+    if (raw.length === 0) throw new Error('no training images');
+    const featureLength = raw[0].length;
+    if (raw.some((f) => f.length !== featureLength)) throw new Error('feature vectors differ in length');
     const o = resolveOptions(options);
-    checkPixels(pixels, o.size);
     await initBackend();
 
     const rng = new SeededRandom(o.seed);
     const { train, val } = stratifiedSplit(labels, o.validationFraction, rng);
-    const raw = pixels.map((p) => extractImageFeatures(p, o.size));
     const { mean, std } = fitStandardisation(raw, train);
     const features = raw.map((f) => standardise(f, mean, std));
-    const variables = initialWeights(IMAGE_FEATURE_LENGTH, o.hiddenUnits, numClasses, rng);
+    const variables = initialWeights(featureLength, o.hiddenUnits, numClasses, rng);
     const optimizer = tf.train.adam(o.learningRate);
     const classes = Array.from({ length: numClasses }, (_, c) => c);
     const valFeatures = val.map((i) => features[i]);
@@ -273,23 +328,37 @@ export class ImageClassifier {
         outputKernel: outputKernel as tf.Tensor2D,
         outputBias: outputBias as tf.Tensor1D,
       },
-      o.size,
+      source,
       numClasses,
     );
   }
 
-  /** Class probabilities, row-major n × numClasses. */
+  /** Class probabilities of decoded images, row-major n × numClasses (a classifier on hand-made features only). */
   predictProba(pixels: Uint8Array[]): Float32Array {
+    if (this.source.kind !== 'handmade') {
+      throw new Error('this image model reads backbone features: use predictFeatures');
+    }
     checkPixels(pixels, this.size);
+    return this.predictFeatures(pixels.map((p) => extractImageFeatures(p, this.size)));
+  }
+
+  /** Class probabilities of feature vectors from this classifier's source, row-major n × numClasses. */
+  predictFeatures(raw: Float32Array[]): Float32Array {
     const { mean, std, hiddenKernel, hiddenBias, outputKernel, outputBias } = this.params;
-    const features = pixels.map((p) => standardise(extractImageFeatures(p, this.size), mean, std));
+    raw.forEach((f, i) => {
+      if (f.length !== mean.length) {
+        throw new Error(`image ${i} has ${f.length} features, this model reads ${mean.length}`);
+      }
+    });
+    if (raw.length === 0) return new Float32Array(0);
+    const features = raw.map((f) => standardise(f, mean, std));
     return probabilities(features, [hiddenKernel, hiddenBias, outputKernel, outputBias]);
   }
 
   /** Manifest (JSON) plus one little-endian float32 file holding the parameters in `parameterShapes` order. */
   async serialize(): Promise<{ manifest: Record<string, unknown>; files: Record<string, Uint8Array> }> {
     const hiddenUnits = this.params.hiddenBias.shape[0];
-    const shapes = parameterShapes(IMAGE_FEATURE_LENGTH, hiddenUnits, this.numClasses);
+    const shapes = parameterShapes(this.featureLength, hiddenUnits, this.numClasses);
     const arrays = await Promise.all(
       shapes.map(async ([key]) => {
         const value = this.params[key];
@@ -309,8 +378,9 @@ export class ImageClassifier {
       manifest: {
         format: MANIFEST_FORMAT,
         size: this.size,
+        source: this.source,
         numClasses: this.numClasses,
-        featureLength: IMAGE_FEATURE_LENGTH,
+        featureLength: this.featureLength,
         hiddenUnits,
         weightsFile: WEIGHTS_FILE,
       },
@@ -322,10 +392,15 @@ export class ImageClassifier {
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
   ): Promise<ImageClassifier> {
-    if (manifest.format !== MANIFEST_FORMAT) {
+    if (manifest.format !== MANIFEST_FORMAT && manifest.format !== HANDMADE_FORMAT) {
       throw new Error(`unsupported image model format: ${String(manifest.format)}`);
     }
-    if (manifest.featureLength !== IMAGE_FEATURE_LENGTH) {
+    const source: ImageFeatureSource =
+      manifest.format === HANDMADE_FORMAT
+        ? { kind: 'handmade', size: manifest.size as number }
+        : (manifest.source as ImageFeatureSource);
+    const featureLength = manifest.featureLength as number;
+    if (source.kind === 'handmade' && featureLength !== IMAGE_FEATURE_LENGTH) {
       throw new Error(
         `image model has ${String(manifest.featureLength)} features, this code extracts ${IMAGE_FEATURE_LENGTH}`,
       );
@@ -333,7 +408,7 @@ export class ImageClassifier {
     const bytes = files[WEIGHTS_FILE];
     if (!bytes) throw new Error(`image model file ${WEIGHTS_FILE} is missing`);
     const numClasses = manifest.numClasses as number;
-    const shapes = parameterShapes(IMAGE_FEATURE_LENGTH, manifest.hiddenUnits as number, numClasses);
+    const shapes = parameterShapes(featureLength, manifest.hiddenUnits as number, numClasses);
     const total = shapes.reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0);
     if (bytes.byteLength !== total * 4) {
       throw new Error(
@@ -363,7 +438,7 @@ export class ImageClassifier {
         outputKernel: tf.tensor2d(outputKernel.array, outputKernel.shape as [number, number]),
         outputBias: tf.tensor1d(outputBias.array),
       },
-      manifest.size as number,
+      source,
       numClasses,
     );
   }

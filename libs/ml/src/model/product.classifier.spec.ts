@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { ProductExample } from '../data/product.types';
+import { BackboneThreadPool, InThreadBackboneRunner } from '../image/backbone.runner';
+import { extractImageFeatures } from '../image/image-features.extractor';
+import { decodeImage } from '../image/image.decoder';
+import { DEFAULT_BACKBONE } from '../image/pretrained-backbone';
 import { trainProductClassifier } from '../training/product-classifier.trainer';
 import type { ImageCache } from '../training/training.types';
 import { InvalidInputError, ProductClassifier } from './product.classifier';
@@ -30,11 +34,11 @@ describe('ProductClassifier', () => {
     dir = mkdtempSync(join(tmpdir(), 'classifier-'));
     const products: ProductExample[] = [];
     const imageOnly: ProductExample[] = [];
-    const cache: ImageCache = { size: SIZE, pixels: new Map(), unreadable: [] };
+    const cache: ImageCache = { source: `handmade/${SIZE}`, features: new Map(), unreadable: [] };
     CLASSES.forEach(({ code, words, rgb }) => {
       for (let i = 0; i < 30; i++) {
         const imagePath = `/virtual/${code}-${i}.jpg`;
-        cache.pixels.set(imagePath, solid(rgb, i));
+        cache.features.set(imagePath, extractImageFeatures(solid(rgb, i), SIZE));
         products.push({
           designation: `${words[i % 4]} ${words[(i + 1) % 4]} ref ${i}`,
           description: i % 2 ? `très bon ${words[(i + 2) % 4]}` : '',
@@ -58,7 +62,13 @@ describe('ProductClassifier', () => {
       imageOnly,
       categoryNames: { 10: 'Livres occasion', 2583: 'Piscines', 1560: 'Mobilier' },
     };
-    const options = { seed: 3, withImages: true, imageWeight: 0.5, imageSize: SIZE };
+    const options = {
+      seed: 3,
+      withImages: true,
+      imageWeight: 0.5,
+      imageFeatures: 'handmade' as const,
+      imageSize: SIZE,
+    };
     classifier = (await trainProductClassifier(data, options, () => undefined, cache)).classifier;
     textOnly = (await trainProductClassifier(data, { ...options, withImages: false }, () => undefined))
       .classifier;
@@ -172,5 +182,90 @@ describe('ProductClassifier', () => {
     await expect(ProductClassifier.load(modelDir)).rejects.toThrow(
       /checksum mismatch for text-neural-0\/kernel2/,
     );
+  });
+});
+
+describe('ProductClassifier with the pretrained backbone', () => {
+  let dir: string;
+  let classifier: ProductClassifier;
+
+  /** A photo of a coloured shape (disc, bar, square) on white, as JPEG bytes. */
+  const photo = async (shape: number, jitter: number): Promise<Buffer> => {
+    const s = 96;
+    const pixels = Buffer.alloc(s * s * 3, 255);
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++) {
+        const dx = x - s / 2 - jitter;
+        const dy = y - s / 2;
+        const inside =
+          shape === 0
+            ? dx * dx + dy * dy < 900
+            : shape === 1
+              ? Math.abs(dy) < 8
+              : Math.max(Math.abs(dx), Math.abs(dy)) < 25;
+        if (inside) pixels.set(CLASSES[shape].rgb, (y * s + x) * 3);
+      }
+    return sharp(pixels, { raw: { width: s, height: s, channels: 3 } })
+      .jpeg()
+      .toBuffer();
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'classifier-backbone-'));
+    const products: ProductExample[] = [];
+    for (const [k, { code, words }] of CLASSES.entries()) {
+      for (let i = 0; i < 6; i++) {
+        const imagePath = join(dir, `${code}-${i}.jpg`);
+        writeFileSync(imagePath, await photo(k, i * 3 - 8));
+        products.push({
+          designation: `${words[i % 4]} ${words[(i + 1) % 4]}`,
+          description: '',
+          label: code,
+          imagePath,
+          origin: { file: 'synthetic', row: i + 2 },
+        });
+      }
+    }
+    const data = { products, extraText: [], imageOnly: [], categoryNames: {} };
+    const options = {
+      seed: 1,
+      withImages: true,
+      imageWeight: 1,
+      imageFeatures: 'backbone' as const,
+      imageSize: 64,
+    };
+    classifier = (await trainProductClassifier(data, options, () => undefined)).classifier;
+  });
+
+  afterAll(() => {
+    classifier.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the photo through the backbone, saves it in the artifact, and loads it to the same answers', async () => {
+    expect(classifier.imageSize).toBe(224);
+    expect(classifier.imageFeatureSource).toMatch(/^mobilenet_v2_mid@/);
+    const inputs = [{ image: await photo(0, 2) }, { designation: 'table bois', image: await photo(2, 0) }];
+    const answers = await classifier.predict(inputs);
+    expect(answers.map((a) => a.modality)).toEqual(['image', 'text+image']);
+    expect(answers[0].prdtypecode).toBe(10);
+
+    const modelDir = join(dir, 'model');
+    await classifier.save(modelDir, {});
+    const pool = new BackboneThreadPool(1);
+    const loaded = await ProductClassifier.load(modelDir, { backbones: pool });
+    expect(await loaded.predict(inputs)).toEqual(answers);
+    loaded.dispose();
+    pool.dispose();
+  });
+
+  it('takes features computed beforehand as the photo itself', async () => {
+    const bytes = await photo(1, 4);
+    const pixels = await decodeImage(bytes, 224);
+    const runner = new InThreadBackboneRunner();
+    const [features] = await runner.extract(DEFAULT_BACKBONE, [pixels]);
+    runner.dispose();
+    const fromPixels = await classifier.score([{ pixels }]);
+    expect(await classifier.score([{ imageFeatures: features }])).toEqual(fromPixels);
   });
 });

@@ -5,8 +5,10 @@ import {
   readModelArtifact,
   writeModelArtifact,
 } from '../artifacts/model-artifact';
+import { InThreadBackboneRunner, type BackboneRunner } from '../image/backbone.runner';
+import { computeImageFeatures } from '../image/image-featurizer';
 import { ImageDecodeError, ImageDecoder } from '../image/image.decoder';
-import { ImageClassifier } from '../image/image.classifier';
+import { featureSourceKey, ImageClassifier, type ImageFeatureSource } from '../image/image.classifier';
 import { TextEnsemble } from '../text/text-ensemble';
 import { TextScoringPool } from '../text/text-scoring.pool';
 import { fuseProbabilities } from './probability-fusion';
@@ -26,10 +28,14 @@ export interface Prediction extends ScoredClass {
   warnings?: string[];
 }
 
-/** An item with its image already decoded to the image model's input size. */
+/**
+ * An item with its image already decoded to the image model's input size (`pixels`), or its image features
+ * already computed (`imageFeatures`, from the image model's feature source: see ProductClassifier.imageFeatureSource).
+ */
 export interface DecodedItem {
   text?: { designation: string; description: string };
   pixels?: Uint8Array;
+  imageFeatures?: Float32Array;
 }
 
 /** The caller's input cannot be classified (no usable text or image, or an image that does not decode). */
@@ -59,6 +65,8 @@ export interface ClassifierParts {
   image?: ImageClassifier;
   /** Decodes the inputs' images (limits and concurrency); default: an ImageDecoder with its defaults. */
   imageDecoder?: ImageDecoder;
+  /** Runs the image model's backbone, when it reads one; default: one in the calling thread, owned by this classifier. */
+  backbones?: BackboneRunner;
 }
 
 export interface LoadOptions {
@@ -71,6 +79,11 @@ export interface LoadOptions {
   onThreadError?: (message: string) => void;
   /** Decodes the inputs' images; one decoder shared by several classifiers bounds their decodes together. */
   imageDecoder?: ImageDecoder;
+  /**
+   * Runs the image model's backbone (an API passes one thread pool shared by every version it loads); unset: one in
+   * the calling thread, for tools that serve nobody while they score.
+   */
+  backbones?: BackboneRunner;
 }
 
 /**
@@ -79,9 +92,14 @@ export interface LoadOptions {
  */
 export class ProductClassifier {
   private readonly imageDecoder: ImageDecoder;
+  /** The backbone runner this classifier made itself (none was given): disposed with it. */
+  private readonly ownBackbones?: BackboneRunner;
 
   constructor(private readonly parts: ClassifierParts) {
     this.imageDecoder = parts.imageDecoder ?? new ImageDecoder();
+    if (parts.image?.source.kind === 'backbone' && !parts.backbones) {
+      this.ownBackbones = new InThreadBackboneRunner();
+    }
   }
 
   get classes(): readonly number[] {
@@ -104,6 +122,26 @@ export class ProductClassifier {
 
   get imageSize(): number | undefined {
     return this.parts.image?.size;
+  }
+
+  /** What the image model reads, to compute features for it (extractDatasetFeatures). */
+  get imageSource(): ImageFeatureSource | undefined {
+    return this.parts.image?.source;
+  }
+
+  /** What the image model reads (featureSourceKey): features cached under this key fit DecodedItem.imageFeatures. */
+  get imageFeatureSource(): string | undefined {
+    return this.parts.image ? featureSourceKey(this.parts.image.source) : undefined;
+  }
+
+  /** Loads the image model's backbone now, so that the first photo does not wait for it. */
+  async warmImageFeatures(): Promise<void> {
+    const source = this.parts.image?.source;
+    if (source?.kind === 'backbone') await this.backbones!.warm(source.backbone);
+  }
+
+  private get backbones(): BackboneRunner | undefined {
+    return this.parts.backbones ?? this.ownBackbones;
   }
 
   categoryName(code: number): string {
@@ -134,6 +172,7 @@ export class ProductClassifier {
         text,
         image: image ? await ImageClassifier.deserialize(image.manifest, image.files) : undefined,
         imageDecoder: options.imageDecoder,
+        backbones: options.backbones,
       });
     } catch (error) {
       text.dispose();
@@ -172,14 +211,15 @@ export class ProductClassifier {
     const numClasses = this.parts.classes.length;
     const out = new Float32Array(items.length * numClasses);
     const textRows = indicesWhere(items, (item) => item.text !== undefined);
-    const imageRows = this.parts.image ? indicesWhere(items, (item) => item.pixels !== undefined) : [];
-    const textProbs = textRows.length
-      ? await this.parts.text.predictProba(textRows.map((i) => items[i].text!))
-      : new Float32Array(0);
-    const imageProbs =
+    const imageRows = this.parts.image ? indicesWhere(items, hasImage) : [];
+    const [textProbs, imageProbs] = await Promise.all([
+      textRows.length
+        ? this.parts.text.predictProba(textRows.map((i) => items[i].text!))
+        : new Float32Array(0),
       imageRows.length && this.parts.image
-        ? this.parts.image.predictProba(imageRows.map((i) => items[i].pixels!))
-        : new Float32Array(0);
+        ? this.imageProbabilities(imageRows.map((i) => items[i]))
+        : new Float32Array(0),
+    ]);
     // Position of each item among the text (image) rows, -1 where it has none.
     const textAt = positions(items.length, textRows);
     const imageAt = positions(items.length, imageRows);
@@ -197,6 +237,20 @@ export class ProductClassifier {
   dispose(): void {
     this.parts.text.dispose();
     this.parts.image?.dispose();
+    this.ownBackbones?.dispose();
+  }
+
+  /** The image model's probabilities for items with an image: features given, or computed from the pixels. */
+  private async imageProbabilities(items: DecodedItem[]): Promise<Float32Array> {
+    const image = this.parts.image!;
+    const missing = items.filter((item) => !item.imageFeatures);
+    const computed = await computeImageFeatures(
+      image.source,
+      missing.map((item) => item.pixels!),
+      this.backbones,
+    );
+    let next = 0;
+    return image.predictFeatures(items.map((item) => item.imageFeatures ?? computed[next++]));
   }
 
   private async decode(input: PredictionInput, index: number): Promise<NotedItem> {
@@ -234,9 +288,13 @@ export class ProductClassifier {
       category: this.categoryName(this.parts.classes[k]),
       probability: scores[k],
     }));
-    const modality = item.text && item.pixels ? 'text+image' : item.text ? 'text' : 'image';
+    const modality = item.text && hasImage(item) ? 'text+image' : item.text ? 'text' : 'image';
     return { ...top[0], top, modality, ...(item.warnings && { warnings: item.warnings }) };
   }
+}
+
+function hasImage(item: DecodedItem): boolean {
+  return item.pixels !== undefined || item.imageFeatures !== undefined;
 }
 
 function indicesWhere<T>(items: T[], predicate: (item: T) => boolean): number[] {

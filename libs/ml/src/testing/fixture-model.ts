@@ -7,9 +7,16 @@ import { writeFixtureDataset } from './fixture-dataset';
 
 /**
  * Trains a small but real model (text + image) on the fixture dataset and writes it as `npm run train` would.
- * A lean ensemble keeps it to a few seconds. `withImages: false` gives a model without an image part.
+ * A lean ensemble and the hand-made image features keep it to a few seconds; `imageFeatures: 'backbone'` runs the
+ * pretrained backbone instead. `withImages: false` gives a model without an image part.
  */
-export async function trainFixtureModel(seed = 0, { withImages = true } = {}): Promise<string> {
+export async function trainFixtureModel(
+  seed = 0,
+  {
+    withImages = true,
+    imageFeatures = 'handmade',
+  }: { withImages?: boolean; imageFeatures?: 'handmade' | 'backbone' } = {},
+): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'api-fixture-data-'));
   await writeFixtureDataset(dataDir);
   const { data } = loadTrainingData(dataDir);
@@ -17,6 +24,7 @@ export async function trainFixtureModel(seed = 0, { withImages = true } = {}): P
     ...DEFAULT_TRAIN_OPTIONS,
     seed,
     withImages,
+    imageFeatures,
     text: { neuralModels: 1, linearViews: ['merged' as const] },
   };
   const { classifier, card } = await trainProductClassifier(data, options, () => undefined);

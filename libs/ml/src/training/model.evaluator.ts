@@ -22,16 +22,19 @@ export async function evaluateClassifier(
   images: ImageCache,
 ): Promise<ModelEvaluation> {
   const products = data.products.filter((e) => e.label !== undefined);
-  const pixelsOf = (e: ProductExample) => (e.imagePath ? images.pixels.get(e.imagePath) : undefined);
+  const featuresOf = (e: ProductExample) =>
+    e.imagePath && images.source === classifier.imageFeatureSource
+      ? images.features.get(e.imagePath)
+      : undefined;
   const textOf = (e: ProductExample) => ({ designation: e.designation, description: e.description });
   const fusedItems: DecodedItem[] = products.map((e) => ({
     text: textOf(e),
-    pixels: classifier.hasImageModel ? pixelsOf(e) : undefined,
+    imageFeatures: featuresOf(e),
   }));
   const evaluation: ModelEvaluation = {
     products: {
       ...(await report(classifier, fusedItems, products)),
-      with_image: fusedItems.filter((i) => i.pixels).length,
+      with_image: fusedItems.filter((i) => i.imageFeatures).length,
     },
     products_text_only: await report(
       classifier,
@@ -40,11 +43,11 @@ export async function evaluateClassifier(
     ),
   };
   if (classifier.hasImageModel && data.imageOnly.length > 0) {
-    const scored = data.imageOnly.filter((e) => e.label !== undefined && pixelsOf(e));
+    const scored = data.imageOnly.filter((e) => e.label !== undefined && featuresOf(e));
     evaluation.image_only = {
       ...(await report(
         classifier,
-        scored.map((e) => ({ pixels: pixelsOf(e) })),
+        scored.map((e) => ({ imageFeatures: featuresOf(e) })),
         scored,
       )),
       skipped: data.imageOnly.length - scored.length,

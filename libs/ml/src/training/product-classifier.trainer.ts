@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ProductExample } from '../data/product.types';
-import { ImageClassifier, type ImageClassifierOptions } from '../image/image.classifier';
+import { InThreadBackboneRunner, type BackboneRunner } from '../image/backbone.runner';
+import { backboneSource } from '../image/image-featurizer';
+import {
+  featureSourceKey,
+  ImageClassifier,
+  type ImageClassifierOptions,
+  type ImageFeatureSource,
+} from '../image/image.classifier';
+import { DEFAULT_BACKBONE } from '../image/pretrained-backbone';
 import { ProductClassifier } from '../model/product.classifier';
 import { initBackend } from '../runtime/tf-backend';
 import { DEFAULT_TEXT_ENSEMBLE_OPTIONS, TextEnsemble, type TextEnsembleOptions } from '../text/text-ensemble';
-import { decodeDatasetImages } from './dataset-images';
+import { extractDatasetFeatures, type ImageFeatureStore } from './dataset-images';
 import type { EpochProgress } from '../runtime/epoch-progress';
 import type { ImageCache, Log, TrainingData } from './training.types';
 
@@ -13,8 +21,13 @@ export interface TrainOptions {
   seed: number;
   /** Train the image model too (when the data has images). */
   withImages: boolean;
-  /** Exponent of the image probabilities in the fusion; chosen by cross-validation (see README). */
+  /** Exponent of the image probabilities in the fusion; chosen by cross-validation (see docs/image-model.md). */
   imageWeight: number;
+  /**
+   * What the image model reads: the pretrained backbone shipped in the nsfwjs package (DEFAULT_BACKBONE), or the
+   * hand-made descriptors of an `imageSize` decode (no backbone to run: for quick runs on drawn images).
+   */
+  imageFeatures: 'backbone' | 'handmade';
   imageSize: number;
   text?: Partial<TextEnsembleOptions>;
   image?: Partial<ImageClassifierOptions>;
@@ -24,8 +37,26 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   seed: 0,
   withImages: true,
   imageWeight: 0.2,
+  imageFeatures: 'backbone',
   imageSize: 64,
 };
+
+/** Where the trainer's image features come from and go to; both optional. */
+export interface TrainingResources {
+  /** Runs the backbone to extract features; default: one in the calling thread for this training. */
+  backbones?: BackboneRunner;
+  /** Features cached by photo hash (the artifact store), read before extracting and written after. */
+  featureStore?: ImageFeatureStore;
+}
+
+/** The feature source the options ask for. */
+export function imageFeatureSource(
+  options: Pick<TrainOptions, 'imageFeatures' | 'imageSize'>,
+): ImageFeatureSource {
+  return options.imageFeatures === 'handmade'
+    ? { kind: 'handmade', size: options.imageSize }
+    : backboneSource(DEFAULT_BACKBONE);
+}
 
 export interface ModelCard {
   createdAt: string;
@@ -37,7 +68,7 @@ export interface ModelCard {
     textTraining: number;
     imageTraining: number;
   };
-  images: { decoded: number; unreadable: number };
+  images: { decoded: number; unreadable: number; features?: string };
   classes: number;
   parameters: TrainOptions;
   backend: string;
@@ -61,6 +92,7 @@ export async function trainProductClassifier(
    * instead of `log`, so that a caller reporting structured progress does not see each epoch twice.
    */
   onEpoch?: (model: string, progress: EpochProgress, line: string) => void,
+  resources: TrainingResources = {},
 ): Promise<TrainingResult> {
   const started = Date.now();
   const epochDone = onEpoch ?? ((_model: string, _p: EpochProgress, line: string) => log(line));
@@ -90,21 +122,38 @@ export async function trainProductClassifier(
   log(`text models trained in ${textSeconds.toFixed(1)} s`);
 
   let image: ImageClassifier | undefined;
-  let images: ImageCache = decoded ?? { size: options.imageSize, pixels: new Map(), unreadable: [] };
+  const source = imageFeatureSource(options);
+  let images: ImageCache = decoded ?? { source: '', features: new Map(), unreadable: [] };
   let imageTraining = 0;
   const imageStarted = Date.now();
   if (options.withImages) {
     const withImage = [...data.products, ...data.imageOnly].filter((e) => hasLabel(e) && e.imagePath);
-    if (!decoded) images = await decodeDatasetImages(withImage, options.imageSize, log);
-    const usable = withImage.filter((e) => images.pixels.has(e.imagePath!));
+    if (decoded && decoded.source !== featureSourceKey(source)) {
+      throw new Error(
+        `the image features given are from ${decoded.source}, the options ask for ${featureSourceKey(source)}`,
+      );
+    }
+    if (!decoded) {
+      const backbones = resources.backbones ?? new InThreadBackboneRunner();
+      try {
+        images = await extractDatasetFeatures(withImage, source, log, {
+          backbones,
+          store: resources.featureStore,
+        });
+      } finally {
+        if (!resources.backbones) backbones.dispose();
+      }
+    }
+    const usable = withImage.filter((e) => images.features.has(e.imagePath!));
     imageTraining = usable.length;
     if (usable.length >= classes.length * 2) {
       log(`training image model on ${usable.length} images`);
-      image = await ImageClassifier.train(
-        usable.map((e) => images.pixels.get(e.imagePath!)!),
+      image = await ImageClassifier.trainOnFeatures(
+        usable.map((e) => images.features.get(e.imagePath!)!),
         usable.map((e) => indexOf.get(e.label!)!),
         classes.length,
-        { ...options.image, seed: options.seed, size: images.size },
+        source,
+        { ...options.image, seed: options.seed },
         (p) => {
           history.image.push(p);
           epochDone('image', p, progressLine('image', p));
@@ -122,6 +171,7 @@ export async function trainProductClassifier(
     imageWeight: options.imageWeight,
     text,
     image,
+    backbones: resources.backbones,
   });
   const card: ModelCard = {
     createdAt: new Date().toISOString(),
@@ -133,7 +183,11 @@ export async function trainProductClassifier(
       textTraining: textRows.length,
       imageTraining,
     },
-    images: { decoded: images.pixels.size, unreadable: images.unreadable.length },
+    images: {
+      decoded: images.features.size,
+      unreadable: images.unreadable.length,
+      ...(options.withImages && { features: images.source }),
+    },
     classes: classes.length,
     parameters: options,
     backend,

@@ -11,9 +11,10 @@ export interface TrainingData {
   categoryNames: Record<number, string>;
 }
 
-/** Images decoded once to the image model's input size, keyed by absolute path. */
+/** Image features computed once, keyed by absolute path (see extractDatasetFeatures). */
 export interface ImageCache {
-  size: number;
-  pixels: Map<string, Uint8Array>;
+  /** The featureSourceKey of the source they come from: only an image model on that source can read them. */
+  source: string;
+  features: Map<string, Float32Array>;
   unreadable: string[];
 }
