@@ -1,10 +1,12 @@
-import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
 import { applyHttpSecurity, SWAGGER_UI_OPTIONS, withSecuritySchemes } from './auth/http-security';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
 import { NestingDepthPipe } from './common/nesting-depth.pipe';
+import { NulCharacterPipe } from './common/nul-character.pipe';
+import { ApiValidationPipe } from './common/validation.pipe';
 import { ShutdownCoordinator } from './health/shutdown.coordinator';
 
 /**
@@ -19,16 +21,7 @@ export function configureApp(app: INestApplication): void {
   express.disable('x-powered-by');
   express.use(app.get(ShutdownCoordinator).closeConnectionsWhenDraining);
   applyHttpSecurity(app);
-  app.useGlobalPipes(
-    new NestingDepthPipe(),
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      // A body that is not a JSON object is a client mistake, not an empty DTO.
-      forbidUnknownValues: true,
-    }),
-  );
+  app.useGlobalPipes(new NestingDepthPipe(), new NulCharacterPipe(), new ApiValidationPipe());
   app.useGlobalFilters(new DomainExceptionFilter());
   const document = SwaggerModule.createDocument(
     app,

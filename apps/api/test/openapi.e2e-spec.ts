@@ -1,10 +1,6 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
-import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import { ModulesContainer } from '@nestjs/core';
 import request from 'supertest';
 import { trainFixtureModel } from '@app/ml/testing';
-import { ACCESS_RULE, type AccessRule } from '../src/auth/auth.decorators';
+import { appRoutes, type AppRoute } from './support/app-routes';
 import { startTestApi, type TestApi } from './support/test-api';
 
 interface Operation {
@@ -24,59 +20,15 @@ interface OpenApi {
   components: { schemas: Record<string, Schema> };
 }
 
-/** A route as the app really serves it, and what its guard, pipes and parameters let it answer. */
-interface Route {
-  key: string;
-  rule: AccessRule | undefined;
-  body: boolean;
-  validatedParams: boolean;
-  pathParams: boolean;
-}
-
-function routes(api: TestApi): Route[] {
-  const found: Route[] = [];
-  for (const module of api.app.get(ModulesContainer).values()) {
-    for (const { metatype } of module.controllers.values()) {
-      const controller = metatype as unknown as { prototype: Record<string, unknown> } & object;
-      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-        const handler = controller.prototype[name];
-        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined)
-          continue;
-        const path =
-          `/${[base, String(Reflect.getMetadata(PATH_METADATA, handler))].filter((p) => p && p !== '/').join('/')}`
-            .replace(/\/+/g, '/')
-            .replace(/:(\w+)/g, '{$1}');
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number].toLowerCase();
-        const args = Object.entries(
-          (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<
-            string,
-            { pipes: unknown[] }
-          >,
-        );
-        const ofType = (type: RouteParamtypes) => args.filter(([key]) => key.startsWith(`${type}:`));
-        found.push({
-          key: `${method} ${path}`,
-          rule: Reflect.getMetadata(ACCESS_RULE, handler) ?? Reflect.getMetadata(ACCESS_RULE, controller),
-          body: ofType(RouteParamtypes.BODY).length > 0,
-          validatedParams: ofType(RouteParamtypes.PARAM).some(([, arg]) => arg.pipes.length > 0),
-          pathParams: path.includes('{'),
-        });
-      }
-    }
-  }
-  return found;
-}
-
 /** The statuses a route can answer whatever its handler does, from its access rule, body and parameters. */
-function expectedErrors(route: Route): string[] {
+function expectedErrors(route: AppRoute): string[] {
   const statuses = ['429'];
   const kind = route.rule?.kind;
   if (kind !== 'public') statuses.push('401');
   if (kind !== 'public' && kind !== 'authenticated') statuses.push('403');
   if (route.body || route.validatedParams) statuses.push('400');
   if (route.body) statuses.push('413');
-  if (route.pathParams) statuses.push('404');
+  if (route.path.includes('{')) statuses.push('404');
   return statuses;
 }
 
@@ -115,14 +67,14 @@ describe('the OpenAPI description at /docs-json (e2e)', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m} ${path}`),
     );
-    const served = routes(api)
+    const served = appRoutes(api.app)
       .map((route) => route.key)
       .filter((key) => key !== 'get /metrics');
     expect(documented.sort()).toEqual(served.sort());
   });
 
   it('lists on every operation the errors its access rule, rate limits, body and parameters can cause', () => {
-    const missing = routes(api).flatMap((route) => {
+    const missing = appRoutes(api.app).flatMap((route) => {
       const [method, path] = route.key.split(' ');
       const operation = doc.paths[path]?.[method];
       if (!operation) return [];
