@@ -63,6 +63,18 @@ export class UpdateUserDto {
   password?: string;
 }
 
+export class PrincipalDto {
+  @ApiProperty({
+    enum: ['user', 'service', 'oidc'],
+    description: 'A user of this service, a service token, or a user of a configured OIDC issuer',
+  })
+  kind: 'user' | 'service' | 'oidc';
+  @ApiProperty({ description: 'The user id, the service token id, or <issuer>#<sub>' }) id: string;
+  @ApiProperty({ description: 'The username, the service token name, or the OIDC username claim' })
+  name: string;
+  @ApiProperty({ enum: ROLES, isArray: true }) roles: Role[];
+}
+
 export class UserDto {
   @ApiProperty() id: string;
   @ApiProperty() username: string;
