@@ -174,6 +174,47 @@ describe('feedback, live quality and the Alertmanager webhook (e2e, embedded mod
         .expect(404);
       expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
     });
+
+    it('finds a prediction by its id written in capitals, at once, on every route that takes one', async () => {
+      const p = await predict('coussin de chaise en lin');
+      const capitals = p.id.toUpperCase();
+      const started = Date.now();
+      const labelled = await api
+        .as('client')
+        .post(`/v1/predictions/${capitals}/feedback`)
+        .send({ prdtypecode: 40 })
+        .expect(201);
+      // Not after the wait meant for another replica's write buffer: this replica holds the prediction.
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(labelled.body.predictionId).toBe(p.id);
+      const read = await api.as('client').get(`/v1/predictions/${capitals}`).expect(200);
+      expect(read.body.id).toBe(p.id);
+      const batch = await api
+        .as('ml-engineer')
+        .post('/v1/feedback/batch')
+        .send({ items: [{ predictionId: capitals, prdtypecode: 40 }] })
+        .expect(200);
+      expect(batch.body.items).toEqual([
+        expect.objectContaining({ predictionId: p.id, status: 200, result: 'unchanged' }),
+      ]);
+    });
+
+    it('answers at once for an id no replica could have made a moment ago', async () => {
+      const { timeOrderedUuid } = await import('@app/database');
+      const recent = timeOrderedUuid();
+      const ids = [
+        // Made "later" than now by more than replicas' clocks differ.
+        timeOrderedUuid(Date.now() + 20_000),
+        // The time of a recent one, but a variant the service never makes.
+        `${recent.slice(0, 19)}0${recent.slice(20)}`,
+        randomUUID(),
+      ];
+      for (const id of ids) {
+        const started = Date.now();
+        await api.as('admin').post(`/v1/predictions/${id}/feedback`).send({ prdtypecode: 10 }).expect(404);
+        expect([id, Date.now() - started < 2_500]).toEqual([id, true]);
+      }
+    });
   });
 
   it('imports labels in a batch with a result per item, and refuses more than FEEDBACK_BATCH_LIMIT', async () => {

@@ -17,7 +17,16 @@ describe('API health (e2e)', () => {
 
   it('is not ready while no model is loaded, and says why', async () => {
     const res = await request(api.http).get('/health/ready').expect(503);
-    expect(res.body.checks).toMatchObject({ database: { status: 'up' }, model: { status: 'down' } });
+    expect(res.body).toEqual({
+      status: 'unavailable',
+      checks: { database: { status: 'up' }, model: { status: 'down', detail: 'no model loaded yet' } },
+    });
+  });
+
+  it('exports whether each dependency answers; without REDIS_URL there is no Redis to report', async () => {
+    const metrics = (await request(api.http).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^dependency_up\{dependency="database"\} 1$/m);
+    expect(metrics).not.toContain('dependency="redis"');
   });
 
   it('while draining for shutdown: not ready, and every response closes its connection', async () => {

@@ -63,6 +63,11 @@ describe('retraining jobs over HTTP (e2e, embedded mode: SQLite, in-process queu
       .expect(202);
     const job = res.body as JobBody;
     expect(res.headers.location).toBe(`/v1/retraining-jobs/${job.id}`);
+    const capitals = await api
+      .as('ml-engineer')
+      .get(`/v1/retraining-jobs/${job.id.toUpperCase()}`)
+      .expect(200);
+    expect(capitals.body.id).toBe(job.id);
     expect(job).toMatchObject({
       trigger: 'admin:test-ml-engineer',
       reason: 'first model',

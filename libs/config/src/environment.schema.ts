@@ -78,7 +78,10 @@ export class EnvironmentSchema {
   })
   REDIS_URL?: string;
 
-  /** Prefix of the queue's Redis keys: deployments (or test runs) sharing one Redis keep their jobs apart. */
+  /**
+   * The deployment's namespace in Redis: the prefix of every key (queue, rate limits) and channel (production
+   * changes) it uses, so that deployments (or test runs) sharing one Redis never see each other's.
+   */
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
     message: 'QUEUE_PREFIX must be 1 to 64 letters, digits, dashes or underscores, e.g. QUEUE_PREFIX=bull',
   })

@@ -7,7 +7,10 @@ import { openDataSource, SQLITE_FILE } from './data-source.options';
 import { isUniqueViolation } from './database.errors';
 import { runInTransaction } from './database.transaction';
 import { DATABASE_MIGRATIONS } from './database.schema';
+import { FeedbackAuditEntity } from './entities/feedback-audit.entity';
 import { FeedbackEntity } from './entities/feedback.entity';
+import { FeedbackLoop1765152000000 } from './migrations/1765152000000-feedback-loop.migration';
+import { FeedbackAuditRevision1765500000000 } from './migrations/1765500000000-feedback-audit-revision.migration';
 import { ModelVersionEntity } from './entities/model-version.entity';
 import { PredictionEntity } from './entities/prediction.entity';
 import { ProductionPointerEntity } from './entities/production-pointer.entity';
@@ -19,6 +22,12 @@ describe.each(DRIVERS)('database schema on $name', (driver) => {
   let config: AppConfig;
   let cleanup: () => Promise<void>;
   let dataSource: DataSource;
+
+  /** Undoes the newest migrations, `migration` included. */
+  async function undoMigrationsDownTo(migration: (typeof DATABASE_MIGRATIONS)[number]): Promise<void> {
+    const newer = DATABASE_MIGRATIONS.length - DATABASE_MIGRATIONS.indexOf(migration);
+    for (let i = 0; i < newer; i++) await dataSource.undoLastMigration({ transaction: 'all' });
+  }
 
   beforeAll(async () => {
     ({ config, cleanup } = await driver.create());
@@ -182,7 +191,7 @@ describe.each(DRIVERS)('database schema on $name', (driver) => {
       requestedBy: null,
     });
     await dataSource.getRepository(FeedbackEntity).clear();
-    await dataSource.undoLastMigration({ transaction: 'all' });
+    await undoMigrationsDownTo(FeedbackLoop1765152000000);
     const id = `'${predictionId}'`;
     await dataSource.query(
       `INSERT INTO "feedback" ("prediction_id", "true_prdtypecode", "reported_by") VALUES (${id}, 10, 'a'), (${id}, 2583, 'b')`,
@@ -197,6 +206,37 @@ describe.each(DRIVERS)('database schema on $name', (driver) => {
         reportedBy: 'b',
       }),
     ]);
+  });
+
+  it('numbers the label overwrites audited before revisions existed, in the order they were written', async () => {
+    await undoMigrationsDownTo(FeedbackAuditRevision1765500000000);
+    const rows = [
+      ['p1', 'b', '2026-05-06 07:09:01.000', 10, 40],
+      ['p2', 'x', '2026-05-06 07:09:01.000', 10, 50],
+      ['p1', 'c', '2026-05-06 07:09:02.000', 40, 50],
+      ['p1', 'a', '2026-05-06 07:09:02.000', 50, 60],
+    ];
+    for (const [predictionId, id, at, previous, next] of rows) {
+      await dataSource.query(
+        `INSERT INTO "feedback_audit" ("id", "prediction_id", "previous_prdtypecode", "new_prdtypecode", "actor",
+           "created_at") VALUES ('${id}', '${predictionId}', ${previous}, ${next}, 'admin', '${at}')`,
+      );
+    }
+    await dataSource.runMigrations({ transaction: 'all' });
+    const audit = await dataSource
+      .getRepository(FeedbackAuditEntity)
+      .find({ order: { predictionId: 'ASC', revision: 'ASC' } });
+    expect(audit.map((row) => [row.predictionId, row.revision, row.id])).toEqual([
+      ['p1', 1, 'b'],
+      ['p1', 2, 'a'],
+      ['p1', 3, 'c'],
+      ['p2', 1, 'x'],
+    ]);
+    // Two overwrites can never claim the same place in a prediction's chain.
+    await expect(
+      dataSource.getRepository(FeedbackAuditEntity).insert({ ...audit[0], id: 'd' }),
+    ).rejects.toThrow();
+    await dataSource.getRepository(FeedbackAuditEntity).clear();
   });
 
   it('runs transactions started at once without mixing them, rolling back only the failed one', async () => {

@@ -14,6 +14,7 @@ import { Auth1764288000000 } from './migrations/1764288000000-auth.migration';
 import { ModelVersionIdempotencyKey1764460800000 } from './migrations/1764460800000-model-version-idempotency-key.migration';
 import { Retraining1764979200000 } from './migrations/1764979200000-retraining.migration';
 import { FeedbackLoop1765152000000 } from './migrations/1765152000000-feedback-loop.migration';
+import { FeedbackAuditRevision1765500000000 } from './migrations/1765500000000-feedback-audit-revision.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
 export const DATABASE_ENTITIES = [
@@ -37,4 +38,5 @@ export const DATABASE_MIGRATIONS = [
   ModelVersionIdempotencyKey1764460800000,
   Retraining1764979200000,
   FeedbackLoop1765152000000,
+  FeedbackAuditRevision1765500000000,
 ];

@@ -1,4 +1,5 @@
-import { timeOrderedUuid } from './time-ordered-id';
+import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid, timeOrderedUuidTime } from './time-ordered-id';
 
 describe('timeOrderedUuid', () => {
   it('is a version 7 UUID that carries its creation time', () => {
@@ -18,5 +19,21 @@ describe('timeOrderedUuid', () => {
     const now = Date.now();
     const ids = new Set(Array.from({ length: 100_000 }, () => timeOrderedUuid(now)));
     expect(ids.size).toBe(100_000);
+  });
+});
+
+describe('timeOrderedUuidTime', () => {
+  it('reads the creation time of an id timeOrderedUuid made', () => {
+    const now = Date.UTC(2026, 11, 6, 9, 30, 0, 456);
+    expect(timeOrderedUuidTime(timeOrderedUuid(now))).toBe(now);
+  });
+
+  it('has no time for ids it could not have made', () => {
+    const id = timeOrderedUuid();
+    expect(timeOrderedUuidTime(id.toUpperCase())).toBeUndefined();
+    expect(timeOrderedUuidTime(randomUUID())).toBeUndefined();
+    // Version 7, but another variant.
+    expect(timeOrderedUuidTime(`${id.slice(0, 19)}0${id.slice(20)}`)).toBeUndefined();
+    expect(timeOrderedUuidTime('not-a-uuid')).toBeUndefined();
   });
 });

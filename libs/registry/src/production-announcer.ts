@@ -1,12 +1,14 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { closeRedisClient, createRedisClient } from '@app/redis';
+import { closeRedisClient, createRedisClient, inRedisNamespace } from '@app/redis';
 import type { ProductionAnnouncer } from './promotion.workflow';
 
-/** Redis channel on which whoever moves the production pointer announces it. */
-export const PRODUCTION_CHANNEL = 'model-registry:production-changed';
+/** The Redis channel on which whoever moves a deployment's production pointer announces it. */
+export function productionChannel(namespace: string): string {
+  return inRedisNamespace(namespace, 'model-registry:production-changed');
+}
 
-/** What is published on PRODUCTION_CHANNEL. */
+/** What is published on the production channel. */
 export interface ProductionChange {
   version: string;
   revision: number;
@@ -19,8 +21,11 @@ export interface ProductionChange {
 export class RedisProductionAnnouncer implements ProductionAnnouncer {
   private readonly logger = new Logger('ProductionAnnouncer');
   private readonly publisher: Redis;
+  private readonly channel: string;
 
-  constructor(url: string) {
+  /** `namespace`: the deployment's QUEUE_PREFIX; only its own replicas hear the announcement. */
+  constructor(url: string, namespace: string) {
+    this.channel = productionChannel(namespace);
     this.publisher = createRedisClient(url, 'production-announcer');
     // A lost connection shows as a failed publish, logged there; the client reconnects by itself.
     this.publisher.on('error', () => undefined);
@@ -29,7 +34,7 @@ export class RedisProductionAnnouncer implements ProductionAnnouncer {
   async announce(version: string, revision: number): Promise<void> {
     const change: ProductionChange = { version, revision };
     try {
-      await this.publisher.publish(PRODUCTION_CHANNEL, JSON.stringify(change));
+      await this.publisher.publish(this.channel, JSON.stringify(change));
     } catch (error) {
       this.logger.warn(
         `could not announce ${version} on Redis (replicas will poll): ${(error as Error).message}`,

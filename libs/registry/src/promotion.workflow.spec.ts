@@ -8,7 +8,7 @@ import { openDataSource } from '@app/database';
 import { closeRedisClient, createRedisClient } from '@app/redis';
 import { LocalArtifactStore } from '@app/storage';
 import { ModelRegistry } from './model.registry';
-import { PRODUCTION_CHANNEL, RedisProductionAnnouncer } from './production-announcer';
+import { productionChannel, RedisProductionAnnouncer } from './production-announcer';
 import { ACCEPT_REGISTERED, PromotionWorkflow, type ProductionAnnouncer } from './promotion.workflow';
 import { AlreadyInProductionError } from './registry.errors';
 import { writeModelDirectory } from './testing/model-directory.fixture';
@@ -97,21 +97,23 @@ describe('PromotionWorkflow', () => {
 });
 
 describe('RedisProductionAnnouncer', () => {
-  it('publishes the move on the channel every replica listens to', async () => {
+  it("publishes the move on its deployment's channel, which no other deployment listens to", async () => {
     const subscriber = createRedisClient(REDIS_URL, 'spec-subscriber');
-    const announcer = new RedisProductionAnnouncer(REDIS_URL);
-    // Other processes may announce on the shared channel: wait for this test's own version.
+    const [ours, theirs] = [`test-${randomUUID()}`, `test-${randomUUID()}`];
+    const announcer = new RedisProductionAnnouncer(REDIS_URL, ours);
     const version = `v-${randomUUID()}`;
+    const heard: [string, unknown][] = [];
     try {
-      const received = new Promise<unknown>((done) =>
+      const received = new Promise<void>((done) =>
         subscriber.on('message', (channel: string, message: string) => {
-          const change = JSON.parse(message) as { version: string };
-          if (channel === PRODUCTION_CHANNEL && change.version === version) done(change);
+          heard.push([channel, JSON.parse(message)]);
+          if (channel === productionChannel(ours)) done();
         }),
       );
-      await subscriber.subscribe(PRODUCTION_CHANNEL);
+      await subscriber.subscribe(productionChannel(theirs), productionChannel(ours));
       await announcer.announce(version, 7);
-      await expect(received).resolves.toEqual({ version, revision: 7 });
+      await received;
+      expect(heard).toEqual([[`${ours}:model-registry:production-changed`, { version, revision: 7 }]]);
     } finally {
       await announcer.close();
       await closeRedisClient(subscriber);
@@ -119,7 +121,7 @@ describe('RedisProductionAnnouncer', () => {
   });
 
   it('does not fail a promotion when Redis is unreachable', async () => {
-    const announcer = new RedisProductionAnnouncer('redis://127.0.0.1:1');
+    const announcer = new RedisProductionAnnouncer('redis://127.0.0.1:1', 'bull');
     try {
       await expect(announcer.announce('v1', 1)).resolves.toBeUndefined();
     } finally {

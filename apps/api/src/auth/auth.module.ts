@@ -35,7 +35,9 @@ const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
       provide: RATE_LIMIT_STORAGE,
       inject: [AppConfig],
       useFactory: (config: AppConfig): RateLimitStorage =>
-        config.env.REDIS_URL ? new RedisRateLimitStorage(config.env.REDIS_URL) : new MemoryRateLimitStorage(),
+        config.env.REDIS_URL
+          ? new RedisRateLimitStorage(config.env.REDIS_URL, config.env.QUEUE_PREFIX)
+          : new MemoryRateLimitStorage(),
     },
     {
       provide: RateLimiter,

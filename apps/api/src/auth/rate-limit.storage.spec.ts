@@ -6,7 +6,7 @@ const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
 describe.each([
   ['memory', () => new MemoryRateLimitStorage()],
-  ['Redis', () => new RedisRateLimitStorage(REDIS_URL, `test:${randomUUID()}:`)],
+  ['Redis', () => new RedisRateLimitStorage(REDIS_URL, `test-${randomUUID()}`)],
 ])('%s rate limit storage', (_name, create: () => RateLimitStorage) => {
   let storage: RateLimitStorage;
   beforeEach(() => (storage = create()));
@@ -36,26 +36,35 @@ describe.each([
 });
 
 describe('Redis rate limit storage', () => {
-  it('is shared by replicas', async () => {
-    const prefix = `test:${randomUUID()}:`;
-    const [a, b] = [
-      new RedisRateLimitStorage(REDIS_URL, prefix),
-      new RedisRateLimitStorage(REDIS_URL, prefix),
+  it('is shared by the replicas of a deployment, and kept apart from other deployments', async () => {
+    const [ours, theirs] = [`test-${randomUUID()}`, `test-${randomUUID()}`];
+    const [a, b, other] = [
+      new RedisRateLimitStorage(REDIS_URL, ours),
+      new RedisRateLimitStorage(REDIS_URL, ours),
+      new RedisRateLimitStorage(REDIS_URL, theirs),
     ];
     try {
       await a.increment('user:1', 60_000, 2, 60_000, 'user');
       await b.increment('user:1', 60_000, 2, 60_000, 'user');
       expect((await a.increment('user:1', 60_000, 2, 60_000, 'user')).isBlocked).toBe(true);
+      expect(await other.increment('user:1', 60_000, 2, 60_000, 'user')).toMatchObject({
+        totalHits: 1,
+        isBlocked: false,
+      });
     } finally {
       const redis = new Redis(REDIS_URL);
-      await redis.del(`${prefix}user:1`, `${prefix}user:1:blocked`);
+      const keys = [ours, theirs].flatMap((ns) => [
+        `${ns}:rate-limit:user:1`,
+        `${ns}:rate-limit:user:1:blocked`,
+      ]);
+      expect(await redis.del(...keys)).toBe(3);
       redis.disconnect();
-      await Promise.all([a.close(), b.close()]);
+      await Promise.all([a.close(), b.close(), other.close()]);
     }
   });
 
   it('lets requests through when Redis is unreachable', async () => {
-    const storage = new RedisRateLimitStorage('redis://127.0.0.1:1');
+    const storage = new RedisRateLimitStorage('redis://127.0.0.1:1', 'bull');
     try {
       for (let i = 0; i < 3; i++) {
         expect((await storage.increment('k', 60_000, 1, 60_000, 'ip')).isBlocked).toBe(false);

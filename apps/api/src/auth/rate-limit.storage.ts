@@ -1,7 +1,7 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type Redis from 'ioredis';
-import { closeRedisClient, createRedisClient } from '@app/redis';
+import { closeRedisClient, createRedisClient, inRedisNamespace } from '@app/redis';
 
 export interface RateLimitRecord {
   totalHits: number;
@@ -73,9 +73,9 @@ export class MemoryRateLimitStorage implements RateLimitStorage, OnApplicationSh
 }
 
 /**
- * The same fixed windows in Redis, shared by every replica: one round trip (a Lua script) per limit and request.
- * When Redis is unreachable the request is let through (and the failure logged once): rate limiting must not take
- * the service down with it.
+ * The same fixed windows in Redis, shared by every replica of a deployment (keys `<QUEUE_PREFIX>:rate-limit:…`):
+ * one round trip (a Lua script) per limit and request. When Redis is unreachable the request is let through (and
+ * the failure logged once): rate limiting must not take the service down with it.
  */
 export class RedisRateLimitStorage implements RateLimitStorage, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
@@ -97,10 +97,11 @@ export class RedisRateLimitStorage implements RateLimitStorage, OnApplicationShu
     end
     return {hits, ttl, 0, 0}`;
 
-  constructor(
-    url: string,
-    private readonly prefix = 'rate-limit:',
-  ) {
+  private readonly prefix: string;
+
+  /** `namespace`: the deployment's QUEUE_PREFIX; replicas of other deployments keep their own counts. */
+  constructor(url: string, namespace: string) {
+    this.prefix = inRedisNamespace(namespace, 'rate-limit:');
     // Connected at boot, so that the first requests are counted; a command never waits long for Redis.
     this.redis = createRedisClient(url, 'rate-limit', {
       lazyConnect: false,

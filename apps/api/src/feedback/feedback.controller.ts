@@ -1,13 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
@@ -20,6 +11,7 @@ import {
   FeedbackRequestDto,
 } from './feedback.dto';
 import { FeedbackService } from './feedback.service';
+import { UuidParamPipe } from '../common/uuid-param.pipe';
 
 @ApiTags('feedback')
 @Controller('v1')
@@ -46,12 +38,7 @@ export class FeedbackController {
     503: ERROR_MEANING.unavailable,
   })
   async label(
-    @Param(
-      'id',
-      new ParseUUIDPipe({
-        exceptionFactory: () => new BadRequestException('id must be a prediction id (a UUID)'),
-      }),
-    )
+    @Param('id', new UuidParamPipe('id must be a prediction id (a UUID)'))
     id: string,
     @Body() body: FeedbackRequestDto,
     @CurrentPrincipal() principal: Principal,

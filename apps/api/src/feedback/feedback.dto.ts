@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsInt, IsUUID, ValidateNested } from 'class-validator';
 import { PRODUCT_TYPE_CODES } from '@app/ml';
 
@@ -14,6 +14,8 @@ export class FeedbackRequestDto {
 export class FeedbackBatchItemDto extends FeedbackRequestDto {
   @ApiProperty({ format: 'uuid', description: 'The id a prediction answer carried' })
   @IsUUID('all', { message: 'predictionId must be a prediction id (a UUID)' })
+  // Stored ids are lower case; a UUID means the same in any case.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
   predictionId: string;
 }
 

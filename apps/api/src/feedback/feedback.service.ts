@@ -8,7 +8,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { PredictionEntity } from '@app/database';
+import { PredictionEntity, timeOrderedUuidTime } from '@app/database';
 import { FeedbackConflictError, FeedbackStore, type LabelOutcome, type LabelTarget } from '@app/feedback';
 import { PRODUCT_TYPE_CODES } from '@app/ml';
 import type { Principal } from '../auth/principal';
@@ -25,10 +25,13 @@ const KNOWN_CODES = new Set(PRODUCT_TYPE_CODES);
 
 /**
  * A prediction answered by another API replica may still wait in that replica's write buffer (written every 200 ms,
- * longer while the database is slow). Its id carries its creation time: for a recent one, the label waits this long
- * for the row before the prediction is declared unknown.
+ * longer while the database is slow). Its id carries its creation time: for one that a replica made in the last
+ * RECENT_PREDICTION_MS, the label waits up to WAIT_FOR_ROW_MS for the row before the prediction is declared
+ * unknown. Any other id (another UUID version or variant, made long ago, or later than now beyond the clock skew
+ * between replicas) is answered at once.
  */
 const RECENT_PREDICTION_MS = 30_000;
+const CLOCK_SKEW_MS = 1_000;
 const WAIT_FOR_ROW_MS = 3_000;
 const POLL_MS = 100;
 
@@ -148,11 +151,11 @@ export class FeedbackService {
     }
   }
 
-  /** Whether the id is a time-ordered one (UUID version 7) made in the last RECENT_PREDICTION_MS. */
+  /** Whether an API replica could have made this prediction id a moment ago. */
   private isRecent(id: string): boolean {
-    if (id[14] !== '7') return false;
-    const madeAt = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+    const madeAt = timeOrderedUuidTime(id);
+    if (madeAt === undefined) return false;
     const age = Date.now() - madeAt;
-    return age >= -RECENT_PREDICTION_MS && age <= RECENT_PREDICTION_MS;
+    return age >= -CLOCK_SKEW_MS && age <= RECENT_PREDICTION_MS;
   }
 }

@@ -1,24 +1,14 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
-import { checkDatabase, type HealthCheck } from '@app/database';
 import { Public, PublicUnlessClosed } from '../auth/auth.decorators';
-import { ModelServingService } from '../serving/model-serving.service';
-import { ProductionWatcher } from '../serving/production-watcher.service';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import { LivenessDto, ReadinessDto } from './readiness.dto';
-import { ShutdownCoordinator } from './shutdown.coordinator';
+import { ReadinessService } from './readiness.service';
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly serving: ModelServingService,
-    private readonly watcher: ProductionWatcher,
-    private readonly shutdown: ShutdownCoordinator,
-  ) {}
+  constructor(private readonly readiness: ReadinessService) {}
 
   @Get('live')
   // Always open (it says only "ok"): container health checks and liveness probes carry no token.
@@ -33,31 +23,16 @@ export class HealthController {
   @Get('ready')
   @PublicUnlessClosed('PUBLIC_HEALTH')
   @ApiOperation({
-    summary: 'Ready for traffic: database reachable, Redis subscribed (when configured), a model loaded',
+    summary: 'Ready for traffic: it can serve predictions (database reachable, a model loaded)',
+    description:
+      'Redis is not needed to serve predictions: without it the replica stays ready and answers ' +
+      '`degraded`, with `checks.redis` saying what it does without it.',
   })
-  @ApiOkResponse({ type: ReadinessDto, description: 'Every check is up' })
+  @ApiOkResponse({ type: ReadinessDto, description: 'Ready: every check up (ok), or Redis lost (degraded)' })
   @ApiServiceUnavailableResponse({ type: ReadinessDto, description: 'A check is down; `checks` says which' })
-  async ready(): Promise<{ status: 'ok'; checks: Record<string, HealthCheck> }> {
-    const checks: Record<string, HealthCheck> = {
-      database: await checkDatabase(this.dataSource),
-      model: this.model(),
-    };
-    if (this.shutdown.draining) checks.process = { status: 'down', detail: 'shutting down' };
-    const redis = this.watcher.redisReady;
-    if (redis !== undefined)
-      checks.redis = redis ? { status: 'up' } : { status: 'down', detail: 'not connected' };
-    if (Object.values(checks).some((c) => c.status === 'down')) {
-      throw new ServiceUnavailableException({ status: 'unavailable', checks });
-    }
-    return { status: 'ok', checks };
-  }
-
-  private model(): HealthCheck {
-    const model = this.serving.current;
-    if (!model) return { status: 'down', detail: 'no model loaded yet' };
-    if (!model.classifier.canScoreText) {
-      return { status: 'down', detail: `${model.version}: every text scoring thread is down (restarting)` };
-    }
-    return { status: 'up', detail: model.version };
+  async ready(): Promise<ReadinessDto> {
+    const readiness = await this.readiness.check();
+    if (readiness.status === 'unavailable') throw new ServiceUnavailableException(readiness);
+    return readiness;
   }
 }

@@ -1,15 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  UploadedFile,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
@@ -25,6 +14,7 @@ import {
   StoredPredictionDto,
 } from './prediction.dto';
 import { PredictionService } from './prediction.service';
+import { UuidParamPipe } from '../common/uuid-param.pipe';
 
 /** Errors of both prediction routes (the 413 differs). */
 const PREDICTION_ERRORS = {
@@ -100,12 +90,7 @@ export class PredictionController {
     503: ERROR_MEANING.unavailable,
   })
   findOne(
-    @Param(
-      'id',
-      new ParseUUIDPipe({
-        exceptionFactory: () => new BadRequestException('id must be a prediction id (a UUID)'),
-      }),
-    )
+    @Param('id', new UuidParamPipe('id must be a prediction id (a UUID)'))
     id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<StoredPredictionDto> {

@@ -6,7 +6,6 @@ import {
   Get,
   HttpCode,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Res,
@@ -18,6 +17,7 @@ import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import type { Principal } from '../auth/principal';
 import { RetrainingJobDto, RetrainingRequestDto, RetrainingRequestResultDto } from './retraining.dto';
+import { UuidParamPipe } from '../common/uuid-param.pipe';
 
 /** Both answers of a request name the job they recorded. */
 const JOB_LOCATION = {
@@ -98,12 +98,7 @@ export class RetrainingController {
     503: ERROR_MEANING.unavailable,
   })
   get(
-    @Param(
-      'id',
-      new ParseUUIDPipe({
-        exceptionFactory: () => new BadRequestException('id must be a retraining job id (a UUID)'),
-      }),
-    )
+    @Param('id', new UuidParamPipe('id must be a retraining job id (a UUID)'))
     id: string,
   ): Promise<RetrainingJobDto> {
     return this.jobs.get(id);

@@ -2,13 +2,14 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import { closeRedisClient, createRedisClient } from '@app/redis';
-import { PRODUCTION_CHANNEL, RedisProductionAnnouncer, type ProductionAnnouncer } from '@app/registry';
+import { productionChannel, RedisProductionAnnouncer, type ProductionAnnouncer } from '@app/registry';
 import { ModelServingService } from './model-serving.service';
 
 /**
  * Keeps this replica on the production version. With Redis, a promotion on any replica (or by the worker) is
- * announced on a channel and every replica reacts at once; pub/sub delivers at most once, so the registry is
- * also polled as a safety net. Without Redis, polling alone notices the change.
+ * announced on the deployment's channel (inside QUEUE_PREFIX) and every replica of the deployment reacts at once;
+ * pub/sub delivers at most once, so the registry is also polled as a safety net. Without Redis, polling alone
+ * notices the change.
  */
 @Injectable()
 export class ProductionWatcher implements ProductionAnnouncer, OnApplicationBootstrap, OnApplicationShutdown {
@@ -26,15 +27,17 @@ export class ProductionWatcher implements ProductionAnnouncer, OnApplicationBoot
   ) {}
 
   onApplicationBootstrap(): void {
-    const { REDIS_URL, MODEL_POLL_INTERVAL_MS } = this.config.env;
+    const { REDIS_URL, MODEL_POLL_INTERVAL_MS, QUEUE_PREFIX } = this.config.env;
     if (REDIS_URL) {
-      this.publisher = new RedisProductionAnnouncer(REDIS_URL);
+      this.publisher = new RedisProductionAnnouncer(REDIS_URL, QUEUE_PREFIX);
       // A subscriber sends no commands of its own after SUBSCRIBE: it keeps reconnecting for as long as it takes.
       this.subscriber = createRedisClient(REDIS_URL, 'production-watcher', { maxRetriesPerRequest: null });
       this.subscriber.on('message', () => void this.sync());
       this.subscriber.on('ready', () => void this.sync());
       this.subscriber.on('error', (error) => this.report(`Redis subscriber: ${error.message}`));
-      this.subscriber.subscribe(PRODUCTION_CHANNEL).catch((error: Error) => this.report(error.message));
+      this.subscriber
+        .subscribe(productionChannel(QUEUE_PREFIX))
+        .catch((error: Error) => this.report(error.message));
     }
     void this.sync();
     this.timer = setInterval(() => void this.sync(), MODEL_POLL_INTERVAL_MS);

@@ -61,7 +61,9 @@ async function openRegistry(parent: string | undefined) {
       throw error;
     });
   }
-  const announcer = config.env.REDIS_URL ? new RedisProductionAnnouncer(config.env.REDIS_URL) : undefined;
+  const announcer = config.env.REDIS_URL
+    ? new RedisProductionAnnouncer(config.env.REDIS_URL, config.env.QUEUE_PREFIX)
+    : undefined;
   const promotion = new PromotionWorkflow(registry, ACCEPT_REGISTERED, announcer ?? NO_ANNOUNCEMENT);
   return {
     workflow: new TrainingWorkflow(registry, promotion, config.env.VAR_DIR),

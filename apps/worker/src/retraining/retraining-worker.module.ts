@@ -50,7 +50,8 @@ class AnnouncerCloser implements OnApplicationShutdown {
     {
       provide: RedisProductionAnnouncer,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => new RedisProductionAnnouncer(config.env.REDIS_URL!),
+      useFactory: (config: AppConfig) =>
+        new RedisProductionAnnouncer(config.env.REDIS_URL!, config.env.QUEUE_PREFIX),
     },
     AnnouncerCloser,
     {
