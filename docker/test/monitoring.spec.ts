@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { AppConfig } from '@app/config';
 import { asPlainPromql, metricNamesInExpr, monitoringExpressions } from './promql-metric-names';
 
 const dockerDir = join(__dirname, '..');
@@ -79,6 +80,8 @@ describe('monitoring configuration', () => {
       {
         url: 'http://api:3000/v1/webhooks/alertmanager',
         send_resolved: true,
+        // The API's default WEBHOOK_ALERT_LIMIT: a larger group is truncated rather than refused with 413.
+        max_alerts: AppConfig.fromEnvironment({}).env.WEBHOOK_ALERT_LIMIT,
         http_config: {
           authorization: { type: 'Bearer', credentials_file: '/run/secrets/alertmanager_webhook_token' },
         },

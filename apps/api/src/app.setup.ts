@@ -1,10 +1,17 @@
-import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
-import { applyHttpSecurity, SWAGGER_UI_OPTIONS, withSecuritySchemes } from './auth/http-security';
+import {
+  applyHttpSecurity,
+  SWAGGER_UI_OPTIONS,
+  withOperationSecurity,
+  withSecuritySchemes,
+} from './auth/http-security';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
 import { NestingDepthPipe } from './common/nesting-depth.pipe';
+import { NulCharacterPipe } from './common/nul-character.pipe';
+import { ApiValidationPipe } from './common/validation.pipe';
 import { ShutdownCoordinator } from './health/shutdown.coordinator';
 
 /**
@@ -19,27 +26,25 @@ export function configureApp(app: INestApplication): void {
   express.disable('x-powered-by');
   express.use(app.get(ShutdownCoordinator).closeConnectionsWhenDraining);
   applyHttpSecurity(app);
-  app.useGlobalPipes(
-    new NestingDepthPipe(),
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      // A body that is not a JSON object is a client mistake, not an empty DTO.
-      forbidUnknownValues: true,
-    }),
-  );
+  app.useGlobalPipes(new NestingDepthPipe(), new NulCharacterPipe(), new ApiValidationPipe());
   app.useGlobalFilters(new DomainExceptionFilter());
-  const document = SwaggerModule.createDocument(
+  const document = withOperationSecurity(
     app,
-    withSecuritySchemes(new DocumentBuilder())
-      .setTitle('Product classifier')
-      .setDescription(
-        'Classifies e-commerce products into product type codes from their title, description and photo, ' +
-          'and manages the model versions that answer.',
-      )
-      .setVersion('1')
-      .build(),
+    SwaggerModule.createDocument(
+      app,
+      withSecuritySchemes(new DocumentBuilder())
+        .setTitle('Product classifier')
+        .setDescription(
+          'Classifies e-commerce products into product type codes from their title, description and photo, ' +
+            'and manages the model versions that answer.',
+        )
+        .setVersion('1')
+        // package.json's licence: proprietary, no rights granted; the link says what npm means by it.
+        .setLicense('UNLICENSED', 'https://docs.npmjs.com/cli/configuring-npm/package-json#license')
+        // Relative: the API answers wherever /docs was loaded from (a replica, a load balancer, localhost).
+        .addServer('/', 'This service')
+        .build(),
+    ),
   );
   // PUBLIC_DOCS=false: /docs and /docs-json are not served at all.
   if (config.env.PUBLIC_DOCS) SwaggerModule.setup('docs', app, document, SWAGGER_UI_OPTIONS);

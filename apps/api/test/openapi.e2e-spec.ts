@@ -1,13 +1,16 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
-import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import { ModulesContainer } from '@nestjs/core';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
+import ts from 'typescript';
 import { trainFixtureModel } from '@app/ml/testing';
-import { ACCESS_RULE, type AccessRule } from '../src/auth/auth.decorators';
+import { appRoutes, type AppRoute } from './support/app-routes';
 import { startTestApi, type TestApi } from './support/test-api';
 
 interface Operation {
+  security?: Record<string, string[]>[];
   requestBody?: { content: Record<string, MediaType> };
   responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
 }
@@ -24,59 +27,15 @@ interface OpenApi {
   components: { schemas: Record<string, Schema> };
 }
 
-/** A route as the app really serves it, and what its guard, pipes and parameters let it answer. */
-interface Route {
-  key: string;
-  rule: AccessRule | undefined;
-  body: boolean;
-  validatedParams: boolean;
-  pathParams: boolean;
-}
-
-function routes(api: TestApi): Route[] {
-  const found: Route[] = [];
-  for (const module of api.app.get(ModulesContainer).values()) {
-    for (const { metatype } of module.controllers.values()) {
-      const controller = metatype as unknown as { prototype: Record<string, unknown> } & object;
-      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-        const handler = controller.prototype[name];
-        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined)
-          continue;
-        const path =
-          `/${[base, String(Reflect.getMetadata(PATH_METADATA, handler))].filter((p) => p && p !== '/').join('/')}`
-            .replace(/\/+/g, '/')
-            .replace(/:(\w+)/g, '{$1}');
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number].toLowerCase();
-        const args = Object.entries(
-          (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<
-            string,
-            { pipes: unknown[] }
-          >,
-        );
-        const ofType = (type: RouteParamtypes) => args.filter(([key]) => key.startsWith(`${type}:`));
-        found.push({
-          key: `${method} ${path}`,
-          rule: Reflect.getMetadata(ACCESS_RULE, handler) ?? Reflect.getMetadata(ACCESS_RULE, controller),
-          body: ofType(RouteParamtypes.BODY).length > 0,
-          validatedParams: ofType(RouteParamtypes.PARAM).some(([, arg]) => arg.pipes.length > 0),
-          pathParams: path.includes('{'),
-        });
-      }
-    }
-  }
-  return found;
-}
-
 /** The statuses a route can answer whatever its handler does, from its access rule, body and parameters. */
-function expectedErrors(route: Route): string[] {
+function expectedErrors(route: AppRoute): string[] {
   const statuses = ['429'];
   const kind = route.rule?.kind;
   if (kind !== 'public') statuses.push('401');
   if (kind !== 'public' && kind !== 'authenticated') statuses.push('403');
   if (route.body || route.validatedParams) statuses.push('400');
   if (route.body) statuses.push('413');
-  if (route.pathParams) statuses.push('404');
+  if (route.path.includes('{')) statuses.push('404');
   return statuses;
 }
 
@@ -111,18 +70,81 @@ describe('the OpenAPI description at /docs-json (e2e)', () => {
 
   afterAll(() => api?.app.close());
 
+  describe('as tools read it', () => {
+    let dir: string;
+    beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'openapi-e2e-'))));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** Runs a package's command line (both tools are ES modules, which Jest cannot load), with its output. */
+    const tool = (name: string, args: string[]) =>
+      promisify(execFile)(
+        process.execPath,
+        [join(dirname(require.resolve(`${name}/package.json`)), 'bin/cli.js'), ...args],
+        {
+          env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+        },
+      ).catch((failed: { stdout: string; stderr: string }) => failed);
+
+    it("passes Redocly's recommended rules with no error and no warning", async () => {
+      const file = join(dir, 'openapi.json');
+      writeFileSync(file, JSON.stringify(doc));
+      const run = await tool('@redocly/cli', ['lint', '--extends=recommended', '--format=json', file]);
+      const report = JSON.parse(run.stdout) as {
+        totals: { errors: number; warnings: number };
+        problems: { ruleId: string; message: string; location: { pointer: string }[] }[];
+      };
+      const problems = report.problems.map((p) => `${p.ruleId}: ${p.message} (${p.location[0]?.pointer})`);
+      expect(problems).toEqual([]);
+      expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+    });
+
+    it('generates a typed client with openapi-typescript that compiles and types the routes as they answer', async () => {
+      const file = join(dir, 'openapi.json');
+      writeFileSync(file, JSON.stringify(doc));
+      const run = await tool('openapi-typescript', [file, '--output', join(dir, 'api.d.ts')]);
+      expect(run.stderr).not.toMatch(/error/i);
+      // A client's code: what it sends and reads through the generated types, and a mistake they must catch.
+      writeFileSync(
+        join(dir, 'client.ts'),
+        `import type { paths } from './api';
+type Predict = paths['/v1/predictions']['post'];
+export const body: Predict['requestBody']['content']['application/json'] = { designation: 'livre', topK: 3 };
+export const code = (answer: Predict['responses'][200]['content']['application/json']): number => answer.prdtypecode;
+type Me = paths['/v1/auth/me']['get']['responses'][200]['content']['application/json'];
+export const kind = (me: Me): 'user' | 'service' | 'oidc' => me.kind;
+type Job = paths['/v1/retraining-jobs']['post']['responses'][202];
+export const location = (job: Job): string => job.headers.Location;
+// @ts-expect-error topK is a number
+export const wrong: Predict['requestBody']['content']['application/json'] = { topK: 'three' };
+`,
+      );
+      const program = ts.createProgram([join(dir, 'client.ts')], {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
+        types: [],
+      });
+      const diagnostics = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      expect(diagnostics).toEqual([]);
+    });
+  });
+
   it('documents every route the app serves but /metrics', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m} ${path}`),
     );
-    const served = routes(api)
+    const served = appRoutes(api.app)
       .map((route) => route.key)
       .filter((key) => key !== 'get /metrics');
     expect(documented.sort()).toEqual(served.sort());
   });
 
   it('lists on every operation the errors its access rule, rate limits, body and parameters can cause', () => {
-    const missing = routes(api).flatMap((route) => {
+    const missing = appRoutes(api.app).flatMap((route) => {
       const [method, path] = route.key.split(' ');
       const operation = doc.paths[path]?.[method];
       if (!operation) return [];
@@ -131,6 +153,21 @@ describe('the OpenAPI description at /docs-json (e2e)', () => {
         .map((status) => `${route.key}: ${status}`);
     });
     expect(missing).toEqual([]);
+  });
+
+  it('declares security: [] on the routes that need no token and a token on every other one, as the guard does', () => {
+    const declared = appRoutes(api.app)
+      .filter((route) => route.key !== 'get /metrics')
+      .map((route) => [route.key, doc.paths[route.path][route.method].security]);
+    const open = (kind?: string) => kind === 'public' || kind === 'public-unless-closed';
+    expect(declared).toEqual(
+      appRoutes(api.app)
+        .filter((route) => route.key !== 'get /metrics')
+        .map((route) => [route.key, open(route.rule?.kind) ? [] : [{ bearer: [] }, { password: [] }]]),
+    );
+    expect(
+      declared.filter(([, security]) => (security as unknown[]).length === 0).map(([key]) => key),
+    ).toEqual(expect.arrayContaining(['post /v1/auth/token', 'get /health/live', 'get /health/ready']));
   });
 
   it('gives every error answer a body schema: the shared error body, RFC 6749 on the token endpoint', () => {

@@ -48,9 +48,15 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
     const res = await a.as('ml-engineer').get('/v1/models').expect(200);
     expect(res.body.production).toMatchObject({ version: null, revision: 0 });
     expect(res.body.versions.map((v: { version: string }) => v.version)).toEqual([...versions].reverse());
-    expect((await a.as('admin').post('/v1/models/rollback').send({}).expect(409)).body.message).toMatch(
-      /roll/i,
-    );
+    // The status names every other route sends (Nest's), not the constant names of HttpStatus.
+    const refused = await a.as('admin').post('/v1/models/rollback').send({}).expect(409);
+    expect(refused.body).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: expect.stringMatching(/roll/i),
+    });
+    const unknown = await a.as('ml-engineer').get('/v1/models/v999').expect(404);
+    expect(unknown.body).toEqual({ statusCode: 404, error: 'Not Found', message: expect.any(String) });
     await a.as('client').post('/v1/predictions').send({ designation: 'livre' }).expect(503);
     await request(a.http).get('/health/ready').expect(503);
   });

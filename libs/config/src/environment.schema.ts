@@ -300,6 +300,15 @@ export class EnvironmentSchema {
   @IsInt({ message: 'FEEDBACK_BATCH_LIMIT must be a whole number of labels, e.g. 1000' })
   FEEDBACK_BATCH_LIMIT = 1000;
 
+  /**
+   * Alerts one Alertmanager notification may carry (413 past it): each is recorded and acted on in turn. Match the
+   * webhook receiver's `max_alerts`, so that Alertmanager truncates a larger group rather than sending it.
+   */
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'WEBHOOK_ALERT_LIMIT must be a whole number of alerts, e.g. 1000' })
+  WEBHOOK_ALERT_LIMIT = 1000;
+
   /** After a retraining finishes, further triggers within this many minutes are recorded as skipped (0: off). */
   @Type(() => Number)
   @Min(0)

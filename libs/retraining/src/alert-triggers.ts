@@ -42,7 +42,10 @@ export class AlertTriggers {
     const handled: AlertHandling[] = [];
     for (const alert of alerts) {
       const handling = await this.handleOne(alert);
-      this.metrics?.alert(handling.alertname, handling.status, handling.result);
+      // A caller names its alerts: only the configured names become label values, or made-up names would add a
+      // series each to /metrics.
+      const known = this.alertNames.includes(handling.alertname);
+      this.metrics?.alert(known ? handling.alertname : 'other', handling.status, handling.result);
       handled.push(handling);
     }
     return handled;

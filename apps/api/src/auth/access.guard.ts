@@ -17,9 +17,24 @@ import { RateLimiter } from './rate-limiter';
 import { AuthenticationError, TokenVerifier } from './token-verifier';
 
 /** `roles: 'any'`: any valid token. */
-type Resolved = { public: true } | { public: false; roles: readonly Role[] | 'any' };
+export type ResolvedAccess = { public: true } | { public: false; roles: readonly Role[] | 'any' };
 
-const ADMIN_ONLY: Resolved = { public: false, roles: [] };
+const ADMIN_ONLY: ResolvedAccess = { public: false, roles: [] };
+
+/** What a route's access rule means with this configuration (no rule: admin only). */
+export function resolveAccessRule(rule: AccessRule | undefined, config: AppConfig): ResolvedAccess {
+  if (!rule) return ADMIN_ONLY;
+  switch (rule.kind) {
+    case 'public':
+      return { public: true };
+    case 'public-unless-closed':
+      return config.env[rule.setting] ? { public: true } : { public: false, roles: ['monitoring'] };
+    case 'roles':
+      return { public: false, roles: rule.roles };
+    case 'authenticated':
+      return { public: false, roles: 'any' };
+  }
+}
 
 /**
  * The global guard: every route needs a valid token unless marked @Public() (or @PublicUnlessClosed() with its
@@ -32,7 +47,7 @@ const ADMIN_ONLY: Resolved = { public: false, roles: [] };
 export class AccessGuard implements CanActivate {
   private readonly logger = new Logger('Auth');
   /** Per handler: its rule resolved once (metadata and settings do not change while the process runs). */
-  private readonly rules = new WeakMap<object, Resolved>();
+  private readonly rules = new WeakMap<object, ResolvedAccess>();
   private readonly realm: string;
 
   constructor(
@@ -90,7 +105,7 @@ export class AccessGuard implements CanActivate {
     return new UnauthorizedException(message);
   }
 
-  private rule(context: ExecutionContext): Resolved {
+  private rule(context: ExecutionContext): ResolvedAccess {
     const handler = context.getHandler();
     let resolved = this.rules.get(handler);
     if (!resolved) {
@@ -98,23 +113,9 @@ export class AccessGuard implements CanActivate {
         handler,
         context.getClass(),
       ]);
-      resolved = this.resolve(rule);
+      resolved = resolveAccessRule(rule, this.config);
       this.rules.set(handler, resolved);
     }
     return resolved;
-  }
-
-  private resolve(rule: AccessRule | undefined): Resolved {
-    if (!rule) return ADMIN_ONLY;
-    switch (rule.kind) {
-      case 'public':
-        return { public: true };
-      case 'public-unless-closed':
-        return this.config.env[rule.setting] ? { public: true } : { public: false, roles: ['monitoring'] };
-      case 'roles':
-        return { public: false, roles: rule.roles };
-      case 'authenticated':
-        return { public: false, roles: 'any' };
-    }
   }
 }

@@ -1,5 +1,4 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiOAuth2 } from '@nestjs/swagger';
 import type { Role } from '@app/config';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import type { Principal } from './principal';
@@ -34,12 +33,10 @@ export const PublicUnlessClosed = (setting: 'PUBLIC_HEALTH' | 'PUBLIC_METRICS') 
     }),
   );
 
-/** A valid token with one of these roles (admin always passes); OpenAPI shows the security schemes. */
+/** A valid token with one of these roles (admin always passes); OpenAPI shows it (withOperationSecurity). */
 export const Roles = (...roles: Role[]) =>
   applyDecorators(
     SetMetadata(ACCESS_RULE, { kind: 'roles', roles } satisfies AccessRule),
-    ApiBearerAuth('bearer'),
-    ApiOAuth2([], 'password'),
     ApiErrors({
       401: NO_VALID_TOKEN,
       403: `Needs one of the roles: ${[...new Set(['admin', ...roles])].join(', ')}`,
@@ -51,8 +48,6 @@ export const Roles = (...roles: Role[]) =>
 export const Authenticated = () =>
   applyDecorators(
     SetMetadata(ACCESS_RULE, { kind: 'authenticated' } satisfies AccessRule),
-    ApiBearerAuth('bearer'),
-    ApiOAuth2([], 'password'),
     ApiErrors({ 401: NO_VALID_TOKEN, 429: ERROR_MEANING.rateLimited }),
   );
 

@@ -1,8 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
+import { METHOD_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { DocumentBuilder, SwaggerCustomOptions } from '@nestjs/swagger';
+import type { DocumentBuilder, OpenAPIObject, SwaggerCustomOptions } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { AppConfig } from '@app/config';
+import { resolveAccessRule } from './access.guard';
+import { ACCESS_RULE, type AccessRule } from './auth.decorators';
 
 /**
  * HTTP hardening that is not a guard: proxy trust (so rate limits see the client's address behind a load
@@ -27,6 +31,9 @@ export function applyHttpSecurity(app: INestApplication): void {
   }
 }
 
+const BEARER = 'bearer';
+const PASSWORD_FLOW = 'password';
+
 /** The security schemes of the OpenAPI document: a bearer token (ours, OIDC or service) and the password flow. */
 export function withSecuritySchemes(builder: DocumentBuilder): DocumentBuilder {
   return builder
@@ -38,7 +45,7 @@ export function withSecuritySchemes(builder: DocumentBuilder): DocumentBuilder {
         description:
           'An access token from POST /v1/auth/token, a token from a configured OIDC issuer, or a service token',
       },
-      'bearer',
+      BEARER,
     )
     .addOAuth2(
       {
@@ -46,8 +53,41 @@ export function withSecuritySchemes(builder: DocumentBuilder): DocumentBuilder {
         description: 'Log in with a username and password (OAuth 2.0 password grant)',
         flows: { password: { tokenUrl: '/v1/auth/token', refreshUrl: '/v1/auth/token', scopes: {} } },
       },
-      'password',
+      PASSWORD_FLOW,
     );
+}
+
+/**
+ * Each operation's security, from the access rule the AccessGuard applies to its route: `[]` on the routes that
+ * need no token (the token endpoint, the probes while PUBLIC_HEALTH is true), the bearer token or the password
+ * flow on the others. Operations are found by the id Nest gives them: `<Controller>_<method>`.
+ */
+export function withOperationSecurity(app: INestApplication, document: OpenAPIObject): OpenAPIObject {
+  const config = app.get(AppConfig);
+  const open = new Map<string, boolean>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const { metatype } of module.controllers.values()) {
+      const controller = metatype as unknown as { name: string; prototype: Record<string, unknown> };
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = controller.prototype[name];
+        if (typeof handler !== 'function' || Reflect.getMetadata(METHOD_METADATA, handler) === undefined)
+          continue;
+        const rule: AccessRule | undefined =
+          Reflect.getMetadata(ACCESS_RULE, handler) ?? Reflect.getMetadata(ACCESS_RULE, controller);
+        open.set(`${controller.name}_${name}`, resolveAccessRule(rule, config).public);
+      }
+    }
+  }
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations)) {
+      const id = (operation as { operationId?: string }).operationId;
+      if (id === undefined || !open.has(id)) continue;
+      (operation as { security?: unknown }).security = open.get(id)
+        ? []
+        : [{ [BEARER]: [] }, { [PASSWORD_FLOW]: [] }];
+    }
+  }
+  return document;
 }
 
 /** Swagger UI keeps the token across page reloads, so /docs stays logged in. */

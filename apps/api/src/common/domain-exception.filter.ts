@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
 import { ArtifactError, ScoringUnavailableError } from '@app/ml';
 import {
   AlreadyInProductionError,
@@ -51,7 +52,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
       if (status === HttpStatus.SERVICE_UNAVAILABLE) res.setHeader('Retry-After', '5');
       res
         .status(status)
-        .json({ statusCode: status, error: HttpStatus[status], message: (exception as Error).message });
+        .json({ statusCode: status, error: STATUS_CODES[status], message: (exception as Error).message });
       return;
     }
     const outage = dependencyOutage(exception);
@@ -68,11 +69,13 @@ export class DomainExceptionFilter implements ExceptionFilter {
     const status = httpStatusOf(exception);
     if (status) {
       // Errors raised before routing (body parser: bad JSON, too large, bad encoding) carry their own status.
-      res.status(status).json({ statusCode: status, message: (exception as Error).message });
+      res
+        .status(status)
+        .json({ statusCode: status, error: STATUS_CODES[status], message: (exception as Error).message });
       return;
     }
     this.logger.error((exception as Error)?.stack ?? String(exception));
-    res.status(500).json({ statusCode: 500, message: 'Internal server error' });
+    res.status(500).json({ statusCode: 500, error: STATUS_CODES[500], message: 'Internal server error' });
   }
 }
 

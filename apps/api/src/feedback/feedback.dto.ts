@@ -21,8 +21,8 @@ export class FeedbackBatchItemDto extends FeedbackRequestDto {
 
 export class FeedbackBatchRequestDto {
   @ApiProperty({ type: [FeedbackBatchItemDto], description: 'At most FEEDBACK_BATCH_LIMIT labels' })
-  @IsArray({ message: 'items must be an array of {predictionId, prdtypecode}' })
   @ArrayMinSize(1, { message: 'items must hold at least one label' })
+  @IsArray({ message: 'items must be an array of {predictionId, prdtypecode}' })
   @ValidateNested({ each: true })
   @Type(() => FeedbackBatchItemDto)
   items: FeedbackBatchItemDto[];

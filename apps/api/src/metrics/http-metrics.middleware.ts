@@ -2,9 +2,13 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { MetricsService } from './metrics.service';
 
+/** The methods a label keeps; Node accepts some thirty more (PROPFIND, MKCOL…), none of which this API serves. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 /**
  * Times every request, labelled by the route template (not the raw URL, which would create one series per
- * prediction id) so that the label set stays bounded.
+ * prediction id; `unmatched` for any path no route serves) so that the label set stays bounded whatever callers
+ * send.
  */
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
@@ -17,7 +21,11 @@ export class HttpMetricsMiddleware implements NestMiddleware {
       const template = (req.route as { path?: string } | undefined)?.path;
       const route = template ? `${req.baseUrl}${template}` : 'unmatched';
       this.metrics.httpDuration.observe(
-        { method: req.method, route, status_code: String(res.statusCode) },
+        {
+          method: METHODS.has(req.method) ? req.method : 'other',
+          route,
+          status_code: String(res.statusCode),
+        },
         seconds,
       );
     });

@@ -61,8 +61,8 @@ export class PredictionItemDto {
     maxLength: MAX_DESIGNATION_CHARS,
   })
   @IsOptional()
-  @IsString()
   @MaxLength(MAX_DESIGNATION_CHARS)
+  @IsString()
   designation?: string;
 
   @ApiPropertyOptional({
@@ -71,8 +71,8 @@ export class PredictionItemDto {
     maxLength: MAX_DESCRIPTION_CHARS,
   })
   @IsOptional()
-  @IsString()
   @MaxLength(MAX_DESCRIPTION_CHARS)
+  @IsString()
   description?: string;
 
   @ApiPropertyOptional({
@@ -114,8 +114,8 @@ export class BatchPredictionRequestDto {
     type: [PredictionItemDto],
     description: 'The products to classify, answered in the same order',
   })
-  @IsArray()
   @ArrayMinSize(1, { message: 'items must hold at least one product' })
+  @IsArray()
   @ValidateNested({ each: true })
   @Type(() => PredictionItemDto)
   items: PredictionItemDto[];

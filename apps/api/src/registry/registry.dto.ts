@@ -7,8 +7,8 @@ export class PromotionRequestDto {
     example: 'better weighted F1 on last week data',
   })
   @IsOptional()
-  @IsString()
   @MaxLength(500)
+  @IsString()
   reason?: string;
 }
 

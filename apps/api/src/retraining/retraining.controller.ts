@@ -19,6 +19,15 @@ import type { Principal } from '../auth/principal';
 import { RetrainingJobDto, RetrainingRequestDto, RetrainingRequestResultDto } from './retraining.dto';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
 
+/** Both answers of a request name the job they recorded. */
+const JOB_LOCATION = {
+  Location: {
+    description: 'The job: /v1/retraining-jobs/{id}',
+    required: true,
+    schema: { type: 'string' as const, format: 'uri-reference' },
+  },
+};
+
 @ApiTags('retraining')
 @Roles('ml-engineer')
 @Controller('v1/retraining-jobs')
@@ -35,12 +44,10 @@ export class RetrainingController {
       '(deduplicated: true). Within RETRAINING_COOLDOWN_MINUTES after the last retraining finished, the request ' +
       'is recorded as a skipped job and answered 200 with cooledDown: true, unless an admin sends force: true.',
   })
-  @ApiAcceptedResponse({
-    type: RetrainingRequestResultDto,
-    headers: { Location: { description: 'The job' } },
-  })
+  @ApiAcceptedResponse({ type: RetrainingRequestResultDto, headers: JOB_LOCATION })
   @ApiOkResponse({
     type: RetrainingRequestResultDto,
+    headers: JOB_LOCATION,
     description: 'Within the cooldown: the request recorded as a skipped job (cooledDown: true)',
   })
   @ApiErrors({

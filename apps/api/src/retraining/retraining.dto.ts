@@ -7,6 +7,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -15,12 +16,18 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+// One message per field, whichever of its rules fails: each states the whole rule.
+const SEED = 'seed must be a whole number from 0 to 2147483647';
+const NEURAL_MODELS = 'neuralModels must be a whole number from 0 to 5';
+const LINEAR_VIEWS = 'linearViews must be a list of distinct views: merged, blocked';
+const MAX_ROWS = 'maxRows must be a whole number of rows from 100 to 10000000';
+
 export class TrainingParamsDto {
   @ApiPropertyOptional({ description: 'Random seed of the training run', example: 0, minimum: 0 })
   @IsOptional()
-  @Min(0)
-  @Max(2 ** 31 - 1)
-  @IsInt({ message: 'params.seed must be a whole number, 0 or more' })
+  @Min(0, { message: SEED })
+  @Max(2 ** 31 - 1, { message: SEED })
+  @IsInt({ message: SEED })
   seed?: number;
 
   @ApiPropertyOptional({
@@ -28,9 +35,9 @@ export class TrainingParamsDto {
     minimum: 0,
   })
   @IsOptional()
-  @Min(0)
-  @Max(5)
-  @IsInt({ message: 'params.neuralModels must be a whole number from 0 to 5' })
+  @Min(0, { message: NEURAL_MODELS })
+  @Max(5, { message: NEURAL_MODELS })
+  @IsInt({ message: NEURAL_MODELS })
   neuralModels?: number;
 
   @ApiPropertyOptional({
@@ -39,14 +46,14 @@ export class TrainingParamsDto {
     enum: ['merged', 'blocked'],
   })
   @IsOptional()
-  @IsArray()
-  @ArrayUnique()
-  @IsIn(['merged', 'blocked'], { each: true, message: 'params.linearViews may hold merged and blocked' })
+  @IsIn(['merged', 'blocked'], { each: true, message: LINEAR_VIEWS })
+  @ArrayUnique({ message: LINEAR_VIEWS })
+  @IsArray({ message: LINEAR_VIEWS })
   linearViews?: ('merged' | 'blocked')[];
 
   @ApiPropertyOptional({ description: 'Train the image model too (default true)' })
   @IsOptional()
-  @IsBoolean({ message: 'params.withImages must be true or false' })
+  @IsBoolean({ message: 'withImages must be true or false' })
   withImages?: boolean;
 
   @ApiPropertyOptional({
@@ -55,21 +62,23 @@ export class TrainingParamsDto {
     minimum: 100,
   })
   @IsOptional()
-  @Min(100)
-  @Max(10_000_000)
-  @IsInt({ message: 'params.maxRows must be a whole number of rows, 100 or more' })
+  @Min(100, { message: MAX_ROWS })
+  @Max(10_000_000, { message: MAX_ROWS })
+  @IsInt({ message: MAX_ROWS })
   maxRows?: number;
 }
 
 export class RetrainingRequestDto {
   @ApiProperty({ description: 'Why, for the job history and the lineage', example: 'new listings for Q3' })
-  @IsString()
+  @MaxLength(500, { message: 'reason must be at most 500 characters' })
   @IsNotEmpty({ message: 'reason must say why the model is retrained' })
-  @MaxLength(500)
+  @IsString({ message: 'reason must be a string saying why the model is retrained' })
   reason: string;
 
   @ApiPropertyOptional({ type: TrainingParamsDto })
   @IsOptional()
+  // An array would be validated element by element (params[0]…) rather than refused.
+  @IsObject({ message: 'params must be an object' })
   @ValidateNested()
   @Type(() => TrainingParamsDto)
   params?: TrainingParamsDto;

@@ -41,6 +41,7 @@ import {
   CreateServiceTokenDto,
   CreateUserDto,
   ServiceTokenDto,
+  PrincipalDto,
   UpdateUserDto,
   UserDto,
 } from './users.dto';
@@ -77,6 +78,7 @@ export class UsersController {
   @Get('auth/me')
   @Authenticated()
   @ApiOperation({ summary: 'Who the token belongs to, and its roles' })
+  @ApiOkResponse({ type: PrincipalDto })
   me(@CurrentPrincipal() principal: Principal): Principal {
     return principal;
   }

@@ -16,34 +16,36 @@ import {
 import { ROLES, type Role } from '@app/config';
 import { MIN_PASSWORD_LENGTH } from '@app/accounts';
 
+const ROLE_LIST = `roles must hold only these roles: ${ROLES.join(', ')}`;
+
 export class CreateUserDto {
   @ApiProperty({ example: 'alice' })
-  @IsString()
   @MaxLength(128)
+  @IsString()
   username: string;
 
   @ApiPropertyOptional({ description: 'Unset: a random password is generated and returned once' })
   @IsOptional()
-  @IsString()
-  @MinLength(MIN_PASSWORD_LENGTH)
   @MaxLength(72)
+  @MinLength(MIN_PASSWORD_LENGTH)
+  @IsString()
   password?: string;
 
   @ApiProperty({ enum: ROLES, isArray: true, example: ['client'] })
-  @IsArray()
-  @ArrayMinSize(1)
+  @IsIn(ROLES, { each: true, message: ROLE_LIST })
   @ArrayMaxSize(ROLES.length)
-  @IsIn(ROLES, { each: true })
+  @ArrayMinSize(1)
+  @IsArray()
   roles: Role[];
 }
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ enum: ROLES, isArray: true })
   @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
+  @IsIn(ROLES, { each: true, message: ROLE_LIST })
   @ArrayMaxSize(ROLES.length)
-  @IsIn(ROLES, { each: true })
+  @ArrayMinSize(1)
+  @IsArray()
   roles?: Role[];
 
   @ApiPropertyOptional({
@@ -55,10 +57,22 @@ export class UpdateUserDto {
 
   @ApiPropertyOptional({ description: 'A new password; revokes the refresh tokens of the user' })
   @IsOptional()
-  @IsString()
-  @MinLength(MIN_PASSWORD_LENGTH)
   @MaxLength(72)
+  @MinLength(MIN_PASSWORD_LENGTH)
+  @IsString()
   password?: string;
+}
+
+export class PrincipalDto {
+  @ApiProperty({
+    enum: ['user', 'service', 'oidc'],
+    description: 'A user of this service, a service token, or a user of a configured OIDC issuer',
+  })
+  kind: 'user' | 'service' | 'oidc';
+  @ApiProperty({ description: 'The user id, the service token id, or <issuer>#<sub>' }) id: string;
+  @ApiProperty({ description: 'The username, the service token name, or the OIDC username claim' })
+  name: string;
+  @ApiProperty({ enum: ROLES, isArray: true }) roles: Role[];
 }
 
 export class UserDto {
@@ -78,22 +92,22 @@ export class CreatedUserDto {
 
 export class CreateServiceTokenDto {
   @ApiProperty({ example: 'nightly-batch' })
-  @IsString()
   @MaxLength(128)
+  @IsString()
   name: string;
 
   @ApiProperty({ enum: ROLES, isArray: true, example: ['client'] })
-  @IsArray()
-  @ArrayMinSize(1)
+  @IsIn(ROLES, { each: true, message: ROLE_LIST })
   @ArrayMaxSize(ROLES.length)
-  @IsIn(ROLES, { each: true })
+  @ArrayMinSize(1)
+  @IsArray()
   roles: Role[];
 
   @ApiPropertyOptional({ description: 'Unset: the token does not expire (revoke it when done)' })
   @IsOptional()
-  @IsInt()
-  @Min(1)
   @Max(3650)
+  @Min(1)
+  @IsInt()
   expiresInDays?: number;
 }
 

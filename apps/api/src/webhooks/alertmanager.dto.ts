@@ -16,7 +16,7 @@ import {
 } from 'class-validator';
 
 /** A label or annotation set: an object whose values are all strings. */
-const IsStringMap = (field: string) =>
+const IsStringMap = () =>
   ValidateBy({
     name: 'isStringMap',
     validator: {
@@ -25,10 +25,28 @@ const IsStringMap = (field: string) =>
         value !== null &&
         !Array.isArray(value) &&
         Object.values(value).every((v) => typeof v === 'string'),
-      defaultMessage: (args?: ValidationArguments) =>
-        `${args?.property === 'labels' || args?.property === 'annotations' ? `alerts[].${field}` : field} must be an object of strings`,
+      defaultMessage: (args?: ValidationArguments) => `${args?.property} must be an object of strings`,
     },
   });
+
+/** The longest alert name the service records (the alert_events column). */
+export const MAX_ALERTNAME_CHARS = 128;
+/**
+ * The longest start time taken: an RFC 3339 time with nanoseconds and an offset, as Alertmanager writes it, is 35
+ * characters. With a fingerprint of at most 64 digits, the alert's key `<fingerprint>@<startsAt>` fits its column.
+ */
+export const MAX_STARTS_AT_CHARS = 64;
+
+const AlertnameFits = () =>
+  ValidateBy({
+    name: 'alertnameFits',
+    validator: {
+      validate: (labels: Record<string, string>) => (labels.alertname ?? '').length <= MAX_ALERTNAME_CHARS,
+      defaultMessage: () => `labels.alertname must be at most ${MAX_ALERTNAME_CHARS} characters`,
+    },
+  });
+
+const STARTS_AT = `startsAt must be an RFC 3339 time of at most ${MAX_STARTS_AT_CHARS} characters`;
 
 const EXAMPLE_ALERT = {
   status: 'firing',
@@ -60,34 +78,37 @@ export const ALERTMANAGER_EXAMPLES = {
 
 export class AlertDto {
   @ApiProperty({ enum: ['firing', 'resolved'] })
-  @IsIn(['firing', 'resolved'], { message: 'alerts[].status must be firing or resolved' })
+  @IsIn(['firing', 'resolved'], { message: 'status must be firing or resolved' })
   status: 'firing' | 'resolved';
 
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: EXAMPLE_ALERT.labels })
-  @IsStringMap('labels')
+  @AlertnameFits()
+  @IsStringMap()
   labels: Record<string, string>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
   @IsOptional()
-  @IsStringMap('annotations')
+  @IsStringMap()
   annotations?: Record<string, string>;
 
-  @ApiProperty({ example: EXAMPLE_ALERT.startsAt })
-  @IsISO8601({}, { message: 'alerts[].startsAt must be an RFC 3339 time' })
+  @ApiProperty({ example: EXAMPLE_ALERT.startsAt, maxLength: MAX_STARTS_AT_CHARS })
+  // The length first: it bounds the work of the time parser.
+  @IsISO8601({}, { message: STARTS_AT })
+  @MaxLength(MAX_STARTS_AT_CHARS, { message: STARTS_AT })
   startsAt: string;
 
   @ApiPropertyOptional({ example: EXAMPLE_ALERT.endsAt })
   @IsOptional()
-  @IsString({ message: 'alerts[].endsAt must be a time' })
+  @IsString({ message: 'endsAt must be a string (an RFC 3339 time)' })
   endsAt?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsString({ message: 'alerts[].generatorURL must be a string' })
+  @IsString({ message: 'generatorURL must be a string' })
   generatorURL?: string;
 
   @ApiProperty({ example: EXAMPLE_ALERT.fingerprint })
-  @Matches(/^[0-9a-f]{1,64}$/, { message: 'alerts[].fingerprint must be a hexadecimal fingerprint' })
+  @Matches(/^[0-9a-f]{1,64}$/, { message: 'fingerprint must be a hexadecimal fingerprint of 1 to 64 digits' })
   fingerprint: string;
 }
 
@@ -100,8 +121,8 @@ export class AlertmanagerNotificationDto {
   version: string;
 
   @ApiProperty()
+  @MaxLength(10_000, { message: 'groupKey must be at most 10000 characters' })
   @IsString({ message: 'groupKey must be a string' })
-  @MaxLength(10_000)
   groupKey: string;
 
   @ApiPropertyOptional()
