@@ -43,8 +43,9 @@ export class PredictionService {
   ) {}
 
   /** Decodes a base64 image field, enforcing the size limit before the bytes are ever decoded as an image. */
-  imageFromBase64(base64: string | undefined, label: string): Buffer | undefined {
-    if (base64 === undefined || base64 === '') return undefined;
+  imageFromBase64(base64: string | null | undefined, label: string): Buffer | undefined {
+    // null means no photo, as it does for a description: clients send the columns they have.
+    if (base64 === undefined || base64 === null || base64 === '') return undefined;
     // base64 carries 3 bytes per 4 characters: refuse before allocating anything large.
     if (Math.floor((base64.length * 3) / 4) > this.config.env.MAX_IMAGE_BYTES + 2) this.tooLarge(label);
     const bytes = Buffer.from(base64, 'base64');
