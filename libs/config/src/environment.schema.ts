@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import {
+  getMetadataStorage,
   IsBoolean,
   IsIn,
   IsInt,
@@ -128,6 +129,20 @@ export class EnvironmentSchema {
     message: 'DATA_S3_PREFIX must be a key prefix such as data/rakuten/ (letters, digits, _ . - /, no "..")',
   })
   DATA_S3_PREFIX?: string;
+
+  /** Where tests and benchmarks find the Rakuten files; the services read DATA_DIR instead. */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @IsString()
+  RAKUTEN_DATA_DIR?: string;
+
+  /** Unset: the fastest TensorFlow.js backend that loads here. Tests pin `cpu` or `wasm`. */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @IsIn(['tensorflow', 'wasm', 'cpu'], {
+    message: 'TFJS_BACKEND must be tensorflow, wasm or cpu (unset: the fastest)',
+  })
+  TFJS_BACKEND?: 'tensorflow' | 'wasm' | 'cpu';
 
   @IsString()
   VAR_DIR = './var';
@@ -478,3 +493,15 @@ export class EnvironmentSchema {
   @IsBoolean({ message: 'PUBLIC_DOCS must be true or false (false: /docs is not served)' })
   PUBLIC_DOCS = true;
 }
+
+/**
+ * The variables the schema declares, from its validation decorators (every setting has at least one), so that the
+ * list of keys read from the environment cannot drift from the schema.
+ */
+export const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(EnvironmentSchema, '', true, false)
+      .map((metadata) => metadata.propertyName as keyof EnvironmentSchema),
+  ),
+];

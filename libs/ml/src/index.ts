@@ -24,7 +24,7 @@ export {
   evaluateClassification,
   type ClassificationReport,
   type ClassMetrics,
-} from './evaluation/classification.metrics';
+} from '@app/classification-metrics';
 export { stratifiedKFold, type Fold } from './evaluation/stratified-k-fold';
 export { normalizeText, type NormalizeOptions } from './text/text.normalizer';
 export {
@@ -41,7 +41,7 @@ export {
   DEFAULT_TEXT_CLASSIFIER_OPTIONS,
   type TextClassifierOptions,
 } from './text/text.classifier';
-export { ArtifactError, sha256, type ArtifactManifest } from './artifacts/model-artifact';
+export { ArtifactError, type ArtifactManifest } from './artifacts/model-artifact';
 export {
   InvalidInputError,
   ProductClassifier,

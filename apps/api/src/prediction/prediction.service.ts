@@ -10,7 +10,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { PredictionEntity, timeOrderedUuid } from '@app/database';
-import { ImageDecoder, ImageTooLargeError, InvalidInputError, sha256, sniffImageFormat } from '@app/ml';
+import { sha256 } from '@app/checksum';
+import { ImageDecoder, ImageTooLargeError, InvalidInputError, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
 import type {
   BatchPredictionResponseDto,
