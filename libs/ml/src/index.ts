@@ -43,6 +43,12 @@ export {
 } from './text/text.classifier';
 export { ArtifactError, type ArtifactManifest } from './artifacts/model-artifact';
 export {
+  describeInput,
+  InputVocabulary,
+  type DescribableInput,
+  type InputDescription,
+} from './monitoring/input-description';
+export {
   InvalidInputError,
   ProductClassifier,
   type LoadOptions,
