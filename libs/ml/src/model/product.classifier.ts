@@ -323,7 +323,11 @@ export class ProductClassifier {
 function readCalibration(dir: string, document: unknown): ModelCalibration | undefined {
   if (document === undefined) return undefined;
   const calibration = document as Partial<ModelCalibration>;
-  if (calibration.schema !== 1 || typeof calibration.modalities !== 'object' || calibration.modalities === null) {
+  if (
+    calibration.schema !== 1 ||
+    typeof calibration.modalities !== 'object' ||
+    calibration.modalities === null
+  ) {
     throw new ArtifactError(dir, `${CALIBRATION_DOCUMENT}.json is not a calibration of schema 1`);
   }
   for (const [modality, entry] of Object.entries(calibration.modalities)) {
