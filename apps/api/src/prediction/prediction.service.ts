@@ -58,6 +58,7 @@ export class PredictionService {
     items: PredictionItem[],
     topK = DEFAULT_TOP_K,
     requestedBy: string | null = null,
+    deadline?: number,
   ): Promise<BatchPredictionResponseDto> {
     const limit = this.config.env.PREDICTION_BATCH_LIMIT;
     if (items.length > limit) {
@@ -72,7 +73,7 @@ export class PredictionService {
     const started = process.hrtime.bigint();
     let classified;
     try {
-      classified = await this.coalescer.classify(items, topK);
+      classified = await this.coalescer.classify(items, topK, deadline);
     } catch (error) {
       if (error instanceof InvalidInputError) {
         const where = items.length > 1 ? `items[${error.index}]` : 'the request';
