@@ -2,7 +2,8 @@
  * npm run bench:api: load from autocannon against a running API (a child process on the embedded drivers)
  * serving the bench model. Prints single-prediction throughput and latency at concurrency 32, batch throughput,
  * and failures while the production model is promoted and rolled back under load; checks every answered
- * prediction was stored.
+ * prediction was stored. BENCH_PHASES=photo (not in the default phases) measures text + photo predictions (JSON, the
+ * photo as base64; the backbone runs in IMAGE_FEATURE_THREADS threads) one at a time and at concurrency 4.
  */
 import autocannon, { type Result } from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -97,6 +98,22 @@ async function main(): Promise<void> {
       report('batches of 256 text items, concurrency 4', await load('batch', batches, 4, SECONDS), 256);
     }
     if (PHASES.has('swap')) await swapUnderLoad(single, headers, v2, api);
+    if (PHASES.has('photo')) {
+      const photos = samplePhotos(100).map((item) => ({
+        method: 'POST' as const,
+        path: '/v1/predictions',
+        headers,
+        body: JSON.stringify(item),
+      }));
+      await load('photo warm-up', photos, 1, 3);
+      for (const connections of [1, 4]) {
+        report(
+          `text + photo predictions, concurrency ${connections}`,
+          await load('photo', photos, connections, SECONDS),
+          1,
+        );
+      }
+    }
 
     // A request still in flight when autocannon stops is answered but not counted by it: compare with the API's
     // own count instead.
@@ -142,6 +159,19 @@ function sampleTexts(n: number): { designation: string; description?: string }[]
   return products
     .slice(0, n)
     .map(({ designation, description }) => (description ? { designation, description } : { designation }));
+}
+
+/** Products with a photo: title, description and the photo's bytes as base64, as a client sends them in JSON. */
+function samplePhotos(n: number): { designation: string; description?: string; image: string }[] {
+  const { products } = loadRakutenDataset(benchDataDir());
+  return products
+    .filter((e) => e.imagePath && existsSync(e.imagePath))
+    .slice(0, n)
+    .map(({ designation, description, imagePath }) => ({
+      designation,
+      ...(description && { description }),
+      image: readFileSync(imagePath!).toString('base64'),
+    }));
 }
 
 function load(
