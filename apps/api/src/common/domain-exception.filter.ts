@@ -10,13 +10,14 @@ import {
   RegistrationError,
 } from '@app/registry';
 import { QueueUnavailableError } from '@app/queue';
-import { RetrainingJobNotFoundError } from '@app/retraining';
+import { RetrainingJobNotCancellableError, RetrainingJobNotFoundError } from '@app/retraining';
 import { RecorderBackpressureError } from '../prediction/prediction.recorder';
 import { NoModelLoadedError } from '../serving/model-serving.service';
 
 const STATUS_OF: [new (...args: never[]) => Error, HttpStatus][] = [
   [ModelVersionNotFoundError, HttpStatus.NOT_FOUND],
   [RetrainingJobNotFoundError, HttpStatus.NOT_FOUND],
+  [RetrainingJobNotCancellableError, HttpStatus.CONFLICT],
   [QueueUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
   [AlreadyInProductionError, HttpStatus.CONFLICT],
   [NothingToRollBackError, HttpStatus.CONFLICT],
