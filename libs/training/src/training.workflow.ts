@@ -120,17 +120,20 @@ export class TrainingWorkflow {
   /**
    * Removes the work directories that runs of dead processes left behind (a process killed with SIGKILL cannot
    * remove its own). Each directory names its host and process id; those of live processes sharing the folder
-   * (an API and a worker on one machine) stay. Call it at start, before this process trains.
+   * (an API and a worker on one machine) stay. Every run does it first; a process calls it with `atStart` before
+   * it trains at all, when a directory with its own id is a previous life's (a restarted container reuses ids).
    */
-  async removeLeftovers(): Promise<string[]> {
+  async removeLeftovers(atStart = false): Promise<string[]> {
     const root = resolve(this.workRoot);
     const names = await readdir(root).catch(() => [] as string[]);
     const removed: string[] = [];
     for (const name of names) {
-      const owner = WORK_DIR_NAME.exec(name);
-      if (!owner) continue;
-      const [, host, pid] = owner;
-      const orphan = host === undefined || (host === hostname() && !processAlive(Number(pid)));
+      const match = WORK_DIR_NAME.exec(name);
+      if (!match) continue;
+      const [, host, pid] = match;
+      const owner = Number(pid);
+      const mine = owner === process.pid;
+      const orphan = host === undefined || (host === hostname() && (mine ? atStart : !processAlive(owner)));
       if (!orphan) continue;
       await rm(join(root, name), { recursive: true, force: true });
       removed.push(name);
@@ -141,6 +144,7 @@ export class TrainingWorkflow {
   private async workDir(): Promise<string> {
     const root = resolve(this.workRoot);
     await mkdir(root, { recursive: true });
+    await this.removeLeftovers();
     return mkdtemp(join(root, `training-${hostname()}-${process.pid}-`));
   }
 }
@@ -148,9 +152,8 @@ export class TrainingWorkflow {
 /** `training-<host>-<pid>-XXXXXX`, or `training-XXXXXX` as runs named them before they carried their owner. */
 const WORK_DIR_NAME = /^training-(?:(.+)-(\d+)-)?[A-Za-z0-9]{6}$/;
 
-/** Whether process `pid` runs on this host; this process counts as dead (it has not trained yet at start). */
+/** Whether process `pid` runs on this host. */
 function processAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -31,7 +31,7 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.queue.driver !== 'in-process') return;
-    const leftovers = await this.training.removeLeftovers();
+    const leftovers = await this.training.removeLeftovers(true);
     if (leftovers.length > 0) {
       this.logger.log(
         `removed ${leftovers.length} work directories of stopped runs: ${leftovers.join(', ')}`,
