@@ -8,7 +8,11 @@ interface SqliteConnection {
   transaction(work: (rows: unknown[][]) => void): (rows: unknown[][]) => void;
 }
 
-export type PredictionRow = Pick<PredictionEntity, (typeof COLUMNS)[number]>;
+/** A prediction to store; without a decision (callers that predate decisions) the columns are stored as null. */
+export type PredictionRow = Pick<PredictionEntity, Exclude<(typeof COLUMNS)[number], OptionalColumn>> &
+  Partial<Pick<PredictionEntity, OptionalColumn>>;
+
+type OptionalColumn = 'decision' | 'decisionThreshold';
 
 const COLUMNS = [
   'id',
@@ -23,6 +27,8 @@ const COLUMNS = [
   'imageSha256',
   'latencyMs',
   'requestedBy',
+  'decision',
+  'decisionThreshold',
 ] as const;
 
 /** Element types for PostgreSQL's unnest(), in COLUMNS order. */
@@ -39,6 +45,8 @@ const PG_ARRAY_TYPES = [
   'varchar',
   'double precision',
   'varchar',
+  'varchar',
+  'double precision',
 ];
 
 /**
@@ -63,7 +71,7 @@ export class PredictionWriter {
     const { driver } = this.dataSource;
     const values = rows.map((row) =>
       this.columns.map((column) =>
-        driver.preparePersistentValue(row[column.propertyName as keyof PredictionRow], column),
+        driver.preparePersistentValue(row[column.propertyName as keyof PredictionRow] ?? null, column),
       ),
     );
     if (this.dataSource.options.type === 'better-sqlite3') {

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { Prediction, PredictionInput } from '@app/ml';
+import type { Modality, Prediction, PredictionInput } from '@app/ml';
 import { ModelServingService } from '../serving/model-serving.service';
 
 export interface Classified {
   modelVersion: string;
+  /** The version's acceptance threshold per modality (from AUTO_ACCEPT_PRECISION and its held-out curve). */
+  thresholds: Record<Modality, number>;
   predictions: Prediction[];
 }
 
@@ -52,12 +54,13 @@ export class PredictionCoalescer {
       round.flatMap((request) => request.inputs),
       topK,
     ).then(
-      ({ modelVersion, predictions }) => {
+      ({ modelVersion, thresholds, predictions }) => {
         let offset = 0;
         for (const request of round) {
           const own = predictions.slice(offset, (offset += request.inputs.length));
           request.resolve({
             modelVersion,
+            thresholds,
             predictions: own.map((p) => ({ ...p, top: p.top.slice(0, request.topK) })),
           });
         }
@@ -69,7 +72,11 @@ export class PredictionCoalescer {
   private async score(inputs: PredictionInput[], topK: number): Promise<Classified> {
     const { model, release } = this.serving.acquire();
     try {
-      return { modelVersion: model.version, predictions: await model.classifier.predict(inputs, topK) };
+      return {
+        modelVersion: model.version,
+        thresholds: model.thresholds,
+        predictions: await model.classifier.predict(inputs, topK),
+      };
     } finally {
       release();
     }

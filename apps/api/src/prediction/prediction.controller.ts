@@ -55,6 +55,7 @@ export class PredictionController {
       [{ designation: body.designation, description: body.description, image }],
       body.topK,
       principal.name,
+      body.minConfidence,
     );
     return predictions[0];
   }
@@ -77,7 +78,7 @@ export class PredictionController {
       description: item.description,
       image: this.predictions.imageFromBase64(item.image, `items[${index}].image`),
     }));
-    return this.predictions.predict(items, body.topK, principal.name);
+    return this.predictions.predict(items, body.topK, principal.name, body.minConfidence);
   }
 
   @Get(':id')
