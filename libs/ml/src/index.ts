@@ -24,7 +24,7 @@ export {
   evaluateClassification,
   type ClassificationReport,
   type ClassMetrics,
-} from './evaluation/classification.metrics';
+} from '@app/classification-metrics';
 export { stratifiedKFold, type Fold } from './evaluation/stratified-k-fold';
 export { normalizeText, type NormalizeOptions } from './text/text.normalizer';
 export {
@@ -41,7 +41,13 @@ export {
   DEFAULT_TEXT_CLASSIFIER_OPTIONS,
   type TextClassifierOptions,
 } from './text/text.classifier';
-export { ArtifactError, sha256, type ArtifactManifest } from './artifacts/model-artifact';
+export { ArtifactError, type ArtifactManifest } from './artifacts/model-artifact';
+export {
+  describeInput,
+  InputVocabulary,
+  type DescribableInput,
+  type InputDescription,
+} from './monitoring/input-description';
 export {
   InvalidInputError,
   ProductClassifier,
@@ -78,8 +84,6 @@ export {
 } from './calibration/model-calibration';
 export {
   calibrateOnHeldOut,
-  textVocabulary,
-  unseenTokenShare,
   type DriftReference,
   type DriftReferenceRow,
 } from './calibration/held-out.calibrator';
@@ -120,6 +124,7 @@ export {
   featureSourceKey,
   ImageClassifier,
   type ImageClassifierOptions,
+  type ImageHead,
   type ImageFeatureSource,
 } from './image/image.classifier';
 export {

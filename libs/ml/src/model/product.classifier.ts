@@ -10,6 +10,7 @@ import { computeImageFeatures } from '../image/image-featurizer';
 import { ImageDecodeError, ImageDecoder } from '../image/image.decoder';
 import { featureSourceKey, ImageClassifier, type ImageFeatureSource } from '../image/image.classifier';
 import { TextEnsemble } from '../text/text-ensemble';
+import type { TextFeatureExtractor } from '../text/text-features.extractor';
 import { TextScoringPool } from '../text/text-scoring.pool';
 import { fuseProbabilities } from './probability-fusion';
 import { temperatureOf, type Modality, type ModelCalibration } from '../calibration/model-calibration';
@@ -128,6 +129,14 @@ export class ProductClassifier {
   /** Whether text can be scored now: false while every scoring thread is down (being replaced). */
   get canScoreText(): boolean {
     return !(this.parts.text instanceof TextScoringPool) || this.parts.text.running > 0;
+  }
+
+  /**
+   * The features of the text model's vocabulary, when the text models are in this thread (undefined with scoring
+   * threads: InputVocabulary.load reads it from the artifact instead).
+   */
+  get textFeatures(): TextFeatureExtractor | undefined {
+    return this.parts.text instanceof TextEnsemble ? this.parts.text.leadFeatures : undefined;
   }
 
   get imageSize(): number | undefined {
@@ -314,7 +323,11 @@ export class ProductClassifier {
 function readCalibration(dir: string, document: unknown): ModelCalibration | undefined {
   if (document === undefined) return undefined;
   const calibration = document as Partial<ModelCalibration>;
-  if (calibration.schema !== 1 || typeof calibration.modalities !== 'object' || calibration.modalities === null) {
+  if (
+    calibration.schema !== 1 ||
+    typeof calibration.modalities !== 'object' ||
+    calibration.modalities === null
+  ) {
     throw new ArtifactError(dir, `${CALIBRATION_DOCUMENT}.json is not a calibration of schema 1`);
   }
   for (const [modality, entry] of Object.entries(calibration.modalities)) {
