@@ -22,6 +22,8 @@ function row(overrides: Partial<PredictionRow> = {}): PredictionRow {
     imageSha256: 'a'.repeat(64),
     latencyMs: 1.5,
     requestedBy: 'client-1',
+    decision: 'review',
+    decisionThreshold: 0.875,
     ...overrides,
   };
 }
@@ -79,5 +81,12 @@ describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
     const rows = Array.from({ length: 3000 }, (_, i) => row({ designation: `produit ${i}` }));
     await new PredictionWriter(dataSource).insert(rows);
     expect(await dataSource.getRepository(PredictionEntity).count()).toBe(3005);
+  });
+
+  it('stores a row given without a decision (a caller that predates decisions) with null decision columns', async () => {
+    const { decision: _decision, decisionThreshold: _threshold, ...older } = row();
+    await new PredictionWriter(dataSource).insert([older]);
+    const stored = await dataSource.getRepository(PredictionEntity).findOneByOrFail({ id: older.id });
+    expect(stored).toMatchObject({ decision: null, decisionThreshold: null });
   });
 });
