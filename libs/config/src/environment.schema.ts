@@ -7,6 +7,7 @@ import {
   IsInt,
   IsNumber,
   IsOptional,
+  IsPositive,
   IsString,
   Matches,
   Max,
@@ -331,6 +332,16 @@ export class EnvironmentSchema {
   @Max(1)
   @IsNumber({}, { message: 'LIVE_F1_THRESHOLD must be a number from 0 to 1, e.g. 0.6' })
   LIVE_F1_THRESHOLD = 0.6;
+
+  /**
+   * Automatic acceptance: the precision an operator wants among the answers accepted without review. Each model
+   * version derives its own threshold from its held-out coverage / precision curve (docs/calibration.md).
+   */
+  @Type(() => Number)
+  @Max(1, { message: 'AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1, e.g. 0.95' })
+  @IsPositive({ message: 'AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1, e.g. 0.95' })
+  @IsNumber({}, { message: 'AUTO_ACCEPT_PRECISION must be a number above 0 and at most 1, e.g. 0.95' })
+  AUTO_ACCEPT_PRECISION = 0.95;
 
   @Type(() => Number)
   @Min(1)
