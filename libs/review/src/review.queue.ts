@@ -254,6 +254,15 @@ export class ReviewQueue {
     return stats;
   }
 
+  /** The photo hash of a queued item's listing: undefined when no such item, null when it has no photo. */
+  async imageOf(id: string): Promise<string | null | undefined> {
+    if (!(await this.items().existsBy({ predictionId: id }))) return undefined;
+    const prediction = await this.dataSource
+      .getRepository(PredictionEntity)
+      .findOne({ select: { id: true, imageSha256: true }, where: { id } });
+    return prediction?.imageSha256 ?? null;
+  }
+
   /** Pending items whose prediction is stored and has no label yet (a caller may have labelled it meanwhile). */
   private waiting(query: SelectQueryBuilder<ReviewItemEntity>): SelectQueryBuilder<ReviewItemEntity> {
     const stored = query

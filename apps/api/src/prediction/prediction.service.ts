@@ -12,6 +12,7 @@ import { AppConfig } from '@app/config';
 import { PredictionEntity, timeOrderedUuid } from '@app/database';
 import { ImageDecoder, ImageTooLargeError, InvalidInputError, sha256, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
+import { decisionOf, ReviewIntake } from '../review/review.intake';
 import type {
   BatchPredictionResponseDto,
   PredictionResponseDto,
@@ -40,6 +41,7 @@ export class PredictionService {
     private readonly imageDecoder: ImageDecoder,
     private readonly imageSaver: PredictionImageSaver,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly reviewIntake: ReviewIntake,
   ) {}
 
   /** Decodes a base64 image field, enforcing the size limit before the bytes are ever decoded as an image. */
@@ -94,8 +96,7 @@ export class PredictionService {
       modelVersion,
       latencyMs: perItemMs,
     }));
-    this.recorder.record(
-      answers.map((answer, i): PredictionRecord => ({
+    const records = answers.map((answer, i): PredictionRecord => ({
         id: answer.id,
         createdAt,
         modelVersion,
@@ -108,6 +109,17 @@ export class PredictionService {
         imageSha256: imageShas[i],
         latencyMs: perItemMs,
         requestedBy,
+      }));
+    this.recorder.record(records);
+    this.reviewIntake.offer(
+      records.map((record, i) => ({
+        id: record.id,
+        modelVersion,
+        createdAt,
+        prdtypecode: record.prdtypecode,
+        designation: record.designation,
+        top: record.top,
+        decision: decisionOf(answers[i]),
       })),
     );
     // Kept for training once labels arrive; saved after the response, never delaying or failing it.
