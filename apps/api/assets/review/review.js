@@ -152,11 +152,19 @@
     loadPhoto(item);
   }
 
-  /** Merchant HTML as plain text: parsed into an inert document (no script runs, nothing loads), then read back. */
+  /**
+   * Merchant HTML as plain text, without ever making an element of it (an element could start loading or run a
+   * handler): hidden blocks dropped, line breaks kept, tags stripped, then entities decoded by a textarea, whose
+   * content the parser reads as text only.
+   */
   function textOf(html) {
-    const doc = new DOMParser().parseFromString(`<body>${html}`, 'text/html');
-    for (const br of doc.querySelectorAll('br, p, li, div')) br.append(doc.createTextNode('\n'));
-    return (doc.body.textContent || '').replace(/\n{3,}/g, '\n\n').trim();
+    const stripped = html
+      .replace(/<(script|style|template|noscript|iframe|object)\b[\s\S]*?<\/\1\s*>/gi, '')
+      .replace(/<br\s*\/?>|<\/(p|div|li|h[1-6]|tr)\s*>/gi, '\n')
+      .replace(/<[^>]*>?/g, '');
+    const decoder = document.createElement('textarea');
+    decoder.innerHTML = stripped;
+    return decoder.value.replace(/\n{3,}/g, '\n\n').trim();
   }
 
   async function loadPhoto(item) {
@@ -204,7 +212,9 @@
         element('span', '', category.name),
       );
       button.addEventListener('click', () => choose(category.prdtypecode));
-      list.append(element('li')).append(button);
+      const row = element('li');
+      row.append(button);
+      list.append(row);
     }
     renderChoice();
     return matches;

@@ -1,9 +1,10 @@
 import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Public } from '../auth/auth.decorators';
+import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 
 /**
  * The page's own policy, stricter than helmet's default for the API: its script and style are files of this
@@ -40,7 +41,7 @@ function pageDir(): string | undefined {
  * GET /review: the reviewers' page, plain HTML, CSS and JavaScript files served as they are (no build step). The
  * page itself is public; everything it shows comes from /v1/review with the reviewer's token.
  */
-@ApiExcludeController()
+@ApiTags('review')
 @Public()
 @Controller('review')
 export class ReviewPageController {
@@ -53,11 +54,29 @@ export class ReviewPageController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: 'The reviewers’ web page',
+    description:
+      'Log in with a reviewer account, then label one listing at a time (keys 1-3, Enter, S). Served with a ' +
+      'Content-Security-Policy that allows only this origin’s script and style.',
+  })
+  @ApiOkResponse({ description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiErrors({ 404: 'The page’s files are not installed beside the API', 429: ERROR_MEANING.rateLimited })
   page(@Res() res: Response): void {
     this.send(res, 'index.html');
   }
 
   @Get(':file')
+  @ApiOperation({ summary: 'The review page’s script and style sheet' })
+  @ApiParam({ name: 'file', enum: ['review.js', 'review.css'] })
+  @ApiOkResponse({
+    description: 'The file',
+    content: {
+      'text/javascript': { schema: { type: 'string' } },
+      'text/css': { schema: { type: 'string' } },
+    },
+  })
+  @ApiErrors({ 404: 'No such file of the page', 429: ERROR_MEANING.rateLimited })
   @Header('Cache-Control', 'no-cache')
   asset(@Param('file') file: string, @Res() res: Response): void {
     this.send(res, file);

@@ -10,7 +10,7 @@ import {
   Res,
   StreamableFile,
 } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PredictionImages } from '@app/feedback';
 import { DEFAULT_CATEGORY_NAMES, PRODUCT_TYPE_CODES, sniffImageFormat } from '@app/ml';
@@ -78,8 +78,15 @@ export class ReviewController {
 
   @Get(':id/image')
   @ApiOperation({ summary: 'The photo sent with a queued listing (KEEP_PREDICTION_IMAGES keeps them)' })
-  @ApiProduces('image/jpeg', 'image/png', 'image/webp')
-  @ApiOkResponse({ description: 'The photo bytes (JPEG, PNG or WebP)' })
+  @ApiOkResponse({
+    description: 'The photo bytes (JPEG, PNG or WebP)',
+    content: Object.fromEntries(
+      ['image/jpeg', 'image/png', 'image/webp'].map((type) => [
+        type,
+        { schema: { type: 'string', format: 'binary' } },
+      ]),
+    ),
+  })
   @ApiErrors({
     400: 'The id is not a UUID',
     404: 'No queued listing with this id, or it has no photo (none sent, or no longer kept)',
