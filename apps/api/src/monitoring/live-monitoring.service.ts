@@ -85,7 +85,10 @@ export class LiveMonitoringService implements OnModuleInit, OnApplicationShutdow
 
   /** Computes the figures now and exports them; concurrent callers share one computation. */
   refresh(): Promise<LiveFigures> {
-    this.refreshing ??= Promise.all([this.quality.compute(this.window), this.reviewQuality.compute(this.window)])
+    this.refreshing ??= Promise.all([
+      this.quality.compute(this.window),
+      this.reviewQuality.compute(this.window),
+    ])
       .then(([sampled, review]) => {
         this.export(sampled);
         this.exportReview(review);

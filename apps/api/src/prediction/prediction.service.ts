@@ -97,19 +97,19 @@ export class PredictionService {
       latencyMs: perItemMs,
     }));
     const records = answers.map((answer, i): PredictionRecord => ({
-        id: answer.id,
-        createdAt,
-        modelVersion,
-        prdtypecode: answer.prdtypecode,
-        probability: answer.probability,
-        top: answer.top,
-        modality: answer.modality,
-        designation: items[i].designation ?? '',
-        description: items[i].description ?? null,
-        imageSha256: imageShas[i],
-        latencyMs: perItemMs,
-        requestedBy,
-      }));
+      id: answer.id,
+      createdAt,
+      modelVersion,
+      prdtypecode: answer.prdtypecode,
+      probability: answer.probability,
+      top: answer.top,
+      modality: answer.modality,
+      designation: items[i].designation ?? '',
+      description: items[i].description ?? null,
+      imageSha256: imageShas[i],
+      latencyMs: perItemMs,
+      requestedBy,
+    }));
     this.recorder.record(records);
     this.reviewIntake.offer(
       records.map((record, i) => ({
