@@ -69,11 +69,12 @@ export class ReviewController {
   @ApiOkResponse({ type: [ReviewCategoryDto] })
   categories(): ReviewCategoryDto[] {
     const classifier = this.serving.current?.classifier;
-    return PRODUCT_TYPE_CODES.map((prdtypecode) => ({
-      prdtypecode,
-      name:
-        classifier?.categoryName(prdtypecode) ?? DEFAULT_CATEGORY_NAMES[prdtypecode] ?? String(prdtypecode),
-    }));
+    return PRODUCT_TYPE_CODES.map((prdtypecode) => {
+      // A model trained without a names file knows its codes only: the shipped names say more to a reviewer.
+      const own = classifier?.categoryName(prdtypecode);
+      const name = own && own !== String(prdtypecode) ? own : DEFAULT_CATEGORY_NAMES[prdtypecode];
+      return { prdtypecode, name: name ?? String(prdtypecode) };
+    });
   }
 
   @Get(':id/image')
