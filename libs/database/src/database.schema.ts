@@ -16,6 +16,7 @@ import { ModelVersionIdempotencyKey1764460800000 } from './migrations/1764460800
 import { Retraining1764979200000 } from './migrations/1764979200000-retraining.migration';
 import { FeedbackLoop1765152000000 } from './migrations/1765152000000-feedback-loop.migration';
 import { FeedbackAuditRevision1765500000000 } from './migrations/1765500000000-feedback-audit-revision.migration';
+import { RetrainingJobCancel1765600000000 } from './migrations/1765600000000-retraining-job-cancel.migration';
 import { ReviewQueue1765800000000 } from './migrations/1765800000000-review-queue.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
@@ -42,5 +43,6 @@ export const DATABASE_MIGRATIONS = [
   Retraining1764979200000,
   FeedbackLoop1765152000000,
   FeedbackAuditRevision1765500000000,
+  RetrainingJobCancel1765600000000,
   ReviewQueue1765800000000,
 ];
