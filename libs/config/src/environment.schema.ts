@@ -354,6 +354,23 @@ export class EnvironmentSchema {
   FEEDBACK_BATCH_LIMIT = 1000;
 
   /**
+   * The share of all predictions drawn at random into the review queue's audit sample: their labels, with the
+   * callers' own, are the only ones the live F1 reads (review labels come from the uncertain end). 0: no audit.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  @IsNumber({}, { message: 'AUDIT_SAMPLE_RATE must be a number from 0 to 1, e.g. 0.02' })
+  AUDIT_SAMPLE_RATE = 0.02;
+
+  /** How long a listing handed to a reviewer (GET /v1/review/next) stays theirs before another may get it. */
+  @Type(() => Number)
+  @Min(10)
+  @Max(86_400)
+  @IsInt({ message: 'REVIEW_LEASE_SECONDS must be a whole number of seconds from 10 to 86400, e.g. 300' })
+  REVIEW_LEASE_SECONDS = 300;
+
+  /**
    * Alerts one Alertmanager notification may carry (413 past it): each is recorded and acted on in turn. Match the
    * webhook receiver's `max_alerts`, so that Alertmanager truncates a larger group rather than sending it.
    */
