@@ -179,13 +179,15 @@ export class EnvironmentSchema {
 
   /**
    * The longest a prediction request admitted under MAX_IN_FLIGHT may wait for the model; one that waited longer
-   * is answered 503 with Retry-After instead of late. 0: no bound.
+   * is answered 503 with Retry-After instead of late. 0 (the default): no bound. Off by default because the wait
+   * it sees is mostly a stall already over (a model swap, a starved CPU): measured, it refused half the batches and
+   * requests during swaps that would have been answered a few milliseconds later.
    */
   @Type(() => Number)
   @Min(0)
   @Max(600_000)
   @IsInt({ message: 'MAX_QUEUE_WAIT_MS must be a whole number of milliseconds, e.g. 250 (0: no bound)' })
-  MAX_QUEUE_WAIT_MS = 250;
+  MAX_QUEUE_WAIT_MS = 0;
 
   @Type(() => Number)
   @Min(1)
