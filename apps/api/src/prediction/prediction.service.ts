@@ -13,6 +13,7 @@ import { PredictionEntity, timeOrderedUuid } from '@app/database';
 import { sha256 } from '@app/checksum';
 import { decide, ImageDecoder, ImageTooLargeError, InvalidInputError, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
+import { ReviewIntake } from '../review/review.intake';
 import type {
   BatchPredictionResponseDto,
   PredictionResponseDto,
@@ -41,6 +42,7 @@ export class PredictionService {
     private readonly imageDecoder: ImageDecoder,
     private readonly imageSaver: PredictionImageSaver,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly reviewIntake: ReviewIntake,
   ) {}
 
   /** Decodes a base64 image field, enforcing the size limit before the bytes are ever decoded as an image. */
@@ -110,22 +112,32 @@ export class PredictionService {
         latencyMs: perItemMs,
       };
     });
-    this.recorder.record(
-      answers.map((answer, i): PredictionRecord => ({
-        id: answer.id,
-        createdAt,
+    const records = answers.map((answer, i): PredictionRecord => ({
+      id: answer.id,
+      createdAt,
+      modelVersion,
+      prdtypecode: answer.prdtypecode,
+      probability: answer.probability,
+      top: answer.top,
+      modality: answer.modality,
+      designation: items[i].designation ?? '',
+      description: items[i].description ?? null,
+      imageSha256: imageShas[i],
+      latencyMs: perItemMs,
+      requestedBy,
+      decision: answer.decision,
+      decisionThreshold: answer.threshold,
+    }));
+    this.recorder.record(records);
+    this.reviewIntake.offer(
+      records.map((record, i) => ({
+        id: record.id,
         modelVersion,
-        prdtypecode: answer.prdtypecode,
-        probability: answer.probability,
-        top: answer.top,
-        modality: answer.modality,
-        designation: items[i].designation ?? '',
-        description: items[i].description ?? null,
-        imageSha256: imageShas[i],
-        latencyMs: perItemMs,
-        requestedBy,
-        decision: answer.decision,
-        decisionThreshold: answer.threshold,
+        createdAt,
+        prdtypecode: record.prdtypecode,
+        designation: record.designation,
+        top: record.top,
+        decision: answers[i].decision,
       })),
     );
     // Kept for training once labels arrive; saved after the response, never delaying or failing it.
