@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import {
+  getMetadataStorage,
   IsBoolean,
   IsIn,
   IsInt,
   IsNumber,
   IsOptional,
+  IsPositive,
   IsString,
   Matches,
   Max,
@@ -128,6 +130,20 @@ export class EnvironmentSchema {
     message: 'DATA_S3_PREFIX must be a key prefix such as data/rakuten/ (letters, digits, _ . - /, no "..")',
   })
   DATA_S3_PREFIX?: string;
+
+  /** Where tests and benchmarks find the Rakuten files; the services read DATA_DIR instead. */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @IsString()
+  RAKUTEN_DATA_DIR?: string;
+
+  /** Unset: the fastest TensorFlow.js backend that loads here. Tests pin `cpu` or `wasm`. */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @IsIn(['tensorflow', 'wasm', 'cpu'], {
+    message: 'TFJS_BACKEND must be tensorflow, wasm or cpu (unset: the fastest)',
+  })
+  TFJS_BACKEND?: 'tensorflow' | 'wasm' | 'cpu';
 
   @IsString()
   VAR_DIR = './var';
@@ -319,6 +335,16 @@ export class EnvironmentSchema {
   @IsNumber({}, { message: 'LIVE_F1_THRESHOLD must be a number from 0 to 1, e.g. 0.6' })
   LIVE_F1_THRESHOLD = 0.6;
 
+  /**
+   * Automatic acceptance: the precision an operator wants among the answers accepted without review. Each model
+   * version derives its own threshold from its held-out coverage / precision curve (docs/calibration.md).
+   */
+  @Type(() => Number)
+  @Max(1, { message: 'AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1, e.g. 0.95' })
+  @IsPositive({ message: 'AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1, e.g. 0.95' })
+  @IsNumber({}, { message: 'AUTO_ACCEPT_PRECISION must be a number above 0 and at most 1, e.g. 0.95' })
+  AUTO_ACCEPT_PRECISION = 0.95;
+
   @Type(() => Number)
   @Min(1)
   @IsInt({ message: 'LIVE_REFRESH_SECONDS must be a whole number of seconds, e.g. 15' })
@@ -328,6 +354,23 @@ export class EnvironmentSchema {
   @Min(1)
   @IsInt({ message: 'FEEDBACK_BATCH_LIMIT must be a whole number of labels, e.g. 1000' })
   FEEDBACK_BATCH_LIMIT = 1000;
+
+  /**
+   * The share of all predictions drawn at random into the review queue's audit sample: their labels, with the
+   * callers' own, are the only ones the live F1 reads (review labels come from the uncertain end). 0: no audit.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  @IsNumber({}, { message: 'AUDIT_SAMPLE_RATE must be a number from 0 to 1, e.g. 0.02' })
+  AUDIT_SAMPLE_RATE = 0.02;
+
+  /** How long a listing handed to a reviewer (GET /v1/review/next) stays theirs before another may get it. */
+  @Type(() => Number)
+  @Min(10)
+  @Max(86_400)
+  @IsInt({ message: 'REVIEW_LEASE_SECONDS must be a whole number of seconds from 10 to 86400, e.g. 300' })
+  REVIEW_LEASE_SECONDS = 300;
 
   /**
    * Alerts one Alertmanager notification may carry (413 past it): each is recorded and acted on in turn. Match the
@@ -507,3 +550,15 @@ export class EnvironmentSchema {
   @IsBoolean({ message: 'PUBLIC_DOCS must be true or false (false: /docs is not served)' })
   PUBLIC_DOCS = true;
 }
+
+/**
+ * The variables the schema declares, from its validation decorators (every setting has at least one), so that the
+ * list of keys read from the environment cannot drift from the schema.
+ */
+export const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(EnvironmentSchema, '', true, false)
+      .map((metadata) => metadata.propertyName as keyof EnvironmentSchema),
+  ),
+];
