@@ -12,6 +12,7 @@ import { RetrainingApiModule } from './retraining/retraining-api.module';
 import { FeedbackModule } from './feedback/feedback.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { DriftModule } from './drift/drift.module';
 
 @Module({
   imports: [
@@ -26,6 +27,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     RetrainingApiModule,
     FeedbackModule,
     MonitoringModule,
+    DriftModule,
     WebhooksModule,
     BootstrapModule,
   ],

@@ -53,6 +53,14 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'WEBHOOK_ALERT_LIMIT',
   'RETRAINING_COOLDOWN_MINUTES',
   'RETRAINING_ALERTS',
+  'DRIFT_MONITORING',
+  'DRIFT_WINDOW',
+  'DRIFT_MIN_WINDOW',
+  'DRIFT_QUANTILE',
+  'DRIFT_BOOTSTRAP_DRAWS',
+  'DRIFT_ALERTS',
+  'DRIFT_AUDIT_BOOST_RATE',
+  'DRIFT_AUDIT_BOOST_MINUTES',
   'KEEP_PREDICTION_IMAGES',
   'PREDICTION_IMAGE_RETENTION_DAYS',
   'GATE_RECENT_FEEDBACK',
@@ -114,6 +122,22 @@ export class AppConfig {
   /** The alert names of RETRAINING_ALERTS. */
   get retrainingAlerts(): string[] {
     return this.env.RETRAINING_ALERTS.split(',').map((name) => name.trim());
+  }
+
+  /** The alert names of DRIFT_ALERTS. */
+  get driftAlerts(): string[] {
+    return this.env.DRIFT_ALERTS.split(',').map((name) => name.trim());
+  }
+
+  /** The drift watch's window and thresholds (DRIFT_*). */
+  get drift(): { window: number; minWindow: number; quantile: number; draws: number } {
+    const { DRIFT_WINDOW, DRIFT_MIN_WINDOW, DRIFT_QUANTILE, DRIFT_BOOTSTRAP_DRAWS } = this.env;
+    return {
+      window: DRIFT_WINDOW,
+      minWindow: DRIFT_MIN_WINDOW,
+      quantile: DRIFT_QUANTILE,
+      draws: DRIFT_BOOTSTRAP_DRAWS,
+    };
   }
 
   /** The external OIDC issuers of OIDC_ISSUERS, validated. */
@@ -206,6 +230,11 @@ function crossFieldProblems(env: EnvironmentSchema): string[] {
   if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push(
       `HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
+  if (env.DRIFT_MIN_WINDOW > env.DRIFT_WINDOW) {
+    problems.push(
+      `DRIFT_MIN_WINDOW (${env.DRIFT_MIN_WINDOW}) must not exceed DRIFT_WINDOW (${env.DRIFT_WINDOW})`,
     );
   }
   problems.push(...parseOidcIssuers(env.OIDC_ISSUERS).problems);

@@ -1,4 +1,5 @@
 import { AlertEventEntity } from './entities/alert-event.entity';
+import { AuditBoostEntity } from './entities/audit-boost.entity';
 import { FeedbackAuditEntity } from './entities/feedback-audit.entity';
 import { FeedbackEntity } from './entities/feedback.entity';
 import { ModelVersionEntity } from './entities/model-version.entity';
@@ -15,6 +16,7 @@ import { ModelVersionIdempotencyKey1764460800000 } from './migrations/1764460800
 import { Retraining1764979200000 } from './migrations/1764979200000-retraining.migration';
 import { FeedbackLoop1765152000000 } from './migrations/1765152000000-feedback-loop.migration';
 import { FeedbackAuditRevision1765500000000 } from './migrations/1765500000000-feedback-audit-revision.migration';
+import { AuditBoosts1765900000000 } from './migrations/1765900000000-audit-boosts.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
 export const DATABASE_ENTITIES = [
@@ -29,6 +31,7 @@ export const DATABASE_ENTITIES = [
   RetrainingJobEntity,
   FeedbackAuditEntity,
   AlertEventEntity,
+  AuditBoostEntity,
 ];
 
 /** Every migration, oldest first; each runs once per database, in this order. */
@@ -39,4 +42,5 @@ export const DATABASE_MIGRATIONS = [
   Retraining1764979200000,
   FeedbackLoop1765152000000,
   FeedbackAuditRevision1765500000000,
+  AuditBoosts1765900000000,
 ];

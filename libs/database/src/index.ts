@@ -6,6 +6,7 @@ export { runInTransaction } from './database.transaction';
 export { FeedbackEntity } from './entities/feedback.entity';
 export { FeedbackAuditEntity } from './entities/feedback-audit.entity';
 export { AlertEventEntity, type AlertEventResult } from './entities/alert-event.entity';
+export { AuditBoostEntity } from './entities/audit-boost.entity';
 export {
   ModelVersionEntity,
   type ModelFileColumn,

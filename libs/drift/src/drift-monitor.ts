@@ -129,13 +129,18 @@ export class VersionDrift {
 export class DriftMonitor {
   private readonly versions = new Map<string, VersionDrift | null>();
 
-  constructor(readonly settings: DriftSettings) {}
+  constructor(
+    readonly settings: DriftSettings,
+    /** False: nothing is loaded or observed (DRIFT_MONITORING=false). */
+    readonly enabled = true,
+  ) {}
 
   /**
    * Reads a version's reference and vocabulary from its artifact directory; a version without a reference is
    * tracked as unwatched (its report says so) rather than refused: it still serves.
    */
   load(version: string, dir: string): VersionDrift | null {
+    if (!this.enabled) return null;
     const file = join(dir, DRIFT_REFERENCE_FILE);
     if (!existsSync(file)) return null;
     const reference = parseDriftReference(JSON.parse(readFileSync(file, 'utf8')));
@@ -148,6 +153,7 @@ export class DriftMonitor {
 
   /** Starts watching `version` (the one this replica now serves), with its drift state or null for none. */
   track(version: string, drift: VersionDrift | null): void {
+    if (!this.enabled) return;
     this.versions.set(version, drift);
   }
 

@@ -5,7 +5,13 @@ export {
   type DriftReference,
   type DriftReferenceRow,
 } from './drift-reference';
-export { DRIFT_SIGNALS, DriftProfile, jensenShannonDistance, type DriftSignal } from './drift-profile';
+export {
+  DRIFT_SIGNALS,
+  DriftProfile,
+  ESTIMATE_TOP_K,
+  jensenShannonDistance,
+  type DriftSignal,
+} from './drift-profile';
 export { DriftWindow } from './drift-window';
 export { bootstrapThresholds, thresholdSizes } from './drift-thresholds';
 export {
@@ -17,3 +23,5 @@ export {
   type SignalReport,
   type VersionDriftReport,
 } from './drift-monitor';
+export { AuditBoosts, type AuditBoost, type AuditBoostSettings } from './audit-boosts';
+export { DriftAlertAction, type DriftAlertOutcome } from './drift-alerts';

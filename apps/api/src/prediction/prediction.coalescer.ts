@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { DriftMonitor, ESTIMATE_TOP_K } from '@app/drift';
 import type { Prediction, PredictionInput } from '@app/ml';
 import { ModelServingService } from '../serving/model-serving.service';
 
@@ -30,7 +31,10 @@ export class PredictionCoalescer {
   private waiting: Waiting[] = [];
   private waitingItems = 0;
 
-  constructor(private readonly serving: ModelServingService) {}
+  constructor(
+    private readonly serving: ModelServingService,
+    @Optional() private readonly drift?: DriftMonitor,
+  ) {}
 
   classify(inputs: PredictionInput[], topK: number): Promise<Classified> {
     if (inputs.some((input) => input.image)) return this.score(inputs, topK);
@@ -69,7 +73,16 @@ export class PredictionCoalescer {
   private async score(inputs: PredictionInput[], topK: number): Promise<Classified> {
     const { model, release } = this.serving.acquire();
     try {
-      return { modelVersion: model.version, predictions: await model.classifier.predict(inputs, topK) };
+      if (!this.drift?.enabled) {
+        return { modelVersion: model.version, predictions: await model.classifier.predict(inputs, topK) };
+      }
+      // The drift watch estimates F1 from the best classes of every answer, whatever top list the caller asked for.
+      const predictions = await model.classifier.predict(inputs, Math.max(topK, ESTIMATE_TOP_K));
+      this.drift.observe(model.version, inputs, predictions);
+      return {
+        modelVersion: model.version,
+        predictions: predictions.map((p) => (p.top.length > topK ? { ...p, top: p.top.slice(0, topK) } : p)),
+      };
     } finally {
       release();
     }

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/com
 import { join, resolve } from 'node:path';
 import { AppConfig } from '@app/config';
 import { BackboneThreadPool, ImageDecoder, ProductClassifier, type DecodedItem } from '@app/ml';
+import { DriftMonitor, type VersionDrift } from '@app/drift';
 import { ModelRegistry } from '@app/registry';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -14,6 +15,8 @@ export class ServingModel {
     readonly version: string,
     readonly classifier: ProductClassifier,
     readonly loadedAt: Date,
+    /** Its drift reference, thresholds and window; null when its artifact has none or the watch is off. */
+    readonly drift: VersionDrift | null = null,
   ) {}
 
   lease(): () => void {
@@ -68,6 +71,7 @@ export class ModelServingService implements OnApplicationShutdown {
     config: AppConfig,
     // Optional for tests that build the service by hand: the classifiers then run the backbone in this thread.
     @Optional() private readonly backbones?: BackboneThreadPool,
+    @Optional() private readonly driftMonitor?: DriftMonitor,
   ) {
     this.cacheRoot = join(resolve(config.env.VAR_DIR), 'model-cache');
     this.scoringThreads = config.env.SCORING_THREADS;
@@ -117,7 +121,9 @@ export class ModelServingService implements OnApplicationShutdown {
       this.active = next;
       this.metrics.setLoadedVersion(version);
       this.metrics.scoringThreads.set(next.classifier.scoringThreads);
+      this.driftMonitor?.track(version, next.drift);
       if (previous) {
+        this.driftMonitor?.forget(previous.version);
         this.metrics.modelSwaps.inc({ from_version: previous.version, to_version: version });
         previous.retire();
       }
@@ -153,13 +159,33 @@ export class ModelServingService implements OnApplicationShutdown {
         onThreadError: (message) => this.logger.error(`model ${version}: ${message}`),
       });
       await warmUp(classifier);
+      const drift = this.loadDrift(version, dir);
       stop();
       this.metrics.modelLoads.inc({ model_version: version, result: 'success' });
-      return new ServingModel(version, classifier, new Date());
+      return new ServingModel(version, classifier, new Date(), drift);
     } catch (error) {
       this.metrics.modelLoads.inc({ model_version: version, result: 'failure' });
       this.logger.error(`model ${version} cannot be loaded: ${(error as Error).message}`);
       throw error;
+    }
+  }
+
+  /** A version whose drift reference is missing or unreadable still serves; it is only not watched. */
+  private loadDrift(version: string, dir: string): VersionDrift | null {
+    if (!this.driftMonitor) return null;
+    try {
+      const drift = this.driftMonitor.load(version, dir);
+      if (!drift && this.driftMonitor.enabled) {
+        this.logger.warn(
+          `model ${version} has no drift reference: its predictions are not watched for drift`,
+        );
+      }
+      return drift;
+    } catch (error) {
+      this.logger.error(
+        `model ${version}: ${(error as Error).message}; its predictions are not watched for drift`,
+      );
+      return null;
     }
   }
 }
