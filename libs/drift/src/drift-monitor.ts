@@ -1,8 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describeInput, InputVocabulary, type PredictionInput } from '@app/ml';
+import { readFileSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import { describeInput, InputVocabulary, sha256, type ArtifactManifest, type PredictionInput } from '@app/ml';
 import { DRIFT_SIGNALS, DriftProfile, ESTIMATE_TOP_K, type DriftSignal } from './drift-profile';
-import { DRIFT_REFERENCE_FILE, parseDriftReference, type DriftReference } from './drift-reference';
+import {
+  DRIFT_REFERENCE_DOCUMENT,
+  DriftReferenceError,
+  parseDriftReference,
+  type DriftReference,
+} from './drift-reference';
 import { bootstrapThresholds, thresholdsFor, type ThresholdTable } from './drift-thresholds';
 import { DriftWindow } from './drift-window';
 
@@ -136,14 +141,19 @@ export class DriftMonitor {
   ) {}
 
   /**
-   * Reads a version's reference and vocabulary from its artifact directory; a version without a reference is
-   * tracked as unwatched (its report says so) rather than refused: it still serves.
+   * Reads a version's reference (the artifact's `drift-reference` document, checksum verified) and vocabulary from
+   * its artifact directory; null for an artifact without one (the version serves, unwatched).
    */
   load(version: string, dir: string): VersionDrift | null {
     if (!this.enabled) return null;
-    const file = join(dir, DRIFT_REFERENCE_FILE);
-    if (!existsSync(file)) return null;
-    const reference = parseDriftReference(JSON.parse(readFileSync(file, 'utf8')));
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ArtifactManifest;
+    const entry = manifest.documents?.[DRIFT_REFERENCE_DOCUMENT];
+    if (!entry) return null;
+    if (normalize(entry.path).startsWith('..'))
+      throw new DriftReferenceError(`${entry.path} leaves the artifact`);
+    const bytes = readFileSync(join(dir, entry.path));
+    if (sha256(bytes) !== entry.sha256) throw new DriftReferenceError(`checksum mismatch for ${entry.path}`);
+    const reference = parseDriftReference(JSON.parse(bytes.toString('utf8')));
     return this.build(version, reference, InputVocabulary.load(dir));
   }
 

@@ -92,12 +92,22 @@ export function estimatedWeightedF1(
   return total > 0 ? weighted / total : 0;
 }
 
+/** Shares of the window's predictions in each bin, and its estimated F1: what a window is compared with. */
+export interface Distributions {
+  classShares: ArrayLike<number>;
+  confidenceShares: ArrayLike<number>;
+  textLengthShares: ArrayLike<number>;
+  unseenShares: ArrayLike<number>;
+  photoShares: ArrayLike<number>;
+  estimatedF1: number;
+}
+
 /**
  * What a version's live window is compared with: the reference's class mix, confidence and input distributions
  * and its estimated F1, binned as the window bins its predictions, and the reference rows as observations for the
  * bootstrap that sets the thresholds.
  */
-export class DriftProfile {
+export class DriftProfile implements Distributions {
   readonly confidenceEdges = CONFIDENCE_EDGES;
   readonly textLengthEdges: number[];
   readonly unseenEdges: number[];

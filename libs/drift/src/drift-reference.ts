@@ -1,5 +1,9 @@
-/** The file h20-calib's training step writes beside a version's artifact (see docs/drift.md). */
-export const DRIFT_REFERENCE_FILE = 'drift-reference.json';
+/**
+ * The artifact document the training step writes (classifier.save(dir, { 'drift-reference': reference, ... })), so
+ * that it lands in the artifact as drift-reference.json, listed and checksummed in model.json and uploaded with the
+ * version (see docs/drift.md).
+ */
+export const DRIFT_REFERENCE_DOCUMENT = 'drift-reference';
 
 /** One held-out prediction of the version, with its calibrated probabilities and the input statistics. */
 export interface DriftReferenceRow {

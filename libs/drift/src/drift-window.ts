@@ -2,6 +2,7 @@ import {
   binOf,
   DriftProfile,
   ESTIMATE_TOP_K,
+  type Distributions,
   estimatedWeightedF1,
   jensenShannonDistance,
   type DriftObservation,
@@ -99,16 +100,29 @@ export class DriftWindow {
     return estimatedWeightedF1(this.classCounts, this.truePositives, this.support);
   }
 
-  /** Each signal's distance from the reference (0 for an empty window). */
-  signals(): SignalValues {
-    const { profile, size } = this;
+  /** Each signal's distance from the reference, or from other distributions (0 for an empty window). */
+  signals(reference: Distributions = this.profile): SignalValues {
+    const { size } = this;
     return {
-      class_mix: jensenShannonDistance(this.classCounts, size, profile.classShares),
-      confidence: jensenShannonDistance(this.confidenceCounts, size, profile.confidenceShares),
-      text_length: jensenShannonDistance(this.textLengthCounts, size, profile.textLengthShares),
-      unseen_tokens: jensenShannonDistance(this.unseenCounts, size, profile.unseenShares),
-      photo_share: jensenShannonDistance(this.photoCounts, size, profile.photoShares),
-      estimated_f1_drop: size > 0 ? Math.max(0, profile.estimatedF1 - this.estimatedF1()) : 0,
+      class_mix: jensenShannonDistance(this.classCounts, size, reference.classShares),
+      confidence: jensenShannonDistance(this.confidenceCounts, size, reference.confidenceShares),
+      text_length: jensenShannonDistance(this.textLengthCounts, size, reference.textLengthShares),
+      unseen_tokens: jensenShannonDistance(this.unseenCounts, size, reference.unseenShares),
+      photo_share: jensenShannonDistance(this.photoCounts, size, reference.photoShares),
+      estimated_f1_drop: size > 0 ? Math.max(0, reference.estimatedF1 - this.estimatedF1()) : 0,
+    };
+  }
+
+  /** The window's own distributions (to compare other windows with it). */
+  distributions(): Distributions {
+    const share = (counts: Float64Array) => counts.map((count) => (this.size > 0 ? count / this.size : 0));
+    return {
+      classShares: share(this.classCounts),
+      confidenceShares: share(this.confidenceCounts),
+      textLengthShares: share(this.textLengthCounts),
+      unseenShares: share(this.unseenCounts),
+      photoShares: share(this.photoCounts),
+      estimatedF1: this.estimatedF1(),
     };
   }
 

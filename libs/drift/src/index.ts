@@ -1,5 +1,5 @@
 export {
-  DRIFT_REFERENCE_FILE,
+  DRIFT_REFERENCE_DOCUMENT,
   DriftReferenceError,
   parseDriftReference,
   type DriftReference,
