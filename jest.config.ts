@@ -2,6 +2,8 @@ import type { Config } from 'jest';
 
 const moduleNameMapper = {
   '^@app/config$': '<rootDir>/libs/config/src',
+  '^@app/checksum$': '<rootDir>/libs/checksum/src',
+  '^@app/classification-metrics$': '<rootDir>/libs/classification-metrics/src',
   '^@app/ml$': '<rootDir>/libs/ml/src',
   '^@app/database$': '<rootDir>/libs/database/src',
   '^@app/storage$': '<rootDir>/libs/storage/src',

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { StorageModule } from '@app/storage';
+import { AdmissionModule } from './admission/admission.module';
 import { AuthModule } from './auth/auth.module';
 import { BootstrapModule } from './bootstrap/bootstrap.module';
 import { HealthModule } from './health/health.module';
@@ -20,6 +21,7 @@ import { DriftModule } from './drift/drift.module';
     DatabaseModule,
     StorageModule,
     MetricsModule,
+    AdmissionModule,
     AuthModule,
     HealthModule,
     PredictionModule,

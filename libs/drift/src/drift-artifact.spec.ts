@@ -11,6 +11,8 @@ const settings = { window: 100, minWindow: 20, quantile: 0.99, draws: 100 };
 describe('DriftMonitor.load', () => {
   let source: string;
   let withReference: string;
+  let withoutReference: string;
+  let emptyReference: string;
   let classifier: ProductClassifier;
 
   beforeAll(async () => {
@@ -33,13 +35,19 @@ describe('DriftMonitor.load', () => {
       })),
     };
     withReference = mkdtempSync(join(tmpdir(), 'drift-artifact-'));
+    withoutReference = mkdtempSync(join(tmpdir(), 'drift-artifact-'));
+    await classifier.save(withoutReference, {});
+    const empty = mkdtempSync(join(tmpdir(), 'drift-artifact-'));
     await classifier.save(withReference, { 'drift-reference': reference });
+    await classifier.save(empty, { 'drift-reference': { ...reference, rows: [] } });
+    emptyReference = empty;
   }, 60_000);
 
   afterAll(() => {
     classifier.dispose();
     rmSync(source, { recursive: true, force: true });
-    rmSync(withReference, { recursive: true, force: true });
+    for (const dir of [withReference, withoutReference, emptyReference])
+      rmSync(dir, { recursive: true, force: true });
   });
 
   it("reads the version's reference and vocabulary from its artifact and watches its answers", async () => {
@@ -62,7 +70,8 @@ describe('DriftMonitor.load', () => {
 
   it('leaves a version without a reference unwatched, and refuses a reference that was altered', () => {
     const monitor = new DriftMonitor(settings);
-    expect(monitor.load('v0', source)).toBeNull();
+    expect(monitor.load('v0', withoutReference)).toBeNull();
+    expect(monitor.load('v0', emptyReference)).toBeNull();
     const path = join(withReference, 'drift-reference.json');
     const original = readFileSync(path);
     try {

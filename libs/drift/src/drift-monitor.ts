@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
-import { describeInput, InputVocabulary, sha256, type ArtifactManifest, type PredictionInput } from '@app/ml';
+import { sha256 } from '@app/checksum';
+import { describeInput, InputVocabulary, type ArtifactManifest, type PredictionInput } from '@app/ml';
 import { DRIFT_SIGNALS, DriftProfile, ESTIMATE_TOP_K, type DriftSignal } from './drift-profile';
 import {
   DRIFT_REFERENCE_DOCUMENT,
@@ -142,7 +143,7 @@ export class DriftMonitor {
 
   /**
    * Reads a version's reference (the artifact's `drift-reference` document, checksum verified) and vocabulary from
-   * its artifact directory; null for an artifact without one (the version serves, unwatched).
+   * its artifact directory; null for an artifact without one, or with an empty one (the version serves, unwatched).
    */
   load(version: string, dir: string): VersionDrift | null {
     if (!this.enabled) return null;
@@ -154,6 +155,8 @@ export class DriftMonitor {
     const bytes = readFileSync(join(dir, entry.path));
     if (sha256(bytes) !== entry.sha256) throw new DriftReferenceError(`checksum mismatch for ${entry.path}`);
     const reference = parseDriftReference(JSON.parse(bytes.toString('utf8')));
+    // A held-out slice too small to keep any row (a tiny training set) gives nothing to compare with.
+    if (reference.rows.length === 0) return null;
     return this.build(version, reference, InputVocabulary.load(dir));
   }
 

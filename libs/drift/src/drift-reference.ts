@@ -41,7 +41,7 @@ export function parseDriftReference(json: unknown): DriftReference {
   if (!Array.isArray(classes) || classes.length < 2 || !classes.every(Number.isInteger)) {
     throw new DriftReferenceError('classes must list at least two product type codes');
   }
-  if (!Array.isArray(rows) || rows.length === 0) throw new DriftReferenceError('rows must not be empty');
+  if (!Array.isArray(rows)) throw new DriftReferenceError('rows must be a list');
   const known = new Set(classes);
   rows.forEach((row, i) => {
     const bad = (field: string) => new DriftReferenceError(`rows[${i}].${field} is missing or invalid`);

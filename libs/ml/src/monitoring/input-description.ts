@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
-import { ArtifactError, MANIFEST_FILE, sha256, type ArtifactManifest } from '../artifacts/model-artifact';
+import { sha256 } from '@app/checksum';
+import { ArtifactError, MANIFEST_FILE, type ArtifactManifest } from '../artifacts/model-artifact';
 import type { ProductClassifier } from '../model/product.classifier';
 import type { TextFeatureExtractor, TextFeatureParams } from '../text/text-features.extractor';
 import { HashedTerms, TextHasher } from '../text/text-hashing';
