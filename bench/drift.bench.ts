@@ -13,7 +13,7 @@
  * Prints the figures and one JSON line; writes docs/bench/drift.json and docs/bench/drift.svg.
  *
  * BENCH_STREAM (3000) predictions per stream, BENCH_RATE (60) per second, BENCH_HELD (5) categories missing from the
- * base, BENCH_AUDIT (0.1) share of predictions labelled, BENCH_WINDOW (500) DRIFT_WINDOW, BENCH_MIN_WINDOW (200),
+ * base (the streams leave out near-duplicates of training titles, as the calibration slice does), BENCH_AUDIT (0.1) share of predictions labelled, BENCH_WINDOW (500) DRIFT_WINDOW, BENCH_MIN_WINDOW (200),
  * BENCH_COST_REQUESTS (1500) per round, BENCH_DEADLINE_S (1200), BENCH_VERBOSE=1 shows the processes' logs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -27,6 +27,7 @@ import { openDataSource } from '@app/database';
 import { createPostgresTestSchema } from '@app/database/testing';
 import {
   DEFAULT_TRAIN_OPTIONS,
+  designationKey,
   evaluateClassification,
   loadTrainingData,
   readCsvRecords,
@@ -172,7 +173,10 @@ function splitData(dataDir: string): {
     .map(([code]) => code);
   const half = Math.floor(shuffled.length / 2);
   const base = shuffled.slice(0, half).filter((p) => !held.includes(p.prdtypecode));
-  const rest = shuffled.slice(half);
+  // Like the calibration slice the reference comes from (near-duplicate titles never straddle it and the training
+  // rows), the streams hold no product whose title nearly repeats one the model trained on.
+  const seen = new Set(base.map((p) => designationKey(p.designation)));
+  const rest = shuffled.slice(half).filter((p) => !seen.has(designationKey(p.designation)));
   const cycle = (rows: Product[]) => Array.from({ length: STREAM }, (_, i) => rows[i % rows.length]);
   return {
     base,
@@ -456,6 +460,8 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_MINUTE: '0',
       IP_RATE_LIMIT_PER_MINUTE: '0',
       TOKEN_RATE_LIMIT_PER_MINUTE: '0',
+      // The cost rounds measure throughput: nothing is shed on this shared machine.
+      MAX_IN_FLIGHT: '0',
       LIVE_REFRESH_SECONDS: '1',
       LIVE_WINDOW_SIZE: String(LIVE_WINDOW),
       LIVE_MIN_SAMPLES: String(LIVE_MIN_SAMPLES),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { sha256 } from '@app/checksum';
 import { describeInput, InputVocabulary, type ArtifactManifest, type PredictionInput } from '@app/ml';
-import { DRIFT_SIGNALS, DriftProfile, ESTIMATE_TOP_K, type DriftSignal } from './drift-profile';
+import { DRIFT_SIGNALS, DriftProfile, type DriftSignal } from './drift-profile';
 import {
   DRIFT_REFERENCE_DOCUMENT,
   DriftReferenceError,
@@ -23,7 +23,7 @@ export interface DriftSettings {
   draws: number;
 }
 
-/** A prediction as the classifier answered it: the class, its calibrated probability, the best classes. */
+/** A prediction as the classifier answered it: the class, its calibrated probability, every class it scored. */
 export interface AnsweredPrediction {
   prdtypecode: number;
   probability: number;
@@ -85,7 +85,7 @@ export class VersionDrift {
     predictions.forEach((prediction, i) => {
       const predicted = profile.indexOf(prediction.prdtypecode);
       if (predicted < 0) return;
-      const top = prediction.top.slice(0, ESTIMATE_TOP_K);
+      const top = prediction.top;
       this.window.add({
         predicted,
         confidence: prediction.probability,

@@ -1,7 +1,6 @@
 import {
   binOf,
   DriftProfile,
-  ESTIMATE_TOP_K,
   type Distributions,
   estimatedWeightedF1,
   jensenShannonDistance,
@@ -31,16 +30,19 @@ export class DriftWindow {
   private readonly textLengthCounts: Float64Array;
   private readonly unseenCounts: Float64Array;
   private readonly photoCounts = new Float64Array(2);
+  /** Probabilities kept per prediction: one per class. */
+  private readonly width: number;
 
   constructor(
     private readonly profile: DriftProfile,
     readonly capacity: number,
   ) {
     const classes = profile.classes.length;
+    this.width = classes;
     this.predicted = new Int32Array(capacity);
     this.confidence = new Float64Array(capacity);
-    this.topClasses = new Int32Array(capacity * ESTIMATE_TOP_K).fill(-1);
-    this.topProbabilities = new Float64Array(capacity * ESTIMATE_TOP_K);
+    this.topClasses = new Int32Array(capacity * classes).fill(-1);
+    this.topProbabilities = new Float64Array(capacity * classes);
     // Per prediction: confidence bin, text length bin, unseen share bin, photo.
     this.inputBins = new Uint8Array(capacity * 4);
     this.classCounts = new Float64Array(classes);
@@ -64,9 +66,10 @@ export class DriftWindow {
     const { profile } = this;
     this.predicted[slot] = observation.predicted;
     this.confidence[slot] = observation.confidence;
-    const base = slot * ESTIMATE_TOP_K;
-    const k = Math.min(ESTIMATE_TOP_K, observation.topClasses.length);
-    for (let i = 0; i < ESTIMATE_TOP_K; i++) {
+    const { width } = this;
+    const base = slot * width;
+    const k = Math.min(width, observation.topClasses.length);
+    for (let i = 0; i < width; i++) {
       this.topClasses[base + i] = i < k ? observation.topClasses[i] : -1;
       this.topProbabilities[base + i] = i < k ? observation.topProbabilities[i] : 0;
     }
@@ -83,8 +86,8 @@ export class DriftWindow {
     const predicted = this.predicted[slot];
     this.classCounts[predicted] += sign;
     this.truePositives[predicted] += sign * this.confidence[slot];
-    const base = slot * ESTIMATE_TOP_K;
-    for (let i = 0; i < ESTIMATE_TOP_K; i++) {
+    const base = slot * this.width;
+    for (let i = 0; i < this.width; i++) {
       const c = this.topClasses[base + i];
       if (c >= 0) this.support[c] += sign * this.topProbabilities[base + i];
     }

@@ -5,13 +5,7 @@ export {
   type DriftReference,
   type DriftReferenceRow,
 } from './drift-reference';
-export {
-  DRIFT_SIGNALS,
-  DriftProfile,
-  ESTIMATE_TOP_K,
-  jensenShannonDistance,
-  type DriftSignal,
-} from './drift-profile';
+export { DRIFT_SIGNALS, DriftProfile, jensenShannonDistance, type DriftSignal } from './drift-profile';
 export { DriftWindow } from './drift-window';
 export { bootstrapThresholds, thresholdSizes } from './drift-thresholds';
 export {

@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { DriftMonitor, ESTIMATE_TOP_K } from '@app/drift';
+import { DriftMonitor } from '@app/drift';
 import type { Prediction, PredictionInput } from '@app/ml';
 import { performance } from 'node:perf_hooks';
 import { LoadShedder } from '../admission/load.shedder';
@@ -95,8 +95,11 @@ export class PredictionCoalescer {
       if (!this.drift?.enabled) {
         return { modelVersion: model.version, predictions: await model.classifier.predict(inputs, topK) };
       }
-      // The drift watch estimates F1 from the best classes of every answer, whatever top list the caller asked for.
-      const predictions = await model.classifier.predict(inputs, Math.max(topK, ESTIMATE_TOP_K));
+      // The drift watch estimates F1 from every class's probability, whatever top list the caller asked for.
+      const predictions = await model.classifier.predict(
+        inputs,
+        Math.max(topK, model.classifier.classes.length),
+      );
       this.drift.observe(model.version, inputs, predictions);
       return {
         modelVersion: model.version,
