@@ -10,6 +10,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PredictionModule } from './prediction/prediction.module';
 import { RegistryApiModule } from './registry/registry-api.module';
 import { RetrainingApiModule } from './retraining/retraining-api.module';
+import { ReviewModule } from './review/review.module';
 import { FeedbackModule } from './feedback/feedback.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -29,6 +30,7 @@ import { DriftModule } from './drift/drift.module';
     RetrainingApiModule,
     FeedbackModule,
     MonitoringModule,
+    ReviewModule,
     DriftModule,
     WebhooksModule,
     BootstrapModule,

@@ -1,12 +1,16 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { DriftMonitor } from '@app/drift';
-import type { Prediction, PredictionInput } from '@app/ml';
+import type { Modality, Prediction, PredictionInput } from '@app/ml';
 import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { AppConfig } from '@app/config';
 import { LoadShedder } from '../admission/load.shedder';
 import { ModelServingService } from '../serving/model-serving.service';
 
 export interface Classified {
   modelVersion: string;
+  /** The version's acceptance threshold per modality (from AUTO_ACCEPT_PRECISION and its held-out curve). */
+  thresholds: Record<Modality, number>;
   predictions: Prediction[];
 }
 
@@ -37,6 +41,7 @@ export class PredictionCoalescer {
   constructor(
     private readonly serving: ModelServingService,
     private readonly shedder: LoadShedder,
+    private readonly config: AppConfig,
     @Optional() private readonly drift?: DriftMonitor,
   ) {}
 
@@ -75,12 +80,13 @@ export class PredictionCoalescer {
       round.flatMap((request) => request.inputs),
       topK,
     ).then(
-      ({ modelVersion, predictions }) => {
+      ({ modelVersion, thresholds, predictions }) => {
         let offset = 0;
         for (const request of round) {
           const own = predictions.slice(offset, (offset += request.inputs.length));
           request.resolve({
             modelVersion,
+            thresholds,
             predictions: own.map((p) => ({ ...p, top: p.top.slice(0, request.topK) })),
           });
         }
@@ -89,20 +95,27 @@ export class PredictionCoalescer {
     );
   }
 
+  /**
+   * Scores MAX_ITEMS at a time when the event loop does the scoring (SCORING_THREADS=0), yielding between slices:
+   * a batch of 256 texts scored at once would hold every other request for its whole time.
+   */
   private async score(inputs: PredictionInput[], topK: number): Promise<Classified> {
     const { model, release } = this.serving.acquire();
+    const slice = this.config.env.SCORING_THREADS === 0 ? MAX_ITEMS : inputs.length;
     try {
-      if (!this.drift?.enabled) {
-        return { modelVersion: model.version, predictions: await model.classifier.predict(inputs, topK) };
-      }
       // The drift watch estimates F1 from every class's probability, whatever top list the caller asked for.
-      const predictions = await model.classifier.predict(
-        inputs,
-        Math.max(topK, model.classifier.classes.length),
-      );
-      this.drift.observe(model.version, inputs, predictions);
+      const watched = this.drift?.enabled === true;
+      const asked = watched ? Math.max(topK, model.classifier.classes.length) : topK;
+      const predictions: Prediction[] = [];
+      for (let start = 0; start < inputs.length; start += slice) {
+        if (start > 0) await nextTurn();
+        predictions.push(...(await model.classifier.predict(inputs.slice(start, start + slice), asked)));
+      }
+      if (!watched) return { modelVersion: model.version, thresholds: model.thresholds, predictions };
+      this.drift!.observe(model.version, inputs, predictions);
       return {
         modelVersion: model.version,
+        thresholds: model.thresholds,
         predictions: predictions.map((p) => (p.top.length > topK ? { ...p, top: p.top.slice(0, topK) } : p)),
       };
     } finally {

@@ -1,7 +1,14 @@
 import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '@app/config';
-import { BackboneThreadPool, ImageDecoder, ProductClassifier, type DecodedItem } from '@app/ml';
+import {
+  acceptanceThresholds,
+  BackboneThreadPool,
+  ImageDecoder,
+  ProductClassifier,
+  type DecodedItem,
+  type Modality,
+} from '@app/ml';
 import { DriftMonitor, type VersionDrift } from '@app/drift';
 import { ModelRegistry } from '@app/registry';
 import { MetricsService } from '../metrics/metrics.service';
@@ -15,6 +22,8 @@ export class ServingModel {
     readonly version: string,
     readonly classifier: ProductClassifier,
     readonly loadedAt: Date,
+    /** Per modality, the calibrated probability at or above which an answer is accepted (1: none is). */
+    readonly thresholds: Record<Modality, number>,
     /** Its drift reference, thresholds and window; null when its artifact has none or the watch is off. */
     readonly drift: VersionDrift | null = null,
   ) {}
@@ -63,6 +72,7 @@ export class ModelServingService implements OnApplicationShutdown {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly cacheRoot: string;
   private readonly scoringThreads: number;
+  private readonly targetPrecision: number;
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -75,6 +85,7 @@ export class ModelServingService implements OnApplicationShutdown {
   ) {
     this.cacheRoot = join(resolve(config.env.VAR_DIR), 'model-cache');
     this.scoringThreads = config.env.SCORING_THREADS;
+    this.targetPrecision = config.env.AUTO_ACCEPT_PRECISION;
   }
 
   get current(): ServingModel | undefined {
@@ -119,7 +130,7 @@ export class ModelServingService implements OnApplicationShutdown {
       this.prepared.delete(version);
       const previous = this.active;
       this.active = next;
-      this.metrics.setLoadedVersion(version);
+      this.metrics.setLoadedVersion(version, next.thresholds);
       this.metrics.scoringThreads.set(next.classifier.scoringThreads);
       this.driftMonitor?.track(version, next.drift);
       if (previous) {
@@ -162,7 +173,9 @@ export class ModelServingService implements OnApplicationShutdown {
       const drift = this.loadDrift(version, dir);
       stop();
       this.metrics.modelLoads.inc({ model_version: version, result: 'success' });
-      return new ServingModel(version, classifier, new Date(), drift);
+      // Each version keeps the promise with its own curve: a better-calibrated version accepts more.
+      const thresholds = acceptanceThresholds(classifier.calibration, this.targetPrecision);
+      return new ServingModel(version, classifier, new Date(), thresholds, drift);
     } catch (error) {
       this.metrics.modelLoads.inc({ model_version: version, result: 'failure' });
       this.logger.error(`model ${version} cannot be loaded: ${(error as Error).message}`);

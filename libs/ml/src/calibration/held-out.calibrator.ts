@@ -2,7 +2,7 @@ import type { ProductExample } from '../data/product.types';
 import type { EvaluationRows } from '../evaluation/evaluation-split';
 import type { ImageClassifier } from '../image/image.classifier';
 import { fuseProbabilities } from '../model/probability-fusion';
-import { InputVocabulary } from '../monitoring/input-description';
+import { describeInput, InputVocabulary } from '../monitoring/input-description';
 import type { TextEnsemble } from '../text/text-ensemble';
 import { calibrateModality, temperatureOf, type Modality, type ModelCalibration } from './model-calibration';
 import { applyTemperature } from './temperature-scaling';
@@ -17,7 +17,7 @@ export interface DriftReferenceRow {
   label: number;
   /** Characters of the designation and the description. */
   textLength: number;
-  /** Share of the text's words the training texts never had (0 without text). */
+  /** Share of the text's words the text model did not keep in training (describeInput; 0 without text). */
   unseenTokenShare: number;
   hasImage: boolean;
 }
@@ -47,8 +47,8 @@ export interface HeldOutCalibration {
 /**
  * Scores the held-out slice with each modality the model has (text alone, image alone, both fused), fits one
  * temperature per modality, and describes every held-out row as served (both parts where it has both) for the
- * drift reference. `features` holds the image features of the rows' photos, by path. The input statistics are the
- * drift monitor's own (InputVocabulary, as describeInput measures them at serving time), so both sides agree.
+ * drift reference, with the input statistics the drift monitor computes on live traffic (describeInput).
+ * `features` holds the image features of the rows' photos, by path.
  */
 export function calibrateOnHeldOut(
   models: HeldOutModels,
@@ -117,9 +117,11 @@ export function calibrateOnHeldOut(
       confidence: probabilities[best],
       probabilities: [...probabilities],
       label: row.label!,
-      textLength: row.designation.length + row.description.length,
-      unseenTokenShare: hasText(row) ? vocabulary.unseenTokenShare(row) : 0,
-      hasImage: modality !== 'text',
+      ...describeInput(vocabulary, {
+        designation: row.designation,
+        description: row.description,
+        imagePath: row.imagePath,
+      }),
     });
   }
   return { modalities, driftReference: { schema: 1, classes: [...models.classes], rows } };
