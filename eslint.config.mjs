@@ -77,6 +77,21 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules for defects in async code and in switches over unions; the type information costs lint time,
+    // so they run over the product code (apps and libraries), where such a defect reaches users.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      // A default branch is a deliberate catch-all (e.g. csv-parse's many error codes share one message).
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+    },
+  },
+  {
     files: TEST_CODE,
     rules: { 'no-restricted-imports': ['error', { patterns: BOUNDARIES }] },
   },
