@@ -15,12 +15,14 @@ const moduleNameMapper = {
   '^@app/accounts$': '<rootDir>/libs/accounts/src',
   '^@app/training$': '<rootDir>/libs/training/src',
   '^@app/feedback$': '<rootDir>/libs/feedback/src',
+  '^@app/drift$': '<rootDir>/libs/drift/src',
   '^@app/config/testing$': '<rootDir>/libs/config/src/testing',
   '^@app/ml/testing$': '<rootDir>/libs/ml/src/testing',
   '^@app/database/testing$': '<rootDir>/libs/database/src/testing',
   '^@app/registry/testing$': '<rootDir>/libs/registry/src/testing',
   '^@app/storage/testing$': '<rootDir>/libs/storage/src/testing',
   '^@app/metrics/testing$': '<rootDir>/libs/metrics/src/testing',
+  '^@app/drift/testing$': '<rootDir>/libs/drift/src/testing',
 };
 
 const transform: Config['transform'] = {

@@ -165,6 +165,33 @@ export class EnvironmentSchema {
   })
   SCORING_THREADS = 0;
 
+  /**
+   * Prediction requests (single or batch) the API works on at once. Past it, a new one is answered 503 with
+   * Retry-After at once, before its body is read: under overload callers get a fast refusal rather than a wait that
+   * grows without bound. 0: no limit.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(100_000)
+  @IsInt({ message: 'MAX_IN_FLIGHT must be a whole number of requests, e.g. 64 (0: no limit)' })
+  MAX_IN_FLIGHT = 64;
+
+  /**
+   * The longest a prediction request admitted under MAX_IN_FLIGHT may wait for the model; one that waited longer
+   * is answered 503 with Retry-After instead of late. 0: no bound.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(600_000)
+  @IsInt({ message: 'MAX_QUEUE_WAIT_MS must be a whole number of milliseconds, e.g. 250 (0: no bound)' })
+  MAX_QUEUE_WAIT_MS = 250;
+
+  @Type(() => Number)
+  @Min(1)
+  @Max(3600)
+  @IsInt({ message: 'SHED_RETRY_AFTER_SECONDS must be a whole number of seconds, e.g. 1' })
+  SHED_RETRY_AFTER_SECONDS = 1;
+
   @Type(() => Number)
   @Min(1024)
   @IsInt({ message: 'MAX_IMAGE_BYTES must be a whole number of bytes, e.g. 5242880 (5 MiB)' })

@@ -43,6 +43,12 @@ export {
 } from './text/text.classifier';
 export { ArtifactError, type ArtifactManifest } from './artifacts/model-artifact';
 export {
+  describeInput,
+  InputVocabulary,
+  type DescribableInput,
+  type InputDescription,
+} from './monitoring/input-description';
+export {
   InvalidInputError,
   ProductClassifier,
   type LoadOptions,
@@ -51,6 +57,38 @@ export {
   type ScoredClass,
 } from './model/product.classifier';
 export { fuseProbabilities } from './model/probability-fusion';
+export {
+  acceptanceThreshold,
+  coverageCurve,
+  decide,
+  expectedCalibrationError,
+  reliabilityTable,
+  type CoveragePoint,
+  type Decision,
+  type ReliabilityBin,
+} from './calibration/calibration.report';
+export { applyTemperature, fitTemperature, negativeLogLikelihood } from './calibration/temperature-scaling';
+export {
+  DEFAULT_CALIBRATION_FRACTION,
+  holdOutForCalibration,
+  type CalibrationSplit,
+} from './calibration/calibration-split';
+export {
+  acceptanceThresholds,
+  calibrateModality,
+  MODALITIES,
+  temperatureOf,
+  type Modality,
+  type ModalityCalibration,
+  type ModelCalibration,
+} from './calibration/model-calibration';
+export {
+  calibrateOnHeldOut,
+  textVocabulary,
+  unseenTokenShare,
+  type DriftReference,
+  type DriftReferenceRow,
+} from './calibration/held-out.calibrator';
 export { crossValidate, type CrossValidationResult } from './training/cross-validation';
 export {
   extractDatasetFeatures,
@@ -61,7 +99,9 @@ export { evaluateClassifier, type ModelEvaluation } from './training/model.evalu
 export {
   DEFAULT_TRAIN_OPTIONS,
   imageFeatureSource,
+  trainingDocuments,
   trainProductClassifier,
+  type CalibrationFigures,
   type TrainingResources,
   validationMetrics,
   type ModelCard,
@@ -86,6 +126,7 @@ export {
   featureSourceKey,
   ImageClassifier,
   type ImageClassifierOptions,
+  type ImageHead,
   type ImageFeatureSource,
 } from './image/image.classifier';
 export {
