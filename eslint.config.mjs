@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
-/** The house rules on imports (DESIGN.md, "Layers"): apps are transports over libraries, libraries are used whole. */
+/** The house rules on imports (docs/architecture.md, "Import rules"): apps are transports over libraries, libraries are used whole. */
 const BOUNDARIES = [
   {
     regex: '^(\\.\\./)+(apps/)?(api|worker)(/|$)',
