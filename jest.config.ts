@@ -15,6 +15,7 @@ const moduleNameMapper = {
   '^@app/accounts$': '<rootDir>/libs/accounts/src',
   '^@app/training$': '<rootDir>/libs/training/src',
   '^@app/feedback$': '<rootDir>/libs/feedback/src',
+  '^@app/review$': '<rootDir>/libs/review/src',
   '^@app/drift$': '<rootDir>/libs/drift/src',
   '^@app/config/testing$': '<rootDir>/libs/config/src/testing',
   '^@app/ml/testing$': '<rootDir>/libs/ml/src/testing',

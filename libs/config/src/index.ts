@@ -8,6 +8,7 @@ export {
 export { ConfigModule } from './config.module';
 export { ENVIRONMENT_KEYS, EnvironmentSchema } from './environment.schema';
 export { logLevels, onStopRequest, runProcess } from './process-entry';
+export { startWorkerThread } from './worker-thread';
 export {
   OIDC_ALGORITHMS,
   parseOidcIssuers,

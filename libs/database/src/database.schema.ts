@@ -5,6 +5,7 @@ import { ModelVersionEntity } from './entities/model-version.entity';
 import { PredictionEntity } from './entities/prediction.entity';
 import { ProductionPointerEntity } from './entities/production-pointer.entity';
 import { PromotionAuditEntity } from './entities/promotion-audit.entity';
+import { ReviewItemEntity } from './entities/review-item.entity';
 import { RetrainingJobEntity } from './entities/retraining-job.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { ServiceTokenEntity } from './entities/service-token.entity';
@@ -16,6 +17,8 @@ import { Retraining1764979200000 } from './migrations/1764979200000-retraining.m
 import { FeedbackLoop1765152000000 } from './migrations/1765152000000-feedback-loop.migration';
 import { FeedbackAuditRevision1765500000000 } from './migrations/1765500000000-feedback-audit-revision.migration';
 import { RetrainingJobCancel1765600000000 } from './migrations/1765600000000-retraining-job-cancel.migration';
+import { PredictionDecision1765700000000 } from './migrations/1765700000000-prediction-decision.migration';
+import { ReviewQueue1765800000000 } from './migrations/1765800000000-review-queue.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
 export const DATABASE_ENTITIES = [
@@ -30,6 +33,7 @@ export const DATABASE_ENTITIES = [
   RetrainingJobEntity,
   FeedbackAuditEntity,
   AlertEventEntity,
+  ReviewItemEntity,
 ];
 
 /** Every migration, oldest first; each runs once per database, in this order. */
@@ -41,4 +45,6 @@ export const DATABASE_MIGRATIONS = [
   FeedbackLoop1765152000000,
   FeedbackAuditRevision1765500000000,
   RetrainingJobCancel1765600000000,
+  PredictionDecision1765700000000,
+  ReviewQueue1765800000000,
 ];

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Prediction, PredictionInput } from '@app/ml';
+import type { Modality, Prediction, PredictionInput } from '@app/ml';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AppConfig } from '@app/config';
@@ -8,6 +8,8 @@ import { ModelServingService } from '../serving/model-serving.service';
 
 export interface Classified {
   modelVersion: string;
+  /** The version's acceptance threshold per modality (from AUTO_ACCEPT_PRECISION and its held-out curve). */
+  thresholds: Record<Modality, number>;
   predictions: Prediction[];
 }
 
@@ -76,12 +78,13 @@ export class PredictionCoalescer {
       round.flatMap((request) => request.inputs),
       topK,
     ).then(
-      ({ modelVersion, predictions }) => {
+      ({ modelVersion, thresholds, predictions }) => {
         let offset = 0;
         for (const request of round) {
           const own = predictions.slice(offset, (offset += request.inputs.length));
           request.resolve({
             modelVersion,
+            thresholds,
             predictions: own.map((p) => ({ ...p, top: p.top.slice(0, request.topK) })),
           });
         }
@@ -103,7 +106,7 @@ export class PredictionCoalescer {
         if (start > 0) await nextTurn();
         predictions.push(...(await model.classifier.predict(inputs.slice(start, start + slice), topK)));
       }
-      return { modelVersion: model.version, predictions };
+      return { modelVersion: model.version, thresholds: model.thresholds, predictions };
     } finally {
       release();
     }

@@ -17,7 +17,7 @@ import { extractDatasetFeatures, type ImageFeatureStore } from './dataset-images
 import type { EpochProgress } from '../runtime/epoch-progress';
 import type { ImageCache, Log, TrainingData } from './training.types';
 import { DEFAULT_CALIBRATION_FRACTION, holdOutForCalibration } from '../calibration/calibration-split';
-import { calibrateOnHeldOut, textVocabulary, type DriftReference } from '../calibration/held-out.calibrator';
+import { calibrateOnHeldOut, type DriftReference } from '../calibration/held-out.calibrator';
 import { MODALITIES, type ModelCalibration } from '../calibration/model-calibration';
 
 export interface TrainOptions {
@@ -194,7 +194,6 @@ export async function trainProductClassifier(
       { classes, text, image, imageWeight: options.imageWeight },
       heldOut,
       images.features,
-      textVocabulary(textRows),
     );
     calibration = {
       schema: 1,
