@@ -117,7 +117,7 @@ describe.each(DRIVERS)('review queue routes on $name (e2e)', (driver) => {
     await drop?.();
   });
 
-  /** Predictions made by a client, then waits until the queue holds them all. */
+  /** Predictions made by a client, then waits until they are stored and the queue holds them all. */
   async function predict(n: number): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
@@ -133,7 +133,7 @@ describe.each(DRIVERS)('review queue routes on $name (e2e)', (driver) => {
     const deadline = Date.now() + 10_000;
     for (;;) {
       const queued = await dataSource.query(
-        `SELECT COUNT(*) AS n FROM review_items WHERE prediction_id IN (${ids.map((_, i) => (dataSource.options.type === 'postgres' ? `$${i + 1}` : '?')).join(', ')})`,
+        `SELECT COUNT(*) AS n FROM review_items r JOIN predictions p ON p.id = r.prediction_id WHERE r.prediction_id IN (${ids.map((_, i) => (dataSource.options.type === 'postgres' ? `$${i + 1}` : '?')).join(', ')})`,
         ids,
       );
       if (Number(queued[0].n) === n) return ids;

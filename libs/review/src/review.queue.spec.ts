@@ -26,6 +26,7 @@ describe.each(TEST_DATABASES)('ReviewQueue on $name', (database) => {
     writer = new PredictionWriter(dataSource);
   });
   afterAll(async () => {
+    await writer?.close();
     await dataSource?.destroy();
     await cleanup?.();
   });
