@@ -39,6 +39,7 @@ const ACCESS: Record<string, Access> = {
   'POST /v1/retraining-jobs': ['ml-engineer'],
   'GET /v1/retraining-jobs': ['ml-engineer'],
   'GET /v1/retraining-jobs/:id': ['ml-engineer'],
+  'POST /v1/retraining-jobs/:id/cancel': ['ml-engineer'],
   'POST /v1/predictions/:id/feedback': ['client', 'ml-engineer'],
   'POST /v1/feedback/batch': ['ml-engineer'],
   'GET /v1/monitoring/live': ['ml-engineer', 'monitoring'],
