@@ -14,6 +14,7 @@ import { ReviewModule } from './review/review.module';
 import { FeedbackModule } from './feedback/feedback.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { DriftModule } from './drift/drift.module';
 
 @Module({
   imports: [
@@ -30,6 +31,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     FeedbackModule,
     MonitoringModule,
     ReviewModule,
+    DriftModule,
     WebhooksModule,
     BootstrapModule,
   ],

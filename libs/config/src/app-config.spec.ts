@@ -107,6 +107,13 @@ describe('AppConfig', () => {
       { HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' },
       /HTTP_HEADERS_TIMEOUT_MS \(20000\) must not exceed HTTP_REQUEST_TIMEOUT_MS \(10000\)/,
     ],
+    [
+      { DRIFT_WINDOW: '200', DRIFT_MIN_WINDOW: '300' },
+      /DRIFT_MIN_WINDOW \(300\) must not exceed DRIFT_WINDOW \(200\)/,
+    ],
+    [{ DRIFT_QUANTILE: '1' }, /DRIFT_QUANTILE must not be greater than 0.9999/],
+    [{ DRIFT_AUDIT_BOOST_RATE: 'lots' }, /DRIFT_AUDIT_BOOST_RATE must be a number from 0 to 1/],
+    [{ DRIFT_ALERTS: 'Model Drift' }, /DRIFT_ALERTS must be alert names separated by commas/],
     [{ JWT_ISSUER: 'my issuer' }, /JWT_ISSUER must be one word/],
     [{ CORS_ORIGINS: 'https://ok.example.com, ftp://nope' }, /CORS_ORIGINS: "ftp:\/\/nope" is not an origin/],
     [{ TRUST_PROXY: 'a b' }, /TRUST_PROXY must be true, false/],

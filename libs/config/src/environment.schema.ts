@@ -397,6 +397,65 @@ export class EnvironmentSchema {
   RETRAINING_ALERTS = 'ModelF1BelowThreshold';
 
   /**
+   * Drift watch (docs/drift.md): each API replica keeps the last DRIFT_WINDOW predictions of the version it serves
+   * and compares them with the version's reference (drift-reference.json in its artifact). A signal is judged once
+   * the window holds DRIFT_MIN_WINDOW predictions; its threshold is the DRIFT_QUANTILE quantile of the same signal
+   * on DRIFT_BOOTSTRAP_DRAWS windows drawn from the reference. DRIFT_MONITORING=false turns the watch off.
+   */
+  @Transform(booleanFlag)
+  @IsBoolean({ message: 'DRIFT_MONITORING must be true or false' })
+  DRIFT_MONITORING = true;
+
+  @Type(() => Number)
+  @Min(10)
+  @Max(100_000)
+  @IsInt({ message: 'DRIFT_WINDOW must be a whole number of predictions, e.g. 1000' })
+  DRIFT_WINDOW = 1000;
+
+  @Type(() => Number)
+  @Min(10)
+  @IsInt({ message: 'DRIFT_MIN_WINDOW must be a whole number of predictions, e.g. 300' })
+  DRIFT_MIN_WINDOW = 300;
+
+  @Type(() => Number)
+  @Min(0.5)
+  @Max(0.9999)
+  @IsNumber({}, { message: 'DRIFT_QUANTILE must be a number from 0.5 to 0.9999, e.g. 0.99' })
+  DRIFT_QUANTILE = 0.99;
+
+  @Type(() => Number)
+  @Min(50)
+  @Max(10_000)
+  @IsInt({ message: 'DRIFT_BOOTSTRAP_DRAWS must be a whole number of windows, e.g. 400' })
+  DRIFT_BOOTSTRAP_DRAWS = 400;
+
+  /** Alert names that boost the audit sampling of the version they name (comma-separated). */
+  @Transform(blankAs('ModelDrift'))
+  @Matches(/^[A-Za-z_:][A-Za-z0-9_:]*(\s*,\s*[A-Za-z_:][A-Za-z0-9_:]*)*$/, {
+    message: 'DRIFT_ALERTS must be alert names separated by commas, e.g. ModelDrift',
+  })
+  DRIFT_ALERTS = 'ModelDrift';
+
+  /**
+   * A firing drift alert raises the audit sampling rate of its version to DRIFT_AUDIT_BOOST_RATE for
+   * DRIFT_AUDIT_BOOST_MINUTES, so that labels for the new traffic come sooner (0: no boost, the alert is only
+   * recorded and logged).
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  @IsNumber(
+    {},
+    { message: 'DRIFT_AUDIT_BOOST_RATE must be a number from 0 to 1 (0 turns the boost off), e.g. 0.2' },
+  )
+  DRIFT_AUDIT_BOOST_RATE = 0.2;
+
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'DRIFT_AUDIT_BOOST_MINUTES must be a whole number of minutes, e.g. 720' })
+  DRIFT_AUDIT_BOOST_MINUTES = 720;
+
+  /**
    * Photos sent with predictions are kept in the artifact store (content-addressed, under prediction-images/), so
    * that labels reported later can train the image model; kept PREDICTION_IMAGE_RETENTION_DAYS days.
    */

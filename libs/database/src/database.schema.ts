@@ -1,4 +1,5 @@
 import { AlertEventEntity } from './entities/alert-event.entity';
+import { AuditBoostEntity } from './entities/audit-boost.entity';
 import { FeedbackAuditEntity } from './entities/feedback-audit.entity';
 import { FeedbackEntity } from './entities/feedback.entity';
 import { ModelVersionEntity } from './entities/model-version.entity';
@@ -19,6 +20,7 @@ import { FeedbackAuditRevision1765500000000 } from './migrations/1765500000000-f
 import { RetrainingJobCancel1765600000000 } from './migrations/1765600000000-retraining-job-cancel.migration';
 import { PredictionDecision1765700000000 } from './migrations/1765700000000-prediction-decision.migration';
 import { ReviewQueue1765800000000 } from './migrations/1765800000000-review-queue.migration';
+import { AuditBoosts1765900000000 } from './migrations/1765900000000-audit-boosts.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
 export const DATABASE_ENTITIES = [
@@ -34,6 +36,7 @@ export const DATABASE_ENTITIES = [
   FeedbackAuditEntity,
   AlertEventEntity,
   ReviewItemEntity,
+  AuditBoostEntity,
 ];
 
 /** Every migration, oldest first; each runs once per database, in this order. */
@@ -47,4 +50,5 @@ export const DATABASE_MIGRATIONS = [
   RetrainingJobCancel1765600000000,
   PredictionDecision1765700000000,
   ReviewQueue1765800000000,
+  AuditBoosts1765900000000,
 ];

@@ -7,6 +7,7 @@ export { FeedbackEntity, type FeedbackSource } from './entities/feedback.entity'
 export { ReviewItemEntity, type ReviewReason, type ReviewStatus } from './entities/review-item.entity';
 export { FeedbackAuditEntity } from './entities/feedback-audit.entity';
 export { AlertEventEntity, type AlertEventResult } from './entities/alert-event.entity';
+export { AuditBoostEntity } from './entities/audit-boost.entity';
 export {
   ModelVersionEntity,
   type ModelFileColumn,

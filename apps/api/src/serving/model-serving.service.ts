@@ -9,6 +9,7 @@ import {
   type DecodedItem,
   type Modality,
 } from '@app/ml';
+import { DriftMonitor, type VersionDrift } from '@app/drift';
 import { ModelRegistry } from '@app/registry';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -23,6 +24,8 @@ export class ServingModel {
     readonly loadedAt: Date,
     /** Per modality, the calibrated probability at or above which an answer is accepted (1: none is). */
     readonly thresholds: Record<Modality, number>,
+    /** Its drift reference, thresholds and window; null when its artifact has none or the watch is off. */
+    readonly drift: VersionDrift | null = null,
   ) {}
 
   lease(): () => void {
@@ -78,6 +81,7 @@ export class ModelServingService implements OnApplicationShutdown {
     config: AppConfig,
     // Optional for tests that build the service by hand: the classifiers then run the backbone in this thread.
     @Optional() private readonly backbones?: BackboneThreadPool,
+    @Optional() private readonly driftMonitor?: DriftMonitor,
   ) {
     this.cacheRoot = join(resolve(config.env.VAR_DIR), 'model-cache');
     this.scoringThreads = config.env.SCORING_THREADS;
@@ -128,7 +132,9 @@ export class ModelServingService implements OnApplicationShutdown {
       this.active = next;
       this.metrics.setLoadedVersion(version, next.thresholds);
       this.metrics.scoringThreads.set(next.classifier.scoringThreads);
+      this.driftMonitor?.track(version, next.drift);
       if (previous) {
+        this.driftMonitor?.forget(previous.version);
         this.metrics.modelSwaps.inc({ from_version: previous.version, to_version: version });
         previous.retire();
       }
@@ -164,15 +170,35 @@ export class ModelServingService implements OnApplicationShutdown {
         onThreadError: (message) => this.logger.error(`model ${version}: ${message}`),
       });
       await warmUp(classifier);
+      const drift = this.loadDrift(version, dir);
       stop();
       this.metrics.modelLoads.inc({ model_version: version, result: 'success' });
       // Each version keeps the promise with its own curve: a better-calibrated version accepts more.
       const thresholds = acceptanceThresholds(classifier.calibration, this.targetPrecision);
-      return new ServingModel(version, classifier, new Date(), thresholds);
+      return new ServingModel(version, classifier, new Date(), thresholds, drift);
     } catch (error) {
       this.metrics.modelLoads.inc({ model_version: version, result: 'failure' });
       this.logger.error(`model ${version} cannot be loaded: ${(error as Error).message}`);
       throw error;
+    }
+  }
+
+  /** A version whose drift reference is missing or unreadable still serves; it is only not watched. */
+  private loadDrift(version: string, dir: string): VersionDrift | null {
+    if (!this.driftMonitor) return null;
+    try {
+      const drift = this.driftMonitor.load(version, dir);
+      if (!drift && this.driftMonitor.enabled) {
+        this.logger.warn(
+          `model ${version} has no drift reference: its predictions are not watched for drift`,
+        );
+      }
+      return drift;
+    } catch (error) {
+      this.logger.error(
+        `model ${version}: ${(error as Error).message}; its predictions are not watched for drift`,
+      );
+      return null;
     }
   }
 }

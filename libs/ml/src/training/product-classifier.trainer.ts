@@ -291,7 +291,8 @@ export function validationMetrics(card: ModelCard): {
   const best: Record<string, number> = {};
   for (const p of card.history.text) best[p.model] = Math.max(best[p.model] ?? 0, p.valWeightedF1);
   if (card.history.image.length) best.image = Math.max(...card.history.image.map((p) => p.valWeightedF1));
-  if (!card.calibration) return { validation_weighted_f1: best };
+  const fitted = Object.keys(card.calibration?.modalities ?? {}).length > 0;
+  if (!card.calibration || !fitted) return { validation_weighted_f1: best };
   const calibration: Record<string, CalibrationFigures> = {};
   for (const [modality, fit] of Object.entries(card.calibration.modalities)) {
     calibration[modality] = {
