@@ -29,6 +29,8 @@ import {
 import { titleKey, uncertaintyMargin } from '@app/review';
 
 export interface LabelsWellSpentOptions {
+  /** The Rakuten data folder (default: rakutenDataDir()). */
+  dataDir?: string;
   seeds: number[];
   budgets: number[];
   /** Share of the non-evaluation products the first model trains on. */
@@ -82,7 +84,7 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
 
 export async function labelsWellSpent(options: LabelsWellSpentOptions): Promise<LabelsWellSpent> {
   const log = options.log ?? (() => undefined);
-  const dir = rakutenDataDir();
+  const dir = options.dataDir ?? rakutenDataDir();
   if (!dir) throw new Error('Rakuten data folder not found: set RAKUTEN_DATA_DIR');
   const { products } = loadRakutenDataset(dir);
   const codes = [...new Set(products.map((e) => e.label!))].sort((a, b) => a - b);
@@ -186,6 +188,16 @@ export async function labelsWellSpent(options: LabelsWellSpentOptions): Promise<
   return { seeds, summary };
 }
 
+/** One console line per budget: both F1s, their gains and how many times more the queue's labels bought. */
+export function labelsLines(result: LabelsWellSpent): string[] {
+  return result.summary.map(
+    (s) =>
+      `${String(s.budget).padStart(4)} labels: queue ${s.queueF1.toFixed(4)} (+${s.queueGain.toFixed(4)}), ` +
+      `random ${s.randomF1.toFixed(4)} (+${s.randomGain.toFixed(4)}); the queue's labels bought ` +
+      `${s.ratio.toFixed(2)}× the F1 of random ones; queue ahead in ${s.queueWins}/${result.seeds.length} seeds`,
+  );
+}
+
 /** Weighted F1 against labels bought, queue and random, mean over seeds. */
 export function labelsChart(result: LabelsWellSpent): string {
   const w = 640;
@@ -247,13 +259,7 @@ async function main(): Promise<void> {
   console.error(`backend: ${await initBackend()}`);
   const result = await labelsWellSpent(options);
   console.log('Labels well spent (weighted F1 on the evaluation split, mean over seeds):');
-  for (const s of result.summary) {
-    console.log(
-      `  ${String(s.budget).padStart(4)} labels: queue ${s.queueF1.toFixed(4)} (+${s.queueGain.toFixed(4)}), ` +
-        `random ${s.randomF1.toFixed(4)} (+${s.randomGain.toFixed(4)}); the queue's labels bought ` +
-        `${s.ratio.toFixed(2)}× the F1 of random ones; queue ahead in ${s.queueWins}/${result.seeds.length} seeds`,
-    );
-  }
+  for (const line of labelsLines(result)) console.log(`  ${line}`);
   const out = resolve(values.out ?? 'docs/bench');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'review-labels.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -9,6 +9,8 @@
  *   requests send), with the reliability tables.
  * - Automation: at target precisions 0.90 / 0.95 / 0.98, the threshold each version derives from its calibration
  *   curve, the share of evaluation answers accepted at it and their precision: the promise kept or not.
+ * - Labels well spent: labels chosen by the review queue's ranking against random ones, retrained and scored
+ *   (bench/review-labels.ts, which also runs alone: npm run bench:review-labels).
  *
  * The bench is a list of sections (SECTIONS): each runs on the shared context (data, split, trained models),
  * returns its figures for docs/bench/review.json, its lines for the console and a panel for docs/bench/review.svg.
@@ -43,6 +45,7 @@ import {
   type TrainOptions,
 } from '@app/ml';
 import { benchDataDir, benchFeatureStore } from './bench-support';
+import { DEFAULT_LABELS_OPTIONS, labelsChart, labelsLines, labelsWellSpent } from './review-labels';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const SEEDS = (process.env.BENCH_SEEDS ?? '0,1').split(',').map(Number);
@@ -315,7 +318,22 @@ const automationSection: Section = {
 };
 
 /** The bench's sections, in order; another one is added here. */
-const SECTIONS: Section[] = [calibrationSection, automationSection];
+/** Labels well spent: the review queue's ranking against random picks (bench/review-labels.ts, its own models). */
+const labelsSection: Section = {
+  key: 'labelsWellSpent',
+  title: 'Labels well spent: labels chosen by the review queue against random ones',
+  async run() {
+    const result = await labelsWellSpent({
+      ...DEFAULT_LABELS_OPTIONS,
+      dataDir: benchDataDir(),
+      ...(SMOKE && { seeds: [1], budgets: [100] }),
+      log: progress,
+    });
+    return { figures: result, lines: labelsLines(result), panel: labelsChart(result) };
+  },
+};
+
+const SECTIONS: Section[] = [calibrationSection, automationSection, labelsSection];
 
 // --------------------------------------------------------------------------------------------------------- charts
 

@@ -89,6 +89,19 @@ describe.each(TEST_DATABASES)('ReviewQueue on $name', (database) => {
     expect(await dataSource.getRepository(ReviewItemEntity).count()).toBe(3);
   });
 
+  it('samples each version at its own audit rate when the rate depends on the version (a drift boost)', async () => {
+    const q = new ReviewQueue(dataSource, {
+      leaseSeconds: 60,
+      auditRate: (version) => Promise.resolve(version === 'v1' ? 0.5 : 0),
+      random: () => 0.4,
+    });
+    const boosted = await predicted('enceinte bluetooth', [0.9, 0.05], 'accept');
+    expect(await q.admit([boosted, { ...boosted, id: timeOrderedUuid(), modelVersion: 'v2' }])).toBe(1);
+    expect(await dataSource.getRepository(ReviewItemEntity).find()).toEqual([
+      expect.objectContaining({ predictionId: boosted.id, reason: 'audit', samplingProbability: 0.5 }),
+    ]);
+  });
+
   it('serves audit items first, then the smallest margin, oldest first among equal margins', async () => {
     const q = queue(0.5, [0.9, 0.9, 0.9, 0.9, 0.1]);
     const sure = await predicted('montre connectee', [0.7, 0.1]);

@@ -24,8 +24,11 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 export interface ReviewQueueOptions {
   /** How long an item handed to a reviewer stays theirs. */
   leaseSeconds: number;
-  /** The share of all predictions drawn at random into the audit sample (AUDIT_SAMPLE_RATE). */
-  auditRate: number;
+  /**
+   * The share of all predictions drawn at random into the audit sample (AUDIT_SAMPLE_RATE), or the share for a
+   * model version now (a drift alert may raise it for a while).
+   */
+  auditRate: number | ((modelVersion: string) => Promise<number>);
   /** Uniform draws in [0, 1); Math.random unless a test fixes them. */
   random?: () => number;
 }
@@ -96,6 +99,7 @@ export class ReviewQueue {
   private readonly feedback: FeedbackStore;
   private readonly postgres: boolean;
   private readonly random: () => number;
+  private readonly auditRate: (modelVersion: string) => Promise<number>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -104,13 +108,19 @@ export class ReviewQueue {
     this.feedback = new FeedbackStore(dataSource);
     this.postgres = dataSource.options.type === 'postgres';
     this.random = options.random ?? Math.random;
+    const { auditRate } = options;
+    this.auditRate = typeof auditRate === 'number' ? () => Promise.resolve(auditRate) : auditRate;
   }
 
   /** Queues the candidates that need a human or fall in the audit sample; returns how many entered. */
   async admit(candidates: readonly ReviewCandidate[]): Promise<number> {
+    const rates = new Map<string, number>();
+    for (const version of new Set(candidates.map((c) => c.modelVersion))) {
+      rates.set(version, await this.auditRate(version));
+    }
     const rows: ReviewItemEntity[] = [];
     for (const candidate of candidates) {
-      const sampling = sampleForReview(candidate.decision, this.options.auditRate, this.random());
+      const sampling = sampleForReview(candidate.decision, rates.get(candidate.modelVersion)!, this.random());
       if (!sampling) continue;
       rows.push({
         predictionId: candidate.id,

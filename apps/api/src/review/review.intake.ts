@@ -2,12 +2,6 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy } from '
 import type { ReviewCandidate } from '@app/review';
 import { ReviewService } from './review.service';
 
-/** Automatic acceptance's verdict on an answer, when the answer carries one. */
-export function decisionOf(answer: object): ReviewCandidate['decision'] {
-  const decision = (answer as { decision?: unknown }).decision;
-  return decision === 'accept' || decision === 'review' ? decision : undefined;
-}
-
 const FLUSH_INTERVAL_MS = 200;
 const MAX_RETRY_DELAY_MS = 10_000;
 /** Candidates waiting to be queued; past it the oldest are dropped (a listing missed, never a prediction). */

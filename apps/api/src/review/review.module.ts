@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DriftModule } from '../drift/drift.module';
 import { ServingModule } from '../serving/serving.module';
 import { ReviewPageController } from './review-page.controller';
 import { ReviewController } from './review.controller';
@@ -6,7 +7,7 @@ import { ReviewIntake } from './review.intake';
 import { ReviewService } from './review.service';
 
 @Module({
-  imports: [ServingModule],
+  imports: [ServingModule, DriftModule],
   controllers: [ReviewController, ReviewPageController],
   providers: [ReviewService, ReviewIntake],
   exports: [ReviewIntake],

@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
+import { AuditBoosts } from '@app/drift';
 import { FeedbackConflictError } from '@app/feedback';
 import { PRODUCT_TYPE_CODES } from '@app/ml';
 import {
@@ -31,10 +32,17 @@ export class ReviewService implements OnModuleInit {
   readonly queue: ReviewQueue;
   private readonly decisions: Counter<'action' | 'reason'>;
 
-  constructor(@InjectDataSource() dataSource: DataSource, config: AppConfig, metrics: MetricsService) {
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    config: AppConfig,
+    metrics: MetricsService,
+    boosts: AuditBoosts,
+  ) {
+    const { AUDIT_SAMPLE_RATE, REVIEW_LEASE_SECONDS } = config.env;
     this.queue = new ReviewQueue(dataSource, {
-      leaseSeconds: config.env.REVIEW_LEASE_SECONDS,
-      auditRate: config.env.AUDIT_SAMPLE_RATE,
+      leaseSeconds: REVIEW_LEASE_SECONDS,
+      // A drift alert raises a version's audit rate for a while (docs/drift.md): more random labels, sooner.
+      auditRate: (version) => boosts.rateFor(version, AUDIT_SAMPLE_RATE),
     });
     this.decisions = new Counter({
       name: 'review_decisions_total',
