@@ -13,6 +13,7 @@ const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
   'PORT',
   'WORKER_PORT',
   'LOG_LEVEL',
+  'LOG_FORMAT',
   'DATABASE_URL',
   'DATABASE_SCHEMA',
   'REDIS_URL',

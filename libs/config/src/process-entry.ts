@@ -1,11 +1,17 @@
 import type { LogLevel } from '@nestjs/common';
 import { AppConfig, ConfigValidationError } from './app-config';
+import { AppLogger } from './app-logger';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** The Nest log levels enabled by LOG_LEVEL: the named level and everything more severe. */
 export function logLevels(config: AppConfig): LogLevel[] {
   return LEVELS.slice(0, LEVELS.indexOf(config.env.LOG_LEVEL) + 1);
+}
+
+/** The logger a process hands to Nest: LOG_LEVEL's levels in LOG_FORMAT. */
+export function processLogger(config: AppConfig): AppLogger {
+  return new AppLogger({ format: config.env.LOG_FORMAT, levels: logLevels(config) });
 }
 
 /**

@@ -41,7 +41,7 @@ export {
   DEFAULT_TEXT_CLASSIFIER_OPTIONS,
   type TextClassifierOptions,
 } from './text/text.classifier';
-export { ArtifactError, sha256, type ArtifactManifest } from './artifacts/model-artifact';
+export { ArtifactError, sha256, sha256Sliced, type ArtifactManifest } from './artifacts/model-artifact';
 export {
   InvalidInputError,
   ProductClassifier,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
-import { sha256, type ArtifactManifest } from '@app/ml';
+import { sha256Sliced, type ArtifactManifest } from '@app/ml';
 import { RegistrationError } from './registry.errors';
 import type { ModelFileRecord } from './registry.types';
 
@@ -51,7 +51,7 @@ export async function readModelDirectory(dir: string): Promise<ModelDirectory> {
     if (seen.has(entry.path)) throw refuse(`${MANIFEST_FILE} lists ${entry.path} twice`);
     seen.add(entry.path);
     const bytes = await readListedFile(dir, entry.path);
-    const actual = sha256(bytes);
+    const actual = await sha256Sliced(bytes);
     if (actual !== entry.sha256 || bytes.byteLength !== entry.bytes) {
       throw refuse(
         `checksum mismatch for ${entry.path} (expected ${entry.sha256}, ${entry.bytes} bytes; ` +
@@ -60,7 +60,11 @@ export async function readModelDirectory(dir: string): Promise<ModelDirectory> {
     }
     files.push({ path: entry.path, sha256: entry.sha256, bytes: entry.bytes });
   }
-  files.push({ path: MANIFEST_FILE, sha256: sha256(manifestBytes), bytes: manifestBytes.byteLength });
+  files.push({
+    path: MANIFEST_FILE,
+    sha256: await sha256Sliced(manifestBytes),
+    bytes: manifestBytes.byteLength,
+  });
 
   const document = async (name: string): Promise<Record<string, unknown>> => {
     const entry = manifest.documents?.[name];
@@ -80,7 +84,7 @@ export async function readModelDirectory(dir: string): Promise<ModelDirectory> {
 /** Reads a listed file again and checks it still matches what readModelDirectory verified. */
 export async function readVerifiedFile(directory: ModelDirectory, file: ModelFileRecord): Promise<Buffer> {
   const bytes = await readListedFile(directory.dir, file.path);
-  if (sha256(bytes) !== file.sha256) {
+  if ((await sha256Sliced(bytes)) !== file.sha256) {
     throw new RegistrationError(directory.dir, `${file.path} changed while it was being registered`);
   }
   return bytes;

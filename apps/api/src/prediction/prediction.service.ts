@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '@app/config';
+import { AppConfig, LogContext } from '@app/config';
 import { PredictionEntity, timeOrderedUuid } from '@app/database';
 import { ImageDecoder, ImageTooLargeError, InvalidInputError, sha256, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
@@ -79,6 +79,7 @@ export class PredictionService {
       throw error;
     }
     const { modelVersion, predictions } = classified;
+    LogContext.assign({ modelVersion });
     const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
     const perItemMs = latencyMs / items.length;
     const createdAt = new Date();

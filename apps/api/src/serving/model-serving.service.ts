@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { join, resolve } from 'node:path';
-import { AppConfig } from '@app/config';
+import { AppConfig, LogContext } from '@app/config';
 import { BackboneThreadPool, ImageDecoder, ProductClassifier, type DecodedItem } from '@app/ml';
 import { ModelRegistry } from '@app/registry';
 import { MetricsService } from '../metrics/metrics.service';
@@ -92,7 +92,7 @@ export class ModelServingService implements OnApplicationShutdown {
     if (this.active?.version === version) return Promise.resolve(this.active);
     let loading = this.prepared.get(version);
     if (!loading) {
-      loading = this.load(version);
+      loading = LogContext.run({ modelVersion: version }, () => this.load(version));
       this.prepared.set(version, loading);
       loading.catch(() => this.prepared.delete(version));
     }

@@ -1,7 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArtifactContents, ArtifactError, readModelArtifact, writeModelArtifact } from './model-artifact';
+import {
+  ArtifactContents,
+  ArtifactError,
+  readModelArtifact,
+  sha256,
+  sha256Sliced,
+  writeModelArtifact,
+} from './model-artifact';
 
 describe('model artifact', () => {
   let dir: string;
@@ -21,9 +28,9 @@ describe('model artifact', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('round-trips components, label map and documents', () => {
+  it('round-trips components, label map and documents', async () => {
     writeModelArtifact(dir, contents);
-    const back = readModelArtifact(dir);
+    const back = await readModelArtifact(dir);
     expect(back.classes).toEqual([10, 40]);
     expect(back.fusion).toEqual({ imageWeight: 0.5 });
     expect(back.components.text.manifest).toEqual({ kind: 'text', hidden: 4 });
@@ -33,24 +40,32 @@ describe('model artifact', () => {
     expect(back.manifest.components.text.files.weights.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('refuses a corrupted weight file, naming the file', () => {
+  it('refuses a corrupted weight file, naming the file', async () => {
     writeModelArtifact(dir, contents);
     writeFileSync(join(dir, 'text/weights.bin'), new Uint8Array([1, 2, 3, 5]));
-    expect(() => readModelArtifact(dir)).toThrow(ArtifactError);
-    expect(() => readModelArtifact(dir)).toThrow(/checksum mismatch for text\/weights.bin/);
+    await expect(readModelArtifact(dir)).rejects.toThrow(ArtifactError);
+    await expect(readModelArtifact(dir)).rejects.toThrow(/checksum mismatch for text\/weights.bin/);
   });
 
-  it('refuses a missing file and a folder that is not a model', () => {
+  it('refuses a missing file and a folder that is not a model', async () => {
     writeModelArtifact(dir, contents);
     rmSync(join(dir, 'image/weights.bin'));
-    expect(() => readModelArtifact(dir)).toThrow(/missing file image\/weights.bin/);
-    expect(() => readModelArtifact(join(dir, 'nowhere'))).toThrow(/no model.json/);
+    await expect(readModelArtifact(dir)).rejects.toThrow(/missing file image\/weights.bin/);
+    await expect(readModelArtifact(join(dir, 'nowhere'))).rejects.toThrow(/no model.json/);
   });
 
-  it('refuses another format', () => {
+  it('refuses another format', async () => {
     writeModelArtifact(dir, contents);
     const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...manifest, format: 'other/9' }));
-    expect(() => readModelArtifact(dir)).toThrow(/unsupported format "other\/9"/);
+    await expect(readModelArtifact(dir)).rejects.toThrow(/unsupported format "other\/9"/);
+  });
+
+  it('hashes in slices to the same digest as in one call, at and across slice boundaries', async () => {
+    const MiB = 1 << 20;
+    for (const size of [0, 1, MiB - 1, MiB, MiB + 1, 3 * MiB + 17]) {
+      const bytes = new Uint8Array(size).map((_, i) => (i * 31 + 7) & 0xff);
+      expect(await sha256Sliced(bytes)).toBe(sha256(bytes));
+    }
   });
 });
