@@ -1,4 +1,4 @@
-import type { LogLevel } from '@nestjs/common';
+import { Logger, type LogLevel } from '@nestjs/common';
 import { AppConfig, ConfigValidationError } from './app-config';
 import { AppLogger } from './app-logger';
 
@@ -21,7 +21,9 @@ export function processLogger(config: AppConfig): AppLogger {
 export function runProcess(main: (config: AppConfig) => Promise<void>): void {
   const start = async () => main(AppConfig.fromEnvironment());
   start().catch((error: unknown) => {
-    console.error(error instanceof ConfigValidationError ? error.message : error);
+    // A bad configuration is reported before there is a logger to format it (LOG_FORMAT may be the bad part).
+    if (error instanceof ConfigValidationError) console.error(error.message);
+    else Logger.fatal(error instanceof Error ? (error.stack ?? error.message) : String(error), 'Bootstrap');
     process.exit(1);
   });
 }

@@ -109,7 +109,7 @@ export class ModelServingService implements OnApplicationShutdown {
 
   /** Makes `version` the serving model (loading it first if needed); no-op when it already serves. */
   activate(version: string): Promise<void> {
-    const run = this.queue.then(async () => {
+    const swap = async () => {
       if (this.active?.version === version) return;
       const next = await this.prepare(version);
       this.prepared.delete(version);
@@ -122,7 +122,8 @@ export class ModelServingService implements OnApplicationShutdown {
         previous.retire();
       }
       this.logger.log(`serving model ${version}${previous ? ` (was ${previous.version})` : ''}`);
-    });
+    };
+    const run = this.queue.then(() => LogContext.run({ modelVersion: version }, swap));
     this.queue = run.catch(() => undefined);
     return run;
   }
