@@ -6,7 +6,7 @@ export {
   type S3Settings,
 } from './app-config';
 export { ConfigModule } from './config.module';
-export { EnvironmentSchema } from './environment.schema';
+export { ENVIRONMENT_KEYS, EnvironmentSchema } from './environment.schema';
 export { AppLogger, terminalWantsColour, type AppLoggerOptions } from './app-logger';
 export { LogContext, type LogFields } from './log-context';
 export { logLevels, onStopRequest, processLogger, runProcess } from './process-entry';

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Prediction, PredictionInput } from '@app/ml';
+import { performance } from 'node:perf_hooks';
+import { LoadShedder } from '../admission/load.shedder';
 import { ModelServingService } from '../serving/model-serving.service';
 
 export interface Classified {
@@ -10,6 +12,7 @@ export interface Classified {
 interface Waiting {
   inputs: PredictionInput[];
   topK: number;
+  deadline?: number;
   resolve: (result: Classified) => void;
   reject: (error: unknown) => void;
 }
@@ -30,23 +33,41 @@ export class PredictionCoalescer {
   private waiting: Waiting[] = [];
   private waitingItems = 0;
 
-  constructor(private readonly serving: ModelServingService) {}
+  constructor(
+    private readonly serving: ModelServingService,
+    private readonly shedder: LoadShedder,
+  ) {}
 
-  classify(inputs: PredictionInput[], topK: number): Promise<Classified> {
-    if (inputs.some((input) => input.image)) return this.score(inputs, topK);
+  /**
+   * `deadline` (performance.now() time): a request not scored by then is refused with ShedError rather than
+   * answered late.
+   */
+  classify(inputs: PredictionInput[], topK: number, deadline?: number): Promise<Classified> {
+    if (inputs.some((input) => input.image)) {
+      if (this.expired(deadline)) return Promise.reject(this.shedder.waitedTooLong());
+      return this.score(inputs, topK);
+    }
     return new Promise((resolve, reject) => {
       if (this.waitingItems + inputs.length > MAX_ITEMS) this.flush();
       if (this.waiting.length === 0) setImmediate(() => this.flush());
-      this.waiting.push({ inputs, topK, resolve, reject });
+      this.waiting.push({ inputs, topK, deadline, resolve, reject });
       this.waitingItems += inputs.length;
     });
   }
 
+  private expired(deadline: number | undefined): boolean {
+    return deadline !== undefined && performance.now() > deadline;
+  }
+
   private flush(): void {
-    const round = this.waiting;
-    if (round.length === 0) return;
+    const round = this.waiting.filter((request) => {
+      if (!this.expired(request.deadline)) return true;
+      request.reject(this.shedder.waitedTooLong());
+      return false;
+    });
     this.waiting = [];
     this.waitingItems = 0;
+    if (round.length === 0) return;
     const topK = Math.max(...round.map((request) => request.topK));
     this.score(
       round.flatMap((request) => request.inputs),

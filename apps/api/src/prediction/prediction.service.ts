@@ -10,7 +10,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig, LogContext } from '@app/config';
 import { PredictionEntity, timeOrderedUuid } from '@app/database';
-import { ImageDecoder, ImageTooLargeError, InvalidInputError, sha256, sniffImageFormat } from '@app/ml';
+import { sha256 } from '@app/checksum';
+import { ImageDecoder, ImageTooLargeError, InvalidInputError, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
 import type {
   BatchPredictionResponseDto,
@@ -43,8 +44,9 @@ export class PredictionService {
   ) {}
 
   /** Decodes a base64 image field, enforcing the size limit before the bytes are ever decoded as an image. */
-  imageFromBase64(base64: string | undefined, label: string): Buffer | undefined {
-    if (base64 === undefined || base64 === '') return undefined;
+  imageFromBase64(base64: string | null | undefined, label: string): Buffer | undefined {
+    // null means no photo, as it does for a description: clients send the columns they have.
+    if (base64 === undefined || base64 === null || base64 === '') return undefined;
     // base64 carries 3 bytes per 4 characters: refuse before allocating anything large.
     if (Math.floor((base64.length * 3) / 4) > this.config.env.MAX_IMAGE_BYTES + 2) this.tooLarge(label);
     const bytes = Buffer.from(base64, 'base64');
@@ -56,6 +58,7 @@ export class PredictionService {
     items: PredictionItem[],
     topK = DEFAULT_TOP_K,
     requestedBy: string | null = null,
+    deadline?: number,
   ): Promise<BatchPredictionResponseDto> {
     const limit = this.config.env.PREDICTION_BATCH_LIMIT;
     if (items.length > limit) {
@@ -70,7 +73,7 @@ export class PredictionService {
     const started = process.hrtime.bigint();
     let classified;
     try {
-      classified = await this.coalescer.classify(items, topK);
+      classified = await this.coalescer.classify(items, topK, deadline);
     } catch (error) {
       if (error instanceof InvalidInputError) {
         const where = items.length > 1 ? `items[${error.index}]` : 'the request';

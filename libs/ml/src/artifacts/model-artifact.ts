@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { sha256, sha256Sliced } from '@app/checksum';
 
 export const ARTIFACT_FORMAT = 'product-classifier/1';
 export const MANIFEST_FILE = 'model.json';
@@ -51,27 +50,6 @@ export class ArtifactError extends Error {
   }
 }
 
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** About a millisecond of hashing: the longest a sliced hash holds the event loop at a time. */
-const HASH_SLICE_BYTES = 1 << 20;
-
-/**
- * sha256 in slices, giving the event loop a turn between them. A serving process verifies model files of tens of
- * megabytes while it answers requests: hashed in one call, they held every request (and every socket timer) for
- * hundreds of milliseconds.
- */
-export async function sha256Sliced(bytes: Uint8Array): Promise<string> {
-  const hash = createHash('sha256');
-  for (let at = 0; at < bytes.byteLength; at += HASH_SLICE_BYTES) {
-    if (at > 0) await nextTurn();
-    hash.update(bytes.subarray(at, at + HASH_SLICE_BYTES));
-  }
-  return hash.digest('hex');
-}
-
 /** Writes a model directory: binaries first, the manifest last, so a half-written directory never looks complete. */
 export function writeModelArtifact(dir: string, contents: ArtifactContents): ArtifactManifest {
   mkdirSync(dir, { recursive: true });
@@ -116,11 +94,13 @@ export async function readModelArtifact(
   dir: string,
   component: (name: string) => boolean = () => true,
 ): Promise<ArtifactContents & { manifest: ArtifactManifest }> {
-  const manifestText = await readFile(join(dir, MANIFEST_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT')
-      throw new ArtifactError(dir, `no ${MANIFEST_FILE} (is this the --out folder of "npm run train"?)`);
-    throw error;
-  });
+  const manifestText = await readFile(join(dir, MANIFEST_FILE), 'utf8').catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT')
+        throw new ArtifactError(dir, `no ${MANIFEST_FILE} (is this the --out folder of "npm run train"?)`);
+      throw error;
+    },
+  );
   let manifest: ArtifactManifest;
   try {
     manifest = JSON.parse(manifestText) as ArtifactManifest;
