@@ -7,8 +7,9 @@
  *   npm run bench:image
  *
  * Environment: IMAGE_SOURCES (comma-separated, default "handmade,backbone"; also "mnv2-block13" for the fine-tuned
- * network's mid layer, "mid-block12+13" and "mid-feature-vector"), FOLDS (how many of the 5 folds, default 5), SEED,
- * EPOCHS, DROPOUT, HIDDEN_UNITS, BENCH_FEATURE_CACHE (features by photo hash; the first run extracts).
+ * network's mid layer, "mid-block12+13" and "mid-feature-vector"), HEADS (comma-separated heads tried on each source,
+ * default "linear"; "linear,mlp" for both), FOLDS (how many of the 5 folds, default 5), SEED, C (linear head),
+ * EPOCHS, DROPOUT, HIDDEN_UNITS (MLP head), BENCH_FEATURE_CACHE (features by photo hash; the first run extracts).
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -27,6 +28,7 @@ import {
   PRODUCT_TYPE_CODES,
   stratifiedKFold,
   type ImageFeatureSource,
+  type ImageHead,
 } from '@app/ml';
 import { benchDataDir, benchFeatureStore, percentile } from './bench-support';
 
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
   const folds = env('FOLDS') ?? K;
   const options = {
     seed,
+    c: env('C'),
     epochs: env('EPOCHS'),
     dropout: env('DROPOUT'),
     hiddenUnits: env('HIDDEN_UNITS'),
@@ -60,6 +63,8 @@ async function main(): Promise<void> {
   const unknown = names.filter((name) => !(name in SOURCES));
   if (unknown.length)
     throw new Error(`unknown IMAGE_SOURCES ${unknown.join(', ')}: ${Object.keys(SOURCES).join(', ')}`);
+  const heads = (process.env.HEADS ?? 'linear').split(',') as ImageHead[];
+  if (heads.some((h) => h !== 'linear' && h !== 'mlp')) throw new Error('HEADS: linear, mlp');
 
   const dataset = loadRakutenDataset(benchDataDir());
   const classIndex = new Map(PRODUCT_TYPE_CODES.map((code, i) => [code, i]));
@@ -85,41 +90,43 @@ async function main(): Promise<void> {
     const has = (r: (typeof products)[number]) => cache.features.has(r.imagePath!);
     const trainProducts = products.filter(has);
     const scored = imageOnly.filter(has);
-    const results: { f1: number; seconds: number }[] = [];
-    for (const [f, fold] of stratifiedKFold(scored.map(labelOf), K, seed).slice(0, folds).entries()) {
-      const rows = [...trainProducts, ...fold.train.map((i) => scored[i])];
-      const started = Date.now();
-      const model = await ImageClassifier.trainOnFeatures(
-        rows.map((r) => cache.features.get(r.imagePath!)!),
-        rows.map(labelOf),
-        classes.length,
-        source,
-        options,
+    for (const head of heads) {
+      const results: { f1: number; seconds: number }[] = [];
+      for (const [f, fold] of stratifiedKFold(scored.map(labelOf), K, seed).slice(0, folds).entries()) {
+        const rows = [...trainProducts, ...fold.train.map((i) => scored[i])];
+        const started = Date.now();
+        const model = await ImageClassifier.trainOnFeatures(
+          rows.map((r) => cache.features.get(r.imagePath!)!),
+          rows.map(labelOf),
+          classes.length,
+          source,
+          { ...options, head },
+        );
+        const seconds = (Date.now() - started) / 1000;
+        const test = fold.test.map((i) => scored[i]);
+        const predicted = argmaxRows(
+          model.predictFeatures(test.map((r) => cache.features.get(r.imagePath!)!)),
+          classes.length,
+        );
+        const f1 = evaluateClassification(test.map(labelOf), predicted, classes).weighted_f1;
+        results.push({ f1, seconds });
+        console.log(`  fold ${f + 1}: weighted F1 ${f1.toFixed(3)}, head trained in ${seconds.toFixed(1)} s`);
+        if (last) last.model.dispose();
+        last = { source, model };
+      }
+      const mean = results.reduce((s, r) => s + r.f1, 0) / results.length;
+      const std = Math.sqrt(results.reduce((s, r) => s + (r.f1 - mean) ** 2, 0) / results.length);
+      const train = results.reduce((s, r) => s + r.seconds, 0) / results.length;
+      table.push(
+        `| ${name.padEnd(20)} | ${head.padEnd(6)} | ${String(last!.model.featureLength).padStart(8)} | ${mean.toFixed(3)} ± ${std.toFixed(3)} | ${train.toFixed(1).padStart(6)} s |`,
       );
-      const seconds = (Date.now() - started) / 1000;
-      const test = fold.test.map((i) => scored[i]);
-      const predicted = argmaxRows(
-        model.predictFeatures(test.map((r) => cache.features.get(r.imagePath!)!)),
-        classes.length,
-      );
-      const f1 = evaluateClassification(test.map(labelOf), predicted, classes).weighted_f1;
-      results.push({ f1, seconds });
-      console.log(`  fold ${f + 1}: weighted F1 ${f1.toFixed(3)}, head trained in ${seconds.toFixed(1)} s`);
-      if (last) last.model.dispose();
-      last = { source, model };
     }
-    const mean = results.reduce((s, r) => s + r.f1, 0) / results.length;
-    const std = Math.sqrt(results.reduce((s, r) => s + (r.f1 - mean) ** 2, 0) / results.length);
-    const train = results.reduce((s, r) => s + r.seconds, 0) / results.length;
-    table.push(
-      `| ${name.padEnd(20)} | ${String(last!.model.featureLength).padStart(8)} | ${mean.toFixed(3)} ± ${std.toFixed(3)} | ${train.toFixed(1).padStart(6)} s |`,
-    );
   }
   console.log(
     `\nbench:image (${backend}): image_only weighted F1, ${folds} of ${K} stratified folds, seed ${seed}`,
   );
-  console.log('| features             | length   | weighted F1   | head   |');
-  console.log('|----------------------|----------|---------------|--------|');
+  console.log('| features             | head   | length   | weighted F1   | fit    |');
+  console.log('|----------------------|--------|----------|---------------|--------|');
   for (const line of table) console.log(line);
 
   if (!last) return;

@@ -126,6 +126,7 @@ export {
   featureSourceKey,
   ImageClassifier,
   type ImageClassifierOptions,
+  type ImageHead,
   type ImageFeatureSource,
 } from './image/image.classifier';
 export {

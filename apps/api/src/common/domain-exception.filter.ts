@@ -10,7 +10,7 @@ import {
   RegistrationError,
 } from '@app/registry';
 import { QueueUnavailableError } from '@app/queue';
-import { RetrainingJobNotFoundError } from '@app/retraining';
+import { RetrainingJobNotCancellableError, RetrainingJobNotFoundError } from '@app/retraining';
 import { ShedError } from '../admission/load.shedder';
 import { RecorderBackpressureError } from '../prediction/prediction.recorder';
 import { NoModelLoadedError } from '../serving/model-serving.service';
@@ -18,6 +18,7 @@ import { NoModelLoadedError } from '../serving/model-serving.service';
 const STATUS_OF: [new (...args: never[]) => Error, HttpStatus][] = [
   [ModelVersionNotFoundError, HttpStatus.NOT_FOUND],
   [RetrainingJobNotFoundError, HttpStatus.NOT_FOUND],
+  [RetrainingJobNotCancellableError, HttpStatus.CONFLICT],
   [QueueUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
   [AlreadyInProductionError, HttpStatus.CONFLICT],
   [NothingToRollBackError, HttpStatus.CONFLICT],

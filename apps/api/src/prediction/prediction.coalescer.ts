@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Prediction, PredictionInput } from '@app/ml';
 import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { AppConfig } from '@app/config';
 import { LoadShedder } from '../admission/load.shedder';
 import { ModelServingService } from '../serving/model-serving.service';
 
@@ -36,6 +38,7 @@ export class PredictionCoalescer {
   constructor(
     private readonly serving: ModelServingService,
     private readonly shedder: LoadShedder,
+    private readonly config: AppConfig,
   ) {}
 
   /**
@@ -87,10 +90,20 @@ export class PredictionCoalescer {
     );
   }
 
+  /**
+   * Scores MAX_ITEMS at a time when the event loop does the scoring (SCORING_THREADS=0), yielding between slices:
+   * a batch of 256 texts scored at once would hold every other request for its whole time.
+   */
   private async score(inputs: PredictionInput[], topK: number): Promise<Classified> {
     const { model, release } = this.serving.acquire();
+    const slice = this.config.env.SCORING_THREADS === 0 ? MAX_ITEMS : inputs.length;
     try {
-      return { modelVersion: model.version, predictions: await model.classifier.predict(inputs, topK) };
+      const predictions: Prediction[] = [];
+      for (let start = 0; start < inputs.length; start += slice) {
+        if (start > 0) await nextTurn();
+        predictions.push(...(await model.classifier.predict(inputs.slice(start, start + slice), topK)));
+      }
+      return { modelVersion: model.version, predictions };
     } finally {
       release();
     }
