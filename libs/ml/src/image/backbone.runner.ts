@@ -175,13 +175,16 @@ export class BackboneThreadPool implements BackboneRunner {
 
 /**
  * The compiled worker beside this file, or, under ts-node and Jest, its .ts compiled on the fly (a worker thread
- * does not inherit the parent's loaders).
+ * does not inherit the parent's loaders, nor the @app/* paths).
  */
 function startThread(): Worker {
   const entry = join(__dirname, `backbone.worker${__filename.endsWith('.ts') ? '.ts' : '.js'}`);
   return entry.endsWith('.ts')
-    ? new Worker(`require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(entry)});`, {
-        eval: true,
-      })
+    ? new Worker(
+        `require('ts-node').register({ transpileOnly: true }); require('tsconfig-paths/register'); require(${JSON.stringify(entry)});`,
+        {
+          eval: true,
+        },
+      )
     : new Worker(entry);
 }

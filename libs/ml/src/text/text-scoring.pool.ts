@@ -187,15 +187,19 @@ export class TextScoringPool {
 
 /**
  * Runs the worker from its compiled .js beside this file, or, when this file is TypeScript run through ts-node or
- * Jest, from its .ts compiled on the fly (a worker thread does not inherit the parent's loaders).
+ * Jest, from its .ts compiled on the fly, with the @app/* paths (a worker thread does not inherit the parent's
+ * loaders).
  */
 function startThread(dir: string): Promise<ScoringThread> {
   const entry = join(__dirname, `text-scoring.worker${__filename.endsWith('.ts') ? '.ts' : '.js'}`);
   const worker = entry.endsWith('.ts')
-    ? new Worker(`require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(entry)});`, {
-        eval: true,
-        workerData: { dir },
-      })
+    ? new Worker(
+        `require('ts-node').register({ transpileOnly: true }); require('tsconfig-paths/register'); require(${JSON.stringify(entry)});`,
+        {
+          eval: true,
+          workerData: { dir },
+        },
+      )
     : new Worker(entry, { workerData: { dir } });
   return new Promise((resolve, reject) => {
     const failed = (detail: string) => {
