@@ -15,6 +15,7 @@ const moduleNameMapper = {
   '^@app/accounts$': '<rootDir>/libs/accounts/src',
   '^@app/training$': '<rootDir>/libs/training/src',
   '^@app/feedback$': '<rootDir>/libs/feedback/src',
+  '^@app/review$': '<rootDir>/libs/review/src',
   '^@app/drift$': '<rootDir>/libs/drift/src',
   '^@app/ml/testing$': '<rootDir>/libs/ml/src/testing',
   '^@app/database/testing$': '<rootDir>/libs/database/src/testing',

@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     if (process.env.BENCH_PEER) targets.push(await startPeer(PORT + 1));
     console.log(
       `bench:api: ${POSTGRES ? 'PostgreSQL' : 'embedded SQLite'}, ${SECONDS} s per phase, targets: ` +
-        `${targets.map((t) => t.name).join(', ')}; the load generator shares the machine`,
+        `${targets.map((t) => `${t.name} (pid ${t.process.pid})`).join(', ')}; the load generator shares the machine`,
     );
     const single = (target: Target) =>
       texts.map((t) => ({

@@ -66,27 +66,30 @@ describe('monitoring configuration', () => {
     expect(run('amtool', ['check-config', alertmanagerConfig])).toContain('SUCCESS');
   });
 
-  it('routes the F1 alert, and only it, to the API webhook with the token file', () => {
+  it('routes the F1 and drift alerts, and only them, to the API webhook with the token file', () => {
     const route = (labels: string[]) =>
       run('amtool', ['config', 'routes', 'test', `--config.file=${alertmanagerConfig}`, ...labels]).trim();
     expect(route(['alertname=ModelF1BelowThreshold', 'model_version=v1'])).toBe('retraining');
+    expect(route(['alertname=ModelDrift', 'model_version=v1', 'signal=class_mix'])).toBe('drift-audit');
     expect(route(['alertname=RetrainingJobsFailing'])).toBe('null');
 
     const config = parse(readFileSync(alertmanagerConfig, 'utf8')) as {
       receivers: { name: string; webhook_configs?: Record<string, unknown>[] }[];
     };
-    const retraining = config.receivers.find((receiver) => receiver.name === 'retraining');
-    expect(retraining?.webhook_configs).toEqual([
-      {
-        url: 'http://api:3000/v1/webhooks/alertmanager',
-        send_resolved: true,
-        // The API's default WEBHOOK_ALERT_LIMIT: a larger group is truncated rather than refused with 413.
-        max_alerts: AppConfig.fromEnvironment({}).env.WEBHOOK_ALERT_LIMIT,
-        http_config: {
-          authorization: { type: 'Bearer', credentials_file: '/run/secrets/alertmanager_webhook_token' },
+    for (const name of ['retraining', 'drift-audit']) {
+      const receiver = config.receivers.find((candidate) => candidate.name === name);
+      expect(receiver?.webhook_configs).toEqual([
+        {
+          url: 'http://api:3000/v1/webhooks/alertmanager',
+          send_resolved: true,
+          // The API's default WEBHOOK_ALERT_LIMIT: a larger group is truncated rather than refused with 413.
+          max_alerts: AppConfig.fromEnvironment({}).env.WEBHOOK_ALERT_LIMIT,
+          http_config: {
+            authorization: { type: 'Bearer', credentials_file: '/run/secrets/alertmanager_webhook_token' },
+          },
         },
-      },
-    ]);
+      ]);
+    }
     expect(config.receivers.find((receiver) => receiver.name === 'null')).toEqual({ name: 'null' });
   });
 });

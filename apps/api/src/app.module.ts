@@ -10,9 +10,11 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PredictionModule } from './prediction/prediction.module';
 import { RegistryApiModule } from './registry/registry-api.module';
 import { RetrainingApiModule } from './retraining/retraining-api.module';
+import { ReviewModule } from './review/review.module';
 import { FeedbackModule } from './feedback/feedback.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { DriftModule } from './drift/drift.module';
 
 @Module({
   imports: [
@@ -28,6 +30,8 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     RetrainingApiModule,
     FeedbackModule,
     MonitoringModule,
+    ReviewModule,
+    DriftModule,
     WebhooksModule,
     BootstrapModule,
   ],

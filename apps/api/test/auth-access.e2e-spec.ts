@@ -17,7 +17,7 @@ type Access = 'public' | readonly Role[];
  */
 const ACCESS: Record<string, Access> = {
   'POST /v1/auth/token': 'public',
-  'GET /v1/auth/me': ['admin', 'ml-engineer', 'client', 'alertmanager', 'monitoring'],
+  'GET /v1/auth/me': ['admin', 'ml-engineer', 'client', 'alertmanager', 'monitoring', 'reviewer'],
   'GET /v1/users': ['admin'],
   'POST /v1/users': ['admin'],
   'PATCH /v1/users/:username': ['admin'],
@@ -43,6 +43,13 @@ const ACCESS: Record<string, Access> = {
   'POST /v1/feedback/batch': ['ml-engineer'],
   'GET /v1/monitoring/live': ['ml-engineer', 'monitoring'],
   'POST /v1/webhooks/alertmanager': ['alertmanager'],
+  'GET /v1/review/next': ['reviewer'],
+  'GET /v1/review/stats': ['reviewer'],
+  'GET /v1/review/categories': ['reviewer'],
+  'GET /v1/review/:id/image': ['reviewer'],
+  'POST /v1/review/:id': ['reviewer'],
+  'GET /review': 'public',
+  'GET /review/:file': 'public',
 };
 
 const PARAMS: Record<string, string> = {
@@ -50,10 +57,11 @@ const PARAMS: Record<string, string> = {
   ':version': 'v999',
   ':username': 'test-client',
   ':name': 'no-such-token',
+  ':file': 'review.js',
 };
 
 const PROTECTED = Object.entries(ACCESS).filter(([, access]) => access !== 'public') as [string, Role[]][];
-const PRINCIPALS: Role[] = ['admin', 'ml-engineer', 'client', 'alertmanager', 'monitoring'];
+const PRINCIPALS: Role[] = ['admin', 'ml-engineer', 'client', 'alertmanager', 'monitoring', 'reviewer'];
 const AUDIENCE = 'classifier-client';
 
 /** Routes the app really serves, as "METHOD /path", without Swagger's. */
@@ -187,6 +195,10 @@ describe('access control over every route (e2e)', () => {
       const { token } = await serviceTokens.create({ name: `svc-${role}`, roles: [role], createdBy: 'test' });
       bearer[role] = `Bearer ${token}`;
     }
+    const reviewer = await api.app
+      .get(UserAccounts)
+      .create({ username: 'test-reviewer', password: 'test-password-not-used', roles: ['reviewer'] });
+    bearer.reviewer = `Bearer ${api.app.get(AccessTokens).issue({ id: reviewer.id, username: 'test-reviewer', roles: ['reviewer'] })}`;
     const revoked = await serviceTokens.create({ name: 'revoked', roles: ['admin'], createdBy: 'test' });
     bearer.revoked = `Bearer ${revoked.token}`;
     await request(api.http).get('/v1/auth/me').set('Authorization', bearer.revoked).expect(200);

@@ -51,6 +51,7 @@ async function startApi(varDir: string, env: Record<string, string> = {}): Promi
         BCRYPT_COST: '4',
         ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
         SHUTDOWN_GRACE_MS: '200',
+        LOG_LEVEL: 'log',
         RATE_LIMIT_PER_MINUTE: '0',
         IP_RATE_LIMIT_PER_MINUTE: '0',
         ...env,
@@ -66,10 +67,13 @@ async function startApi(varDir: string, env: Record<string, string> = {}): Promi
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 240_000;
   for (;;) {
-    const ready = await fetch(`${url}/health/ready`).then(
-      (res) => res.status === 200,
-      () => false,
-    );
+    // Its own log line too: on a shared machine another process may take the port between freePort and listen.
+    const ready =
+      output.includes(`listening on port ${port}`) &&
+      (await fetch(`${url}/health/ready`).then(
+        (res) => res.status === 200,
+        () => false,
+      ));
     if (ready) break;
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -192,7 +196,7 @@ describe('embedded mode across restarts (e2e: the real process, as npm start run
     const alerted = await fetch(`${second.url}/v1/webhooks/alertmanager`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${WEBHOOK_TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(notification('restart0001')),
+      body: JSON.stringify(notification('4e57a470001')),
     });
     const [handled] = ((await alerted.json()) as { alerts: { result: string; jobId: string }[] }).alerts;
     expect(handled).toMatchObject({ result: 'enqueued', jobId: expect.any(String) });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
@@ -10,6 +10,7 @@ import { RETRAINING_QUEUE } from '@app/queue';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver, type S3rverFixture } from '@app/storage/testing';
 import { freePort, servicesEnv } from './support/service-processes';
+import { TcpProxy } from './support/tcp-proxy';
 import { startTestApi, type TestApi } from './support/test-api';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -167,7 +168,7 @@ describeWithData(
       await api.waitForVersion(done.resultVersion, 30_000);
     });
 
-    it('SIGKILL mid-training: the job is retried by the next worker, and exactly one version is published', async () => {
+    it('SIGKILL mid-training: a running worker takes the job over within 15 s, one version is published, no folder is left', async () => {
       const victim = workers.at(-1)!;
       const { body } = await api
         .as('ml-engineer')
@@ -175,24 +176,114 @@ describeWithData(
         .send({ reason: 'worker crashes', params: { ...PARAMS, seed: 1 } })
         .expect(202);
       await waitFor(body.id, (j) => j.phase === 'training');
+      // A second worker, idle (one job at a time across workers), is up before the crash.
+      const successor = await spawnWorker();
+      expect(readdirSync(env.VAR_DIR).filter((name) => name.startsWith('training-'))).toHaveLength(1);
+      const killed = Date.now();
       victim.child.kill('SIGKILL');
       await victim.exited;
 
-      await spawnWorker();
-      // The killed worker's lock expires (15 s), the stalled-job check hands the job over, and it trains again.
+      // The killed worker's lock expires (10 s), the next stalled check (every 5 s) hands the job over.
+      await waitFor(body.id, (j) => (j.attempts as number) >= 2, 60_000);
+      const takeover = (Date.now() - killed) / 1000;
+      process.stdout.write(`takeover after SIGKILL: ${takeover.toFixed(1)} s\n`);
+      expect(takeover).toBeLessThan(15 + 3);
       const done = await waitFor(body.id, (j) => j.state === 'succeeded', 240_000);
       expect(done.attempts).toBe(2);
       expect(await versionsOf(body.id)).toEqual([done.resultVersion]);
+      // The dead worker's training folder went with the successor's run.
+      expect(readdirSync(env.VAR_DIR).filter((name) => name.startsWith('training-'))).toEqual([]);
       // The gate compared it with the production model (the first job's) on the same split.
       expect(done.gate).toMatchObject({ production: expect.objectContaining({ n: expect.any(Number) }) });
-      const metrics = await request(`http://127.0.0.1:${workers.at(-1)!.port}`)
-        .get('/metrics')
-        .expect(200);
+      const metrics = await request(`http://127.0.0.1:${successor.port}`).get('/metrics').expect(200);
       expect(metrics.text).toMatch(/^retraining_job_runs_total\{outcome="(promoted|candidate)"\} 1$/m);
       expect(metrics.text).toMatch(/^retraining_gate_weighted_f1\{model="production"\} [\d.]+$/m);
     });
+
+    it('cancel: an operator stops the running job in the worker; it is not retried and the queue takes the next', async () => {
+      const worker = workers.at(-1)!;
+      const { body } = await api
+        .as('ml-engineer')
+        .post('/v1/retraining-jobs')
+        .send({ reason: 'to be cancelled', params: { ...PARAMS, seed: 2 } })
+        .expect(202);
+      await waitFor(body.id, (j) => j.phase === 'training');
+      const cancelled = await api.as('ml-engineer').post(`/v1/retraining-jobs/${body.id}/cancel`).expect(200);
+      expect(cancelled.body).toMatchObject({
+        state: 'cancelled',
+        cancelledBy: 'admin:test-ml-engineer',
+        cancelledAt: expect.any(String),
+      });
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const metrics = await request(`http://127.0.0.1:${worker.port}`).get('/metrics').expect(200);
+        if (/^retraining_job_runs_total\{outcome="cancelled"\} 1$/m.test(metrics.text)) break;
+        if (Date.now() > deadline) throw new Error(`the worker did not stop the job:\n${worker.output()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const queue = new Queue(RETRAINING_QUEUE, {
+        connection: { host: '127.0.0.1', port: 6379 },
+        prefix: env.QUEUE_PREFIX,
+      });
+      const queued = await queue.getJob(body.id);
+      await queue.close();
+      expect(queued?.failedReason).toMatch(/cancelled by admin:test-ml-engineer/);
+      expect(await job(body.id)).toMatchObject({ state: 'cancelled', resultVersion: null });
+      await api.as('ml-engineer').post(`/v1/retraining-jobs/${body.id}/cancel`).expect(409);
+      // The worker is free: the next request runs.
+      const next = await api
+        .as('ml-engineer')
+        .post('/v1/retraining-jobs')
+        .send({ reason: 'after the cancel', params: { ...PARAMS, seed: 3 } })
+        .expect(202);
+      expect(next.body.deduplicated).toBe(false);
+      await waitFor(next.body.id, (j) => j.state === 'running');
+      await api.as('ml-engineer').post(`/v1/retraining-jobs/${next.body.id}/cancel`).expect(200);
+    });
   },
 );
+
+describe('the worker when Redis goes away (e2e: a worker process, Redis behind a proxy)', () => {
+  it('is not ready while it cannot reach its queue, with the reason, and ready again once Redis is back', async () => {
+    const proxy = await new TcpProxy('127.0.0.1', 6379).start();
+    const root = mkdtempSync(join(tmpdir(), 'worker-redis-'));
+    const worker = await startWorker({
+      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      QUEUE_PREFIX: `worker-redis-${Date.now()}`,
+      DATABASE_URL: '',
+      S3_BUCKET: '',
+      VAR_DIR: root,
+      LOG_LEVEL: 'error',
+    });
+    const ready = () => request(`http://127.0.0.1:${worker.port}`).get('/health/ready');
+    const until = async (status: number, ms: number) => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const res = await ready();
+        if (res.status === status) return res;
+        if (Date.now() > deadline)
+          throw new Error(`readiness stayed ${res.status}: ${JSON.stringify(res.body)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    try {
+      await proxy.cut();
+      const down = await until(503, 10_000);
+      expect(down.body.checks).toMatchObject({
+        database: { status: 'up' },
+        queue: { status: 'down', detail: expect.stringMatching(/Redis/) },
+      });
+      await proxy.restore();
+      const up = await until(200, 60_000);
+      expect(up.body.checks.queue).toEqual({ status: 'up' });
+    } finally {
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      await proxy.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('the worker without Redis', () => {
   it('exits with code 1 and says REDIS_URL is needed', async () => {

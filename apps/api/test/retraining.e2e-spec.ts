@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { writeFixtureDataset } from '@app/ml/testing';
+import { REDIS_COMMAND_TIMEOUT_MS } from '@app/queue';
+import { TcpProxy } from './support/tcp-proxy';
 import { startTestApi, type TestApi } from './support/test-api';
 
 /** Small models: the suite is about the pipeline, not accuracy. One network, so training takes a few seconds. */
@@ -176,6 +178,52 @@ describe('retraining jobs when the queue is unreachable', () => {
       expect(list.body).toEqual([]);
     } finally {
       await api.app.close();
+    }
+  });
+});
+
+describe('retraining requests during a Redis outage (two replicas, Redis behind proxies)', () => {
+  it('every replica refuses with one message within one bound, however long Redis has been away', async () => {
+    const proxies = await Promise.all([
+      new TcpProxy('127.0.0.1', 6379).start(),
+      new TcpProxy('127.0.0.1', 6379).start(),
+    ]);
+    const prefix = `outage-${Date.now()}`;
+    const replicas = await Promise.all(
+      proxies.map((proxy) =>
+        startTestApi({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, QUEUE_PREFIX: prefix }),
+      ),
+    );
+    try {
+      // One replica lost Redis a while ago (its client is between reconnection attempts), the other just now.
+      await proxies[0].cut();
+      await new Promise((r) => setTimeout(r, 3_000));
+      await proxies[1].cut();
+      const answers = [];
+      for (const api of replicas) {
+        const started = Date.now();
+        const res = await api
+          .as('ml-engineer')
+          .post('/v1/retraining-jobs')
+          .send({ reason: 'Redis is away' })
+          .expect(503);
+        answers.push({
+          message: res.body.message,
+          ms: Date.now() - started,
+          retryAfter: res.headers['retry-after'],
+        });
+      }
+      expect(answers[0].message).toBe(
+        'could not enqueue the retraining job: the queue (Redis) is unreachable',
+      );
+      expect(answers[1].message).toBe(answers[0].message);
+      for (const answer of answers) {
+        expect(answer.retryAfter).toBeDefined();
+        expect(answer.ms).toBeLessThan(REDIS_COMMAND_TIMEOUT_MS + 1_000);
+      }
+    } finally {
+      await Promise.all(replicas.map((api) => api.app.close()));
+      await Promise.all(proxies.map((proxy) => proxy.close()));
     }
   });
 });

@@ -45,6 +45,22 @@ export class AppConfig {
     return this.env.RETRAINING_ALERTS.split(',').map((name) => name.trim());
   }
 
+  /** The alert names of DRIFT_ALERTS. */
+  get driftAlerts(): string[] {
+    return this.env.DRIFT_ALERTS.split(',').map((name) => name.trim());
+  }
+
+  /** The drift watch's window and thresholds (DRIFT_*). */
+  get drift(): { window: number; minWindow: number; quantile: number; draws: number } {
+    const { DRIFT_WINDOW, DRIFT_MIN_WINDOW, DRIFT_QUANTILE, DRIFT_BOOTSTRAP_DRAWS } = this.env;
+    return {
+      window: DRIFT_WINDOW,
+      minWindow: DRIFT_MIN_WINDOW,
+      quantile: DRIFT_QUANTILE,
+      draws: DRIFT_BOOTSTRAP_DRAWS,
+    };
+  }
+
   /** The external OIDC issuers of OIDC_ISSUERS, validated. */
   readonly oidcIssuers: ReadonlyArray<OidcIssuerSettings>;
 
@@ -154,6 +170,11 @@ function crossFieldProblems(env: EnvironmentSchema): string[] {
   if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push(
       `HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
+  if (env.DRIFT_MIN_WINDOW > env.DRIFT_WINDOW) {
+    problems.push(
+      `DRIFT_MIN_WINDOW (${env.DRIFT_MIN_WINDOW}) must not exceed DRIFT_WINDOW (${env.DRIFT_WINDOW})`,
     );
   }
   problems.push(...parseOidcIssuers(env.OIDC_ISSUERS).problems);

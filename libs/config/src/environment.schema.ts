@@ -7,6 +7,7 @@ import {
   IsInt,
   IsNumber,
   IsOptional,
+  IsPositive,
   IsString,
   Matches,
   Max,
@@ -184,13 +185,15 @@ export class EnvironmentSchema {
 
   /**
    * The longest a prediction request admitted under MAX_IN_FLIGHT may wait for the model; one that waited longer
-   * is answered 503 with Retry-After instead of late. 0: no bound.
+   * is answered 503 with Retry-After instead of late. 0 (the default): no bound. Off by default because the wait
+   * it sees is mostly a stall already over (a model swap, a starved CPU): measured, it refused half the batches and
+   * requests during swaps that would have been answered a few milliseconds later.
    */
   @Type(() => Number)
   @Min(0)
   @Max(600_000)
   @IsInt({ message: 'MAX_QUEUE_WAIT_MS must be a whole number of milliseconds, e.g. 250 (0: no bound)' })
-  MAX_QUEUE_WAIT_MS = 250;
+  MAX_QUEUE_WAIT_MS = 0;
 
   @Type(() => Number)
   @Min(1)
@@ -338,6 +341,16 @@ export class EnvironmentSchema {
   @IsNumber({}, { message: 'LIVE_F1_THRESHOLD must be a number from 0 to 1, e.g. 0.6' })
   LIVE_F1_THRESHOLD = 0.6;
 
+  /**
+   * Automatic acceptance: the precision an operator wants among the answers accepted without review. Each model
+   * version derives its own threshold from its held-out coverage / precision curve (docs/calibration.md).
+   */
+  @Type(() => Number)
+  @Max(1, { message: 'AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1, e.g. 0.95' })
+  @IsPositive({ message: 'AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1, e.g. 0.95' })
+  @IsNumber({}, { message: 'AUTO_ACCEPT_PRECISION must be a number above 0 and at most 1, e.g. 0.95' })
+  AUTO_ACCEPT_PRECISION = 0.95;
+
   @Type(() => Number)
   @Min(1)
   @IsInt({ message: 'LIVE_REFRESH_SECONDS must be a whole number of seconds, e.g. 15' })
@@ -347,6 +360,23 @@ export class EnvironmentSchema {
   @Min(1)
   @IsInt({ message: 'FEEDBACK_BATCH_LIMIT must be a whole number of labels, e.g. 1000' })
   FEEDBACK_BATCH_LIMIT = 1000;
+
+  /**
+   * The share of all predictions drawn at random into the review queue's audit sample: their labels, with the
+   * callers' own, are the only ones the live F1 reads (review labels come from the uncertain end). 0: no audit.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  @IsNumber({}, { message: 'AUDIT_SAMPLE_RATE must be a number from 0 to 1, e.g. 0.02' })
+  AUDIT_SAMPLE_RATE = 0.02;
+
+  /** How long a listing handed to a reviewer (GET /v1/review/next) stays theirs before another may get it. */
+  @Type(() => Number)
+  @Min(10)
+  @Max(86_400)
+  @IsInt({ message: 'REVIEW_LEASE_SECONDS must be a whole number of seconds from 10 to 86400, e.g. 300' })
+  REVIEW_LEASE_SECONDS = 300;
 
   /**
    * Alerts one Alertmanager notification may carry (413 past it): each is recorded and acted on in turn. Match the
@@ -371,6 +401,65 @@ export class EnvironmentSchema {
     message: 'RETRAINING_ALERTS must be alert names separated by commas, e.g. ModelF1BelowThreshold',
   })
   RETRAINING_ALERTS = 'ModelF1BelowThreshold';
+
+  /**
+   * Drift watch (docs/drift.md): each API replica keeps the last DRIFT_WINDOW predictions of the version it serves
+   * and compares them with the version's reference (drift-reference.json in its artifact). A signal is judged once
+   * the window holds DRIFT_MIN_WINDOW predictions; its threshold is the DRIFT_QUANTILE quantile of the same signal
+   * on DRIFT_BOOTSTRAP_DRAWS windows drawn from the reference. DRIFT_MONITORING=false turns the watch off.
+   */
+  @Transform(booleanFlag)
+  @IsBoolean({ message: 'DRIFT_MONITORING must be true or false' })
+  DRIFT_MONITORING = true;
+
+  @Type(() => Number)
+  @Min(10)
+  @Max(100_000)
+  @IsInt({ message: 'DRIFT_WINDOW must be a whole number of predictions, e.g. 1000' })
+  DRIFT_WINDOW = 1000;
+
+  @Type(() => Number)
+  @Min(10)
+  @IsInt({ message: 'DRIFT_MIN_WINDOW must be a whole number of predictions, e.g. 300' })
+  DRIFT_MIN_WINDOW = 300;
+
+  @Type(() => Number)
+  @Min(0.5)
+  @Max(0.9999)
+  @IsNumber({}, { message: 'DRIFT_QUANTILE must be a number from 0.5 to 0.9999, e.g. 0.99' })
+  DRIFT_QUANTILE = 0.99;
+
+  @Type(() => Number)
+  @Min(50)
+  @Max(10_000)
+  @IsInt({ message: 'DRIFT_BOOTSTRAP_DRAWS must be a whole number of windows, e.g. 400' })
+  DRIFT_BOOTSTRAP_DRAWS = 400;
+
+  /** Alert names that boost the audit sampling of the version they name (comma-separated). */
+  @Transform(blankAs('ModelDrift'))
+  @Matches(/^[A-Za-z_:][A-Za-z0-9_:]*(\s*,\s*[A-Za-z_:][A-Za-z0-9_:]*)*$/, {
+    message: 'DRIFT_ALERTS must be alert names separated by commas, e.g. ModelDrift',
+  })
+  DRIFT_ALERTS = 'ModelDrift';
+
+  /**
+   * A firing drift alert raises the audit sampling rate of its version to DRIFT_AUDIT_BOOST_RATE for
+   * DRIFT_AUDIT_BOOST_MINUTES, so that labels for the new traffic come sooner (0: no boost, the alert is only
+   * recorded and logged).
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  @IsNumber(
+    {},
+    { message: 'DRIFT_AUDIT_BOOST_RATE must be a number from 0 to 1 (0 turns the boost off), e.g. 0.2' },
+  )
+  DRIFT_AUDIT_BOOST_RATE = 0.2;
+
+  @Type(() => Number)
+  @Min(1)
+  @IsInt({ message: 'DRIFT_AUDIT_BOOST_MINUTES must be a whole number of minutes, e.g. 720' })
+  DRIFT_AUDIT_BOOST_MINUTES = 720;
 
   /**
    * Photos sent with predictions are kept in the artifact store (content-addressed, under prediction-images/), so

@@ -10,6 +10,7 @@ export { ENVIRONMENT_KEYS, EnvironmentSchema } from './environment.schema';
 export { AppLogger, terminalWantsColour, type AppLoggerOptions } from './app-logger';
 export { LogContext, type LogFields } from './log-context';
 export { logLevels, onStopRequest, processLogger, runProcess } from './process-entry';
+export { startWorkerThread } from './worker-thread';
 export {
   OIDC_ALGORITHMS,
   parseOidcIssuers,

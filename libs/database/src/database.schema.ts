@@ -1,10 +1,12 @@
 import { AlertEventEntity } from './entities/alert-event.entity';
+import { AuditBoostEntity } from './entities/audit-boost.entity';
 import { FeedbackAuditEntity } from './entities/feedback-audit.entity';
 import { FeedbackEntity } from './entities/feedback.entity';
 import { ModelVersionEntity } from './entities/model-version.entity';
 import { PredictionEntity } from './entities/prediction.entity';
 import { ProductionPointerEntity } from './entities/production-pointer.entity';
 import { PromotionAuditEntity } from './entities/promotion-audit.entity';
+import { ReviewItemEntity } from './entities/review-item.entity';
 import { RetrainingJobEntity } from './entities/retraining-job.entity';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { ServiceTokenEntity } from './entities/service-token.entity';
@@ -16,6 +18,9 @@ import { Retraining1764979200000 } from './migrations/1764979200000-retraining.m
 import { FeedbackLoop1765152000000 } from './migrations/1765152000000-feedback-loop.migration';
 import { FeedbackAuditRevision1765500000000 } from './migrations/1765500000000-feedback-audit-revision.migration';
 import { RetrainingJobCancel1765600000000 } from './migrations/1765600000000-retraining-job-cancel.migration';
+import { PredictionDecision1765700000000 } from './migrations/1765700000000-prediction-decision.migration';
+import { ReviewQueue1765800000000 } from './migrations/1765800000000-review-queue.migration';
+import { AuditBoosts1765900000000 } from './migrations/1765900000000-audit-boosts.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
 export const DATABASE_ENTITIES = [
@@ -30,6 +35,8 @@ export const DATABASE_ENTITIES = [
   RetrainingJobEntity,
   FeedbackAuditEntity,
   AlertEventEntity,
+  ReviewItemEntity,
+  AuditBoostEntity,
 ];
 
 /** Every migration, oldest first; each runs once per database, in this order. */
@@ -41,4 +48,7 @@ export const DATABASE_MIGRATIONS = [
   FeedbackLoop1765152000000,
   FeedbackAuditRevision1765500000000,
   RetrainingJobCancel1765600000000,
+  PredictionDecision1765700000000,
+  ReviewQueue1765800000000,
+  AuditBoosts1765900000000,
 ];

@@ -3,9 +3,11 @@ export { DATABASE_ENTITIES, DATABASE_MIGRATIONS } from './database.schema';
 export { dataSourceOptions, initializeDataSource, openDataSource, SQLITE_FILE } from './data-source.options';
 export { isUniqueViolation } from './database.errors';
 export { runInTransaction } from './database.transaction';
-export { FeedbackEntity } from './entities/feedback.entity';
+export { FeedbackEntity, type FeedbackSource } from './entities/feedback.entity';
+export { ReviewItemEntity, type ReviewReason, type ReviewStatus } from './entities/review-item.entity';
 export { FeedbackAuditEntity } from './entities/feedback-audit.entity';
 export { AlertEventEntity, type AlertEventResult } from './entities/alert-event.entity';
+export { AuditBoostEntity } from './entities/audit-boost.entity';
 export {
   ModelVersionEntity,
   type ModelFileColumn,

@@ -23,6 +23,8 @@ function row(overrides: Partial<PredictionRow> = {}): PredictionRow {
     imageSha256: 'a'.repeat(64),
     latencyMs: 1.5,
     requestedBy: 'client-1',
+    decision: 'review',
+    decisionThreshold: 0.875,
     ...overrides,
   };
 }
@@ -114,5 +116,12 @@ describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
     const again = row();
     await writer.insert([again]);
     expect(await dataSource.getRepository(PredictionEntity).findOneBy({ id: again.id })).not.toBeNull();
+  });
+
+  it('stores a row given without a decision (a caller that predates decisions) with null decision columns', async () => {
+    const { decision: _decision, decisionThreshold: _threshold, ...older } = row();
+    await newWriter().insert([older]);
+    const stored = await dataSource.getRepository(PredictionEntity).findOneByOrFail({ id: older.id });
+    expect(stored).toMatchObject({ decision: null, decisionThreshold: null });
   });
 });

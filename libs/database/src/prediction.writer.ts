@@ -2,7 +2,11 @@ import type { DataSource } from 'typeorm';
 import { PredictionEntity } from './entities/prediction.entity';
 import { SqliteWriterThread } from './sqlite-writer';
 
-export type PredictionRow = Pick<PredictionEntity, (typeof COLUMNS)[number]>;
+/** A prediction to store; without a decision (callers that predate decisions) the columns are stored as null. */
+export type PredictionRow = Pick<PredictionEntity, Exclude<(typeof COLUMNS)[number], OptionalColumn>> &
+  Partial<Pick<PredictionEntity, OptionalColumn>>;
+
+type OptionalColumn = 'decision' | 'decisionThreshold';
 
 const COLUMNS = [
   'id',
@@ -17,6 +21,8 @@ const COLUMNS = [
   'imageSha256',
   'latencyMs',
   'requestedBy',
+  'decision',
+  'decisionThreshold',
 ] as const;
 
 /** Element types for PostgreSQL's unnest(), in COLUMNS order. */
@@ -33,6 +39,8 @@ const PG_ARRAY_TYPES = [
   'varchar',
   'double precision',
   'varchar',
+  'varchar',
+  'double precision',
 ];
 
 /**
@@ -58,7 +66,7 @@ export class PredictionWriter {
     const { driver } = this.dataSource;
     const values = rows.map((row) =>
       this.columns.map((column) =>
-        driver.preparePersistentValue(row[column.propertyName as keyof PredictionRow], column),
+        driver.preparePersistentValue(row[column.propertyName as keyof PredictionRow] ?? null, column),
       ),
     );
     if (this.dataSource.options.type === 'better-sqlite3') {

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { startWorkerThread } from '@app/config';
 import { Worker } from 'node:worker_threads';
 import type { SqliteWriteRequest, SqliteWriteResult, SqliteWriterData } from './sqlite-writer.thread';
 
@@ -34,18 +34,9 @@ export class SqliteWriterThread {
   }
 
   private start(): Worker {
-    // From the compiled .js beside this file, or, under ts-node or Jest, from the .ts compiled on the fly (a worker
-    // thread does not inherit the parent's loaders).
-    const entry = join(__dirname, `sqlite-writer.thread${__filename.endsWith('.ts') ? '.ts' : '.js'}`);
-    const worker = entry.endsWith('.ts')
-      ? new Worker(
-          `require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(entry)});`,
-          {
-            eval: true,
-            workerData: this.data,
-          },
-        )
-      : new Worker(entry, { workerData: this.data });
+    const worker = startWorkerThread(__dirname, 'sqlite-writer.thread', __filename, {
+      workerData: this.data,
+    });
     worker.unref();
     worker.on('message', ({ id, error }: SqliteWriteResult) => {
       const waiting = this.pending.get(id);

@@ -1,8 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describeInput, InputVocabulary, type PredictionInput } from '@app/ml';
-import { DRIFT_SIGNALS, DriftProfile, ESTIMATE_TOP_K, type DriftSignal } from './drift-profile';
-import { DRIFT_REFERENCE_FILE, parseDriftReference, type DriftReference } from './drift-reference';
+import { readFileSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import { sha256 } from '@app/checksum';
+import { describeInput, InputVocabulary, type ArtifactManifest, type PredictionInput } from '@app/ml';
+import { DRIFT_SIGNALS, DriftProfile, type DriftSignal } from './drift-profile';
+import {
+  DRIFT_REFERENCE_DOCUMENT,
+  DriftReferenceError,
+  parseDriftReference,
+  type DriftReference,
+} from './drift-reference';
 import { bootstrapThresholds, thresholdsFor, type ThresholdTable } from './drift-thresholds';
 import { DriftWindow } from './drift-window';
 
@@ -17,7 +23,7 @@ export interface DriftSettings {
   draws: number;
 }
 
-/** A prediction as the classifier answered it: the class, its calibrated probability, the best classes. */
+/** A prediction as the classifier answered it: the class, its calibrated probability, every class it scored. */
 export interface AnsweredPrediction {
   prdtypecode: number;
   probability: number;
@@ -79,7 +85,7 @@ export class VersionDrift {
     predictions.forEach((prediction, i) => {
       const predicted = profile.indexOf(prediction.prdtypecode);
       if (predicted < 0) return;
-      const top = prediction.top.slice(0, ESTIMATE_TOP_K);
+      const top = prediction.top;
       this.window.add({
         predicted,
         confidence: prediction.probability,
@@ -129,16 +135,28 @@ export class VersionDrift {
 export class DriftMonitor {
   private readonly versions = new Map<string, VersionDrift | null>();
 
-  constructor(readonly settings: DriftSettings) {}
+  constructor(
+    readonly settings: DriftSettings,
+    /** False: nothing is loaded or observed (DRIFT_MONITORING=false). */
+    readonly enabled = true,
+  ) {}
 
   /**
-   * Reads a version's reference and vocabulary from its artifact directory; a version without a reference is
-   * tracked as unwatched (its report says so) rather than refused: it still serves.
+   * Reads a version's reference (the artifact's `drift-reference` document, checksum verified) and vocabulary from
+   * its artifact directory; null for an artifact without one, or with an empty one (the version serves, unwatched).
    */
   load(version: string, dir: string): VersionDrift | null {
-    const file = join(dir, DRIFT_REFERENCE_FILE);
-    if (!existsSync(file)) return null;
-    const reference = parseDriftReference(JSON.parse(readFileSync(file, 'utf8')));
+    if (!this.enabled) return null;
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ArtifactManifest;
+    const entry = manifest.documents?.[DRIFT_REFERENCE_DOCUMENT];
+    if (!entry) return null;
+    if (normalize(entry.path).startsWith('..'))
+      throw new DriftReferenceError(`${entry.path} leaves the artifact`);
+    const bytes = readFileSync(join(dir, entry.path));
+    if (sha256(bytes) !== entry.sha256) throw new DriftReferenceError(`checksum mismatch for ${entry.path}`);
+    const reference = parseDriftReference(JSON.parse(bytes.toString('utf8')));
+    // A held-out slice too small to keep any row (a tiny training set) gives nothing to compare with.
+    if (reference.rows.length === 0) return null;
     return this.build(version, reference, InputVocabulary.load(dir));
   }
 
@@ -148,6 +166,7 @@ export class DriftMonitor {
 
   /** Starts watching `version` (the one this replica now serves), with its drift state or null for none. */
   track(version: string, drift: VersionDrift | null): void {
+    if (!this.enabled) return;
     this.versions.set(version, drift);
   }
 

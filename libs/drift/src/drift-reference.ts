@@ -1,5 +1,9 @@
-/** The file h20-calib's training step writes beside a version's artifact (see docs/drift.md). */
-export const DRIFT_REFERENCE_FILE = 'drift-reference.json';
+/**
+ * The artifact document the training step writes (classifier.save(dir, { 'drift-reference': reference, ... })), so
+ * that it lands in the artifact as drift-reference.json, listed and checksummed in model.json and uploaded with the
+ * version (see docs/drift.md).
+ */
+export const DRIFT_REFERENCE_DOCUMENT = 'drift-reference';
 
 /** One held-out prediction of the version, with its calibrated probabilities and the input statistics. */
 export interface DriftReferenceRow {
@@ -37,7 +41,7 @@ export function parseDriftReference(json: unknown): DriftReference {
   if (!Array.isArray(classes) || classes.length < 2 || !classes.every(Number.isInteger)) {
     throw new DriftReferenceError('classes must list at least two product type codes');
   }
-  if (!Array.isArray(rows) || rows.length === 0) throw new DriftReferenceError('rows must not be empty');
+  if (!Array.isArray(rows)) throw new DriftReferenceError('rows must be a list');
   const known = new Set(classes);
   rows.forEach((row, i) => {
     const bad = (field: string) => new DriftReferenceError(`rows[${i}].${field} is missing or invalid`);

@@ -28,28 +28,37 @@ export function thresholdSizes(minWindow: number, window: number): number[] {
 }
 
 /**
- * The thresholds that bound false alarms: for each window size, `draws` windows of that many predictions drawn with
- * replacement from the reference rows (predictions like the version's own on data like its training data), and per
- * signal the `quantile` of their values. A live window above it looks less like the reference than all but
- * (1 - quantile) of such windows. A fixed seed makes every replica compute the same thresholds.
+ * The thresholds that bound false alarms. A live window and the reference are two samples of the same traffic when
+ * nothing drifted, so each draw resamples both: a reference of the reference's size and, for each window size, a
+ * window of that many predictions, drawn with replacement from the reference rows (predictions like the version's
+ * own on data like its training data). Per signal and size, the `quantile` of the draws' values is the threshold: a
+ * live window above it looks less like the reference than all but (1 - quantile) of such windows. A fixed seed
+ * makes every replica compute the same thresholds.
  */
 export function bootstrapThresholds(profile: DriftProfile, options: ThresholdOptions): ThresholdTable {
   const random = new SeededRandom(20_659);
   const rows = profile.observations;
   const sizes = thresholdSizes(options.minWindow, options.window);
-  const thresholds = sizes.map((size) => {
-    const window = new DriftWindow(profile, size);
-    const values = DRIFT_SIGNALS.map(() => new Float64Array(options.draws));
-    for (let draw = 0; draw < options.draws; draw++) {
+  const windows = sizes.map((size) => new DriftWindow(profile, size));
+  const reference = new DriftWindow(profile, rows.length);
+  const values = sizes.map(() => DRIFT_SIGNALS.map(() => new Float64Array(options.draws)));
+  for (let draw = 0; draw < options.draws; draw++) {
+    reference.clear();
+    for (let i = 0; i < rows.length; i++) reference.add(rows[random.int(rows.length)]);
+    const resampled = reference.distributions();
+    windows.forEach((window, k) => {
       window.clear();
-      for (let i = 0; i < size; i++) window.add(rows[random.int(rows.length)]);
-      const signals = window.signals();
-      DRIFT_SIGNALS.forEach((signal, s) => (values[s][draw] = signals[signal]));
-    }
-    return Object.fromEntries(
-      DRIFT_SIGNALS.map((signal, s) => [signal, quantileOf(values[s].sort(), options.quantile)]),
-    ) as SignalValues;
-  });
+      for (let i = 0; i < sizes[k]; i++) window.add(rows[random.int(rows.length)]);
+      const signals = window.signals(resampled);
+      DRIFT_SIGNALS.forEach((signal, s) => (values[k][s][draw] = signals[signal]));
+    });
+  }
+  const thresholds = values.map(
+    (bySignal) =>
+      Object.fromEntries(
+        DRIFT_SIGNALS.map((signal, s) => [signal, quantileOf(bySignal[s].sort(), options.quantile)]),
+      ) as SignalValues,
+  );
   return { sizes, thresholds };
 }
 

@@ -1,7 +1,7 @@
 import {
   binOf,
   DriftProfile,
-  ESTIMATE_TOP_K,
+  type Distributions,
   estimatedWeightedF1,
   jensenShannonDistance,
   type DriftObservation,
@@ -30,16 +30,19 @@ export class DriftWindow {
   private readonly textLengthCounts: Float64Array;
   private readonly unseenCounts: Float64Array;
   private readonly photoCounts = new Float64Array(2);
+  /** Probabilities kept per prediction: one per class. */
+  private readonly width: number;
 
   constructor(
     private readonly profile: DriftProfile,
     readonly capacity: number,
   ) {
     const classes = profile.classes.length;
+    this.width = classes;
     this.predicted = new Int32Array(capacity);
     this.confidence = new Float64Array(capacity);
-    this.topClasses = new Int32Array(capacity * ESTIMATE_TOP_K).fill(-1);
-    this.topProbabilities = new Float64Array(capacity * ESTIMATE_TOP_K);
+    this.topClasses = new Int32Array(capacity * classes).fill(-1);
+    this.topProbabilities = new Float64Array(capacity * classes);
     // Per prediction: confidence bin, text length bin, unseen share bin, photo.
     this.inputBins = new Uint8Array(capacity * 4);
     this.classCounts = new Float64Array(classes);
@@ -63,9 +66,10 @@ export class DriftWindow {
     const { profile } = this;
     this.predicted[slot] = observation.predicted;
     this.confidence[slot] = observation.confidence;
-    const base = slot * ESTIMATE_TOP_K;
-    const k = Math.min(ESTIMATE_TOP_K, observation.topClasses.length);
-    for (let i = 0; i < ESTIMATE_TOP_K; i++) {
+    const { width } = this;
+    const base = slot * width;
+    const k = Math.min(width, observation.topClasses.length);
+    for (let i = 0; i < width; i++) {
       this.topClasses[base + i] = i < k ? observation.topClasses[i] : -1;
       this.topProbabilities[base + i] = i < k ? observation.topProbabilities[i] : 0;
     }
@@ -82,8 +86,8 @@ export class DriftWindow {
     const predicted = this.predicted[slot];
     this.classCounts[predicted] += sign;
     this.truePositives[predicted] += sign * this.confidence[slot];
-    const base = slot * ESTIMATE_TOP_K;
-    for (let i = 0; i < ESTIMATE_TOP_K; i++) {
+    const base = slot * this.width;
+    for (let i = 0; i < this.width; i++) {
       const c = this.topClasses[base + i];
       if (c >= 0) this.support[c] += sign * this.topProbabilities[base + i];
     }
@@ -99,16 +103,29 @@ export class DriftWindow {
     return estimatedWeightedF1(this.classCounts, this.truePositives, this.support);
   }
 
-  /** Each signal's distance from the reference (0 for an empty window). */
-  signals(): SignalValues {
-    const { profile, size } = this;
+  /** Each signal's distance from the reference, or from other distributions (0 for an empty window). */
+  signals(reference: Distributions = this.profile): SignalValues {
+    const { size } = this;
     return {
-      class_mix: jensenShannonDistance(this.classCounts, size, profile.classShares),
-      confidence: jensenShannonDistance(this.confidenceCounts, size, profile.confidenceShares),
-      text_length: jensenShannonDistance(this.textLengthCounts, size, profile.textLengthShares),
-      unseen_tokens: jensenShannonDistance(this.unseenCounts, size, profile.unseenShares),
-      photo_share: jensenShannonDistance(this.photoCounts, size, profile.photoShares),
-      estimated_f1_drop: size > 0 ? Math.max(0, profile.estimatedF1 - this.estimatedF1()) : 0,
+      class_mix: jensenShannonDistance(this.classCounts, size, reference.classShares),
+      confidence: jensenShannonDistance(this.confidenceCounts, size, reference.confidenceShares),
+      text_length: jensenShannonDistance(this.textLengthCounts, size, reference.textLengthShares),
+      unseen_tokens: jensenShannonDistance(this.unseenCounts, size, reference.unseenShares),
+      photo_share: jensenShannonDistance(this.photoCounts, size, reference.photoShares),
+      estimated_f1_drop: size > 0 ? Math.max(0, reference.estimatedF1 - this.estimatedF1()) : 0,
+    };
+  }
+
+  /** The window's own distributions (to compare other windows with it). */
+  distributions(): Distributions {
+    const share = (counts: Float64Array) => counts.map((count) => (this.size > 0 ? count / this.size : 0));
+    return {
+      classShares: share(this.classCounts),
+      confidenceShares: share(this.confidenceCounts),
+      textLengthShares: share(this.textLengthCounts),
+      unseenShares: share(this.unseenCounts),
+      photoShares: share(this.photoCounts),
+      estimatedF1: this.estimatedF1(),
     };
   }
 

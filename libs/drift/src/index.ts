@@ -1,5 +1,5 @@
 export {
-  DRIFT_REFERENCE_FILE,
+  DRIFT_REFERENCE_DOCUMENT,
   DriftReferenceError,
   parseDriftReference,
   type DriftReference,
@@ -17,3 +17,5 @@ export {
   type SignalReport,
   type VersionDriftReport,
 } from './drift-monitor';
+export { AuditBoosts, type AuditBoost, type AuditBoostSettings } from './audit-boosts';
+export { DriftAlertAction, type DriftAlertOutcome } from './drift-alerts';

@@ -2,6 +2,7 @@ import { DataSource, type EntityManager, type FindOneOptions } from 'typeorm';
 import {
   FeedbackAuditEntity,
   FeedbackEntity,
+  type FeedbackSource,
   isUniqueViolation,
   runInTransaction,
   timeOrderedUuid,
@@ -19,6 +20,8 @@ export interface LabelActor {
   name: string | null;
   /** Administrators may replace a label with a different one (audited); everyone else gets a conflict. */
   mayOverwrite: boolean;
+  /** Who chose this prediction for labelling (default `consumer`); kept when an administrator overwrites. */
+  source?: FeedbackSource;
 }
 
 /** created: first label; unchanged: the same label again; overwritten: an administrator replaced it. */
@@ -103,6 +106,7 @@ export class FeedbackStore {
         createdAt: now,
         labelledAt: now,
         reportedBy: actor.name,
+        source: actor.source ?? 'consumer',
       };
       await labels.insert(row);
       return { result: 'created', feedback: row };

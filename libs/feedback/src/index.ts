@@ -6,6 +6,12 @@ export {
   type LabelResult,
   type LabelTarget,
 } from './feedback.store';
-export { LiveQuality, type LiveWindow, type VersionQuality } from './live-quality';
+export {
+  LiveQuality,
+  REVIEW_SOURCES,
+  SAMPLED_SOURCES,
+  type LiveWindow,
+  type VersionQuality,
+} from './live-quality';
 export { FeedbackExamples, type FeedbackExample, type FeedbackExport } from './feedback-examples';
 export { PREDICTION_IMAGES_PREFIX, PredictionImages, type ImageSaveResult } from './prediction-images';

@@ -1,5 +1,5 @@
-import { DataSource, MoreThanOrEqual } from 'typeorm';
-import { FeedbackEntity } from '@app/database';
+import { DataSource, In, MoreThanOrEqual } from 'typeorm';
+import { FeedbackEntity, type FeedbackSource } from '@app/database';
 import { evaluateClassification, type ClassMetrics } from '@app/classification-metrics';
 
 export interface LiveWindow {
@@ -28,13 +28,25 @@ export interface VersionQuality {
 }
 
 /**
- * Live quality per model version over a sliding window of its labelled predictions. The figures come from the
- * database alone, so every API replica computes the same ones.
+ * The labels whose predictions were chosen independently of how hard they are: their callers' (consumer) and the
+ * random audit sample. The figure the alert reads comes from these alone; review labels come from the uncertain
+ * end of the traffic and would drag it down on a healthy model.
+ */
+export const SAMPLED_SOURCES: readonly FeedbackSource[] = ['consumer', 'audit'];
+
+/** The labels reviewers gave to the predictions the model was least sure of: reported apart. */
+export const REVIEW_SOURCES: readonly FeedbackSource[] = ['review'];
+
+/**
+ * Live quality per model version over a sliding window of its labelled predictions, from labels of the given
+ * sources (by default the sampled ones). The figures come from the database alone, so every API replica computes
+ * the same ones.
  */
 export class LiveQuality {
   constructor(
     private readonly dataSource: DataSource,
     private readonly classes: readonly number[],
+    private readonly sources: readonly FeedbackSource[] = SAMPLED_SOURCES,
   ) {}
 
   async compute(window: LiveWindow, now = new Date()): Promise<VersionQuality[]> {
@@ -45,13 +57,14 @@ export class LiveQuality {
       .select('f.modelVersion', 'version')
       .distinct(true)
       .where('f.labelledAt >= :since', { since })
+      .andWhere('f.source IN (:...sources)', { sources: this.sources })
       .orderBy('f.modelVersion')
       .getRawMany();
     const qualities: VersionQuality[] = [];
     for (const { version } of versions) {
       const labels = await rows.find({
         select: { truePrdtypecode: true, predictedPrdtypecode: true, labelledAt: true },
-        where: { modelVersion: version, labelledAt: MoreThanOrEqual(since) },
+        where: { modelVersion: version, labelledAt: MoreThanOrEqual(since), source: In([...this.sources]) },
         order: { labelledAt: 'DESC', predictionId: 'DESC' },
         take: window.size,
       });

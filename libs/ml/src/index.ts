@@ -84,8 +84,6 @@ export {
 } from './calibration/model-calibration';
 export {
   calibrateOnHeldOut,
-  textVocabulary,
-  unseenTokenShare,
   type DriftReference,
   type DriftReferenceRow,
 } from './calibration/held-out.calibrator';

@@ -75,14 +75,16 @@ export class BullMqRetrainingQueue implements RetrainingQueue {
 
   /** Closes the connection; with Redis down, BullMQ's close would wait for a reconnection that never comes. */
   async close(): Promise<void> {
-    await this.withRedis('close the queue', () => this.queue.close()).catch(() => this.queue.disconnect());
+    await this.withRedis('close the queue', () => this.queue.close(), false).catch(() =>
+      this.queue.disconnect(),
+    );
   }
 
   /**
    * Runs `work` against Redis with one message and one time bound for every way Redis can be away: refused or
    * reconnecting (fails at once, rather than after ioredis's own retries), or silent (fails after the timeout).
    */
-  private async withRedis<T>(what: string, work: () => Promise<T>): Promise<T> {
+  private async withRedis<T>(what: string, work: () => Promise<T>, whenConnected = true): Promise<T> {
     const unavailable = (cause?: unknown) =>
       new QueueUnavailableError(`could not ${what}: the queue (Redis) is unreachable`, cause);
     let timer: NodeJS.Timeout | undefined;
@@ -90,6 +92,7 @@ export class BullMqRetrainingQueue implements RetrainingQueue {
       timer = setTimeout(() => reject(unavailable()), REDIS_COMMAND_TIMEOUT_MS);
     });
     const connected = async () => {
+      if (!whenConnected) return work();
       const client = await this.queue.client;
       if (client.status !== 'ready') throw unavailable(new Error(`connection ${client.status}`));
       return work();

@@ -20,7 +20,7 @@ export {
   RETRAINING_JOB_OPTIONS,
   RETRAINING_WORKER_OPTIONS,
 } from './retraining-queue.options';
-export { BullMqRetrainingQueue } from './bullmq-retraining.queue';
+export { BullMqRetrainingQueue, REDIS_COMMAND_TIMEOUT_MS } from './bullmq-retraining.queue';
 export { InProcessRetrainingQueue } from './in-process-retraining.queue';
 export { runBullMqJob } from './bullmq-job.runner';
 export { RetrainingQueueModule } from './retraining-queue.module';

@@ -33,12 +33,23 @@ export interface AlertHandling {
 }
 
 /**
+ * Another service's answer to some alerts (a drift alert boosts audit sampling): acted on through the same
+ * deduplication, once per alert.
+ */
+export interface AlertAction {
+  readonly alertNames: readonly string[];
+  act(alert: NotifiedAlert, key: string): Promise<Pick<AlertEventEntity, 'result' | 'reason'>>;
+}
+
+/**
  * Turns Alertmanager notifications into retraining requests, at most one per alert. Each alert is recorded under
  * its key (fingerprint and start) and status before anything else happens, and the unique key makes every further
  * notification of it (repeats, resends after an error, the copy another Alertmanager of a cluster sends) a
  * duplicate — whether or not Redis still remembers the job it started. Resolved alerts are recorded, not acted on.
  */
 export class AlertTriggers {
+  private readonly actions: AlertAction[] = [];
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly jobs: RetrainingJobs,
@@ -47,13 +58,19 @@ export class AlertTriggers {
     private readonly metrics?: RetrainingMetrics,
   ) {}
 
+  /** Hands the alerts named by `action` to it instead of asking for a retraining. */
+  use(action: AlertAction): void {
+    this.actions.push(action);
+  }
+
   async handle(alerts: readonly NotifiedAlert[]): Promise<AlertHandling[]> {
     const handled: AlertHandling[] = [];
     for (const alert of alerts) {
       const handling = await this.handleOne(alert);
       // A caller names its alerts: only the configured names become label values, or made-up names would add a
       // series each to /metrics.
-      const known = this.alertNames.includes(handling.alertname);
+      const known =
+        this.alertNames.includes(handling.alertname) || this.actionFor(handling.alertname) !== undefined;
       this.metrics?.alert(known ? handling.alertname : 'other', handling.status, handling.result);
       handled.push(handling);
     }
@@ -63,7 +80,8 @@ export class AlertTriggers {
   private async handleOne(alert: NotifiedAlert): Promise<AlertHandling> {
     const alertname = alert.labels.alertname ?? '';
     const key = `${alert.fingerprint}@${alert.startsAt}`;
-    const acts = alert.status === 'firing' && this.alertNames.includes(alertname);
+    const action = this.actionFor(alertname);
+    const acts = alert.status === 'firing' && (action !== undefined || this.alertNames.includes(alertname));
     const event: AlertEventEntity = {
       id: timeOrderedUuid(),
       alertKey: key,
@@ -107,7 +125,9 @@ export class AlertTriggers {
 
     let outcome: Pick<AlertEventEntity, 'result' | 'reason' | 'jobId'>;
     try {
-      outcome = await this.retrain(alert, alertname, key);
+      outcome = action
+        ? { ...(await action.act(alert, key)), jobId: null }
+        : await this.retrain(alert, alertname, key);
     } catch (error) {
       // Nothing was started: forget the event, so that Alertmanager's retry (it retries 5xx) acts on it.
       await this.events().delete({ id: event.id });
@@ -144,6 +164,10 @@ export class AlertTriggers {
       return { result: 'absorbed', reason: `joined retraining job ${job.id}, waiting`, jobId: job.id };
     }
     return { result: 'enqueued', reason: `retraining job ${job.id} queued`, jobId: job.id };
+  }
+
+  private actionFor(alertname: string): AlertAction | undefined {
+    return this.actions.find((action) => action.alertNames.includes(alertname));
   }
 
   private events(): Repository<AlertEventEntity> {

@@ -20,7 +20,7 @@ export {
   type RetrainingRequest,
   type RetrainingRequestResult,
 } from './retraining-jobs';
-export { AlertTriggers, type AlertHandling, type NotifiedAlert } from './alert-triggers';
+export { AlertTriggers, type AlertAction, type AlertHandling, type NotifiedAlert } from './alert-triggers';
 export {
   retrainingSettings,
   RetrainingRunner,

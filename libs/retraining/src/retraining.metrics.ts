@@ -47,7 +47,7 @@ export class RetrainingMetrics {
 
   private readonly alerts = new Counter({
     name: 'alertmanager_webhook_alerts_total',
-    help: 'Alerts received from Alertmanager, by name (a RETRAINING_ALERTS name, else other), status and what was done: enqueued, absorbed (a job was already queued or running), cooldown, duplicate, recorded (resolved), ignored (not a retraining alert)',
+    help: 'Alerts received from Alertmanager, by name (a RETRAINING_ALERTS or DRIFT_ALERTS name, else other), status and what was done: enqueued, absorbed (a job was already queued or running), cooldown, duplicate, recorded (resolved), ignored (not a retraining alert), boosted (a drift alert raised the audit sampling)',
     labelNames: ['alertname', 'status', 'result'] as const,
     registers: [],
   });

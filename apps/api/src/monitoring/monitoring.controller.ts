@@ -26,7 +26,7 @@ export class MonitoringController {
   @ApiOkResponse({ type: LiveMonitoringDto })
   @ApiErrors({ 503: ERROR_MEANING.unavailable })
   async getLive(): Promise<LiveMonitoringDto> {
-    const qualities = await this.live.refresh();
+    const { sampled: qualities, review } = await this.live.refresh();
     const threshold = this.config.env.LIVE_F1_THRESHOLD;
     const serving = this.serving.current?.version;
     return {
@@ -43,6 +43,12 @@ export class MonitoringController {
           f1,
           support,
         })),
+      })),
+      reviewLabels: review.map(({ modelVersion, samples, weightedF1, accuracy }) => ({
+        modelVersion,
+        samples,
+        weightedF1,
+        accuracy,
       })),
     };
   }

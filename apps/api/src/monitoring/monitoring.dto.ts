@@ -41,9 +41,28 @@ export class LiveWindowDto {
   @ApiProperty({ description: 'LIVE_F1_THRESHOLD' }) f1Threshold: number;
 }
 
+export class ReviewLabelQualityDto {
+  @ApiProperty({ example: 'v4' }) modelVersion: string;
+  @ApiProperty({ description: 'Review labels in the window' }) samples: number;
+  @ApiProperty() weightedF1: number;
+  @ApiProperty() accuracy: number;
+}
+
 export class LiveMonitoringDto {
   @ApiProperty() computedAt: Date;
   @ApiProperty({ type: LiveWindowDto }) window: LiveWindowDto;
-  @ApiProperty({ type: [LiveVersionDto], description: 'Versions with labels in the window' })
+  @ApiProperty({
+    type: [LiveVersionDto],
+    description:
+      'Versions with labels in the window, from the labels of a random sample of traffic only (consumer feedback ' +
+      'and the review queue’s audit sample): the figures the alert reads',
+  })
   versions: LiveVersionDto[];
+  @ApiProperty({
+    type: [ReviewLabelQualityDto],
+    description:
+      'The same window over review labels (the listings the model was least sure of): lower than the traffic by ' +
+      'construction, reported apart and never read by the alert',
+  })
+  reviewLabels: ReviewLabelQualityDto[];
 }

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import type { Prediction, PredictionInput } from '@app/ml';
+import { Injectable, Optional } from '@nestjs/common';
+import { DriftMonitor } from '@app/drift';
+import type { Modality, Prediction, PredictionInput } from '@app/ml';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AppConfig } from '@app/config';
@@ -8,6 +9,8 @@ import { ModelServingService } from '../serving/model-serving.service';
 
 export interface Classified {
   modelVersion: string;
+  /** The version's acceptance threshold per modality (from AUTO_ACCEPT_PRECISION and its held-out curve). */
+  thresholds: Record<Modality, number>;
   predictions: Prediction[];
 }
 
@@ -39,6 +42,7 @@ export class PredictionCoalescer {
     private readonly serving: ModelServingService,
     private readonly shedder: LoadShedder,
     private readonly config: AppConfig,
+    @Optional() private readonly drift?: DriftMonitor,
   ) {}
 
   /**
@@ -76,12 +80,13 @@ export class PredictionCoalescer {
       round.flatMap((request) => request.inputs),
       topK,
     ).then(
-      ({ modelVersion, predictions }) => {
+      ({ modelVersion, thresholds, predictions }) => {
         let offset = 0;
         for (const request of round) {
           const own = predictions.slice(offset, (offset += request.inputs.length));
           request.resolve({
             modelVersion,
+            thresholds,
             predictions: own.map((p) => ({ ...p, top: p.top.slice(0, request.topK) })),
           });
         }
@@ -98,12 +103,21 @@ export class PredictionCoalescer {
     const { model, release } = this.serving.acquire();
     const slice = this.config.env.SCORING_THREADS === 0 ? MAX_ITEMS : inputs.length;
     try {
+      // The drift watch estimates F1 from every class's probability, whatever top list the caller asked for.
+      const watched = this.drift?.enabled === true;
+      const asked = watched ? Math.max(topK, model.classifier.classes.length) : topK;
       const predictions: Prediction[] = [];
       for (let start = 0; start < inputs.length; start += slice) {
         if (start > 0) await nextTurn();
-        predictions.push(...(await model.classifier.predict(inputs.slice(start, start + slice), topK)));
+        predictions.push(...(await model.classifier.predict(inputs.slice(start, start + slice), asked)));
       }
-      return { modelVersion: model.version, predictions };
+      if (!watched) return { modelVersion: model.version, thresholds: model.thresholds, predictions };
+      this.drift!.observe(model.version, inputs, predictions);
+      return {
+        modelVersion: model.version,
+        thresholds: model.thresholds,
+        predictions: predictions.map((p) => (p.top.length > topK ? { ...p, top: p.top.slice(0, topK) } : p)),
+      };
     } finally {
       release();
     }

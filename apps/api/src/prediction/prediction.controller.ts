@@ -74,6 +74,7 @@ export class PredictionController {
       body.topK,
       principal.name,
       this.shedder.deadline(req),
+      body.minConfidence,
     );
     return predictions[0];
   }
@@ -97,7 +98,13 @@ export class PredictionController {
       description: item.description,
       image: this.predictions.imageFromBase64(item.image, `items[${index}].image`),
     }));
-    return this.predictions.predict(items, body.topK, principal.name, this.shedder.deadline(req));
+    return this.predictions.predict(
+      items,
+      body.topK,
+      principal.name,
+      this.shedder.deadline(req),
+      body.minConfidence,
+    );
   }
 
   @Get(':id')

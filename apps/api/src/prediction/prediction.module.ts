@@ -5,6 +5,7 @@ import { AppConfig } from '@app/config';
 import { PredictionWriter } from '@app/database';
 import { PredictionImages } from '@app/feedback';
 import { ARTIFACT_STORE, type ArtifactStore } from '@app/storage';
+import { ReviewModule } from '../review/review.module';
 import { ServingModule } from '../serving/serving.module';
 import { CategoriesController } from './categories.controller';
 import { PredictionImageRetention } from './prediction-image.retention';
@@ -17,6 +18,7 @@ import { PredictionService } from './prediction.service';
 @Module({
   imports: [
     ServingModule,
+    ReviewModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       // Memory storage: the image is classified, handed to PredictionImageSaver, and never written to local disk.

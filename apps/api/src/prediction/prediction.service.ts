@@ -11,8 +11,9 @@ import { DataSource } from 'typeorm';
 import { AppConfig, LogContext } from '@app/config';
 import { PredictionEntity, timeOrderedUuid } from '@app/database';
 import { sha256 } from '@app/checksum';
-import { ImageDecoder, ImageTooLargeError, InvalidInputError, sniffImageFormat } from '@app/ml';
+import { decide, ImageDecoder, ImageTooLargeError, InvalidInputError, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
+import { ReviewIntake } from '../review/review.intake';
 import type {
   BatchPredictionResponseDto,
   PredictionResponseDto,
@@ -41,6 +42,7 @@ export class PredictionService {
     private readonly imageDecoder: ImageDecoder,
     private readonly imageSaver: PredictionImageSaver,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly reviewIntake: ReviewIntake,
   ) {}
 
   /** Decodes a base64 image field, enforcing the size limit before the bytes are ever decoded as an image. */
@@ -54,11 +56,16 @@ export class PredictionService {
     return bytes;
   }
 
+  /**
+   * Classifies the items and decides for each whether it is accepted automatically or needs review: against the
+   * caller's `minConfidence` when given, else the serving version's threshold for the item's modality.
+   */
   async predict(
     items: PredictionItem[],
     topK = DEFAULT_TOP_K,
     requestedBy: string | null = null,
     deadline?: number,
+    minConfidence?: number | null,
   ): Promise<BatchPredictionResponseDto> {
     const limit = this.config.env.PREDICTION_BATCH_LIMIT;
     if (items.length > limit) {
@@ -81,37 +88,57 @@ export class PredictionService {
       }
       throw error;
     }
-    const { modelVersion, predictions } = classified;
+    const { modelVersion, thresholds, predictions } = classified;
     LogContext.assign({ modelVersion });
+    // null (a client sending every field it has) asks for nothing, as an absent field does.
+    const own = minConfidence ?? undefined;
+    const thresholdSource = own === undefined ? 'version' : 'request';
     const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
     const perItemMs = latencyMs / items.length;
     const createdAt = new Date();
     const imageShas = items.map((item) => (item.image ? sha256(item.image) : null));
-    const answers: PredictionResponseDto[] = predictions.map((p) => ({
-      id: timeOrderedUuid(createdAt.getTime()),
-      prdtypecode: p.prdtypecode,
-      category: p.category,
-      probability: p.probability,
-      top: p.top,
-      modality: p.modality,
-      ...(p.warnings && { warnings: p.warnings }),
-      modelVersion,
-      latencyMs: perItemMs,
-    }));
-    this.recorder.record(
-      answers.map((answer, i): PredictionRecord => ({
-        id: answer.id,
-        createdAt,
+    const answers: PredictionResponseDto[] = predictions.map((p) => {
+      const threshold = own ?? thresholds[p.modality];
+      return {
+        id: timeOrderedUuid(createdAt.getTime()),
+        prdtypecode: p.prdtypecode,
+        category: p.category,
+        probability: p.probability,
+        top: p.top,
+        modality: p.modality,
+        decision: decide(p.probability, threshold),
+        threshold,
+        ...(p.warnings && { warnings: p.warnings }),
         modelVersion,
-        prdtypecode: answer.prdtypecode,
-        probability: answer.probability,
-        top: answer.top,
-        modality: answer.modality,
-        designation: items[i].designation ?? '',
-        description: items[i].description ?? null,
-        imageSha256: imageShas[i],
         latencyMs: perItemMs,
-        requestedBy,
+      };
+    });
+    const records = answers.map((answer, i): PredictionRecord => ({
+      id: answer.id,
+      createdAt,
+      modelVersion,
+      prdtypecode: answer.prdtypecode,
+      probability: answer.probability,
+      top: answer.top,
+      modality: answer.modality,
+      designation: items[i].designation ?? '',
+      description: items[i].description ?? null,
+      imageSha256: imageShas[i],
+      latencyMs: perItemMs,
+      requestedBy,
+      decision: answer.decision,
+      decisionThreshold: answer.threshold,
+    }));
+    this.recorder.record(records);
+    this.reviewIntake.offer(
+      records.map((record, i) => ({
+        id: record.id,
+        modelVersion,
+        createdAt,
+        prdtypecode: record.prdtypecode,
+        designation: record.designation,
+        top: record.top,
+        decision: answers[i].decision,
       })),
     );
     // Kept for training once labels arrive; saved after the response, never delaying or failing it.
@@ -120,6 +147,11 @@ export class PredictionService {
     });
     for (const answer of answers) {
       this.metrics.predictions.inc({ model_version: modelVersion, prdtypecode: String(answer.prdtypecode) });
+      this.metrics.decisions.inc({
+        model_version: modelVersion,
+        decision: answer.decision,
+        threshold_source: thresholdSource,
+      });
     }
     return { modelVersion, predictions: answers, latencyMs };
   }
@@ -142,6 +174,8 @@ export class PredictionService {
       modality: row.modality as StoredPredictionDto['modality'],
       modelVersion: row.modelVersion,
       latencyMs: row.latencyMs,
+      decision: row.decision ?? null,
+      threshold: row.decisionThreshold ?? null,
       designation: row.designation,
       description: row.description,
       imageSha256: row.imageSha256,

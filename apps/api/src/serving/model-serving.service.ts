@@ -1,7 +1,15 @@
 import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { join, resolve } from 'node:path';
 import { AppConfig, LogContext } from '@app/config';
-import { BackboneThreadPool, ImageDecoder, ProductClassifier, type DecodedItem } from '@app/ml';
+import {
+  acceptanceThresholds,
+  BackboneThreadPool,
+  ImageDecoder,
+  ProductClassifier,
+  type DecodedItem,
+  type Modality,
+} from '@app/ml';
+import { DriftMonitor, type VersionDrift } from '@app/drift';
 import { ModelRegistry } from '@app/registry';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -14,6 +22,10 @@ export class ServingModel {
     readonly version: string,
     readonly classifier: ProductClassifier,
     readonly loadedAt: Date,
+    /** Per modality, the calibrated probability at or above which an answer is accepted (1: none is). */
+    readonly thresholds: Record<Modality, number>,
+    /** Its drift reference, thresholds and window; null when its artifact has none or the watch is off. */
+    readonly drift: VersionDrift | null = null,
   ) {}
 
   lease(): () => void {
@@ -60,6 +72,7 @@ export class ModelServingService implements OnApplicationShutdown {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly cacheRoot: string;
   private readonly scoringThreads: number;
+  private readonly targetPrecision: number;
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -68,9 +81,11 @@ export class ModelServingService implements OnApplicationShutdown {
     config: AppConfig,
     // Optional for tests that build the service by hand: the classifiers then run the backbone in this thread.
     @Optional() private readonly backbones?: BackboneThreadPool,
+    @Optional() private readonly driftMonitor?: DriftMonitor,
   ) {
     this.cacheRoot = join(resolve(config.env.VAR_DIR), 'model-cache');
     this.scoringThreads = config.env.SCORING_THREADS;
+    this.targetPrecision = config.env.AUTO_ACCEPT_PRECISION;
   }
 
   get current(): ServingModel | undefined {
@@ -115,9 +130,11 @@ export class ModelServingService implements OnApplicationShutdown {
       this.prepared.delete(version);
       const previous = this.active;
       this.active = next;
-      this.metrics.setLoadedVersion(version);
+      this.metrics.setLoadedVersion(version, next.thresholds);
       this.metrics.scoringThreads.set(next.classifier.scoringThreads);
+      this.driftMonitor?.track(version, next.drift);
       if (previous) {
+        this.driftMonitor?.forget(previous.version);
         this.metrics.modelSwaps.inc({ from_version: previous.version, to_version: version });
         previous.retire();
       }
@@ -154,13 +171,35 @@ export class ModelServingService implements OnApplicationShutdown {
         onThreadError: (message) => this.logger.error(`model ${version}: ${message}`),
       });
       await warmUp(classifier);
+      const drift = this.loadDrift(version, dir);
       stop();
       this.metrics.modelLoads.inc({ model_version: version, result: 'success' });
-      return new ServingModel(version, classifier, new Date());
+      // Each version keeps the promise with its own curve: a better-calibrated version accepts more.
+      const thresholds = acceptanceThresholds(classifier.calibration, this.targetPrecision);
+      return new ServingModel(version, classifier, new Date(), thresholds, drift);
     } catch (error) {
       this.metrics.modelLoads.inc({ model_version: version, result: 'failure' });
       this.logger.error(`model ${version} cannot be loaded: ${(error as Error).message}`);
       throw error;
+    }
+  }
+
+  /** A version whose drift reference is missing or unreadable still serves; it is only not watched. */
+  private loadDrift(version: string, dir: string): VersionDrift | null {
+    if (!this.driftMonitor) return null;
+    try {
+      const drift = this.driftMonitor.load(version, dir);
+      if (!drift && this.driftMonitor.enabled) {
+        this.logger.warn(
+          `model ${version} has no drift reference: its predictions are not watched for drift`,
+        );
+      }
+      return drift;
+    } catch (error) {
+      this.logger.error(
+        `model ${version}: ${(error as Error).message}; its predictions are not watched for drift`,
+      );
+      return null;
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { DriftMonitor } from '@app/drift';
 import { BackboneThreadPool, ImageDecoder } from '@app/ml';
 import { ModelRegistry, PromotionWorkflow, RegistryModule } from '@app/registry';
 import { TrainingWorkflow } from '@app/training';
@@ -11,6 +12,12 @@ import { ProductionWatcher } from './production-watcher.service';
   providers: [
     ModelServingService,
     ProductionWatcher,
+    {
+      // One drift watch per replica: the versions it serves, each with the window of its own predictions.
+      provide: DriftMonitor,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new DriftMonitor(config.drift, config.env.DRIFT_MONITORING),
+    },
     {
       // One decoder for every model version loaded, so that the concurrency bound holds during a swap too.
       provide: ImageDecoder,
@@ -51,6 +58,7 @@ import { ProductionWatcher } from './production-watcher.service';
   ],
   exports: [
     ModelServingService,
+    DriftMonitor,
     ProductionWatcher,
     PromotionWorkflow,
     TrainingWorkflow,

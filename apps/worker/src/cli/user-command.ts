@@ -29,7 +29,7 @@ Manages the users and service tokens of the configured database (DATABASE_URL, e
                           a long-lived token for a machine (e.g. --role alertmanager); printed once
   revoke-service-token --name NAME
   list-service-tokens
-Roles: admin, ml-engineer, client, alertmanager, monitoring. Prints one JSON object on stdout.`;
+Roles: admin, ml-engineer, client, alertmanager, monitoring, reviewer. Prints one JSON object on stdout.`;
 
 /** A mistake the operator can fix (unknown user, weak password, taken name): one line, exit code 1. */
 export class UserCommandError extends Error {}

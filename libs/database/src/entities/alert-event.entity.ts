@@ -1,7 +1,10 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, Unique } from 'typeorm';
 
-/** What the service did with an alert notification: started a retraining, or why not. */
-export type AlertEventResult = 'enqueued' | 'absorbed' | 'cooldown' | 'recorded' | 'ignored';
+/**
+ * What the service did with an alert notification: started a retraining, or why not; for a drift alert, raised
+ * the audit sampling of its version (boosted).
+ */
+export type AlertEventResult = 'enqueued' | 'absorbed' | 'cooldown' | 'recorded' | 'ignored' | 'boosted';
 
 /**
  * One alert, as Alertmanager identifies it (fingerprint and start), in one status. The unique key is what makes

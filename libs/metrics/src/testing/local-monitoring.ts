@@ -17,6 +17,8 @@ export interface LocalMonitoringOptions {
   alertmanagerPort: number;
   /** ModelF1BelowThreshold's `for` (the repository says 15m). */
   alertFor: string;
+  /** ModelDrift's `for` (the repository says 10m); default: alertFor. */
+  driftAlertFor?: string;
   /** Alertmanager's repeat_interval (its group waits become 1 s). */
   repeatInterval: string;
 }
@@ -33,7 +35,10 @@ export function writeLocalMonitoring(options: LocalMonitoringOptions): {
   const rules = parse(readFileSync(join(repoRoot, 'docker/prometheus/rules/model.rules.yml'), 'utf8'));
   for (const group of rules.groups) {
     group.interval = '1s';
-    for (const rule of group.rules) if (rule.alert === 'ModelF1BelowThreshold') rule.for = options.alertFor;
+    for (const rule of group.rules) {
+      if (rule.alert === 'ModelF1BelowThreshold') rule.for = options.alertFor;
+      if (rule.alert === 'ModelDrift') rule.for = options.driftAlertFor ?? options.alertFor;
+    }
   }
   writeFileSync(join(dir, 'model.rules.yml'), stringify(rules));
   writeFileSync(

@@ -2,7 +2,7 @@ import type { ProductExample } from '../data/product.types';
 import type { EvaluationRows } from '../evaluation/evaluation-split';
 import type { ImageClassifier } from '../image/image.classifier';
 import { fuseProbabilities } from '../model/probability-fusion';
-import { normalizeText } from '../text/text.normalizer';
+import { describeInput, InputVocabulary } from '../monitoring/input-description';
 import type { TextEnsemble } from '../text/text-ensemble';
 import { calibrateModality, temperatureOf, type Modality, type ModelCalibration } from './model-calibration';
 import { applyTemperature } from './temperature-scaling';
@@ -17,7 +17,7 @@ export interface DriftReferenceRow {
   label: number;
   /** Characters of the designation and the description. */
   textLength: number;
-  /** Share of the text's words the training texts never had (0 without text). */
+  /** Share of the text's words the text model did not keep in training (describeInput; 0 without text). */
   unseenTokenShare: number;
   hasImage: boolean;
 }
@@ -47,15 +47,15 @@ export interface HeldOutCalibration {
 /**
  * Scores the held-out slice with each modality the model has (text alone, image alone, both fused), fits one
  * temperature per modality, and describes every held-out row as served (both parts where it has both) for the
- * drift reference. `features` holds the image features of the rows' photos, by path; `vocabulary` the words of
- * the training texts.
+ * drift reference, with the input statistics the drift monitor computes on live traffic (describeInput).
+ * `features` holds the image features of the rows' photos, by path.
  */
 export function calibrateOnHeldOut(
   models: HeldOutModels,
   heldOut: EvaluationRows,
   features: ReadonlyMap<string, Float32Array>,
-  vocabulary: ReadonlySet<string>,
 ): HeldOutCalibration {
+  const vocabulary = InputVocabulary.fromFeatures(models.text.leadFeatures);
   const numClasses = models.classes.length;
   const indexOf = new Map(models.classes.map((code, i) => [code, i]));
   const known = (row: ProductExample) => row.label !== undefined && indexOf.has(row.label);
@@ -112,38 +112,19 @@ export function calibrateOnHeldOut(
     applyTemperature(raw, temperatureOf(calibration, modality), probabilities);
     let best = 0;
     for (let k = 1; k < numClasses; k++) if (probabilities[k] > probabilities[best]) best = k;
-    const text = hasText(row) ? `${row.designation} ${row.description}` : '';
     rows.push({
       predicted: models.classes[best],
       confidence: probabilities[best],
       probabilities: [...probabilities],
       label: row.label!,
-      textLength: row.designation.length + row.description.length,
-      unseenTokenShare: unseenTokenShare(text, vocabulary),
-      hasImage: modality !== 'text',
+      ...describeInput(vocabulary, {
+        designation: row.designation,
+        description: row.description,
+        imagePath: row.imagePath,
+      }),
     });
   }
   return { modalities, driftReference: { schema: 1, classes: [...models.classes], rows } };
-}
-
-/** The words of the texts, normalised as the text models read them. */
-export function textVocabulary(rows: { designation: string; description: string }[]): Set<string> {
-  const words = new Set<string>();
-  for (const row of rows)
-    for (const word of wordsOf(`${row.designation} ${row.description}`)) words.add(word);
-  return words;
-}
-
-/** Share of a text's words that are not in the vocabulary; 0 for a text without words. */
-export function unseenTokenShare(text: string, vocabulary: ReadonlySet<string>): number {
-  const words = wordsOf(text);
-  if (words.length === 0) return 0;
-  return words.filter((word) => !vocabulary.has(word)).length / words.length;
-}
-
-function wordsOf(text: string): string[] {
-  const normalised = normalizeText(text);
-  return normalised ? normalised.split(' ') : [];
 }
 
 function hasText(row: ProductExample): boolean {

@@ -86,6 +86,11 @@ export interface LoadOptions {
   /** Decodes the inputs' images; one decoder shared by several classifiers bounds their decodes together. */
   imageDecoder?: ImageDecoder;
   /**
+   * false: serve the models' own probabilities, ignoring the artifact's calibration (for measuring what calibration
+   * changes); default true.
+   */
+  calibrated?: boolean;
+  /**
    * Runs the image model's backbone (an API passes one thread pool shared by every version it loads); unset: one in
    * the calling thread, for tools that serve nobody while they score.
    */
@@ -192,7 +197,10 @@ export class ProductClassifier {
         image: image ? await ImageClassifier.deserialize(image.manifest, image.files) : undefined,
         imageDecoder: options.imageDecoder,
         backbones: options.backbones,
-        calibration: readCalibration(dir, artifact.documents[CALIBRATION_DOCUMENT]),
+        calibration:
+          options.calibrated === false
+            ? undefined
+            : readCalibration(dir, artifact.documents[CALIBRATION_DOCUMENT]),
       });
     } catch (error) {
       text.dispose();

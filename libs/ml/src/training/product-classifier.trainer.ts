@@ -17,7 +17,7 @@ import { extractDatasetFeatures, type ImageFeatureStore } from './dataset-images
 import type { EpochProgress } from '../runtime/epoch-progress';
 import type { ImageCache, Log, TrainingData } from './training.types';
 import { DEFAULT_CALIBRATION_FRACTION, holdOutForCalibration } from '../calibration/calibration-split';
-import { calibrateOnHeldOut, textVocabulary, type DriftReference } from '../calibration/held-out.calibrator';
+import { calibrateOnHeldOut, type DriftReference } from '../calibration/held-out.calibrator';
 import { MODALITIES, type ModelCalibration } from '../calibration/model-calibration';
 
 export interface TrainOptions {
@@ -194,7 +194,6 @@ export async function trainProductClassifier(
       { classes, text, image, imageWeight: options.imageWeight },
       heldOut,
       images.features,
-      textVocabulary(textRows),
     );
     calibration = {
       schema: 1,
@@ -292,7 +291,8 @@ export function validationMetrics(card: ModelCard): {
   const best: Record<string, number> = {};
   for (const p of card.history.text) best[p.model] = Math.max(best[p.model] ?? 0, p.valWeightedF1);
   if (card.history.image.length) best.image = Math.max(...card.history.image.map((p) => p.valWeightedF1));
-  if (!card.calibration) return { validation_weighted_f1: best };
+  const fitted = Object.keys(card.calibration?.modalities ?? {}).length > 0;
+  if (!card.calibration || !fitted) return { validation_weighted_f1: best };
   const calibration: Record<string, CalibrationFigures> = {};
   for (const [modality, fit] of Object.entries(card.calibration.modalities)) {
     calibration[modality] = {

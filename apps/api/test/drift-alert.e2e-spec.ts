@@ -1,0 +1,279 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
+import { AppConfig } from '@app/config';
+import { openDataSource } from '@app/database';
+import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
+import type { DriftReference } from '@app/drift';
+import { describeInput, ProductClassifier } from '@app/ml';
+import { fixtureTexts, trainFixtureModel } from '@app/ml/testing';
+import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
+import { RETRAINING_QUEUE } from '@app/queue';
+import { ModelRegistry } from '@app/registry';
+import { S3ArtifactStore } from '@app/storage';
+import { startS3rver, type S3rverFixture } from '@app/storage/testing';
+import { freePort, servicesEnv } from './support/service-processes';
+
+const ROOT = resolve(__dirname, '../../..');
+const ADMIN = { username: 'admin', password: 'drift-admin-password-0123' };
+const WEBHOOK_TOKEN = `webhook-${randomUUID()}`;
+const WINDOW = 60;
+
+jest.setTimeout(300_000);
+
+const tools = [PROMETHEUS_BINARY, ALERTMANAGER_BINARY].every((path) => existsSync(path));
+const describeDrift = tools ? describe : describe.skip;
+if (!tools) console.warn('drift alert e2e skipped: install prometheus and prometheus-alertmanager (apt)');
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+  output: () => string;
+}
+
+function start(name: string, command: string, args: string[], env: Record<string, string> = {}): Child {
+  let output = '';
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
+  child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
+  return { name, process: child, output: () => output };
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  children: Child[],
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      const logs = children.map((c) => `--- ${c.name}\n${c.output().slice(-3000)}`).join('\n');
+      throw new Error(`timed out waiting for ${what}\n${logs}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface DriftBody {
+  window: { size: number; minWindow: number };
+  versions: {
+    modelVersion: string;
+    serving: boolean;
+    predictions: number;
+    judged: boolean;
+    estimatedF1: number | null;
+    signals: { signal: string; value: number; threshold: number | null; drifting: boolean }[];
+    classShifts: { prdtypecode: number }[];
+    auditBoost: { rate: number; until: string; reason: string } | null;
+  }[];
+}
+
+describeDrift(
+  'drift alert (e2e: API on PostgreSQL + Redis + S3, Prometheus and Alertmanager as real processes)',
+  () => {
+    let root: string;
+    let schema: PostgresTestSchema;
+    let s3: S3rverFixture;
+    let env: Record<string, string>;
+    let api: string;
+    let token: string;
+    let version: string;
+    const children: Child[] = [];
+
+    const call = async <T>(path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+      const res = await fetch(`${api}${path}`, {
+        ...(body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      });
+      return { status: res.status, body: (await res.json()) as T };
+    };
+
+    beforeAll(async () => {
+      root = mkdtempSync(join(tmpdir(), 'drift-e2e-'));
+      [schema, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
+      env = {
+        ...servicesEnv(schema, s3),
+        JWT_SECRET: 'drift-e2e-secret-0123456789abcdef0123',
+        ADMIN_USERNAME: ADMIN.username,
+        ADMIN_PASSWORD: ADMIN.password,
+        ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+        BCRYPT_COST: '4',
+        BOOTSTRAP_MODEL: 'off',
+        MODEL_POLL_INTERVAL_MS: '200',
+        RATE_LIMIT_PER_MINUTE: '0',
+        IP_RATE_LIMIT_PER_MINUTE: '0',
+        DRIFT_WINDOW: String(WINDOW),
+        DRIFT_MIN_WINDOW: String(WINDOW / 2),
+        DRIFT_AUDIT_BOOST_RATE: '0.3',
+        DRIFT_AUDIT_BOOST_MINUTES: '30',
+        LOG_LEVEL: 'log',
+      };
+      // A version whose artifact carries its drift reference: its answers on texts like its training texts.
+      const modelDir = await trainFixtureModel(0, { withImages: false });
+      const classifier = await ProductClassifier.load(modelDir);
+      const texts = fixtureTexts(WINDOW);
+      const answers = await classifier.predict(texts, classifier.classes.length);
+      const reference: DriftReference = {
+        schema: 1,
+        classes: [...classifier.classes],
+        rows: answers.map((answer, i) => ({
+          predicted: answer.prdtypecode,
+          confidence: answer.probability,
+          probabilities: classifier.classes.map(
+            (code) => answer.top.find((t) => t.prdtypecode === code)!.probability,
+          ),
+          label: answer.prdtypecode,
+          ...describeInput(classifier, texts[i]),
+        })),
+      };
+      const withReference = join(root, 'model');
+      await classifier.save(withReference, { metrics: {}, 'model-card': {}, 'drift-reference': reference });
+      classifier.dispose();
+      rmSync(modelDir, { recursive: true, force: true });
+      const dataSource = await openDataSource(
+        AppConfig.fromEnvironment({ ...env, VAR_DIR: join(root, 'test') }),
+      );
+      const store = new S3ArtifactStore({ ...s3, region: 'us-east-1' });
+      const registry = new ModelRegistry(dataSource, store);
+      version = (await registry.register(withReference, { createdBy: 'e2e', source: 'e2e' })).version;
+      await registry.promote(version, { actor: 'e2e' });
+      await dataSource.destroy();
+      store.onModuleDestroy();
+
+      const apiPort = await freePort();
+      api = `http://127.0.0.1:${apiPort}`;
+      children.push(
+        start(
+          'api',
+          process.execPath,
+          ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
+          { ...env, PORT: String(apiPort), VAR_DIR: join(root, 'api') },
+        ),
+      );
+      await until(
+        'the API to serve',
+        async () => ((await fetch(`${api}/health/ready`)).ok ? true : undefined),
+        120_000,
+        children,
+      );
+      const res = await fetch(`${api}/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'password', ...ADMIN }).toString(),
+      });
+      token = ((await res.json()) as { access_token: string }).access_token;
+    });
+
+    afterAll(async () => {
+      for (const child of children) child.process.kill('SIGKILL');
+      const queue = new Queue(RETRAINING_QUEUE, {
+        connection: { host: '127.0.0.1', port: 6379 },
+        prefix: env?.QUEUE_PREFIX,
+      });
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      await Promise.all([schema?.drop(), s3?.stop()]);
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it('judges nothing under the minimum window, then a shifted window fires ModelDrift, which boosts audits and retrains nothing', async () => {
+      const early = await call<DriftBody>('/v1/monitoring/drift');
+      expect(early.status).toBe(200);
+      expect(early.body.window).toMatchObject({ size: WINDOW, minWindow: WINDOW / 2 });
+      expect(early.body.versions).toEqual([
+        expect.objectContaining({ modelVersion: version, serving: true, predictions: 0, judged: false }),
+      ]);
+
+      const [prometheusPort, alertmanagerPort] = [await freePort(), await freePort()];
+      const { prometheusArgs, alertmanagerArgs } = writeLocalMonitoring({
+        repoRoot: ROOT,
+        dir: root,
+        api,
+        webhookToken: WEBHOOK_TOKEN,
+        prometheusPort,
+        alertmanagerPort,
+        alertFor: '2s',
+        driftAlertFor: '2s',
+        repeatInterval: '2s',
+      });
+      children.push(
+        start('prometheus', PROMETHEUS_BINARY, prometheusArgs),
+        start('alertmanager', ALERTMANAGER_BINARY, alertmanagerArgs),
+      );
+      const prometheus = `http://127.0.0.1:${prometheusPort}`;
+
+      // Products the model never saw the words of.
+      const strange = Array.from({ length: WINDOW }, (_, i) => ({
+        designation: `zorglub quantique hyperbolique ${i}`,
+        description: 'accessoire inconnu',
+      }));
+      const answered = await call<{ modelVersion: string }>('/v1/predictions/batch', { items: strange });
+      expect(answered).toMatchObject({ status: 200, body: { modelVersion: version } });
+
+      const drift = (await call<DriftBody>('/v1/monitoring/drift')).body.versions[0];
+      expect(drift).toMatchObject({ predictions: WINDOW, judged: true });
+      const unseen = drift.signals.find((s) => s.signal === 'unseen_tokens')!;
+      expect(unseen.threshold).not.toBeNull();
+      expect(unseen).toMatchObject({ drifting: true });
+      expect(drift.classShifts.length).toBeGreaterThan(0);
+
+      const firing = await until(
+        'ModelDrift to fire in Prometheus',
+        async () => {
+          const { data } = (await (await fetch(`${prometheus}/api/v1/alerts`)).json()) as {
+            data: { alerts: { labels: Record<string, string>; state: string }[] };
+          };
+          return data.alerts.find(
+            (a) =>
+              a.labels.alertname === 'ModelDrift' &&
+              a.labels.signal === 'unseen_tokens' &&
+              a.state === 'firing',
+          );
+        },
+        60_000,
+        children,
+      );
+      expect(firing.labels).toMatchObject({ model_version: version, severity: 'warning' });
+
+      const boost = await until(
+        'the audit boost',
+        async () => (await call<DriftBody>('/v1/monitoring/drift')).body.versions[0].auditBoost ?? undefined,
+        60_000,
+        children,
+      );
+      expect(boost.rate).toBe(0.3);
+      expect(boost.reason).toMatch(new RegExp(`drift on model ${version}`));
+
+      // Alertmanager repeats the alert every 2 s: recorded once as boosted, then as duplicates; no retraining.
+      await until(
+        'a repeat of the alert',
+        async () =>
+          /^alertmanager_webhook_alerts_total\{alertname="ModelDrift",status="firing",result="duplicate"\} [1-9]/m.test(
+            await (await fetch(`${api}/metrics`)).text(),
+          )
+            ? true
+            : undefined,
+        30_000,
+        children,
+      );
+      const metrics = await (await fetch(`${api}/metrics`)).text();
+      expect(metrics).toMatch(
+        new RegExp(`^model_drift_signal\\{model_version="${version}",signal="unseen_tokens"\\} `, 'm'),
+      );
+      expect(metrics).toMatch(
+        new RegExp(`^model_estimated_weighted_f1\\{model_version="${version}"\\} `, 'm'),
+      );
+      expect((await call<unknown[]>('/v1/retraining-jobs')).body).toEqual([]);
+    });
+  },
+);

@@ -1,0 +1,18 @@
+export {
+  ReviewQueue,
+  SKIP_REASONS,
+  type ReviewLabelOutcome,
+  type ReviewListing,
+  type ReviewQueueOptions,
+  type Reviewer,
+  type ReviewStats,
+  type SkipReason,
+} from './review.queue';
+export {
+  sampleForReview,
+  titleKey,
+  uncertaintyMargin,
+  type ReviewCandidate,
+  type ReviewSampling,
+} from './review-sampling';
+export { ReviewItemClosedError, ReviewItemLeasedError, ReviewItemNotFoundError } from './review.errors';
