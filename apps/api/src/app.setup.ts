@@ -12,6 +12,7 @@ import { LoadShedder } from './admission/load.shedder';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
 import { NestingDepthPipe } from './common/nesting-depth.pipe';
 import { NulCharacterPipe } from './common/nul-character.pipe';
+import { requestContext } from './common/request-context.middleware';
 import { ApiValidationPipe } from './common/validation.pipe';
 import { ShutdownCoordinator } from './health/shutdown.coordinator';
 
@@ -28,6 +29,8 @@ export function configureApp(app: INestApplication): void {
   express.useBodyParser('urlencoded', { limit: config.env.MAX_BODY_BYTES, extended: false });
   express.disable('x-powered-by');
   express.use(app.get(ShutdownCoordinator).closeConnectionsWhenDraining);
+  // After the body parsers: a context entered before them would be lost while the body streams in.
+  express.use(requestContext);
   applyHttpSecurity(app);
   app.useGlobalPipes(new NestingDepthPipe(), new NulCharacterPipe(), new ApiValidationPipe());
   app.useGlobalFilters(new DomainExceptionFilter());

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
-import { logLevels, onStopRequest, runProcess } from '@app/config';
+import { onStopRequest, processLogger, runProcess } from '@app/config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { HttpServerAdapter, httpServerOptions } from './common/http-server.adapter';
@@ -15,7 +15,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 runProcess(async (config) => {
   SigningKey.assertConfigured(config);
   const app = await NestFactory.create(AppModule, new HttpServerAdapter(httpServerOptions(config)), {
-    logger: logLevels(config),
+    logger: processLogger(config),
   });
   configureApp(app);
   await app.listen(config.env.PORT);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigValidationError, logLevels, onStopRequest, runProcess } from '@app/config';
+import { ConfigValidationError, onStopRequest, processLogger, runProcess } from '@app/config';
 import { WorkerModule } from './worker.module';
 
 runProcess(async (config) => {
@@ -11,7 +11,7 @@ runProcess(async (config) => {
         '(without Redis, the API runs the jobs itself)',
     ]);
   }
-  const app = await NestFactory.create(WorkerModule, { logger: logLevels(config) });
+  const app = await NestFactory.create(WorkerModule, { logger: processLogger(config) });
   await app.listen(config.env.WORKER_PORT);
   Logger.log(`Worker health and metrics on port ${config.env.WORKER_PORT}`, 'Bootstrap');
   // Not Nest's shutdown hooks: after closing they re-raise the signal, so the process ends by that signal instead

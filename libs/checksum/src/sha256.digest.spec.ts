@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { sha256, sha256File, sha256Stream } from '@app/checksum';
+import { sha256, sha256File, sha256Sliced, sha256Stream } from '@app/checksum';
 
 describe('sha256', () => {
   // Known answers from FIPS 180-2, so the helper is checked against the standard rather than against node:crypto.
@@ -32,5 +32,13 @@ describe('sha256', () => {
 
   it('rejects when the file cannot be read', async () => {
     await expect(sha256File('/nonexistent/model.json')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('hashes in slices to the same digest as in one call, at and across slice boundaries', async () => {
+    const MiB = 1 << 20;
+    for (const size of [0, 1, MiB - 1, MiB, MiB + 1, 3 * MiB + 17]) {
+      const bytes = new Uint8Array(size).map((_, i) => (i * 31 + 7) & 0xff);
+      expect(await sha256Sliced(bytes)).toBe(sha256(bytes));
+    }
   });
 });

@@ -59,6 +59,12 @@ export class EnvironmentSchema {
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
+  @Transform(blankAs('text'))
+  @IsIn(['json', 'text'], {
+    message: 'LOG_FORMAT must be json (one JSON object per line, for a log system) or text (for a terminal)',
+  })
+  LOG_FORMAT: 'json' | 'text' = 'text';
+
   @Transform(trimmedOrUndefined)
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, {

@@ -7,7 +7,9 @@ export {
 } from './app-config';
 export { ConfigModule } from './config.module';
 export { ENVIRONMENT_KEYS, EnvironmentSchema } from './environment.schema';
-export { logLevels, onStopRequest, runProcess } from './process-entry';
+export { AppLogger, terminalWantsColour, type AppLoggerOptions } from './app-logger';
+export { LogContext, type LogFields } from './log-context';
+export { logLevels, onStopRequest, processLogger, runProcess } from './process-entry';
 export { startWorkerThread } from './worker-thread';
 export {
   OIDC_ALGORITHMS,

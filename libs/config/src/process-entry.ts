@@ -1,11 +1,17 @@
-import type { LogLevel } from '@nestjs/common';
+import { Logger, type LogLevel } from '@nestjs/common';
 import { AppConfig, ConfigValidationError } from './app-config';
+import { AppLogger } from './app-logger';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** The Nest log levels enabled by LOG_LEVEL: the named level and everything more severe. */
 export function logLevels(config: AppConfig): LogLevel[] {
   return LEVELS.slice(0, LEVELS.indexOf(config.env.LOG_LEVEL) + 1);
+}
+
+/** The logger a process hands to Nest: LOG_LEVEL's levels in LOG_FORMAT. */
+export function processLogger(config: AppConfig): AppLogger {
+  return new AppLogger({ format: config.env.LOG_FORMAT, levels: logLevels(config) });
 }
 
 /**
@@ -15,7 +21,9 @@ export function logLevels(config: AppConfig): LogLevel[] {
 export function runProcess(main: (config: AppConfig) => Promise<void>): void {
   const start = async () => main(AppConfig.fromEnvironment());
   start().catch((error: unknown) => {
-    console.error(error instanceof ConfigValidationError ? error.message : error);
+    // A bad configuration is reported before there is a logger to format it (LOG_FORMAT may be the bad part).
+    if (error instanceof ConfigValidationError) console.error(error.message);
+    else Logger.fatal(error instanceof Error ? (error.stack ?? error.message) : String(error), 'Bootstrap');
     process.exit(1);
   });
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
-import { sha256, sha256File, type StreamDigest } from '@app/checksum';
+import { sha256, sha256File, sha256Sliced, type StreamDigest } from '@app/checksum';
 import { RegistrationError } from './registry.errors';
 import type { ModelFileRecord } from './registry.types';
 
@@ -88,7 +88,7 @@ export async function readModelDirectory(dir: string): Promise<ModelDirectory> {
 /** Reads a listed file again and checks it still matches what readModelDirectory verified. */
 export async function readVerifiedFile(directory: ModelDirectory, file: ModelFileRecord): Promise<Buffer> {
   const bytes = await readListedFile(directory.dir, file.path);
-  if (sha256(bytes) !== file.sha256) {
+  if ((await sha256Sliced(bytes)) !== file.sha256) {
     throw new RegistrationError(directory.dir, `${file.path} changed while it was being registered`);
   }
   return bytes;

@@ -8,7 +8,7 @@ import {
   PromotionAuditEntity,
   runInTransaction,
 } from '@app/database';
-import { sha256 } from '@app/checksum';
+import { sha256Sliced } from '@app/checksum';
 import { ArtifactNotFoundError, type ArtifactStore } from '@app/storage';
 import { readModelDirectory, readVerifiedFile } from './model-directory.reader';
 import {
@@ -305,7 +305,7 @@ export class ModelRegistry {
       }
       throw error;
     }
-    const actual = sha256(bytes);
+    const actual = await sha256Sliced(bytes);
     if (actual !== file.sha256) {
       throw new CorruptArtifactError(
         record.version,
@@ -333,7 +333,8 @@ async function isDirectory(path: string): Promise<boolean> {
 async function matchesRecord(dir: string, files: ModelFileRecord[]): Promise<boolean> {
   for (const file of files) {
     const bytes = await readFile(join(dir, file.path)).catch(() => null);
-    if (!bytes || bytes.byteLength !== file.bytes || sha256(bytes) !== file.sha256) return false;
+    if (!bytes || bytes.byteLength !== file.bytes || (await sha256Sliced(bytes)) !== file.sha256)
+      return false;
   }
   return true;
 }

@@ -311,8 +311,10 @@ export async function trainCandidate(
     options,
     callbacks.log,
     undefined,
-    (model, p) => {
+    (model, p, line) => {
       const index = models.indexOf(model);
+      // The job's log shows each epoch as the CLI's does, with where the model stands among the job's models.
+      callbacks.log(index >= 0 ? `model ${index + 1}/${models.length}, ${line}` : line);
       callbacks.progress({
         phase: 'training',
         model,

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
-import type { AppConfig } from '@app/config';
+import { LogContext, type AppConfig } from '@app/config';
 import { FeedbackExamples, PredictionImages } from '@app/feedback';
 import { DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
 import { JobCancelledError, JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
@@ -94,7 +94,12 @@ export class RetrainingRunner {
     private readonly metrics?: RetrainingMetrics,
   ) {}
 
-  async run(queued: RunningJob): Promise<RetrainingOutcome> {
+  /** Runs one delivery of a job; everything logged meanwhile, the training process's lines included, names it. */
+  run(queued: RunningJob): Promise<RetrainingOutcome> {
+    return LogContext.run({ jobId: queued.id }, () => this.runJob(queued));
+  }
+
+  private async runJob(queued: RunningJob): Promise<RetrainingOutcome> {
     const view = await this.jobs.get(queued.id).catch((error: unknown) => {
       if (error instanceof RetrainingJobNotFoundError) throw new PermanentJobError(error.message);
       throw error;

@@ -6,6 +6,9 @@ import { AuthState } from './auth-state';
 /** The name of the service token seeded from ALERTMANAGER_WEBHOOK_TOKEN. */
 export const ALERTMANAGER_TOKEN_NAME = 'alertmanager';
 
+/** Starts the one log line that holds a generated admin password (and nothing else after it). */
+export const ADMIN_PASSWORD_LABEL = 'admin password:';
+
 /**
  * At boot: makes sure an administrator exists, and that ALERTMANAGER_WEBHOOK_TOKEN (when set) is a valid service
  * token with the `alertmanager` role.
@@ -49,10 +52,14 @@ export class AuthBootstrapService implements OnApplicationBootstrap {
     if (ADMIN_PASSWORD) {
       this.logger.log(`created the admin user "${username}" from ADMIN_USERNAME/ADMIN_PASSWORD`);
     } else {
+      // The password on a line of its own, so that it is found at a glance and copied without its neighbours;
+      // the advice around it says what it is and that it will not be shown again.
       this.logger.warn(
-        `no admin existed: created user "${username}" with password ${password} (shown once; change it with ` +
-          `npm run user -- reset-password --username ${username}, or set ADMIN_USERNAME/ADMIN_PASSWORD)`,
+        `no admin existed: created the user "${username}" with the random password on the next line, shown ` +
+          `this once (set ADMIN_USERNAME/ADMIN_PASSWORD to choose them instead)`,
       );
+      this.logger.warn(`${ADMIN_PASSWORD_LABEL} ${password}`);
+      this.logger.warn(`change it with: npm run user -- reset-password --username ${username}`);
     }
   }
 

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '@app/config';
+import { AppConfig, LogContext } from '@app/config';
 import { PredictionEntity, timeOrderedUuid } from '@app/database';
 import { sha256 } from '@app/checksum';
 import { decide, ImageDecoder, ImageTooLargeError, InvalidInputError, sniffImageFormat } from '@app/ml';
@@ -89,6 +89,7 @@ export class PredictionService {
       throw error;
     }
     const { modelVersion, thresholds, predictions } = classified;
+    LogContext.assign({ modelVersion });
     // null (a client sending every field it has) asks for nothing, as an absent field does.
     const own = minConfidence ?? undefined;
     const thresholdSource = own === undefined ? 'version' : 'request';

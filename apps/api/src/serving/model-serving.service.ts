@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { join, resolve } from 'node:path';
-import { AppConfig } from '@app/config';
+import { AppConfig, LogContext } from '@app/config';
 import {
   acceptanceThresholds,
   BackboneThreadPool,
@@ -107,7 +107,7 @@ export class ModelServingService implements OnApplicationShutdown {
     if (this.active?.version === version) return Promise.resolve(this.active);
     let loading = this.prepared.get(version);
     if (!loading) {
-      loading = this.load(version);
+      loading = LogContext.run({ modelVersion: version }, () => this.load(version));
       this.prepared.set(version, loading);
       loading.catch(() => this.prepared.delete(version));
     }
@@ -124,7 +124,7 @@ export class ModelServingService implements OnApplicationShutdown {
 
   /** Makes `version` the serving model (loading it first if needed); no-op when it already serves. */
   activate(version: string): Promise<void> {
-    const run = this.queue.then(async () => {
+    const swap = async () => {
       if (this.active?.version === version) return;
       const next = await this.prepare(version);
       this.prepared.delete(version);
@@ -139,7 +139,8 @@ export class ModelServingService implements OnApplicationShutdown {
         previous.retire();
       }
       this.logger.log(`serving model ${version}${previous ? ` (was ${previous.version})` : ''}`);
-    });
+    };
+    const run = this.queue.then(() => LogContext.run({ modelVersion: version }, swap));
     this.queue = run.catch(() => undefined);
     return run;
   }

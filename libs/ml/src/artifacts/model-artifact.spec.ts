@@ -21,9 +21,9 @@ describe('model artifact', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('round-trips components, label map and documents', () => {
+  it('round-trips components, label map and documents', async () => {
     writeModelArtifact(dir, contents);
-    const back = readModelArtifact(dir);
+    const back = await readModelArtifact(dir);
     expect(back.classes).toEqual([10, 40]);
     expect(back.fusion).toEqual({ imageWeight: 0.5 });
     expect(back.components.text.manifest).toEqual({ kind: 'text', hidden: 4 });
@@ -33,24 +33,24 @@ describe('model artifact', () => {
     expect(back.manifest.components.text.files.weights.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('refuses a corrupted weight file, naming the file', () => {
+  it('refuses a corrupted weight file, naming the file', async () => {
     writeModelArtifact(dir, contents);
     writeFileSync(join(dir, 'text/weights.bin'), new Uint8Array([1, 2, 3, 5]));
-    expect(() => readModelArtifact(dir)).toThrow(ArtifactError);
-    expect(() => readModelArtifact(dir)).toThrow(/checksum mismatch for text\/weights.bin/);
+    await expect(readModelArtifact(dir)).rejects.toThrow(ArtifactError);
+    await expect(readModelArtifact(dir)).rejects.toThrow(/checksum mismatch for text\/weights.bin/);
   });
 
-  it('refuses a missing file and a folder that is not a model', () => {
+  it('refuses a missing file and a folder that is not a model', async () => {
     writeModelArtifact(dir, contents);
     rmSync(join(dir, 'image/weights.bin'));
-    expect(() => readModelArtifact(dir)).toThrow(/missing file image\/weights.bin/);
-    expect(() => readModelArtifact(join(dir, 'nowhere'))).toThrow(/no model.json/);
+    await expect(readModelArtifact(dir)).rejects.toThrow(/missing file image\/weights.bin/);
+    await expect(readModelArtifact(join(dir, 'nowhere'))).rejects.toThrow(/no model.json/);
   });
 
-  it('refuses another format', () => {
+  it('refuses another format', async () => {
     writeModelArtifact(dir, contents);
     const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...manifest, format: 'other/9' }));
-    expect(() => readModelArtifact(dir)).toThrow(/unsupported format "other\/9"/);
+    await expect(readModelArtifact(dir)).rejects.toThrow(/unsupported format "other\/9"/);
   });
 });

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
-import { sha256 } from '@app/checksum';
+import { sha256, sha256Sliced } from '@app/checksum';
 
 export const ARTIFACT_FORMAT = 'product-classifier/1';
 export const MANIFEST_FILE = 'model.json';
@@ -86,19 +87,23 @@ export function writeModelArtifact(dir: string, contents: ArtifactContents): Art
 
 /**
  * Reads a model directory back, verifying every file it reads against the sha256 recorded in the manifest. With
- * `component`, only the components it accepts are read (the others are left out of `components`).
+ * `component`, only the components it accepts are read (the others are left out of `components`). Reading and
+ * hashing leave the event loop free between files and slices (see sha256Sliced).
  */
-export function readModelArtifact(
+export async function readModelArtifact(
   dir: string,
   component: (name: string) => boolean = () => true,
-): ArtifactContents & { manifest: ArtifactManifest } {
-  const manifestPath = join(dir, MANIFEST_FILE);
-  if (!existsSync(manifestPath)) {
-    throw new ArtifactError(dir, `no ${MANIFEST_FILE} (is this the --out folder of "npm run train"?)`);
-  }
+): Promise<ArtifactContents & { manifest: ArtifactManifest }> {
+  const manifestText = await readFile(join(dir, MANIFEST_FILE), 'utf8').catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT')
+        throw new ArtifactError(dir, `no ${MANIFEST_FILE} (is this the --out folder of "npm run train"?)`);
+      throw error;
+    },
+  );
   let manifest: ArtifactManifest;
   try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ArtifactManifest;
+    manifest = JSON.parse(manifestText) as ArtifactManifest;
   } catch (error) {
     throw new ArtifactError(dir, `${MANIFEST_FILE} is not valid JSON (${(error as Error).message})`);
   }
@@ -108,13 +113,14 @@ export function readModelArtifact(
       `unsupported format "${String(manifest.format)}", expected "${ARTIFACT_FORMAT}"`,
     );
   }
-  const read = (entry: ArtifactFileEntry): Uint8Array => {
+  const read = async (entry: ArtifactFileEntry): Promise<Uint8Array> => {
     if (normalize(entry.path).startsWith('..'))
       throw new ArtifactError(dir, `file path ${entry.path} leaves the directory`);
-    const path = join(dir, entry.path);
-    if (!existsSync(path)) throw new ArtifactError(dir, `missing file ${entry.path}`);
-    const bytes = readFileSync(path);
-    const actual = sha256(bytes);
+    const bytes = await readFile(join(dir, entry.path)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw new ArtifactError(dir, `missing file ${entry.path}`);
+      throw error;
+    });
+    const actual = await sha256Sliced(bytes);
     if (actual !== entry.sha256) {
       throw new ArtifactError(
         dir,
@@ -123,25 +129,34 @@ export function readModelArtifact(
     }
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
-  const readComponent = (component: ArtifactManifest['components'][string]): SerializedComponent => ({
-    manifest: component.manifest,
-    files: Object.fromEntries(Object.entries(component.files).map(([key, entry]) => [key, read(entry)])),
+  const readAll = async <T>(
+    entries: [string, T][],
+    readOne: (entry: T) => Promise<unknown>,
+  ): Promise<Record<string, unknown>> => {
+    const out: Record<string, unknown> = {};
+    for (const [name, entry] of entries) out[name] = await readOne(entry);
+    return out;
+  };
+  const readComponent = async (
+    entry: ArtifactManifest['components'][string],
+  ): Promise<SerializedComponent> => ({
+    manifest: entry.manifest,
+    files: (await readAll(Object.entries(entry.files), read)) as Record<string, Uint8Array>,
   });
+  const components = await readAll(
+    Object.entries(manifest.components).filter(([name]) => component(name)),
+    readComponent,
+  );
+  const documents = await readAll(
+    Object.entries(manifest.documents),
+    async (entry) => JSON.parse(Buffer.from(await read(entry)).toString('utf8')) as unknown,
+  );
   return {
     manifest,
     classes: manifest.classes,
     categoryNames: manifest.categoryNames,
     fusion: manifest.fusion,
-    components: Object.fromEntries(
-      Object.entries(manifest.components)
-        .filter(([name]) => component(name))
-        .map(([name, entry]) => [name, readComponent(entry)]),
-    ),
-    documents: Object.fromEntries(
-      Object.entries(manifest.documents).map(([name, entry]) => [
-        name,
-        JSON.parse(Buffer.from(read(entry)).toString('utf8')) as unknown,
-      ]),
-    ),
+    components: components as Record<string, SerializedComponent>,
+    documents,
   };
 }

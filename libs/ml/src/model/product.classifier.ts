@@ -175,7 +175,7 @@ export class ProductClassifier {
   static async load(dir: string, options: LoadOptions = {}): Promise<ProductClassifier> {
     const threads = options.scoringThreads ?? 0;
     // With scoring threads, each thread reads (and verifies) the text models itself.
-    const artifact = readModelArtifact(dir, (name) => threads === 0 || name === IMAGE_COMPONENT);
+    const artifact = await readModelArtifact(dir, (name) => threads === 0 || name === IMAGE_COMPONENT);
     const image = artifact.components[IMAGE_COMPONENT];
     let text: TextEnsemble | TextScoringPool;
     if (threads > 0) {

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { SerializedComponent } from '../artifacts/model-artifact';
 import { LinearSvmClassifier, LINEAR_VIEWS, type LinearSvmOptions } from './linear-svm.classifier';
 import {
@@ -201,13 +202,17 @@ export class TextEnsemble {
         .filter((name) => name.startsWith(prefix))
         .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
         .map((name) => components[name]);
+    // A turn of the event loop between models: a serving process loads a new version while it answers requests.
     const neural: TextClassifier[] = [];
     for (const { manifest, files } of named(NEURAL_PREFIX)) {
       neural.push(await TextClassifier.deserialize(manifest, files, options));
+      await nextTurn();
     }
-    const linear = named(LINEAR_PREFIX).map(({ manifest, files }) =>
-      LinearSvmClassifier.deserialize(manifest, files, options),
-    );
+    const linear: LinearSvmClassifier[] = [];
+    for (const { manifest, files } of named(LINEAR_PREFIX)) {
+      linear.push(LinearSvmClassifier.deserialize(manifest, files, options));
+      await nextTurn();
+    }
     if (neural.length + linear.length === 0) throw new Error('no text components');
     return new TextEnsemble(neural, linear);
   }

@@ -9,7 +9,7 @@ async function serve(): Promise<void> {
   const { dir } = workerData as { dir: string };
   let ensemble: TextEnsemble;
   try {
-    const { components } = readModelArtifact(dir, TextEnsemble.isComponent);
+    const { components } = await readModelArtifact(dir, TextEnsemble.isComponent);
     ensemble = await TextEnsemble.deserialize(components, { consumeFiles: true });
     // The first call builds the shared vocabulary index and compiles the kernels: not a real request's cost.
     ensemble.predictProba([{ designation: 'Chargeur universel', description: 'Compatible tous modèles' }]);
