@@ -79,7 +79,6 @@ export function fitLogisticRegression(
   const kernelSize = d * classes;
   const size = kernelSize + classes;
   const lambda = 1 / (options.c * n);
-  const z = new Float64Array(classes);
   const toWeights = (w: Float64Array): LinearWeights => ({
     kernel: Float32Array.from(w.subarray(0, kernelSize)),
     bias: Float32Array.from(w.subarray(kernelSize)),
