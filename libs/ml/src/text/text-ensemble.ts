@@ -198,7 +198,7 @@ export class TextEnsemble {
         .map((name) => components[name]);
     const neural: TextClassifier[] = [];
     for (const { manifest, files } of named(NEURAL_PREFIX)) {
-      neural.push(await TextClassifier.deserialize(manifest, files, options));
+      neural.push(TextClassifier.deserialize(manifest, files, options));
     }
     const linear = named(LINEAR_PREFIX).map(({ manifest, files }) =>
       LinearSvmClassifier.deserialize(manifest, files, options),
@@ -207,7 +207,6 @@ export class TextEnsemble {
     return new TextEnsemble(neural, linear);
   }
 
-  dispose(): void {
-    this.neural.forEach((model) => model.dispose());
-  }
+  /** Nothing to free (the weights are plain arrays): the text part's interface, which the thread pool needs. */
+  dispose(): void {}
 }
