@@ -35,6 +35,25 @@ const TESTING_ONLY = [
   },
 ];
 
+/**
+ * Libraries that do not predict keep clear of the model library: loading @app/ml loads TensorFlow.js (about 1,700
+ * modules), which a registry, a store or an account check has no use for. Checksums come from @app/checksum,
+ * classification scores from @app/classification-metrics.
+ */
+const NO_MODEL = {
+  group: ['@app/ml', '@app/ml/*'],
+  message:
+    'This library does not predict: take hashing from @app/checksum and scores from @app/classification-metrics, not @app/ml.',
+};
+const NON_PREDICTING_LIBS = [
+  'registry',
+  'storage',
+  'feedback',
+  'accounts',
+  'checksum',
+  'classification-metrics',
+];
+
 /** Files that may use fixtures. Everything else is production code. */
 const TEST_CODE = [
   '**/*.spec.ts',
@@ -60,6 +79,15 @@ export default tseslint.config(
   {
     files: TEST_CODE,
     rules: { 'no-restricted-imports': ['error', { patterns: BOUNDARIES }] },
+  },
+  {
+    files: NON_PREDICTING_LIBS.map((lib) => `libs/${lib}/src/**/*.ts`),
+    ignores: TEST_CODE,
+    rules: { 'no-restricted-imports': ['error', { patterns: [...BOUNDARIES, ...TESTING_ONLY, NO_MODEL] }] },
+  },
+  {
+    files: NON_PREDICTING_LIBS.flatMap((lib) => TEST_CODE.map((pattern) => `libs/${lib}/src/${pattern}`)),
+    rules: { 'no-restricted-imports': ['error', { patterns: [...BOUNDARIES, NO_MODEL] }] },
   },
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts', '**/cli/**/*.ts'],

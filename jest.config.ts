@@ -2,6 +2,8 @@ import type { Config } from 'jest';
 
 const moduleNameMapper = {
   '^@app/config$': '<rootDir>/libs/config/src',
+  '^@app/checksum$': '<rootDir>/libs/checksum/src',
+  '^@app/classification-metrics$': '<rootDir>/libs/classification-metrics/src',
   '^@app/ml$': '<rootDir>/libs/ml/src',
   '^@app/database$': '<rootDir>/libs/database/src',
   '^@app/storage$': '<rootDir>/libs/storage/src',
@@ -13,11 +15,13 @@ const moduleNameMapper = {
   '^@app/accounts$': '<rootDir>/libs/accounts/src',
   '^@app/training$': '<rootDir>/libs/training/src',
   '^@app/feedback$': '<rootDir>/libs/feedback/src',
+  '^@app/drift$': '<rootDir>/libs/drift/src',
   '^@app/ml/testing$': '<rootDir>/libs/ml/src/testing',
   '^@app/database/testing$': '<rootDir>/libs/database/src/testing',
   '^@app/registry/testing$': '<rootDir>/libs/registry/src/testing',
   '^@app/storage/testing$': '<rootDir>/libs/storage/src/testing',
   '^@app/metrics/testing$': '<rootDir>/libs/metrics/src/testing',
+  '^@app/drift/testing$': '<rootDir>/libs/drift/src/testing',
 };
 
 const transform: Config['transform'] = {

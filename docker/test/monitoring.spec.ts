@@ -122,6 +122,20 @@ describe('Grafana dashboards', () => {
     }
   });
 
+  it('show the forming tail on the API dashboard: event-loop delay, requests in flight against the limit, shed', () => {
+    const api = monitoringExpressions(dockerDir).filter(({ source }) => source.startsWith('api.json: '));
+    const panelsReading = (metric: string) =>
+      api.filter(({ expr }) => metricNamesInExpr(expr).includes(metric)).map(({ source }) => source);
+    expect(panelsReading('nodejs_eventloop_lag_p50_seconds')).toHaveLength(1);
+    expect(panelsReading('nodejs_eventloop_lag_p99_seconds')).toEqual(
+      panelsReading('nodejs_eventloop_lag_p50_seconds'),
+    );
+    const admission = panelsReading('prediction_requests_in_flight');
+    expect(admission).toHaveLength(1);
+    expect(panelsReading('prediction_requests_in_flight_limit')).toEqual(admission);
+    expect(panelsReading('prediction_requests_shed_total')).toEqual(admission);
+  });
+
   it('hold PromQL that Prometheus parses', () => {
     const work = mkdtempSync(join(tmpdir(), 'dashboards-'));
     try {

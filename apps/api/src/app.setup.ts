@@ -8,6 +8,7 @@ import {
   withOperationSecurity,
   withSecuritySchemes,
 } from './auth/http-security';
+import { LoadShedder } from './admission/load.shedder';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
 import { NestingDepthPipe } from './common/nesting-depth.pipe';
 import { NulCharacterPipe } from './common/nul-character.pipe';
@@ -21,6 +22,8 @@ import { ShutdownCoordinator } from './health/shutdown.coordinator';
 export function configureApp(app: INestApplication): void {
   const config = app.get(AppConfig);
   const express = app as NestExpressApplication;
+  // Before the body parsers: a request refused under overload costs no parsing.
+  express.use(app.get(LoadShedder).admit);
   express.useBodyParser('json', { limit: config.env.MAX_BODY_BYTES });
   express.useBodyParser('urlencoded', { limit: config.env.MAX_BODY_BYTES, extended: false });
   express.disable('x-powered-by');

@@ -284,10 +284,18 @@ describe('feedback, live quality and the Alertmanager webhook (e2e, embedded mod
 
   describe('POST /v1/webhooks/alertmanager', () => {
     it('starts one retraining per alert, whatever Alertmanager repeats, then keeps a cooldown', async () => {
-      const firing = await webhook()
-        .send(notification([alert('aaaa0001')]))
-        .expect(200);
-      const [first] = firing.body.alerts;
+      // The original and copies of it answered at the same moment: one job, and every answer names it.
+      const burst = await Promise.all(
+        [0, 1, 2, 3].map(() =>
+          webhook()
+            .send(notification([alert('aaaa0001')]))
+            .expect(200),
+        ),
+      );
+      const answers = burst.map((r) => r.body.alerts[0]);
+      expect(answers.filter((a) => a.result === 'enqueued')).toHaveLength(1);
+      const first = answers.find((a) => a.result === 'enqueued');
+      for (const answer of answers) expect(answer.jobId).toBe(first.jobId);
       expect(first).toMatchObject({
         alertname: 'ModelF1BelowThreshold',
         key: 'aaaa0001@2026-12-02T10:00:00.000Z',
@@ -354,7 +362,7 @@ describe('feedback, live quality and the Alertmanager webhook (e2e, embedded mod
 
       const metrics = (await request(api.http).get('/metrics').expect(200)).text;
       expect(metrics).toContain(
-        'alertmanager_webhook_alerts_total{alertname="ModelF1BelowThreshold",status="firing",result="duplicate"} 3',
+        'alertmanager_webhook_alerts_total{alertname="ModelF1BelowThreshold",status="firing",result="duplicate"} 6',
       );
     });
 

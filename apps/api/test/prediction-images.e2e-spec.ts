@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { sha256 } from '@app/ml';
+import { sha256 } from '@app/checksum';
 import { FIXTURE_CLASSES, fixtureJpeg, trainFixtureModel } from '@app/ml/testing';
 import { ARTIFACT_STORE, type ArtifactStore } from '@app/storage';
 import { PredictionImageSaver } from '../src/prediction/prediction-image.saver';

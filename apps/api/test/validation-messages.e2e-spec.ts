@@ -94,6 +94,8 @@ describe('validation messages: one per field, its path written once, on every ro
           const call = api.as('admin')[route.method as 'post'](path);
           const res =
             where === 'body' ? await call.send(body) : await call.query(body as Record<string, string>);
+          if (res.status >= 500 && res.status !== 503)
+            problems.push(`${route.key} ${JSON.stringify(body).slice(0, 80)}: ${res.status}`);
           if (res.status !== 400) continue;
           const messages = [res.body.message].flat() as string[];
           const what = `${route.key} ${JSON.stringify(body).slice(0, 80)}`;

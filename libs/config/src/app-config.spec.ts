@@ -1,4 +1,5 @@
 import { AppConfig, ConfigValidationError } from './app-config';
+import { ENVIRONMENT_KEYS, EnvironmentSchema } from './environment.schema';
 
 describe('AppConfig', () => {
   it('validates an environment once: asking again gives the same config, another environment a new one', () => {
@@ -7,6 +8,25 @@ describe('AppConfig', () => {
     const other = AppConfig.fromEnvironment({ PORT: '4001' });
     expect(other).not.toBe(first);
     expect(other.env.PORT).toBe(4001);
+  });
+
+  it('reads every variable the schema declares, and only those', () => {
+    // With ES2022 class fields every declared setting is an own property of an instance, defaulted or not.
+    expect([...ENVIRONMENT_KEYS].sort()).toEqual(Object.keys(new EnvironmentSchema()).sort());
+    const source = { TFJS_BACKEND: 'wasm', RAKUTEN_DATA_DIR: '/data/rakuten', NOT_A_SETTING: 'x' };
+    const { env } = AppConfig.fromEnvironment(source);
+    expect(env.TFJS_BACKEND).toBe('wasm');
+    expect(env.RAKUTEN_DATA_DIR).toBe('/data/rakuten');
+    expect(env).not.toHaveProperty('NOT_A_SETTING');
+  });
+
+  it('validates one setting on its own, whatever the others hold', () => {
+    expect(AppConfig.setting('TFJS_BACKEND', { TFJS_BACKEND: 'cpu', PORT: 'not a port' })).toBe('cpu');
+    expect(AppConfig.setting('TFJS_BACKEND', {})).toBeUndefined();
+    expect(AppConfig.setting('PORT', {})).toBe(3000);
+    expect(() => AppConfig.setting('TFJS_BACKEND', { TFJS_BACKEND: 'gpu' })).toThrow(
+      new ConfigValidationError(['TFJS_BACKEND must be tensorflow, wasm or cpu (unset: the fastest)']),
+    );
   });
 
   it('boots on embedded defaults when nothing is set', () => {
@@ -64,9 +84,16 @@ describe('AppConfig', () => {
     [{ QUEUE_PREFIX: 'a b' }, /QUEUE_PREFIX must be 1 to 64 letters/],
     [{ DATA_S3_PREFIX: 'data/../models/' }, /DATA_S3_PREFIX must be a key prefix/],
     [{ GATE_FLOOR: 'high' }, /GATE_FLOOR must be a number from 0 to 1/],
+    [{ AUTO_ACCEPT_PRECISION: 'high' }, /AUTO_ACCEPT_PRECISION must be a number above 0 and at most 1/],
+    [{ AUTO_ACCEPT_PRECISION: '95' }, /AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1/],
+    [{ AUTO_ACCEPT_PRECISION: '0' }, /AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1/],
     [{ GATE_TOLERANCE: '2' }, /GATE_TOLERANCE must not be greater than 1/],
     [{ GATE_MIN_CLASS_SUPPORT: '0.5' }, /GATE_MIN_CLASS_SUPPORT must be a whole number/],
     [{ SCORING_THREADS: '-1' }, /SCORING_THREADS must not be less than 0/],
+    [{ MAX_IN_FLIGHT: 'many' }, /MAX_IN_FLIGHT must be a whole number of requests/],
+    [{ MAX_IN_FLIGHT: '-1' }, /MAX_IN_FLIGHT must not be less than 0/],
+    [{ MAX_QUEUE_WAIT_MS: '0.5s' }, /MAX_QUEUE_WAIT_MS must be a whole number of milliseconds/],
+    [{ SHED_RETRY_AFTER_SECONDS: '0' }, /SHED_RETRY_AFTER_SECONDS must not be less than 1/],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /RATE_LIMIT_PER_MINUTE must not be less than 0/],
     [{ TOKEN_RATE_LIMIT_PER_MINUTE: 'ten' }, /TOKEN_RATE_LIMIT_PER_MINUTE must be a whole number/],
     [{ PUBLIC_METRICS: 'maybe' }, /PUBLIC_METRICS must be true or false/],

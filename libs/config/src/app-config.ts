@@ -1,83 +1,12 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
-import { EnvironmentSchema } from './environment.schema';
+import { ENVIRONMENT_KEYS, EnvironmentSchema } from './environment.schema';
 import { parseOidcIssuers, type OidcIssuerSettings } from './oidc-issuers';
 
 /** Usernames: what people type, and what appears in audit logs. */
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._@-]{0,127}$/;
 export const USERNAME_RULE =
   'a username must be 1 to 128 lower-case letters, digits, dots, underscores, @ or dashes, starting with a letter or digit';
-
-const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
-  'NODE_ENV',
-  'PORT',
-  'WORKER_PORT',
-  'LOG_LEVEL',
-  'DATABASE_URL',
-  'DATABASE_SCHEMA',
-  'REDIS_URL',
-  'QUEUE_PREFIX',
-  'S3_BUCKET',
-  'S3_ENDPOINT',
-  'S3_REGION',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'DATA_DIR',
-  'DATA_S3_PREFIX',
-  'VAR_DIR',
-  'PREDICTION_BATCH_LIMIT',
-  'SCORING_THREADS',
-  'MAX_IMAGE_BYTES',
-  'MAX_BODY_BYTES',
-  'MAX_IMAGE_PIXELS',
-  'MAX_IMAGE_SIDE',
-  'IMAGE_DECODE_CONCURRENCY',
-  'IMAGE_FEATURE_THREADS',
-  'HTTP_HEADERS_TIMEOUT_MS',
-  'HTTP_REQUEST_TIMEOUT_MS',
-  'HTTP_KEEP_ALIVE_TIMEOUT_MS',
-  'MODEL_POLL_INTERVAL_MS',
-  'SHUTDOWN_GRACE_MS',
-  'WORKER_SHUTDOWN_MS',
-  'GATE_TOLERANCE',
-  'GATE_FLOOR',
-  'GATE_MAX_CLASS_DROP',
-  'GATE_MIN_CLASS_SUPPORT',
-  'BOOTSTRAP_MODEL',
-  'LIVE_WINDOW_MINUTES',
-  'LIVE_WINDOW_SIZE',
-  'LIVE_MIN_SAMPLES',
-  'LIVE_F1_THRESHOLD',
-  'LIVE_REFRESH_SECONDS',
-  'FEEDBACK_BATCH_LIMIT',
-  'WEBHOOK_ALERT_LIMIT',
-  'RETRAINING_COOLDOWN_MINUTES',
-  'RETRAINING_ALERTS',
-  'KEEP_PREDICTION_IMAGES',
-  'PREDICTION_IMAGE_RETENTION_DAYS',
-  'GATE_RECENT_FEEDBACK',
-  'JWT_SECRET',
-  'ADMIN_USERNAME',
-  'ADMIN_PASSWORD',
-  'ALERTMANAGER_WEBHOOK_TOKEN',
-  'JWT_ISSUER',
-  'JWT_AUDIENCE',
-  'JWT_ACCESS_TTL_SECONDS',
-  'JWT_CLOCK_SKEW_SECONDS',
-  'REFRESH_TOKEN_TTL_DAYS',
-  'BCRYPT_COST',
-  'OIDC_ISSUERS',
-  'OIDC_JWKS_CACHE_SECONDS',
-  'AUTH_CACHE_REFRESH_MS',
-  'CORS_ORIGINS',
-  'TRUST_PROXY',
-  'RATE_LIMIT_PER_MINUTE',
-  'IP_RATE_LIMIT_PER_MINUTE',
-  'TOKEN_RATE_LIMIT_PER_MINUTE',
-  'PUBLIC_METRICS',
-  'PUBLIC_HEALTH',
-  'PUBLIC_DOCS',
-];
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -139,6 +68,25 @@ export class AppConfig {
   }
 
   private static last?: { key: string; config: AppConfig };
+
+  /**
+   * One setting, validated by the schema like the rest, for code that runs outside a Nest process (worker threads,
+   * a library's own defaults) and needs only that setting: the other variables are not checked here.
+   */
+  static setting<K extends keyof EnvironmentSchema>(
+    key: K,
+    source: Record<string, string | undefined> = process.env,
+  ): EnvironmentSchema[K] {
+    const given = source[key];
+    const env = plainToInstance(EnvironmentSchema, given === undefined ? {} : { [key]: given }, {
+      enableImplicitConversion: false,
+    });
+    const problems = validateSync(env, { whitelist: true, stopAtFirstError: true })
+      .filter((error) => error.property === key)
+      .flatMap(describe);
+    if (problems.length > 0) throw new ConfigValidationError(problems);
+    return env[key];
+  }
 
   /** CORS_ORIGINS as Express's cors `origin` option: false (no CORS), true (any origin) or the allowed origins. */
   get corsOrigins(): boolean | string[] {

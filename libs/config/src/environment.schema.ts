@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import {
+  getMetadataStorage,
   IsBoolean,
   IsIn,
   IsInt,
   IsNumber,
   IsOptional,
+  IsPositive,
   IsString,
   Matches,
   Max,
@@ -129,6 +131,20 @@ export class EnvironmentSchema {
   })
   DATA_S3_PREFIX?: string;
 
+  /** Where tests and benchmarks find the Rakuten files; the services read DATA_DIR instead. */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @IsString()
+  RAKUTEN_DATA_DIR?: string;
+
+  /** Unset: the fastest TensorFlow.js backend that loads here. Tests pin `cpu` or `wasm`. */
+  @Transform(trimmedOrUndefined)
+  @IsOptional()
+  @IsIn(['tensorflow', 'wasm', 'cpu'], {
+    message: 'TFJS_BACKEND must be tensorflow, wasm or cpu (unset: the fastest)',
+  })
+  TFJS_BACKEND?: 'tensorflow' | 'wasm' | 'cpu';
+
   @IsString()
   VAR_DIR = './var';
 
@@ -149,6 +165,33 @@ export class EnvironmentSchema {
     message: 'SCORING_THREADS must be a whole number of threads, e.g. 2 (0 scores on the main thread)',
   })
   SCORING_THREADS = 0;
+
+  /**
+   * Prediction requests (single or batch) the API works on at once. Past it, a new one is answered 503 with
+   * Retry-After at once, before its body is read: under overload callers get a fast refusal rather than a wait that
+   * grows without bound. 0: no limit.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(100_000)
+  @IsInt({ message: 'MAX_IN_FLIGHT must be a whole number of requests, e.g. 64 (0: no limit)' })
+  MAX_IN_FLIGHT = 64;
+
+  /**
+   * The longest a prediction request admitted under MAX_IN_FLIGHT may wait for the model; one that waited longer
+   * is answered 503 with Retry-After instead of late. 0: no bound.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(600_000)
+  @IsInt({ message: 'MAX_QUEUE_WAIT_MS must be a whole number of milliseconds, e.g. 250 (0: no bound)' })
+  MAX_QUEUE_WAIT_MS = 250;
+
+  @Type(() => Number)
+  @Min(1)
+  @Max(3600)
+  @IsInt({ message: 'SHED_RETRY_AFTER_SECONDS must be a whole number of seconds, e.g. 1' })
+  SHED_RETRY_AFTER_SECONDS = 1;
 
   @Type(() => Number)
   @Min(1024)
@@ -289,6 +332,16 @@ export class EnvironmentSchema {
   @Max(1)
   @IsNumber({}, { message: 'LIVE_F1_THRESHOLD must be a number from 0 to 1, e.g. 0.6' })
   LIVE_F1_THRESHOLD = 0.6;
+
+  /**
+   * Automatic acceptance: the precision an operator wants among the answers accepted without review. Each model
+   * version derives its own threshold from its held-out coverage / precision curve (docs/calibration.md).
+   */
+  @Type(() => Number)
+  @Max(1, { message: 'AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1, e.g. 0.95' })
+  @IsPositive({ message: 'AUTO_ACCEPT_PRECISION must be a precision above 0 and at most 1, e.g. 0.95' })
+  @IsNumber({}, { message: 'AUTO_ACCEPT_PRECISION must be a number above 0 and at most 1, e.g. 0.95' })
+  AUTO_ACCEPT_PRECISION = 0.95;
 
   @Type(() => Number)
   @Min(1)
@@ -478,3 +531,15 @@ export class EnvironmentSchema {
   @IsBoolean({ message: 'PUBLIC_DOCS must be true or false (false: /docs is not served)' })
   PUBLIC_DOCS = true;
 }
+
+/**
+ * The variables the schema declares, from its validation decorators (every setting has at least one), so that the
+ * list of keys read from the environment cannot drift from the schema.
+ */
+export const ENVIRONMENT_KEYS: ReadonlyArray<keyof EnvironmentSchema> = [
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(EnvironmentSchema, '', true, false)
+      .map((metadata) => metadata.propertyName as keyof EnvironmentSchema),
+  ),
+];

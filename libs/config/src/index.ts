@@ -6,8 +6,9 @@ export {
   type S3Settings,
 } from './app-config';
 export { ConfigModule } from './config.module';
-export { EnvironmentSchema } from './environment.schema';
+export { ENVIRONMENT_KEYS, EnvironmentSchema } from './environment.schema';
 export { logLevels, onStopRequest, runProcess } from './process-entry';
+export { startWorkerThread } from './worker-thread';
 export {
   OIDC_ALGORITHMS,
   parseOidcIssuers,

@@ -153,6 +153,8 @@ describe.each(DRIVERS)('database schema on $name', (driver) => {
       imageSha256: 'a'.repeat(64),
       latencyMs: 12.25,
       requestedBy: null,
+      decision: 'review',
+      decisionThreshold: 0.93,
     };
     await predictions.insert(prediction);
     expect(await predictions.findOneByOrFail({ id: prediction.id })).toEqual(prediction);

@@ -15,6 +15,8 @@ import { ModelVersionIdempotencyKey1764460800000 } from './migrations/1764460800
 import { Retraining1764979200000 } from './migrations/1764979200000-retraining.migration';
 import { FeedbackLoop1765152000000 } from './migrations/1765152000000-feedback-loop.migration';
 import { FeedbackAuditRevision1765500000000 } from './migrations/1765500000000-feedback-audit-revision.migration';
+import { RetrainingJobCancel1765600000000 } from './migrations/1765600000000-retraining-job-cancel.migration';
+import { PredictionDecision1765700000000 } from './migrations/1765700000000-prediction-decision.migration';
 
 /** Every entity of the service's database. Add new entities here, and their migration below. */
 export const DATABASE_ENTITIES = [
@@ -39,4 +41,6 @@ export const DATABASE_MIGRATIONS = [
   Retraining1764979200000,
   FeedbackLoop1765152000000,
   FeedbackAuditRevision1765500000000,
+  RetrainingJobCancel1765600000000,
+  PredictionDecision1765700000000,
 ];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { openDataSource } from './data-source.options';
 import { PredictionEntity } from './entities/prediction.entity';
+import { runInTransaction } from './database.transaction';
 import { PredictionWriter, type PredictionRow } from './prediction.writer';
 import { TEST_DATABASES } from './testing/test-databases';
 
@@ -22,6 +23,8 @@ function row(overrides: Partial<PredictionRow> = {}): PredictionRow {
     imageSha256: 'a'.repeat(64),
     latencyMs: 1.5,
     requestedBy: 'client-1',
+    decision: 'review',
+    decisionThreshold: 0.875,
     ...overrides,
   };
 }
@@ -29,6 +32,12 @@ function row(overrides: Partial<PredictionRow> = {}): PredictionRow {
 describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
   let dataSource: DataSource;
   let cleanup: () => Promise<void>;
+  const writers: PredictionWriter[] = [];
+  const newWriter = () => {
+    const writer = new PredictionWriter(dataSource);
+    writers.push(writer);
+    return writer;
+  };
 
   beforeAll(async () => {
     const created = await database.create();
@@ -37,6 +46,7 @@ describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
   });
 
   afterAll(async () => {
+    await Promise.all(writers.map((writer) => writer.close()));
     await dataSource?.destroy();
     await cleanup?.();
   });
@@ -46,7 +56,7 @@ describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
       row(),
       row({ description: 'Très <b>beau</b>\nmodèle', imageSha256: null, requestedBy: null }),
     ];
-    await new PredictionWriter(dataSource).insert(rows);
+    await newWriter().insert(rows);
     const repository = dataSource.getRepository(PredictionEntity);
     for (const expected of rows) {
       expect(await repository.findOneByOrFail({ id: expected.id })).toEqual(expected);
@@ -55,7 +65,7 @@ describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
 
   it('ignores ids already stored, so a retried write neither fails nor duplicates', async () => {
     const first = row();
-    const writer = new PredictionWriter(dataSource);
+    const writer = newWriter();
     await writer.insert([first]);
     await writer.insert([{ ...first, prdtypecode: 10 }, row()]);
     const repository = dataSource.getRepository(PredictionEntity);
@@ -66,7 +76,7 @@ describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
   // npm test runs in America/New_York (see package.json) so that a time-zone slip shows up here.
   it('stores times in UTC whatever the time zone of the process', async () => {
     const written = row();
-    await new PredictionWriter(dataSource).insert([written]);
+    await newWriter().insert([written]);
     const [{ text }] = await dataSource.query(
       `SELECT CAST(created_at AS TEXT) AS text FROM predictions WHERE id = '${written.id}'`,
     );
@@ -77,7 +87,41 @@ describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
 
   it('writes thousands of rows in one call', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => row({ designation: `produit ${i}` }));
-    await new PredictionWriter(dataSource).insert(rows);
+    await newWriter().insert(rows);
     expect(await dataSource.getRepository(PredictionEntity).count()).toBe(3005);
+  });
+
+  it('keeps its rows out of a transaction of TypeORM open at the same time, which rolls back alone', async () => {
+    const kept = row();
+    const writer = newWriter();
+    let writing: Promise<void> | undefined;
+    await expect(
+      runInTransaction(dataSource, async (manager) => {
+        await manager.getRepository(PredictionEntity).insert(row({ modelVersion: 'rolled-back' }));
+        writing = writer.insert([kept]);
+        await new Promise((done) => setTimeout(done, 50));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await writing;
+    const repository = dataSource.getRepository(PredictionEntity);
+    expect(await repository.findOneByOrFail({ id: kept.id })).toEqual(kept);
+    expect(await repository.countBy({ modelVersion: 'rolled-back' })).toBe(0);
+  });
+
+  it('writes again after it was closed', async () => {
+    const writer = newWriter();
+    await writer.insert([row()]);
+    await writer.close();
+    const again = row();
+    await writer.insert([again]);
+    expect(await dataSource.getRepository(PredictionEntity).findOneBy({ id: again.id })).not.toBeNull();
+  });
+
+  it('stores a row given without a decision (a caller that predates decisions) with null decision columns', async () => {
+    const { decision: _decision, decisionThreshold: _threshold, ...older } = row();
+    await newWriter().insert([older]);
+    const stored = await dataSource.getRepository(PredictionEntity).findOneByOrFail({ id: older.id });
+    expect(stored).toMatchObject({ decision: null, decisionThreshold: null });
   });
 });

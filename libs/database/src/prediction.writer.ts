@@ -1,14 +1,12 @@
 import type { DataSource } from 'typeorm';
-import { inSqliteTransactionQueue } from './database.transaction';
 import { PredictionEntity } from './entities/prediction.entity';
+import { SqliteWriterThread } from './sqlite-writer';
 
-/** The parts of better-sqlite3's connection used here (the package ships no types). */
-interface SqliteConnection {
-  prepare(sql: string): { run(params: unknown[]): unknown };
-  transaction(work: (rows: unknown[][]) => void): (rows: unknown[][]) => void;
-}
+/** A prediction to store; without a decision (callers that predate decisions) the columns are stored as null. */
+export type PredictionRow = Pick<PredictionEntity, Exclude<(typeof COLUMNS)[number], OptionalColumn>> &
+  Partial<Pick<PredictionEntity, OptionalColumn>>;
 
-export type PredictionRow = Pick<PredictionEntity, (typeof COLUMNS)[number]>;
+type OptionalColumn = 'decision' | 'decisionThreshold';
 
 const COLUMNS = [
   'id',
@@ -23,6 +21,8 @@ const COLUMNS = [
   'imageSha256',
   'latencyMs',
   'requestedBy',
+  'decision',
+  'decisionThreshold',
 ] as const;
 
 /** Element types for PostgreSQL's unnest(), in COLUMNS order. */
@@ -39,18 +39,21 @@ const PG_ARRAY_TYPES = [
   'varchar',
   'double precision',
   'varchar',
+  'varchar',
+  'double precision',
 ];
 
 /**
  * Bulk insert of predictions, ignoring ids already stored (a retried write is harmless). The API writes every
  * prediction it serves, thousands per second; TypeORM's query builder spends more CPU building one multi-row
  * INSERT than the database spends running it, so this builds the statement once and converts values with the
- * driver's own rules (dates, JSON), which keeps rows identical to what TypeORM writes and reads.
+ * driver's own rules (dates, JSON), which keeps rows identical to what TypeORM writes and reads. On SQLite the rows
+ * are written by a thread of its own (SqliteWriterThread), off the event loop; `close()` stops it.
  */
 export class PredictionWriter {
   private readonly columns;
   private readonly columnList: string;
-  private sqliteInsert?: (rows: unknown[][]) => void;
+  private sqliteWriter?: SqliteWriterThread;
 
   constructor(private readonly dataSource: DataSource) {
     const metadata = dataSource.getMetadata(PredictionEntity);
@@ -63,7 +66,7 @@ export class PredictionWriter {
     const { driver } = this.dataSource;
     const values = rows.map((row) =>
       this.columns.map((column) =>
-        driver.preparePersistentValue(row[column.propertyName as keyof PredictionRow], column),
+        driver.preparePersistentValue(row[column.propertyName as keyof PredictionRow] ?? null, column),
       ),
     );
     if (this.dataSource.options.type === 'better-sqlite3') {
@@ -73,24 +76,21 @@ export class PredictionWriter {
     }
   }
 
-  private insertSqlite(values: unknown[][]): Promise<void> {
-    // TypeORM shares one connection: a write made while one of its transactions is open (across an await) would
-    // be tied to that commit or rollback, so take a turn in the same queue as the transactions.
-    return inSqliteTransactionQueue(this.dataSource, () => {
-      this.sqliteInsert ??= this.prepareSqliteInsert();
-      this.sqliteInsert(values);
-    });
+  /** Stops the SQLite writer thread, if one was started; a later insert starts another. */
+  async close(): Promise<void> {
+    await this.sqliteWriter?.close();
   }
 
-  private prepareSqliteInsert(): (rows: unknown[][]) => void {
-    const db = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection })
-      .databaseConnection;
-    const statement = db.prepare(
-      `INSERT OR IGNORE INTO "predictions" (${this.columnList}) VALUES (${this.columns.map(() => '?').join(', ')})`,
-    );
-    return db.transaction((rows: unknown[][]) => {
-      for (const row of rows) statement.run(row);
+  private insertSqlite(values: unknown[][]): Promise<void> {
+    // Its own connection, not TypeORM's: no transaction of TypeORM's can hold these rows, and SQLite serialises the
+    // two connections' writes (busy timeout as configured for the data source).
+    const options = this.dataSource.options as { database: string; timeout?: number };
+    this.sqliteWriter ??= new SqliteWriterThread({
+      file: options.database,
+      sql: `INSERT OR IGNORE INTO "predictions" (${this.columnList}) VALUES (${this.columns.map(() => '?').join(', ')})`,
+      busyTimeoutMs: options.timeout ?? 15_000,
     });
+    return this.sqliteWriter.write(values);
   }
 
   private async insertPostgres(values: unknown[][]): Promise<void> {

@@ -1,6 +1,6 @@
 import { DataSource, MoreThanOrEqual } from 'typeorm';
 import { FeedbackEntity } from '@app/database';
-import { evaluateClassification, type ClassMetrics } from '@app/ml';
+import { evaluateClassification, type ClassMetrics } from '@app/classification-metrics';
 
 export interface LiveWindow {
   /** Labels older than this are left out. */

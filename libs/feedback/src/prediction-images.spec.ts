@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256 } from '@app/ml';
+import { sha256 } from '@app/checksum';
 import { LocalArtifactStore, S3ArtifactStore } from '@app/storage';
 import { PredictionImages } from './prediction-images';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256 } from '@app/ml';
+import { sha256 } from '@app/checksum';
 import { ArtifactNotFoundError, LocalArtifactStore, type ArtifactStore } from '@app/storage';
 
 /** The store's folder of prediction photos; an S3 lifecycle rule on this prefix expires them (see README). */

@@ -24,7 +24,7 @@ export {
   evaluateClassification,
   type ClassificationReport,
   type ClassMetrics,
-} from './evaluation/classification.metrics';
+} from '@app/classification-metrics';
 export { stratifiedKFold, type Fold } from './evaluation/stratified-k-fold';
 export { normalizeText, type NormalizeOptions } from './text/text.normalizer';
 export {
@@ -41,7 +41,13 @@ export {
   DEFAULT_TEXT_CLASSIFIER_OPTIONS,
   type TextClassifierOptions,
 } from './text/text.classifier';
-export { ArtifactError, sha256, type ArtifactManifest } from './artifacts/model-artifact';
+export { ArtifactError, type ArtifactManifest } from './artifacts/model-artifact';
+export {
+  describeInput,
+  InputVocabulary,
+  type DescribableInput,
+  type InputDescription,
+} from './monitoring/input-description';
 export {
   InvalidInputError,
   ProductClassifier,
@@ -51,6 +57,36 @@ export {
   type ScoredClass,
 } from './model/product.classifier';
 export { fuseProbabilities } from './model/probability-fusion';
+export {
+  acceptanceThreshold,
+  coverageCurve,
+  decide,
+  expectedCalibrationError,
+  reliabilityTable,
+  type CoveragePoint,
+  type Decision,
+  type ReliabilityBin,
+} from './calibration/calibration.report';
+export { applyTemperature, fitTemperature, negativeLogLikelihood } from './calibration/temperature-scaling';
+export {
+  DEFAULT_CALIBRATION_FRACTION,
+  holdOutForCalibration,
+  type CalibrationSplit,
+} from './calibration/calibration-split';
+export {
+  acceptanceThresholds,
+  calibrateModality,
+  MODALITIES,
+  temperatureOf,
+  type Modality,
+  type ModalityCalibration,
+  type ModelCalibration,
+} from './calibration/model-calibration';
+export {
+  calibrateOnHeldOut,
+  type DriftReference,
+  type DriftReferenceRow,
+} from './calibration/held-out.calibrator';
 export { crossValidate, type CrossValidationResult } from './training/cross-validation';
 export {
   extractDatasetFeatures,
@@ -61,7 +97,9 @@ export { evaluateClassifier, type ModelEvaluation } from './training/model.evalu
 export {
   DEFAULT_TRAIN_OPTIONS,
   imageFeatureSource,
+  trainingDocuments,
   trainProductClassifier,
+  type CalibrationFigures,
   type TrainingResources,
   validationMetrics,
   type ModelCard,

@@ -1,5 +1,6 @@
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import {
+  JobCancelledError,
   JobInterruptedError,
   PermanentJobError,
   type JobHandler,
@@ -9,7 +10,8 @@ import {
 /**
  * Runs a BullMQ job through a handler with the queue's rules: the job stops absorbing new requests once it runs
  * (the next request makes the next waiting job); a permanent error fails it without retries; an interruption by a
- * shutdown hands it back to the queue without using an attempt, so the next worker runs it.
+ * shutdown hands it back to the queue without using an attempt, so the next worker runs it; a cancelled job is
+ * not retried.
  */
 export async function runBullMqJob(
   job: Job<RetrainingQueueJob['data']>,
@@ -31,7 +33,9 @@ export async function runBullMqJob(
       await job.moveToWait(token);
       throw new WaitingError();
     }
-    if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
+    if (error instanceof PermanentJobError || error instanceof JobCancelledError) {
+      throw new UnrecoverableError(error.message);
+    }
     throw error;
   }
 }

@@ -13,8 +13,11 @@ import {
   RETRAINING_JOB_OPTIONS,
 } from './retraining-queue.options';
 
-/** How long an enqueue may wait for Redis before the caller answers 503. */
-const REDIS_COMMAND_TIMEOUT_MS = 3_000;
+/**
+ * The one bound on a queue operation while Redis is away: a connection known to be down fails at once, one that
+ * hangs fails after this long, both with the same message (the caller answers 503).
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
 /**
  * The production driver: BullMQ over Redis. Jobs are processed by the worker process (apps/worker), never here.
@@ -45,6 +48,11 @@ export class BullMqRetrainingQueue implements RetrainingQueue {
     });
   }
 
+  async remove(jobId: string): Promise<boolean> {
+    // A running job holds a lock: BullMQ refuses to remove it (0). Removing a waiting job frees its deduplication key.
+    return this.withRedis('remove the retraining job', async () => (await this.queue.remove(jobId)) === 1);
+  }
+
   async counts(): Promise<QueueCounts> {
     return this.withRedis('read the queue', async () => {
       const c = await this.queue.getJobCounts(
@@ -70,19 +78,27 @@ export class BullMqRetrainingQueue implements RetrainingQueue {
     await this.withRedis('close the queue', () => this.queue.close()).catch(() => this.queue.disconnect());
   }
 
+  /**
+   * Runs `work` against Redis with one message and one time bound for every way Redis can be away: refused or
+   * reconnecting (fails at once, rather than after ioredis's own retries), or silent (fails after the timeout).
+   */
   private async withRedis<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const unavailable = (cause?: unknown) =>
+      new QueueUnavailableError(`could not ${what}: the queue (Redis) is unreachable`, cause);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new QueueUnavailableError(`could not ${what}: Redis did not answer`)),
-        REDIS_COMMAND_TIMEOUT_MS,
-      );
+      timer = setTimeout(() => reject(unavailable()), REDIS_COMMAND_TIMEOUT_MS);
     });
+    const connected = async () => {
+      const client = await this.queue.client;
+      if (client.status !== 'ready') throw unavailable(new Error(`connection ${client.status}`));
+      return work();
+    };
     try {
-      return await Promise.race([work(), timeout]);
+      return await Promise.race([connected(), timeout]);
     } catch (error) {
       if (error instanceof QueueUnavailableError) throw error;
-      throw new QueueUnavailableError(`could not ${what}: ${(error as Error).message}`);
+      throw unavailable(error);
     } finally {
       clearTimeout(timer);
     }

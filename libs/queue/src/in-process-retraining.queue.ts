@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import {
+  JobCancelledError,
   JobInterruptedError,
   PermanentJobError,
   type EnqueueResult,
@@ -40,6 +41,19 @@ export class InProcessRetrainingQueue implements ProcessingQueue {
     this.waiting.push({ id: jobId, attempt: 1 });
     this.drain();
     return { jobId, deduplicated: false };
+  }
+
+  async remove(jobId: string): Promise<boolean> {
+    const index = this.waiting.findIndex((entry) => entry.id === jobId);
+    if (index >= 0) {
+      this.waiting.splice(index, 1);
+      return true;
+    }
+    const timer = this.delayed.get(jobId);
+    if (!timer) return false;
+    clearTimeout(timer);
+    this.delayed.delete(jobId);
+    return true;
   }
 
   work(handler: JobHandler): void {
@@ -90,6 +104,10 @@ export class InProcessRetrainingQueue implements ProcessingQueue {
     } catch (error) {
       const message = (error as Error).message;
       if (error instanceof JobInterruptedError) return;
+      if (error instanceof JobCancelledError) {
+        this.logger.log(`retraining job ${entry.id}: ${message}`);
+        return;
+      }
       if (error instanceof PermanentJobError || entry.attempt >= maxAttempts) {
         this.failed++;
         this.logger.error(`retraining job ${entry.id} failed: ${message}`);

@@ -1,4 +1,5 @@
 export {
+  JobCancelledError,
   JobInterruptedError,
   PermanentJobError,
   QueueUnavailableError,

@@ -20,15 +20,16 @@ export const RETRAINING_GLOBAL_CONCURRENCY = 1;
 
 /**
  * The lock is renewed every lockDuration / 2 by the worker's event loop, which stays free because training runs in
- * a child process. A worker killed mid-job loses its lock after lockDuration; the stalled check then hands the job
- * to another worker (maxStalledCount times before it counts as failed).
+ * a child process. A worker killed mid-job loses its lock at most lockDuration later; the next stalled check (one
+ * every stalledInterval across all workers) hands the job to another worker, so a running worker takes it over
+ * within lockDuration + stalledInterval of the kill (maxStalledCount times before it counts as failed).
  */
 export const RETRAINING_WORKER_OPTIONS: Pick<
   WorkerOptions,
   'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount'
 > = {
   concurrency: 1,
-  lockDuration: 15_000,
-  stalledInterval: 10_000,
+  lockDuration: 10_000,
+  stalledInterval: 5_000,
   maxStalledCount: 2,
 };

@@ -54,10 +54,21 @@ export class JobInterruptedError extends Error {
   }
 }
 
-/** The queue cannot be reached (Redis down): the caller answers 503 and may retry. */
-export class QueueUnavailableError extends Error {
+/**
+ * An operator cancelled the job: it stops and is neither retried nor handed back. The abort reason of a running
+ * job's signal when the cancellation stopped it.
+ */
+export class JobCancelledError extends Error {
   constructor(message: string) {
     super(message);
+    this.name = 'JobCancelledError';
+  }
+}
+
+/** The queue cannot be reached (Redis down): the caller answers 503 and may retry. */
+export class QueueUnavailableError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
     this.name = 'QueueUnavailableError';
   }
 }
@@ -69,6 +80,11 @@ export interface RetrainingQueue {
    * and one waiting). A running job does not absorb requests, since it may have read its data already.
    */
   enqueue(jobId: string): Promise<EnqueueResult>;
+  /**
+   * Removes job `jobId` if it waits (or waits for a retry): true when it was removed, false when it is running or
+   * unknown. A removed waiting job no longer absorbs requests.
+   */
+  remove(jobId: string): Promise<boolean>;
   counts(): Promise<QueueCounts>;
   close(): Promise<void>;
 }

@@ -1,10 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
-import { sha256, type ArtifactManifest } from '@app/ml';
+import { sha256, sha256File, type StreamDigest } from '@app/checksum';
 import { RegistrationError } from './registry.errors';
 import type { ModelFileRecord } from './registry.types';
 
 export const MANIFEST_FILE = 'model.json';
+
+/**
+ * The part of model.json (written by `npm run train`) the registry verifies: every file it lists, with its checksum.
+ * The registry does not predict, so it reads this listing rather than importing the model library's full type.
+ */
+interface ManifestListing {
+  components: Record<string, { files?: Record<string, unknown> } | undefined>;
+  documents: Record<string, unknown>;
+}
 
 export interface ModelDirectory {
   dir: string;
@@ -27,9 +36,9 @@ export async function readModelDirectory(dir: string): Promise<ModelDirectory> {
         : `cannot read ${MANIFEST_FILE} (${error.message})`,
     );
   });
-  let manifest: Partial<ArtifactManifest>;
+  let manifest: Partial<ManifestListing>;
   try {
-    manifest = JSON.parse(manifestBytes.toString('utf8')) as Partial<ArtifactManifest>;
+    manifest = JSON.parse(manifestBytes.toString('utf8')) as Partial<ManifestListing>;
   } catch (error) {
     throw refuse(`${MANIFEST_FILE} is not valid JSON (${(error as Error).message})`);
   }
@@ -50,12 +59,11 @@ export async function readModelDirectory(dir: string): Promise<ModelDirectory> {
     if (problem) throw refuse(`${MANIFEST_FILE} lists ${JSON.stringify(entry.path)}, which ${problem}`);
     if (seen.has(entry.path)) throw refuse(`${MANIFEST_FILE} lists ${entry.path} twice`);
     seen.add(entry.path);
-    const bytes = await readListedFile(dir, entry.path);
-    const actual = sha256(bytes);
-    if (actual !== entry.sha256 || bytes.byteLength !== entry.bytes) {
+    const actual = await digestListedFile(dir, entry.path);
+    if (actual.sha256 !== entry.sha256 || actual.bytes !== entry.bytes) {
       throw refuse(
         `checksum mismatch for ${entry.path} (expected ${entry.sha256}, ${entry.bytes} bytes; ` +
-          `found ${actual}, ${bytes.byteLength} bytes): the directory was modified or damaged after training`,
+          `found ${actual.sha256}, ${actual.bytes} bytes): the directory was modified or damaged after training`,
       );
     }
     files.push({ path: entry.path, sha256: entry.sha256, bytes: entry.bytes });
@@ -64,7 +72,7 @@ export async function readModelDirectory(dir: string): Promise<ModelDirectory> {
 
   const document = async (name: string): Promise<Record<string, unknown>> => {
     const entry = manifest.documents?.[name];
-    if (!entry) return {};
+    if (!isFileEntry(entry)) return {};
     let body: unknown;
     try {
       body = JSON.parse((await readFile(join(dir, entry.path))).toString('utf8'));
@@ -87,16 +95,25 @@ export async function readVerifiedFile(directory: ModelDirectory, file: ModelFil
 }
 
 async function readListedFile(dir: string, path: string): Promise<Buffer> {
-  try {
-    return await readFile(join(dir, path));
-  } catch (error) {
-    throw new RegistrationError(
-      dir,
-      (error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? `missing file ${path}, listed in ${MANIFEST_FILE}`
-        : `cannot read ${path} (${(error as Error).message})`,
-    );
-  }
+  return readFile(join(dir, path)).catch((error: unknown) => {
+    throw listedFileError(dir, path, error);
+  });
+}
+
+/** Streamed, so that verifying a directory of large weights does not hold them in memory. */
+async function digestListedFile(dir: string, path: string): Promise<StreamDigest> {
+  return sha256File(join(dir, path)).catch((error: unknown) => {
+    throw listedFileError(dir, path, error);
+  });
+}
+
+function listedFileError(dir: string, path: string, error: unknown): RegistrationError {
+  return new RegistrationError(
+    dir,
+    (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? `missing file ${path}, listed in ${MANIFEST_FILE}`
+      : `cannot read ${path} (${(error as Error).message})`,
+  );
 }
 
 function pathProblem(path: string): string | undefined {

@@ -8,7 +8,7 @@ import {
   PromotionAuditEntity,
   runInTransaction,
 } from '@app/database';
-import { sha256 } from '@app/ml';
+import { sha256 } from '@app/checksum';
 import { ArtifactNotFoundError, type ArtifactStore } from '@app/storage';
 import { readModelDirectory, readVerifiedFile } from './model-directory.reader';
 import {

@@ -3,6 +3,15 @@ import { AlertEventEntity, isUniqueViolation, timeOrderedUuid, type AlertEventRe
 import type { RetrainingJobs } from './retraining-jobs';
 import type { RetrainingMetrics } from './retraining.metrics';
 
+/** The reason of an alert's event while its retraining request is on its way (then: what became of it). */
+const PROCESSING = 'processing';
+
+/**
+ * How long a duplicate waits for the first notification of its alert to know its job: longer than the queue's own
+ * bound on an enqueue (REDIS_COMMAND_TIMEOUT_MS), so the duplicate names the job whenever the first gets one.
+ */
+const DUPLICATE_WAIT_MS = 5_000;
+
 /** One alert of an Alertmanager notification (webhook payload version 4), as far as the service reads it. */
 export interface NotifiedAlert {
   status: 'firing' | 'resolved';
@@ -63,7 +72,7 @@ export class AlertTriggers {
       labels: alert.labels,
       result: acts ? 'enqueued' : alert.status === 'resolved' ? 'recorded' : 'ignored',
       reason: acts
-        ? 'processing'
+        ? PROCESSING
         : alert.status === 'resolved'
           ? 'resolved: recorded, nothing to do'
           : `not a retraining alert (RETRAINING_ALERTS: ${this.alertNames.join(', ')})`,
@@ -71,11 +80,22 @@ export class AlertTriggers {
       receivedAt: new Date(),
     };
     const base = { alertname, fingerprint: alert.fingerprint, status: alert.status, key };
-    try {
-      await this.events().insert(event);
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      const first = await this.events().findOneByOrFail({ alertKey: key, status: alert.status });
+    const deadline = Date.now() + DUPLICATE_WAIT_MS;
+    for (;;) {
+      try {
+        await this.events().insert(event);
+        break;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+      const first = await this.events().findOneBy({ alertKey: key, status: alert.status });
+      // The first notification failed meanwhile and forgot its event: this one acts instead.
+      if (!first) continue;
+      // The first is still starting its job: answer once it knows which, so that the duplicate names the job.
+      if (first.reason === PROCESSING && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
       return {
         ...base,
         result: 'duplicate',

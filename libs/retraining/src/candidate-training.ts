@@ -10,6 +10,7 @@ import {
   ProductClassifier,
   SeededRandom,
   splitForEvaluation,
+  trainingDocuments,
   trainProductClassifier,
   validationMetrics,
   type EvaluationRows,
@@ -305,7 +306,7 @@ export async function trainCandidate(
   ];
   callbacks.progress({ phase: 'training', modelCount: models.length });
   const featureStore = input.featureStore && artifactStoreAt(input.featureStore);
-  const { classifier, card } = await trainProductClassifier(
+  const trained = await trainProductClassifier(
     training,
     options,
     callbacks.log,
@@ -323,6 +324,7 @@ export async function trainCandidate(
     },
     { featureStore },
   );
+  const { classifier, card } = trained;
   const metrics = validationMetrics(card);
 
   callbacks.progress({ phase: 'evaluating' });
@@ -357,6 +359,7 @@ export async function trainCandidate(
       evaluationSplit: { splitHash: split.splitHash, ...split.summary },
       ...(feedback && { feedback: feedback.summary }),
     },
+    ...trainingDocuments(trained),
   });
   classifier.dispose();
   return {

@@ -12,8 +12,10 @@ export {
   type TrainingProgress,
 } from './candidate-training';
 export {
+  RetrainingJobNotCancellableError,
   RetrainingJobNotFoundError,
   RetrainingJobs,
+  type RecoveredJobs,
   type RetrainingJobView,
   type RetrainingRequest,
   type RetrainingRequestResult,

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RetrainingQueue } from '@app/queue';
 
-export type RunOutcome = 'promoted' | 'candidate' | 'skipped' | 'failed' | 'interrupted' | 'retry';
+export type RunOutcome =
+  'promoted' | 'candidate' | 'skipped' | 'failed' | 'interrupted' | 'retry' | 'cancelled';
 
 /**
  * The retraining pipeline's metrics, on the process's registry: requests (API), runs, their outcome and duration,
@@ -18,7 +19,7 @@ export class RetrainingMetrics {
 
   private readonly runs = new Counter({
     name: 'retraining_job_runs_total',
-    help: 'Retraining job runs by outcome: promoted, candidate (kept by the gate), skipped, failed, interrupted, retry',
+    help: 'Retraining job runs by outcome: promoted, candidate (kept by the gate), skipped, failed, interrupted, retry, cancelled',
     labelNames: ['outcome'] as const,
     registers: [],
   });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -7,7 +8,7 @@ import { FeedbackEntity, openDataSource, PredictionWriter, type PredictionRow } 
 import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
 import { FeedbackExamples, PredictionImages } from '@app/feedback';
 import { FIXTURE_CLASSES, fixtureJpeg, writeFixtureDataset } from '@app/ml/testing';
-import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
+import { JobCancelledError, JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
 import { ACCEPT_REGISTERED, ModelRegistry, PromotionWorkflow } from '@app/registry';
 import { TrainingWorkflow } from '@app/training';
 import { S3ArtifactStore } from '@app/storage';
@@ -47,6 +48,7 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
     jobs = new RetrainingJobs(dataSource, {
       driver: 'in-process',
       enqueue: async (jobId) => ({ jobId, deduplicated: false }),
+      remove: async () => true,
       counts: async () => ({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 }),
       close: async () => undefined,
     });
@@ -176,16 +178,25 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
     expect(record.dataFingerprint).toBe(local.dataFingerprint);
   });
 
-  it('fails at once, with the reason, when there is no data or the data is malformed', async () => {
-    const missing = await jobs.request({ reason: 'no data', trigger: 'cli', params: FAST });
-    await expect(runner({ dataDir: undefined }).run(running(missing.job.id))).rejects.toBeInstanceOf(
-      PermanentJobError,
-    );
-    expect(await jobs.get(missing.job.id)).toMatchObject({
-      state: 'failed',
-      error: expect.stringMatching(/DATA_DIR/),
+  it('with no DATA_DIR or DATA_S3_PREFIX (the quick start), trains on the demo catalogue like the first model', async () => {
+    const { job } = await jobs.request({
+      reason: 'no data configured',
+      trigger: 'admin:alice',
+      params: FAST,
     });
+    const outcome = await runner({ dataDir: undefined, gate: LENIENT }).run(running(job.id));
+    const record = await registry.get(outcome.version!);
+    expect(record.lineage).toMatchObject({
+      dataDir: expect.stringMatching(/demo-catalogue$/),
+      params: { ...FAST, dataset: 'demo' },
+    });
+    expect(await jobs.get(job.id)).toMatchObject({
+      state: 'succeeded',
+      trainingStartedAt: expect.any(Date),
+    });
+  });
 
+  it('fails at once, with the reason, when the data is malformed, before training', async () => {
     const bad = join(root, 'bad');
     rmSync(bad, { recursive: true, force: true });
     await writeFixtureDataset(bad);
@@ -196,7 +207,55 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
       .catch((e: Error) => e);
     expect(error).toBeInstanceOf(PermanentJobError);
     expect((error as Error).message).toMatch(/products\.csv/);
-    expect(await jobs.get(malformed.job.id)).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(await jobs.get(malformed.job.id)).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      trainingStartedAt: null,
+    });
+  });
+
+  /** The training processes this process has running (training.child.ts, forked by trainInChildProcess). */
+  const trainingChildren = () =>
+    execFileSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes('training.child'));
+
+  it('stops a running job that an operator cancels: the training process ends, nothing is registered', async () => {
+    const before = (await registry.list()).length;
+    const { job } = await jobs.request({
+      reason: 'to be cancelled',
+      trigger: 'cli',
+      params: { ...FAST, neuralModels: 1 },
+    });
+    let cancelling: Promise<unknown> | undefined;
+    const run = runner().run(
+      running(job.id, {
+        reportProgress: async (p) => {
+          if (p.phase === 'training') cancelling ??= jobs.cancel(job.id, 'admin:bob');
+        },
+      }),
+    );
+    await expect(run).rejects.toBeInstanceOf(JobCancelledError);
+    await cancelling;
+    expect(await jobs.get(job.id)).toMatchObject({
+      state: 'cancelled',
+      phase: 'cancelled',
+      cancelledBy: 'admin:bob',
+      cancelledAt: expect.any(Date),
+      resultVersion: null,
+    });
+    expect((await registry.list()).length).toBe(before);
+    const deadline = Date.now() + 10_000;
+    while (trainingChildren().length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(trainingChildren()).toEqual([]);
+  });
+
+  it('does not run a job cancelled while it waited', async () => {
+    const { job } = await jobs.request({ reason: 'cancelled early', trigger: 'cli', params: FAST });
+    await jobs.cancel(job.id, 'admin:bob');
+    await expect(runner().run(running(job.id))).rejects.toBeInstanceOf(JobCancelledError);
+    expect(await jobs.get(job.id)).toMatchObject({ state: 'cancelled', attempts: 0, startedAt: null });
   });
 
   it('stops training at a shutdown and hands the job back, registering nothing', async () => {

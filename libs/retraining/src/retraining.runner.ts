@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '@app/config';
 import { FeedbackExamples, PredictionImages } from '@app/feedback';
 import { DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
-import { JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
+import { JobCancelledError, JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
 import type { ModelRegistry } from '@app/registry';
 import { artifactStoreLocation, type ArtifactStore, type ArtifactStoreLocation } from '@app/storage';
 import {
@@ -73,6 +73,9 @@ export function retrainingSettings(
 /** Progress is written to the job row at most this often (every epoch would be a write per second or more). */
 const PROGRESS_WRITE_INTERVAL_MS = 1_000;
 
+/** How often a running job looks for its cancellation in its row: the bound on how long a cancel takes to stop it. */
+const CANCEL_CHECK_INTERVAL_MS = 1_000;
+
 /**
  * The retraining use case, whichever transport delivers the job (the worker's BullMQ processor, or the embedded
  * mode's in-process queue): the training workflow, with the model trained, scored and judged by the promotion gate
@@ -91,12 +94,15 @@ export class RetrainingRunner {
     private readonly metrics?: RetrainingMetrics,
   ) {}
 
-  async run(job: RunningJob): Promise<RetrainingOutcome> {
-    const view = await this.jobs.get(job.id).catch((error: unknown) => {
+  async run(queued: RunningJob): Promise<RetrainingOutcome> {
+    const view = await this.jobs.get(queued.id).catch((error: unknown) => {
       if (error instanceof RetrainingJobNotFoundError) throw new PermanentJobError(error.message);
       throw error;
     });
-    await this.jobs.markRunning(job.id);
+    if (!(await this.jobs.markRunning(queued.id))) {
+      throw new JobCancelledError(`retraining job ${queued.id} was cancelled before it ran`);
+    }
+    const { job, stopWatching } = this.watchCancellation(queued);
     const started = Date.now();
     const seconds = () => (Date.now() - started) / 1000;
     this.logger.log(
@@ -108,10 +114,15 @@ export class RetrainingRunner {
       this.metrics?.ran(result, seconds());
       this.logger.log(`job ${job.id}: ${outcome.version ?? 'no version'} ${result}`);
       return outcome;
-    } catch (error) {
+    } catch (caught) {
+      const reason: unknown = job.signal.reason;
+      const error = reason instanceof JobCancelledError ? reason : caught;
       const message = (error as Error).message;
       await this.settleProgress(job.id);
-      if (error instanceof JobInterruptedError) {
+      if (error instanceof JobCancelledError) {
+        this.metrics?.ran('cancelled', seconds());
+        this.logger.warn(`job ${job.id} stopped: ${message}`);
+      } else if (error instanceof JobInterruptedError) {
         this.metrics?.ran('interrupted', seconds());
         await this.jobs.markQueued(job.id, null);
         this.logger.warn(`job ${job.id} handed back to the queue: ${message}`);
@@ -125,7 +136,43 @@ export class RetrainingRunner {
         this.logger.warn(`job ${job.id} attempt ${job.attempt} failed, to be retried: ${message}`);
       }
       throw error;
+    } finally {
+      stopWatching();
     }
+  }
+
+  /**
+   * The job as execute() sees it: its signal aborts at a shutdown (the queue's signal) and when an operator cancels
+   * it, whichever process took the request (the row is checked every CANCEL_CHECK_INTERVAL_MS), with a
+   * JobCancelledError as the reason; the training process stops on either.
+   */
+  private watchCancellation(queued: RunningJob): { job: RunningJob; stopWatching: () => void } {
+    const stop = new AbortController();
+    const onShutdown = () => stop.abort(new JobInterruptedError('training stopped by a shutdown'));
+    if (queued.signal.aborted) onShutdown();
+    queued.signal.addEventListener('abort', onShutdown);
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking || stop.signal.aborted) return;
+      checking = true;
+      this.jobs
+        .get(queued.id)
+        .then((row) => {
+          if (row.state === 'cancelled') stop.abort(new JobCancelledError(`cancelled by ${row.cancelledBy}`));
+        })
+        .catch((error: Error) =>
+          this.logger.warn(`job ${queued.id}: could not check for a cancellation: ${error.message}`),
+        )
+        .finally(() => (checking = false));
+    }, CANCEL_CHECK_INTERVAL_MS);
+    timer.unref();
+    return {
+      job: { ...queued, signal: stop.signal },
+      stopWatching: () => {
+        clearInterval(timer);
+        queued.signal.removeEventListener('abort', onShutdown);
+      },
+    };
   }
 
   private async execute(job: RunningJob, view: RetrainingJobView): Promise<RetrainingOutcome> {
@@ -137,12 +184,12 @@ export class RetrainingRunner {
         return { version: null, promoted: false, reasons: [reason] };
       }
     }
-    const dataDir = await this.dataDir(job, view);
+    const { dir: dataDir, params } = await this.data(job, view);
     const parentVersion = (await this.registry.production()).version;
     const report = this.progressReporter(job);
     const outcome = await this.training.run({
       data: directoryDataSource(resolve(dataDir)),
-      options: trainOptions(view.params),
+      options: trainOptions(params),
       lineage: {
         trigger: view.trigger,
         source: 'retraining',
@@ -152,7 +199,7 @@ export class RetrainingRunner {
       },
       idempotencyKey: `retraining:${job.id}`,
       promote: { actor: `retraining:${job.id}`, reason: `retraining job ${job.id}: ${view.reason}` },
-      trainer: this.childProcessTrainer(job, view, resolve(dataDir), parentVersion, report),
+      trainer: this.childProcessTrainer(job, { ...view, params }, resolve(dataDir), parentVersion, report),
       progress: (event) => this.onWorkflowProgress(job, event),
     });
     if (outcome.reused)
@@ -166,30 +213,43 @@ export class RetrainingRunner {
     return { version: outcome.record.version, promoted, reasons: outcome.gate?.reasons ?? [] };
   }
 
-  /** The demo catalogue for a job that asks for it, else DATA_DIR, else a copy of the data in the artifact store. */
-  private async dataDir(job: RunningJob, view: RetrainingJobView): Promise<string> {
-    if (view.params.dataset === 'demo') {
-      const demo = demoCatalogueDir();
-      if (!demo) throw new PermanentJobError('the demo catalogue is not installed with this build');
-      return demo;
-    }
-    if (this.settings.dataDir) return this.settings.dataDir;
+  /**
+   * The demo catalogue for a job that asks for it, else DATA_DIR, else a copy of the data in the artifact store,
+   * else (the quick start's defaults) the demo catalogue again, as the first model trained: with the parameters
+   * the job trains with (`dataset: demo` when it trains on the demo catalogue).
+   */
+  private async data(
+    job: RunningJob,
+    view: RetrainingJobView,
+  ): Promise<{ dir: string; params: RetrainingJobView['params'] }> {
+    const demo = () => {
+      const dir = demoCatalogueDir();
+      if (!dir) {
+        throw new PermanentJobError(
+          'there is no training data: set DATA_DIR (or DATA_S3_PREFIX) on the process that trains ' +
+            '(the demo catalogue is not installed with this build)',
+        );
+      }
+      return { dir, params: { ...view.params, dataset: 'demo' as const } };
+    };
+    if (view.params.dataset === 'demo') return demo();
+    if (this.settings.dataDir) return { dir: this.settings.dataDir, params: view.params };
     const source = this.settings.dataStore;
     if (!source) {
-      throw new PermanentJobError(
-        'there is no training data: set DATA_DIR (or DATA_S3_PREFIX) on the process that trains',
-      );
+      this.logger.log(`job ${job.id}: no DATA_DIR or DATA_S3_PREFIX: training on the demo catalogue`);
+      return demo();
     }
     await this.jobs.markProgress(job.id, 'loading-data', {
       phase: 'loading-data',
       message: 'fetching the data',
     });
-    return fetchDataFromStore(
+    const dir = await fetchDataFromStore(
       source.store,
       source.prefix,
       resolve(this.settings.varDir, 'data-cache'),
       (line) => this.logger.log(`job ${job.id}: ${line}`),
     );
+    return { dir, params: view.params };
   }
 
   /** Trains, scores and judges the candidate in a child process, which the job's shutdown signal stops. */
@@ -226,6 +286,13 @@ export class RetrainingRunner {
         );
       } finally {
         if (feedback) await rm(feedback.feedbackFile, { force: true });
+      }
+      // One conditional update: either the cancellation or the registration wins, never both.
+      await this.settleProgress(job.id);
+      if (!(await this.jobs.claimRegistration(job.id))) {
+        throw new JobCancelledError(
+          `retraining job ${job.id} was cancelled before its version was registered`,
+        );
       }
       for (const reason of candidate.decision.reasons) this.logger.log(`job ${job.id} gate: ${reason}`);
       return {
@@ -300,8 +367,13 @@ export class RetrainingRunner {
   /** Writes progress to the job row at most once a second, and to the queue's own job progress each time. */
   private progressReporter(job: RunningJob): (progress: TrainingProgress) => void {
     let lastWrite = 0;
+    let training = false;
     return (progress) => {
       void job.reportProgress({ ...progress }).catch(() => undefined);
+      if (progress.phase === 'training' && !training) {
+        training = true;
+        this.write(job.id, () => this.jobs.markTrainingStarted(job.id));
+      }
       const now = Date.now();
       if (now - lastWrite < PROGRESS_WRITE_INTERVAL_MS && progress.phase === 'training') return;
       lastWrite = now;
@@ -314,11 +386,15 @@ export class RetrainingRunner {
    * "promoting" must not overwrite "done".
    */
   private writeProgress(jobId: string, phase: string, progress: Record<string, unknown>): void {
+    this.write(jobId, () => this.jobs.markProgress(jobId, phase, progress));
+  }
+
+  private write(jobId: string, update: () => Promise<void>): void {
     const previous = this.progressWrites.get(jobId) ?? Promise.resolve();
     this.progressWrites.set(
       jobId,
       previous
-        .then(() => this.jobs.markProgress(jobId, phase, progress))
+        .then(update)
         .catch((error: Error) => this.logger.warn(`job ${jobId}: progress not recorded: ${error.message}`)),
     );
   }

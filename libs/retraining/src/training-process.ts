@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { JobInterruptedError, PermanentJobError } from '@app/queue';
+import { JobCancelledError, JobInterruptedError, PermanentJobError } from '@app/queue';
 import type { CandidateInput, CandidateResult, TrainingProgress } from './candidate-training';
 
 /** Messages from the training process. */
@@ -13,7 +13,10 @@ export type TrainingProcessMessage =
 export interface TrainingProcessOptions {
   onProgress: (progress: TrainingProgress) => void;
   onLog: (line: string) => void;
-  /** Aborted at shutdown: the process is stopped and the call throws JobInterruptedError. */
+  /**
+   * Aborted at shutdown or by a cancellation: the process is stopped and the call throws the abort reason when it is
+   * a JobCancelledError, else JobInterruptedError.
+   */
   signal: AbortSignal;
   /** After SIGTERM, how long the process has before SIGKILL. */
   killAfterMs?: number;
@@ -40,7 +43,14 @@ export function trainInChildProcess(
     const stop = () => {
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 5_000).unref();
-      settle(() => reject(new JobInterruptedError('training stopped by a shutdown')));
+      const reason: unknown = options.signal.reason;
+      settle(() =>
+        reject(
+          reason instanceof JobCancelledError
+            ? reason
+            : new JobInterruptedError('training stopped by a shutdown'),
+        ),
+      );
     };
     if (options.signal.aborted) return stop();
     options.signal.addEventListener('abort', stop);

@@ -1,4 +1,5 @@
 import {
+  trainingDocuments,
   trainProductClassifier,
   validationMetrics,
   type ImageFeatureStore,
@@ -28,7 +29,7 @@ export interface TrainModelRequest {
 export async function trainModel(request: TrainModelRequest): Promise<TrainedModel> {
   const progress = request.progress ?? (() => undefined);
   const { data, provenance } = await request.data.load((message) => progress({ phase: 'loading', message }));
-  const { classifier, card } = await trainProductClassifier(
+  const trained = await trainProductClassifier(
     data,
     request.options,
     (message) => progress({ phase: 'training', message }),
@@ -36,6 +37,7 @@ export async function trainModel(request: TrainModelRequest): Promise<TrainedMod
     (model, epoch, message) => progress({ phase: 'training', message, epoch: { model, ...epoch } }),
     { featureStore: request.featureStore },
   );
+  const { classifier, card } = trained;
   const metrics = validationMetrics(card);
   try {
     const manifest = await classifier.save(request.outDir, {
@@ -45,6 +47,7 @@ export async function trainModel(request: TrainModelRequest): Promise<TrainedMod
         ...provenance,
         ...(request.lineage ? { lineage: lineageCard(request.lineage) } : {}),
       },
+      ...trainingDocuments(trained),
     });
     const components = Object.keys(manifest.components);
     progress({

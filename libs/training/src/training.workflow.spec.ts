@@ -1,5 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
@@ -157,5 +158,48 @@ describe('TrainingWorkflow', () => {
       }),
     ).rejects.toThrow(ModelVersionNotFoundError);
     expect(events).toEqual([]);
+  });
+
+  it('removes the work directories that dead processes left behind, and keeps those of live ones', async () => {
+    const leftovers = join(root, 'leftovers');
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const dead = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await new Promise((done) => dead.once('exit', done));
+    const names = {
+      dead: `training-${hostname()}-${dead.pid}-aB3dE9`,
+      live: `training-${hostname()}-${live.pid}-xY7zQ1`,
+      self: `training-${hostname()}-${process.pid}-q1W2e3`,
+      otherHost: `training-elsewhere-${dead.pid}-r4T5y6`,
+      legacy: 'training-Zz9Yy8',
+      unrelated: 'model-cache',
+    };
+    for (const name of Object.values(names)) mkdirSync(join(leftovers, name), { recursive: true });
+    try {
+      const cleaner = new TrainingWorkflow(registry, undefined as never, leftovers);
+      // Between runs this process's own directories are its runs'; at its start, a previous life's.
+      expect((await cleaner.removeLeftovers()).sort()).toEqual([names.dead, names.legacy].sort());
+      expect(await cleaner.removeLeftovers(true)).toEqual([names.self]);
+      expect(readdirSync(leftovers).sort()).toEqual([names.live, names.otherHost, names.unrelated].sort());
+    } finally {
+      live.kill('SIGKILL');
+    }
+  });
+
+  it('names its work directories after this host and process, so that a later start can tell leftovers', async () => {
+    const seen = new Set<string>();
+    const watcher = setInterval(() => {
+      for (const name of existsSync(workRoot) ? readdirSync(workRoot) : []) seen.add(name);
+    }, 5);
+    try {
+      await workflow.run({
+        data: directoryDataSource(dataDir),
+        options: { ...OPTIONS, text: { neuralModels: 0, linearViews: ['merged'] } },
+        lineage: { trigger: 'cli', source: 'cli', createdBy: 'cli' },
+      });
+    } finally {
+      clearInterval(watcher);
+    }
+    const prefix = `training-${hostname()}-${process.pid}-`;
+    expect([...seen].map((name) => name.startsWith(prefix))).toEqual([true]);
   });
 });

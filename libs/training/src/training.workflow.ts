@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ModelRegistry, PromotionWorkflow, type ModelVersionRecord } from '@app/registry';
 import { trainModel } from './model.training';
@@ -116,10 +117,48 @@ export class TrainingWorkflow {
     return outcome;
   }
 
+  /**
+   * Removes the work directories that runs of dead processes left behind (a process killed with SIGKILL cannot
+   * remove its own). Each directory names its host and process id; those of live processes sharing the folder
+   * (an API and a worker on one machine) stay. Every run does it first; a process calls it with `atStart` before
+   * it trains at all, when a directory with its own id is a previous life's (a restarted container reuses ids).
+   */
+  async removeLeftovers(atStart = false): Promise<string[]> {
+    const root = resolve(this.workRoot);
+    const names = await readdir(root).catch(() => [] as string[]);
+    const removed: string[] = [];
+    for (const name of names) {
+      const match = WORK_DIR_NAME.exec(name);
+      if (!match) continue;
+      const [, host, pid] = match;
+      const owner = Number(pid);
+      const mine = owner === process.pid;
+      const orphan = host === undefined || (host === hostname() && (mine ? atStart : !processAlive(owner)));
+      if (!orphan) continue;
+      await rm(join(root, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
   private async workDir(): Promise<string> {
     const root = resolve(this.workRoot);
     await mkdir(root, { recursive: true });
-    return mkdtemp(join(root, 'training-'));
+    await this.removeLeftovers();
+    return mkdtemp(join(root, `training-${hostname()}-${process.pid}-`));
+  }
+}
+
+/** `training-<host>-<pid>-XXXXXX`, or `training-XXXXXX` as runs named them before they carried their owner. */
+const WORK_DIR_NAME = /^training-(?:(.+)-(\d+)-)?[A-Za-z0-9]{6}$/;
+
+/** Whether process `pid` runs on this host. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -10,13 +10,15 @@ import {
   RegistrationError,
 } from '@app/registry';
 import { QueueUnavailableError } from '@app/queue';
-import { RetrainingJobNotFoundError } from '@app/retraining';
+import { RetrainingJobNotCancellableError, RetrainingJobNotFoundError } from '@app/retraining';
+import { ShedError } from '../admission/load.shedder';
 import { RecorderBackpressureError } from '../prediction/prediction.recorder';
 import { NoModelLoadedError } from '../serving/model-serving.service';
 
 const STATUS_OF: [new (...args: never[]) => Error, HttpStatus][] = [
   [ModelVersionNotFoundError, HttpStatus.NOT_FOUND],
   [RetrainingJobNotFoundError, HttpStatus.NOT_FOUND],
+  [RetrainingJobNotCancellableError, HttpStatus.CONFLICT],
   [QueueUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
   [AlreadyInProductionError, HttpStatus.CONFLICT],
   [NothingToRollBackError, HttpStatus.CONFLICT],
@@ -26,6 +28,7 @@ const STATUS_OF: [new (...args: never[]) => Error, HttpStatus][] = [
   [NoModelLoadedError, HttpStatus.SERVICE_UNAVAILABLE],
   [RecorderBackpressureError, HttpStatus.SERVICE_UNAVAILABLE],
   [ScoringUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
+  [ShedError, HttpStatus.SERVICE_UNAVAILABLE],
 ];
 
 /**
@@ -49,7 +52,12 @@ export class DomainExceptionFilter implements ExceptionFilter {
     const known = STATUS_OF.find(([type]) => exception instanceof type);
     if (known) {
       const [, status] = known;
-      if (status === HttpStatus.SERVICE_UNAVAILABLE) res.setHeader('Retry-After', '5');
+      if (status === HttpStatus.SERVICE_UNAVAILABLE) {
+        res.setHeader(
+          'Retry-After',
+          String(exception instanceof ShedError ? exception.retryAfterSeconds : 5),
+        );
+      }
       res
         .status(status)
         .json({ statusCode: status, error: STATUS_CODES[status], message: (exception as Error).message });

@@ -19,6 +19,22 @@ export class MetricsService {
     registers: [],
   });
 
+  readonly decisions = new Counter({
+    name: 'prediction_decisions_total',
+    help:
+      'Items answered, by model version, decision (accept: above the threshold; review: below it) and where the ' +
+      "threshold came from (version: derived from AUTO_ACCEPT_PRECISION; request: the caller's minConfidence)",
+    labelNames: ['model_version', 'decision', 'threshold_source'] as const,
+    registers: [],
+  });
+
+  readonly acceptThreshold = new Gauge({
+    name: 'model_accept_threshold',
+    help: 'Calibrated probability at or above which the loaded version accepts an answer automatically, by modality (1: none)',
+    labelNames: ['model_version', 'modality'] as const,
+    registers: [],
+  });
+
   readonly modelLoads = new Counter({
     name: 'model_loads_total',
     help: 'Model loads (download, verify, load and warm-up) by version and result',
@@ -133,6 +149,8 @@ export class MetricsService {
   constructor(readonly registry: Registry) {
     registry.registerMetric(this.httpDuration);
     registry.registerMetric(this.predictions);
+    registry.registerMetric(this.decisions);
+    registry.registerMetric(this.acceptThreshold);
     registry.registerMetric(this.modelLoads);
     registry.registerMetric(this.modelLoadDuration);
     registry.registerMetric(this.modelSwaps);
@@ -151,8 +169,12 @@ export class MetricsService {
     registry.registerMetric(this.predictionImages);
   }
 
-  setLoadedVersion(version: string): void {
+  setLoadedVersion(version: string, thresholds: Record<string, number>): void {
     this.modelInfo.reset();
     this.modelInfo.set({ model_version: version }, 1);
+    this.acceptThreshold.reset();
+    for (const [modality, threshold] of Object.entries(thresholds)) {
+      this.acceptThreshold.set({ model_version: version, modality }, threshold);
+    }
   }
 }

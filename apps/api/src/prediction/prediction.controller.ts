@@ -1,6 +1,18 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { Request } from 'express';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { LoadShedder } from '../admission/load.shedder';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import type { Principal } from '../auth/principal';
@@ -21,14 +33,19 @@ const PREDICTION_ERRORS = {
   400: `${ERROR_MEANING.badBody}, or an item has neither a designation nor an image`,
   415: 'An image is not a JPEG, PNG or WebP file (judged by its bytes)',
   422: 'An image has the signature of its format but does not decode, or only an image is given to a model without an image part',
-  503: 'No model is loaded yet, or the prediction store is too far behind to take more; Retry-After says when to try again',
+  503:
+    'No model is loaded yet, the prediction store is too far behind to take more, or the service is at its limit ' +
+    'of requests in flight (MAX_IN_FLIGHT, MAX_QUEUE_WAIT_MS); Retry-After says when to try again',
 };
 
 @ApiTags('predictions')
 @Roles('client')
 @Controller('v1/predictions')
 export class PredictionController {
-  constructor(private readonly predictions: PredictionService) {}
+  constructor(
+    private readonly predictions: PredictionService,
+    private readonly shedder: LoadShedder,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -48,6 +65,7 @@ export class PredictionController {
   async predictOne(
     @Body() body: PredictionRequestDto,
     @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
     @UploadedFile() file?: Express.Multer.File,
   ): Promise<PredictionResponseDto> {
     const image = file?.buffer ?? this.predictions.imageFromBase64(body.image, 'image');
@@ -55,6 +73,8 @@ export class PredictionController {
       [{ designation: body.designation, description: body.description, image }],
       body.topK,
       principal.name,
+      this.shedder.deadline(req),
+      body.minConfidence,
     );
     return predictions[0];
   }
@@ -71,13 +91,20 @@ export class PredictionController {
   predictBatch(
     @Body() body: BatchPredictionRequestDto,
     @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
   ): Promise<BatchPredictionResponseDto> {
     const items = body.items.map((item, index) => ({
       designation: item.designation,
       description: item.description,
       image: this.predictions.imageFromBase64(item.image, `items[${index}].image`),
     }));
-    return this.predictions.predict(items, body.topK, principal.name);
+    return this.predictions.predict(
+      items,
+      body.topK,
+      principal.name,
+      this.shedder.deadline(req),
+      body.minConfidence,
+    );
   }
 
   @Get(':id')

@@ -6,6 +6,7 @@ import {
   IsArray,
   IsBase64,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Max,
@@ -104,9 +105,37 @@ const TopK = () =>
     }),
   );
 
+/**
+ * The caller's own acceptance threshold, instead of the version's; the same option on single and batch requests
+ * (a string in multipart forms, hence the conversion).
+ */
+const MinConfidence = () =>
+  applyDecorators(
+    IsNumber(
+      { allowNaN: false, allowInfinity: false },
+      { message: 'minConfidence must be a number from 0 to 1, e.g. 0.9' },
+    ),
+    Max(1, { message: 'minConfidence must be a number from 0 to 1, e.g. 0.9' }),
+    Min(0, { message: 'minConfidence must be a number from 0 to 1, e.g. 0.9' }),
+    Type(() => Number),
+    IsOptional(),
+    ApiPropertyOptional({
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      example: 0.9,
+      description:
+        'Accept automatically only answers whose calibrated probability reaches this (1: none). Unset: the ' +
+        "serving version's threshold, derived from AUTO_ACCEPT_PRECISION and its held-out curve.",
+    }),
+  );
+
 export class PredictionRequestDto extends PredictionItemDto {
   @TopK()
   topK?: number;
+
+  @MinConfidence()
+  minConfidence?: number;
 }
 
 export class BatchPredictionRequestDto {
@@ -122,6 +151,9 @@ export class BatchPredictionRequestDto {
 
   @TopK()
   topK?: number;
+
+  @MinConfidence()
+  minConfidence?: number;
 }
 
 export class ScoredClassDto {
@@ -143,6 +175,22 @@ export class PredictionResponseDto extends ScoredClassDto {
     description: 'The inputs the answer is based on',
   })
   modality: 'text' | 'image' | 'text+image';
+  @ApiProperty({
+    enum: ['accept', 'review'],
+    description:
+      'accept: the calibrated probability reaches the threshold, the answer can be used as it is; review: a person ' +
+      'should check it',
+  })
+  decision: 'accept' | 'review';
+  @ApiProperty({
+    example: 0.87,
+    minimum: 0,
+    maximum: 1,
+    description:
+      "The threshold the decision was taken at: the request's minConfidence, else the version's threshold for " +
+      'this modality (the lowest that keeps AUTO_ACCEPT_PRECISION on its held-out data; 1: nothing is accepted)',
+  })
+  threshold: number;
   @ApiPropertyOptional({
     type: [String],
     description:
@@ -161,7 +209,20 @@ export class BatchPredictionResponseDto {
 }
 
 /** Warnings are part of the answer only; a stored prediction does not keep them. */
-export class StoredPredictionDto extends OmitType(PredictionResponseDto, ['warnings'] as const) {
+export class StoredPredictionDto extends OmitType(PredictionResponseDto, [
+  'warnings',
+  'decision',
+  'threshold',
+] as const) {
+  @ApiProperty({
+    enum: ['accept', 'review'],
+    nullable: true,
+    type: String,
+    description: 'The decision given with the answer; null for predictions stored before decisions existed',
+  })
+  decision: 'accept' | 'review' | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'The threshold of that decision' })
+  threshold: number | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() designation: string;
   @ApiProperty({ nullable: true, type: String }) description: string | null;

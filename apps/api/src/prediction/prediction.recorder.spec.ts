@@ -41,13 +41,42 @@ describe('PredictionRecorder', () => {
   it('writes buffered predictions in multi-row statements and finds them while they wait', async () => {
     const db = fakeWriter();
     const recorder = new PredictionRecorder(db.writer, new MetricsService(new Registry()));
-    recorder.record(rows(4500));
+    recorder.record(rows(600));
     expect(recorder.find('id-7')).toMatchObject({ id: 'id-7' });
     await recorder.flush();
-    expect(db.stored).toHaveLength(4500);
+    expect(db.stored).toHaveLength(600);
     expect(db.state.statements).toBe(3);
     expect(recorder.pending).toBe(0);
     expect(recorder.find('id-7')).toBeUndefined();
+  });
+
+  it('writes a backlog a slice at a time, letting other work run between slices', async () => {
+    const db = fakeWriter();
+    const recorder = new PredictionRecorder(db.writer, new MetricsService(new Registry()));
+    recorder.record(rows(1000));
+    const statementsSeenByOtherWork: number[] = [];
+    const otherWork = () => {
+      statementsSeenByOtherWork.push(db.state.statements);
+      if (db.state.statements < 4) setImmediate(otherWork);
+    };
+    setImmediate(otherWork);
+    await recorder.flush();
+    expect(db.state.statements).toBe(4);
+    // Between each slice and the next, other work had a turn.
+    expect(statementsSeenByOtherWork).toEqual(expect.arrayContaining([1, 2, 3]));
+  });
+
+  it('stops the writer after the last flush at shutdown', async () => {
+    const db = fakeWriter();
+    const close = jest.fn(async () => undefined);
+    Object.assign(db.writer, { close });
+    const recorder = new PredictionRecorder(db.writer, new MetricsService(new Registry()));
+    recorder.record(rows(3));
+    await recorder.beforeApplicationShutdown();
+    expect(close).not.toHaveBeenCalled();
+    await recorder.onApplicationShutdown();
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(db.stored).toHaveLength(3);
   });
 
   it('keeps rows whose write failed and stores them on a later attempt', async () => {

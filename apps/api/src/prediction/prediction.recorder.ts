@@ -1,11 +1,21 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationShutdown,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PredictionWriter, type PredictionRow } from '@app/database';
 import { MetricsService } from '../metrics/metrics.service';
 
 export type PredictionRecord = PredictionRow;
 
-/** Rows written per statement (SQLite: per transaction). */
-const CHUNK = 2000;
+/**
+ * Rows written per statement (SQLite: per transaction). Each chunk's values are converted on the event loop, so a
+ * backlog is written a slice at a time, letting requests through between slices.
+ */
+const CHUNK = 250;
 const FLUSH_INTERVAL_MS = 200;
 const MAX_RETRY_DELAY_MS = 10_000;
 
@@ -19,11 +29,11 @@ export class RecorderBackpressureError extends Error {
 
 /**
  * Persists predictions off the response path: a request appends to an in-memory buffer and returns; the buffer
- * is written in multi-row INSERTs every 200 ms. A failed write keeps its rows and is retried with backoff, and
+ * is written in multi-row INSERTs every 200 ms, off the event loop where the driver allows (see PredictionWriter). A failed write keeps its rows and is retried with backoff, and
  * the buffer is drained before the database connection closes at shutdown.
  */
 @Injectable()
-export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDestroy {
+export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger(PredictionRecorder.name);
   /** Answered but not stored yet, by id, in the order they were answered (a Map keeps insertion order). */
   private readonly unsaved = new Map<string, PredictionRecord>();
@@ -89,6 +99,11 @@ export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDe
     clearTimeout(this.timer);
   }
 
+  /** After the last flush (beforeApplicationShutdown): stops the writer's thread. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.writer.close();
+  }
+
   private schedule(delay: number): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
@@ -118,6 +133,7 @@ export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDe
       for (const row of chunk) this.unsaved.delete(row.id);
       this.metrics.persistedRecords.inc(chunk.length);
       this.metrics.pendingRecords.set(this.unsaved.size);
+      if (this.unsaved.size > 0) await nextTurn();
     }
   }
 }

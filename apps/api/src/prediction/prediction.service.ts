@@ -10,7 +10,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { PredictionEntity, timeOrderedUuid } from '@app/database';
-import { ImageDecoder, ImageTooLargeError, InvalidInputError, sha256, sniffImageFormat } from '@app/ml';
+import { sha256 } from '@app/checksum';
+import { decide, ImageDecoder, ImageTooLargeError, InvalidInputError, sniffImageFormat } from '@app/ml';
 import { MetricsService } from '../metrics/metrics.service';
 import type {
   BatchPredictionResponseDto,
@@ -43,8 +44,9 @@ export class PredictionService {
   ) {}
 
   /** Decodes a base64 image field, enforcing the size limit before the bytes are ever decoded as an image. */
-  imageFromBase64(base64: string | undefined, label: string): Buffer | undefined {
-    if (base64 === undefined || base64 === '') return undefined;
+  imageFromBase64(base64: string | null | undefined, label: string): Buffer | undefined {
+    // null means no photo, as it does for a description: clients send the columns they have.
+    if (base64 === undefined || base64 === null || base64 === '') return undefined;
     // base64 carries 3 bytes per 4 characters: refuse before allocating anything large.
     if (Math.floor((base64.length * 3) / 4) > this.config.env.MAX_IMAGE_BYTES + 2) this.tooLarge(label);
     const bytes = Buffer.from(base64, 'base64');
@@ -52,10 +54,16 @@ export class PredictionService {
     return bytes;
   }
 
+  /**
+   * Classifies the items and decides for each whether it is accepted automatically or needs review: against the
+   * caller's `minConfidence` when given, else the serving version's threshold for the item's modality.
+   */
   async predict(
     items: PredictionItem[],
     topK = DEFAULT_TOP_K,
     requestedBy: string | null = null,
+    deadline?: number,
+    minConfidence?: number | null,
   ): Promise<BatchPredictionResponseDto> {
     const limit = this.config.env.PREDICTION_BATCH_LIMIT;
     if (items.length > limit) {
@@ -70,7 +78,7 @@ export class PredictionService {
     const started = process.hrtime.bigint();
     let classified;
     try {
-      classified = await this.coalescer.classify(items, topK);
+      classified = await this.coalescer.classify(items, topK, deadline);
     } catch (error) {
       if (error instanceof InvalidInputError) {
         const where = items.length > 1 ? `items[${error.index}]` : 'the request';
@@ -78,22 +86,30 @@ export class PredictionService {
       }
       throw error;
     }
-    const { modelVersion, predictions } = classified;
+    const { modelVersion, thresholds, predictions } = classified;
+    // null (a client sending every field it has) asks for nothing, as an absent field does.
+    const own = minConfidence ?? undefined;
+    const thresholdSource = own === undefined ? 'version' : 'request';
     const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
     const perItemMs = latencyMs / items.length;
     const createdAt = new Date();
     const imageShas = items.map((item) => (item.image ? sha256(item.image) : null));
-    const answers: PredictionResponseDto[] = predictions.map((p) => ({
-      id: timeOrderedUuid(createdAt.getTime()),
-      prdtypecode: p.prdtypecode,
-      category: p.category,
-      probability: p.probability,
-      top: p.top,
-      modality: p.modality,
-      ...(p.warnings && { warnings: p.warnings }),
-      modelVersion,
-      latencyMs: perItemMs,
-    }));
+    const answers: PredictionResponseDto[] = predictions.map((p) => {
+      const threshold = own ?? thresholds[p.modality];
+      return {
+        id: timeOrderedUuid(createdAt.getTime()),
+        prdtypecode: p.prdtypecode,
+        category: p.category,
+        probability: p.probability,
+        top: p.top,
+        modality: p.modality,
+        decision: decide(p.probability, threshold),
+        threshold,
+        ...(p.warnings && { warnings: p.warnings }),
+        modelVersion,
+        latencyMs: perItemMs,
+      };
+    });
     this.recorder.record(
       answers.map((answer, i): PredictionRecord => ({
         id: answer.id,
@@ -108,6 +124,8 @@ export class PredictionService {
         imageSha256: imageShas[i],
         latencyMs: perItemMs,
         requestedBy,
+        decision: answer.decision,
+        decisionThreshold: answer.threshold,
       })),
     );
     // Kept for training once labels arrive; saved after the response, never delaying or failing it.
@@ -116,6 +134,11 @@ export class PredictionService {
     });
     for (const answer of answers) {
       this.metrics.predictions.inc({ model_version: modelVersion, prdtypecode: String(answer.prdtypecode) });
+      this.metrics.decisions.inc({
+        model_version: modelVersion,
+        decision: answer.decision,
+        threshold_source: thresholdSource,
+      });
     }
     return { modelVersion, predictions: answers, latencyMs };
   }
@@ -138,6 +161,8 @@ export class PredictionService {
       modality: row.modality as StoredPredictionDto['modality'],
       modelVersion: row.modelVersion,
       latencyMs: row.latencyMs,
+      decision: row.decision ?? null,
+      threshold: row.decisionThreshold ?? null,
       designation: row.designation,
       description: row.description,
       imageSha256: row.imageSha256,

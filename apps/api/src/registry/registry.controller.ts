@@ -1,10 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AppConfig } from '@app/config';
+import { acceptanceThresholds, MODALITIES, type ModelCalibration } from '@app/ml';
 import { ModelRegistry, PromotionWorkflow, type ModelVersionRecord } from '@app/registry';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import {
+  ModelCalibrationDto,
   ModelListDto,
   ModelVersionDto,
   ModelVersionSummaryDto,
@@ -23,6 +26,7 @@ export class RegistryController {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly promotion: PromotionWorkflow,
+    private readonly config: AppConfig,
   ) {}
 
   @Get('models')
@@ -52,6 +56,7 @@ export class RegistryController {
       artifactPrefix: record.artifactPrefix,
       lineage: record.lineage,
       gate: record.gate,
+      calibration: this.calibration(record),
     };
   }
 
@@ -108,6 +113,31 @@ export class RegistryController {
   history(@Query('limit') limit?: string): Promise<PromotionAuditDto[]> {
     const n = Number(limit ?? 100);
     return this.registry.history(Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100);
+  }
+
+  /** The card's calibration with the thresholds this version gets under the configured target precision. */
+  private calibration(record: ModelVersionRecord): ModelCalibrationDto | null {
+    const calibration = record.modelCard.calibration as ModelCalibration | undefined;
+    if (!calibration?.modalities) return null;
+    const targetPrecision = this.config.env.AUTO_ACCEPT_PRECISION;
+    const thresholds = acceptanceThresholds(calibration, targetPrecision);
+    const modalities: ModelCalibrationDto['modalities'] = {};
+    for (const modality of MODALITIES) {
+      const fit = calibration.modalities[modality];
+      if (!fit) continue;
+      modalities[modality] = {
+        temperature: fit.temperature,
+        n: fit.n,
+        accuracy: fit.accuracy,
+        eceBefore: fit.ece.before,
+        eceAfter: fit.ece.after,
+        threshold: thresholds[modality],
+        reliabilityBefore: fit.reliability.before,
+        reliabilityAfter: fit.reliability.after,
+        curve: fit.curve,
+      };
+    }
+    return { targetPrecision, heldOut: calibration.heldOut, modalities };
   }
 }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE_PORT, type ProcessingQueue, type RetrainingQueue } from '@app/queue';
@@ -10,9 +10,14 @@ import { TrainingWorkflow } from '@app/training';
 /**
  * The embedded mode (no REDIS_URL): this process runs the retraining jobs itself, one at a time, each training in a
  * child process so that the API keeps answering. With Redis, the worker process runs them and this does nothing.
+ * The in-process queue starts empty: at start, the jobs the previous process held (stopped by SIGTERM while queued
+ * or training, or killed) run again or end as failed (RetrainingJobs.recoverInterrupted), as BullMQ hands a dead
+ * worker's job to the next one; the work directories a killed process left behind are removed.
  */
 @Injectable()
 export class EmbeddedRetrainingService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Retraining');
+
   constructor(
     @Inject(RETRAINING_QUEUE_PORT) private readonly queue: RetrainingQueue,
     private readonly jobs: RetrainingJobs,
@@ -24,8 +29,14 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
     private readonly dataSource: DataSource,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (this.queue.driver !== 'in-process') return;
+    const leftovers = await this.training.removeLeftovers(true);
+    if (leftovers.length > 0) {
+      this.logger.log(
+        `removed ${leftovers.length} work directories of stopped runs: ${leftovers.join(', ')}`,
+      );
+    }
     const runner = new RetrainingRunner(
       this.jobs,
       this.registry,
@@ -34,5 +45,10 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
       this.metrics,
     );
     (this.queue as ProcessingQueue).work((job) => runner.run(job));
+    const { resumed, failed } = await this.jobs.recoverInterrupted();
+    if (resumed.length > 0)
+      this.logger.log(`jobs interrupted by the last stop, run again: ${resumed.join(', ')}`);
+    if (failed.length > 0)
+      this.logger.warn(`jobs interrupted by the last stop, ended as failed: ${failed.join(', ')}`);
   }
 }

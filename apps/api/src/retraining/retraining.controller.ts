@@ -89,6 +89,31 @@ export class RetrainingController {
     return this.jobs.list(n);
   }
 
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Cancel a queued or running retraining job',
+    description:
+      'A queued job leaves the queue (it absorbs no more requests); a running one stops its training process ' +
+      'within about a second, whichever process runs it (the worker, or the API in embedded mode). The job ends ' +
+      'in state cancelled, with who cancelled it and when (cancelledBy, cancelledAt), registers no version and ' +
+      'is not retried. A job that already trained and is registering or promoting its version runs to its end.',
+  })
+  @ApiOkResponse({ type: RetrainingJobDto, description: 'The job, now cancelled' })
+  @ApiErrors({
+    400: 'id is not a UUID',
+    404: 'No retraining job has this id',
+    409: 'The job has finished, or is registering or promoting its version: too late to cancel',
+    503: ERROR_MEANING.unavailable,
+  })
+  cancel(
+    @Param('id', new UuidParamPipe('id must be a retraining job id (a UUID)'))
+    id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<RetrainingJobDto> {
+    return this.jobs.cancel(id, `admin:${principal.name}`);
+  }
+
   @Get(':id')
   @ApiOperation({ summary: 'One retraining job: state, phase, progress, attempts, error, version and gate' })
   @ApiOkResponse({ type: RetrainingJobDto })

@@ -93,10 +93,11 @@ export class RetrainingRequestDto {
 
 export class RetrainingJobDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'skipped'] }) state: string;
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] }) state: string;
   @ApiProperty({
     example: 'training',
-    description: 'queued, starting, loading-data, training, saving, registering, promoting, done or failed',
+    description:
+      'queued, starting, loading-data, training, saving, registering, promoting, done, failed or cancelled',
   })
   phase: string;
   @ApiProperty({ example: 'admin:alice', description: 'admin:<user>, bootstrap, cli or alert:<key>' })
@@ -124,6 +125,15 @@ export class RetrainingJobDto {
   @ApiProperty({ nullable: true, type: Date }) startedAt: Date | null;
   @ApiProperty({ nullable: true, type: Date }) finishedAt: Date | null;
   @ApiProperty({ nullable: true, type: Date }) updatedAt: Date | null;
+  @ApiProperty({
+    nullable: true,
+    type: Date,
+    description: 'When training began (its data loaded): only a job that trained starts the cooldown',
+  })
+  trainingStartedAt: Date | null;
+  @ApiProperty({ nullable: true, type: String, example: 'admin:alice', description: 'Who cancelled the job' })
+  cancelledBy: string | null;
+  @ApiProperty({ nullable: true, type: Date }) cancelledAt: Date | null;
 }
 
 export class RetrainingRequestResultDto extends RetrainingJobDto {

@@ -1,7 +1,14 @@
 import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '@app/config';
-import { BackboneThreadPool, ImageDecoder, ProductClassifier, type DecodedItem } from '@app/ml';
+import {
+  acceptanceThresholds,
+  BackboneThreadPool,
+  ImageDecoder,
+  ProductClassifier,
+  type DecodedItem,
+  type Modality,
+} from '@app/ml';
 import { ModelRegistry } from '@app/registry';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -14,6 +21,8 @@ export class ServingModel {
     readonly version: string,
     readonly classifier: ProductClassifier,
     readonly loadedAt: Date,
+    /** Per modality, the calibrated probability at or above which an answer is accepted (1: none is). */
+    readonly thresholds: Record<Modality, number>,
   ) {}
 
   lease(): () => void {
@@ -60,6 +69,7 @@ export class ModelServingService implements OnApplicationShutdown {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly cacheRoot: string;
   private readonly scoringThreads: number;
+  private readonly targetPrecision: number;
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -71,6 +81,7 @@ export class ModelServingService implements OnApplicationShutdown {
   ) {
     this.cacheRoot = join(resolve(config.env.VAR_DIR), 'model-cache');
     this.scoringThreads = config.env.SCORING_THREADS;
+    this.targetPrecision = config.env.AUTO_ACCEPT_PRECISION;
   }
 
   get current(): ServingModel | undefined {
@@ -115,7 +126,7 @@ export class ModelServingService implements OnApplicationShutdown {
       this.prepared.delete(version);
       const previous = this.active;
       this.active = next;
-      this.metrics.setLoadedVersion(version);
+      this.metrics.setLoadedVersion(version, next.thresholds);
       this.metrics.scoringThreads.set(next.classifier.scoringThreads);
       if (previous) {
         this.metrics.modelSwaps.inc({ from_version: previous.version, to_version: version });
@@ -155,7 +166,9 @@ export class ModelServingService implements OnApplicationShutdown {
       await warmUp(classifier);
       stop();
       this.metrics.modelLoads.inc({ model_version: version, result: 'success' });
-      return new ServingModel(version, classifier, new Date());
+      // Each version keeps the promise with its own curve: a better-calibrated version accepts more.
+      const thresholds = acceptanceThresholds(classifier.calibration, this.targetPrecision);
+      return new ServingModel(version, classifier, new Date(), thresholds);
     } catch (error) {
       this.metrics.modelLoads.inc({ model_version: version, result: 'failure' });
       this.logger.error(`model ${version} cannot be loaded: ${(error as Error).message}`);

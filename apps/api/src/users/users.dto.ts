@@ -6,7 +6,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   Max,
   MaxLength,
@@ -15,6 +14,7 @@ import {
 } from 'class-validator';
 import { ROLES, type Role } from '@app/config';
 import { MIN_PASSWORD_LENGTH } from '@app/accounts';
+import { OmittableNotNull } from '../common/omittable-not-null.decorator';
 
 const ROLE_LIST = `roles must hold only these roles: ${ROLES.join(', ')}`;
 
@@ -25,7 +25,7 @@ export class CreateUserDto {
   username: string;
 
   @ApiPropertyOptional({ description: 'Unset: a random password is generated and returned once' })
-  @IsOptional()
+  @OmittableNotNull()
   @MaxLength(72)
   @MinLength(MIN_PASSWORD_LENGTH)
   @IsString()
@@ -41,7 +41,7 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ enum: ROLES, isArray: true })
-  @IsOptional()
+  @OmittableNotNull()
   @IsIn(ROLES, { each: true, message: ROLE_LIST })
   @ArrayMaxSize(ROLES.length)
   @ArrayMinSize(1)
@@ -51,12 +51,12 @@ export class UpdateUserDto {
   @ApiPropertyOptional({
     description: 'A disabled user cannot log in, and tokens already issued are refused',
   })
-  @IsOptional()
+  @OmittableNotNull()
   @IsBoolean()
   disabled?: boolean;
 
   @ApiPropertyOptional({ description: 'A new password; revokes the refresh tokens of the user' })
-  @IsOptional()
+  @OmittableNotNull()
   @MaxLength(72)
   @MinLength(MIN_PASSWORD_LENGTH)
   @IsString()
@@ -104,7 +104,7 @@ export class CreateServiceTokenDto {
   roles: Role[];
 
   @ApiPropertyOptional({ description: 'Unset: the token does not expire (revoke it when done)' })
-  @IsOptional()
+  @OmittableNotNull()
   @Max(3650)
   @Min(1)
   @IsInt()

@@ -17,12 +17,12 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready: the database answers and the processor is taking jobs from Redis. */
+  /** Ready: the database answers, and the processor is taking jobs and reaches Redis. */
   @Get('ready')
   async ready(): Promise<{ status: 'ok'; checks: Record<string, HealthCheck> }> {
     const checks: Record<string, HealthCheck> = {
       database: await checkDatabase(this.dataSource),
-      queue: this.processor.running ? { status: 'up' } : { status: 'down', detail: 'not taking jobs' },
+      queue: await this.processor.queueHealth(),
     };
     if (Object.values(checks).some((c) => c.status === 'down')) {
       throw new ServiceUnavailableException({ status: 'unavailable', checks });

@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
+import type Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import {
   RETRAINING_QUEUE,
@@ -8,7 +9,12 @@ import {
   runBullMqJob,
   type RetrainingQueueJob,
 } from '@app/queue';
+import { HealthCheck } from '@app/database';
 import { RetrainingRunner } from '@app/retraining';
+import { TrainingWorkflow } from '@app/training';
+
+/** How long a readiness probe waits for Redis to answer a PING. */
+const QUEUE_PING_TIMEOUT_MS = 1_000;
 
 /**
  * The retraining queue's processor: unpacks the job and hands it to the retraining use case. It starts taking jobs
@@ -25,6 +31,7 @@ export class RetrainingProcessor
 
   constructor(
     private readonly runner: RetrainingRunner,
+    private readonly training: TrainingWorkflow,
     private readonly config: AppConfig,
   ) {
     super();
@@ -34,14 +41,47 @@ export class RetrainingProcessor
     return runBullMqJob(job, token, this.shutdown.signal, (running) => this.runner.run(running));
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    // A worker killed with SIGKILL cannot remove its training folder: the next start on this host does.
+    const leftovers = await this.training.removeLeftovers(true);
+    if (leftovers.length > 0) {
+      this.logger.log(
+        `removed ${leftovers.length} work directories of stopped runs: ${leftovers.join(', ')}`,
+      );
+    }
     this.worker.on('error', (error) => this.logger.error(`queue: ${error.message}`));
     void this.worker.run();
     this.logger.log(`taking jobs from the "${RETRAINING_QUEUE}" queue`);
   }
 
-  get running(): boolean {
-    return this.worker.isRunning();
+  /**
+   * Whether this worker can take jobs: it is running and its Redis connection answers. While Redis is away the
+   * worker keeps running (and reconnecting), but takes nothing: not ready, with the reason.
+   */
+  async queueHealth(): Promise<HealthCheck> {
+    if (!this.worker.isRunning()) return { status: 'down', detail: 'not taking jobs' };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(
+        () => resolve(`Redis did not answer within ${QUEUE_PING_TIMEOUT_MS} ms`),
+        QUEUE_PING_TIMEOUT_MS,
+      );
+    });
+    const ping = async (): Promise<string | undefined> => {
+      const client = await this.worker.client;
+      if (client.status !== 'ready') return `Redis connection ${client.status}`;
+      // The worker's connection is ioredis (BullMQ's default client).
+      await (client as unknown as Redis).ping();
+      return undefined;
+    };
+    try {
+      const problem = await Promise.race([ping(), timeout]);
+      return problem ? { status: 'down', detail: problem } : { status: 'up' };
+    } catch (error) {
+      return { status: 'down', detail: `Redis: ${(error as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {

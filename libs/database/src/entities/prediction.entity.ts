@@ -47,4 +47,15 @@ export class PredictionEntity {
 
   @Column({ name: 'requested_by', type: 'varchar', length: 128, nullable: true })
   requestedBy: string | null;
+
+  /**
+   * Whether the answer was accepted automatically or sent to review (its calibrated probability against
+   * `decisionThreshold`); null for predictions stored before decisions existed.
+   */
+  @Column({ type: 'varchar', length: 8, nullable: true })
+  decision: 'accept' | 'review' | null;
+
+  /** The threshold the decision was taken at: the version's (AUTO_ACCEPT_PRECISION) or the request's minConfidence. */
+  @Column({ name: 'decision_threshold', type: 'float', nullable: true })
+  decisionThreshold: number | null;
 }

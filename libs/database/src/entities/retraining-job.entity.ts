@@ -2,9 +2,9 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 
 /**
  * queued → running → succeeded | failed, or skipped (nothing to do: a first model that another job made); a retried
- * or handed-back job goes back to queued.
+ * or handed-back job goes back to queued; an operator may cancel a queued or running job (cancelled).
  */
-export type RetrainingJobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type RetrainingJobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 /**
  * One retraining request and what became of it. The queue (BullMQ or in-process) only carries the id; this row is
@@ -59,4 +59,15 @@ export class RetrainingJobEntity {
 
   @Column({ name: 'updated_at', type: Date, nullable: true })
   updatedAt: Date | null;
+
+  /** When the training process began training (after loading its data): only a job that trained starts the cooldown. */
+  @Column({ name: 'training_started_at', type: Date, nullable: true })
+  trainingStartedAt: Date | null;
+
+  /** Who cancelled the job (`admin:<user>`), and when. */
+  @Column({ name: 'cancelled_by', type: 'varchar', length: 255, nullable: true })
+  cancelledBy: string | null;
+
+  @Column({ name: 'cancelled_at', type: Date, nullable: true })
+  cancelledAt: Date | null;
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import { sha256 } from '@app/checksum';
 
 export const ARTIFACT_FORMAT = 'product-classifier/1';
 export const MANIFEST_FILE = 'model.json';
@@ -47,10 +47,6 @@ export class ArtifactError extends Error {
     super(`Model artifact at ${dir} cannot be used: ${detail}`);
     this.name = 'ArtifactError';
   }
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Writes a model directory: binaries first, the manifest last, so a half-written directory never looks complete. */

@@ -1,4 +1,4 @@
-import { evaluateClassification } from '../evaluation/classification.metrics';
+import { evaluateClassification } from '@app/classification-metrics';
 import { DEFAULT_PROMOTION_GATE, decidePromotion } from './promotion.gate';
 import { NO_PREDICTION, type ScoredSplit } from './split.scorer';
 

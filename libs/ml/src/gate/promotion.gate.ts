@@ -1,4 +1,4 @@
-import { evaluateClassification, type ClassMetrics } from '../evaluation/classification.metrics';
+import { evaluateClassification, type ClassMetrics } from '@app/classification-metrics';
 import { mcnemarTest, type McNemarResult } from '../evaluation/mcnemar';
 import { NO_PREDICTION, type ScoredSplit } from './split.scorer';
 

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { startWorkerThread } from '@app/config';
 import { Worker } from 'node:worker_threads';
 import { PretrainedBackbone, type BackboneSpec } from './pretrained-backbone';
 
@@ -138,6 +138,8 @@ export class BackboneThreadPool implements BackboneRunner {
       const job = this.waiting.shift()!;
       const id = this.nextId++;
       this.busy.set(worker, { id, job });
+      // Only a thread at work keeps the process alive: an idle pool must not stop a process (or Jest) exiting.
+      worker.ref();
       const { pixels } = job.request;
       // A copy goes to the thread: the caller's pixels may be a view of a larger buffer it still uses.
       worker.postMessage({ id, ...job.request, pixels: pixels && pixels.slice() } satisfies BackboneRequest);
@@ -146,17 +148,19 @@ export class BackboneThreadPool implements BackboneRunner {
 
   private start(): void {
     if (this.closed) return;
-    const worker = startThread();
+    const worker = startWorkerThread(__dirname, 'backbone.worker', __filename);
     worker.on('message', (reply: BackboneReply) => {
       const current = this.busy.get(worker);
       if (!current || current.id !== reply.id) return;
       this.busy.delete(worker);
       if ('error' in reply) current.job.reject(new Error(reply.error));
       else current.job.resolve(reply.features);
+      worker.unref();
       this.idle.push(worker);
       this.dispatch();
     });
     worker.on('error', (error) => this.onThreadError(`image feature thread: ${error.message}`));
+    worker.unref();
     worker.once('exit', (code) => {
       if (this.closed) return;
       const current = this.busy.get(worker);
@@ -171,17 +175,4 @@ export class BackboneThreadPool implements BackboneRunner {
     this.idle.push(worker);
     this.dispatch();
   }
-}
-
-/**
- * The compiled worker beside this file, or, under ts-node and Jest, its .ts compiled on the fly (a worker thread
- * does not inherit the parent's loaders).
- */
-function startThread(): Worker {
-  const entry = join(__dirname, `backbone.worker${__filename.endsWith('.ts') ? '.ts' : '.js'}`);
-  return entry.endsWith('.ts')
-    ? new Worker(`require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(entry)});`, {
-        eval: true,
-      })
-    : new Worker(entry);
 }

@@ -1,4 +1,4 @@
-import { argmaxRows, evaluateClassification } from '../evaluation/classification.metrics';
+import { argmaxRows, evaluateClassification } from '@app/classification-metrics';
 import type { EpochProgress } from '../runtime/epoch-progress';
 import { SeededRandom } from '../runtime/random';
 import { initBackend, tf } from '../runtime/tf-backend';

@@ -10,8 +10,11 @@ import { computeImageFeatures } from '../image/image-featurizer';
 import { ImageDecodeError, ImageDecoder } from '../image/image.decoder';
 import { featureSourceKey, ImageClassifier, type ImageFeatureSource } from '../image/image.classifier';
 import { TextEnsemble } from '../text/text-ensemble';
+import type { TextFeatureExtractor } from '../text/text-features.extractor';
 import { TextScoringPool } from '../text/text-scoring.pool';
 import { fuseProbabilities } from './probability-fusion';
+import { temperatureOf, type Modality, type ModelCalibration } from '../calibration/model-calibration';
+import { applyTemperature } from '../calibration/temperature-scaling';
 
 export interface ScoredClass {
   prdtypecode: number;
@@ -23,7 +26,7 @@ export interface Prediction extends ScoredClass {
   /** The best classes, most probable first (the first is the prediction itself). */
   top: ScoredClass[];
   /** Which inputs the answer is based on. */
-  modality: 'text' | 'image' | 'text+image';
+  modality: Modality;
   /** Present when part of the input was not used, saying which and why. */
   warnings?: string[];
 }
@@ -50,6 +53,7 @@ export class InvalidInputError extends Error {
 }
 
 const IMAGE_COMPONENT = 'image';
+const CALIBRATION_DOCUMENT = 'calibration';
 const IMAGE_NOT_USED =
   'this model has no image part: the image was not used, the answer comes from the text alone';
 
@@ -67,6 +71,8 @@ export interface ClassifierParts {
   imageDecoder?: ImageDecoder;
   /** Runs the image model's backbone, when it reads one; default: one in the calling thread, owned by this classifier. */
   backbones?: BackboneRunner;
+  /** Temperatures (one per modality) fitted on held-out data; unset: probabilities served as the models give them. */
+  calibration?: ModelCalibration;
 }
 
 export interface LoadOptions {
@@ -79,6 +85,11 @@ export interface LoadOptions {
   onThreadError?: (message: string) => void;
   /** Decodes the inputs' images; one decoder shared by several classifiers bounds their decodes together. */
   imageDecoder?: ImageDecoder;
+  /**
+   * false: serve the models' own probabilities, ignoring the artifact's calibration (for measuring what calibration
+   * changes); default true.
+   */
+  calibrated?: boolean;
   /**
    * Runs the image model's backbone (an API passes one thread pool shared by every version it loads); unset: one in
    * the calling thread, for tools that serve nobody while they score.
@@ -106,6 +117,11 @@ export class ProductClassifier {
     return this.parts.classes;
   }
 
+  /** How the served probabilities are calibrated; undefined for a model trained before calibration existed. */
+  get calibration(): ModelCalibration | undefined {
+    return this.parts.calibration;
+  }
+
   get hasImageModel(): boolean {
     return this.parts.image !== undefined;
   }
@@ -118,6 +134,14 @@ export class ProductClassifier {
   /** Whether text can be scored now: false while every scoring thread is down (being replaced). */
   get canScoreText(): boolean {
     return !(this.parts.text instanceof TextScoringPool) || this.parts.text.running > 0;
+  }
+
+  /**
+   * The features of the text model's vocabulary, when the text models are in this thread (undefined with scoring
+   * threads: InputVocabulary.load reads it from the artifact instead).
+   */
+  get textFeatures(): TextFeatureExtractor | undefined {
+    return this.parts.text instanceof TextEnsemble ? this.parts.text.leadFeatures : undefined;
   }
 
   get imageSize(): number | undefined {
@@ -173,6 +197,10 @@ export class ProductClassifier {
         image: image ? await ImageClassifier.deserialize(image.manifest, image.files) : undefined,
         imageDecoder: options.imageDecoder,
         backbones: options.backbones,
+        calibration:
+          options.calibrated === false
+            ? undefined
+            : readCalibration(dir, artifact.documents[CALIBRATION_DOCUMENT]),
       });
     } catch (error) {
       text.dispose();
@@ -192,7 +220,10 @@ export class ProductClassifier {
         ...this.parts.text.serialize(),
         ...(this.parts.image ? { [IMAGE_COMPONENT]: await this.parts.image.serialize() } : {}),
       },
-      documents,
+      documents: {
+        ...documents,
+        ...(this.parts.calibration && { [CALIBRATION_DOCUMENT]: this.parts.calibration }),
+      },
     });
   }
 
@@ -204,8 +235,9 @@ export class ProductClassifier {
   }
 
   /**
-   * Probabilities (row-major, items × classes) for already decoded items. Items without text use the image
-   * model alone; items without an image use the text model alone.
+   * Calibrated probabilities (row-major, items × classes) for already decoded items. Items without text use the
+   * image model alone; items without an image use the text model alone; each is rescaled by its modality's
+   * temperature, which keeps the ranking of the classes.
    */
   async score(items: DecodedItem[]): Promise<Float32Array> {
     const numClasses = this.parts.classes.length;
@@ -230,6 +262,8 @@ export class ProductClassifier {
       const textPart = t < 0 ? undefined : textProbs.subarray(t * numClasses, (t + 1) * numClasses);
       const imagePart = m < 0 ? undefined : imageProbs.subarray(m * numClasses, (m + 1) * numClasses);
       fuseProbabilities(textPart, imagePart, this.parts.imageWeight, target);
+      const modality = textPart && imagePart ? 'text+image' : textPart ? 'text' : 'image';
+      applyTemperature(target, temperatureOf(this.parts.calibration, modality));
     }
     return out;
   }
@@ -291,6 +325,25 @@ export class ProductClassifier {
     const modality = item.text && hasImage(item) ? 'text+image' : item.text ? 'text' : 'image';
     return { ...top[0], top, modality, ...(item.warnings && { warnings: item.warnings }) };
   }
+}
+
+/** The calibration document of an artifact; absent in artifacts written before calibration (served at temperature 1). */
+function readCalibration(dir: string, document: unknown): ModelCalibration | undefined {
+  if (document === undefined) return undefined;
+  const calibration = document as Partial<ModelCalibration>;
+  if (
+    calibration.schema !== 1 ||
+    typeof calibration.modalities !== 'object' ||
+    calibration.modalities === null
+  ) {
+    throw new ArtifactError(dir, `${CALIBRATION_DOCUMENT}.json is not a calibration of schema 1`);
+  }
+  for (const [modality, entry] of Object.entries(calibration.modalities)) {
+    if (!(typeof entry?.temperature === 'number' && entry.temperature > 0 && Array.isArray(entry.curve))) {
+      throw new ArtifactError(dir, `${CALIBRATION_DOCUMENT}.json has no usable temperature for ${modality}`);
+    }
+  }
+  return calibration as ModelCalibration;
 }
 
 function hasImage(item: DecodedItem): boolean {

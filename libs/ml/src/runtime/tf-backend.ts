@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { AppConfig } from '@app/config';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -19,7 +20,7 @@ export function initBackend(log: (message: string) => void = () => undefined): P
 }
 
 async function select(log: (message: string) => void): Promise<BackendName> {
-  const forced = process.env.TFJS_BACKEND as BackendName | undefined;
+  const forced: BackendName | undefined = AppConfig.setting('TFJS_BACKEND');
   const order: BackendName[] = forced ? [forced] : ['tensorflow', 'wasm', 'cpu'];
   for (const name of order) {
     if (await tryBackend(name)) {

@@ -2,7 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTrainingData } from '../training/training-data';
-import { DEFAULT_TRAIN_OPTIONS, trainProductClassifier } from '../training/product-classifier.trainer';
+import {
+  DEFAULT_TRAIN_OPTIONS,
+  trainingDocuments,
+  trainProductClassifier,
+  validationMetrics,
+} from '../training/product-classifier.trainer';
 import { writeFixtureDataset } from './fixture-dataset';
 
 /**
@@ -15,7 +20,13 @@ export async function trainFixtureModel(
   {
     withImages = true,
     imageFeatures = 'handmade',
-  }: { withImages?: boolean; imageFeatures?: 'handmade' | 'backbone' } = {},
+    calibrationFraction = DEFAULT_TRAIN_OPTIONS.calibrationFraction,
+  }: {
+    withImages?: boolean;
+    imageFeatures?: 'handmade' | 'backbone';
+    /** The fixture's titles come in groups of five near-duplicates: 0.5 leaves about 19 text rows to calibrate on. */
+    calibrationFraction?: number;
+  } = {},
 ): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'api-fixture-data-'));
   await writeFixtureDataset(dataDir);
@@ -25,13 +36,16 @@ export async function trainFixtureModel(
     seed,
     withImages,
     imageFeatures,
+    calibrationFraction,
     text: { neuralModels: 1, linearViews: ['merged' as const] },
   };
-  const { classifier, card } = await trainProductClassifier(data, options, () => undefined);
+  const trained = await trainProductClassifier(data, options, () => undefined);
+  const { classifier, card } = trained;
   const modelDir = mkdtempSync(join(tmpdir(), 'api-fixture-model-'));
   await classifier.save(modelDir, {
-    metrics: { validation_weighted_f1: { fixture: 1 } },
+    metrics: { ...validationMetrics(card), validation_weighted_f1: { fixture: 1 } },
     'model-card': card,
+    ...trainingDocuments(trained),
   });
   classifier.dispose();
   return modelDir;

@@ -171,6 +171,11 @@ export class TextEnsemble {
     }
   }
 
+  /** The vocabulary of the ensemble's first model (a linear one when it has any: those fit on every training text). */
+  get leadFeatures(): TextFeatureExtractor {
+    return this.models[0].model.features;
+  }
+
   /** Whether an artifact component is one of the ensemble's models. */
   static isComponent(this: void, name: string): boolean {
     return name.startsWith(NEURAL_PREFIX) || name.startsWith(LINEAR_PREFIX);

@@ -237,6 +237,28 @@ export class TextHasher {
   }
 
   /**
+   * The distinct word buckets (single words, no word pairs) of one text with their counts, title words then
+   * description words in the namespaces hash() puts them in, as one block of `out`: what an input monitor compares
+   * with a model's vocabulary.
+   */
+  hashWords(text: ProductText, out: HashedTerms): HashedTerms {
+    const o = this.options;
+    const title = normalizeTextInto(text.designation ?? '', { maxDigits: o.maxDigits }, this.title);
+    const description = normalizeTextInto(
+      text.description ?? '',
+      { maxDigits: o.maxDigits, maxLength: o.descriptionMaxChars },
+      this.description,
+    );
+    out.blocks = 0;
+    out.blockStart[0] = 0;
+    this.counter.begin(out, 0);
+    this.wordNgrams(TITLE_WORD, title.codes, title.length, 1);
+    this.wordNgrams(o.mergedFields ? TITLE_WORD : DESCRIPTION_WORD, description.codes, description.length, 1);
+    out.blockStart[++out.blocks] = this.counter.end(false);
+    return out;
+  }
+
+  /**
    * Splits text[0, end) on single spaces as String.split(' ') would (an empty text has no words; a cut just after
    * a space leaves one empty last word), into wordStart/wordEnd; returns the number of words.
    */
@@ -257,10 +279,14 @@ export class TextHasher {
     return count;
   }
 
-  private wordNgrams(namespace: number, text: Uint16Array, end: number): void {
+  private wordNgrams(
+    namespace: number,
+    text: Uint16Array,
+    end: number,
+    wordMax = this.options.wordMax,
+  ): void {
     const count = this.words(text, end);
     const { wordStart, wordEnd, counter, mask } = this;
-    const wordMax = this.options.wordMax;
     const seed = fnvStep(FNV_OFFSET, namespace);
     for (let first = 0; first < count; first++) {
       let hash = seed;

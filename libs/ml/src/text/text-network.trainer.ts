@@ -1,4 +1,4 @@
-import { argmaxRows, evaluateClassification } from '../evaluation/classification.metrics';
+import { argmaxRows, evaluateClassification } from '@app/classification-metrics';
 import { stratifiedKFold } from '../evaluation/stratified-k-fold';
 import type { EpochProgress } from '../runtime/epoch-progress';
 import { SeededRandom } from '../runtime/random';

@@ -1,5 +1,5 @@
+import { startWorkerThread } from '@app/config';
 import { Worker } from 'node:worker_threads';
-import { join } from 'node:path';
 import { ArtifactError } from '../artifacts/model-artifact';
 import type { ProductText } from './text-hashing';
 
@@ -190,13 +190,7 @@ export class TextScoringPool {
  * Jest, from its .ts compiled on the fly (a worker thread does not inherit the parent's loaders).
  */
 function startThread(dir: string): Promise<ScoringThread> {
-  const entry = join(__dirname, `text-scoring.worker${__filename.endsWith('.ts') ? '.ts' : '.js'}`);
-  const worker = entry.endsWith('.ts')
-    ? new Worker(`require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(entry)});`, {
-        eval: true,
-        workerData: { dir },
-      })
-    : new Worker(entry, { workerData: { dir } });
+  const worker = startWorkerThread(__dirname, 'text-scoring.worker', __filename, { workerData: { dir } });
   return new Promise((resolve, reject) => {
     const failed = (detail: string) => {
       void worker.terminate();

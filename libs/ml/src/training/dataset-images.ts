@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { sha256 } from '../artifacts/model-artifact';
+import { sha256 } from '@app/checksum';
 import type { ProductExample } from '../data/product.types';
 import type { BackboneRunner } from '../image/backbone.runner';
 import { computeImageFeatures, featureFolder } from '../image/image-featurizer';

@@ -1,9 +1,5 @@
 import type { ProductExample } from '../data/product.types';
-import {
-  argmaxRows,
-  evaluateClassification,
-  type ClassificationReport,
-} from '../evaluation/classification.metrics';
+import { argmaxRows, evaluateClassification, type ClassificationReport } from '@app/classification-metrics';
 import type { DecodedItem, ProductClassifier } from '../model/product.classifier';
 import type { ImageCache } from './training.types';
 

@@ -16,6 +16,9 @@ import { DEFAULT_TEXT_ENSEMBLE_OPTIONS, TextEnsemble, type TextEnsembleOptions }
 import { extractDatasetFeatures, type ImageFeatureStore } from './dataset-images';
 import type { EpochProgress } from '../runtime/epoch-progress';
 import type { ImageCache, Log, TrainingData } from './training.types';
+import { DEFAULT_CALIBRATION_FRACTION, holdOutForCalibration } from '../calibration/calibration-split';
+import { calibrateOnHeldOut, type DriftReference } from '../calibration/held-out.calibrator';
+import { MODALITIES, type ModelCalibration } from '../calibration/model-calibration';
 
 export interface TrainOptions {
   seed: number;
@@ -29,6 +32,11 @@ export interface TrainOptions {
    */
   imageFeatures: 'backbone' | 'handmade';
   imageSize: number;
+  /**
+   * Share of the labelled rows held out of training to calibrate the probabilities (stratified by class, drawn with
+   * the seed, near-duplicate titles kept together); 0: no calibration, every row trains.
+   */
+  calibrationFraction?: number;
   text?: Partial<TextEnsembleOptions>;
   image?: Partial<ImageClassifierOptions>;
 }
@@ -39,6 +47,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   imageWeight: 0.2,
   imageFeatures: 'backbone',
   imageSize: 64,
+  calibrationFraction: DEFAULT_CALIBRATION_FRACTION,
 };
 
 /** Where the trainer's image features come from and go to; both optional. */
@@ -75,11 +84,15 @@ export interface ModelCard {
   runtime: { node: string; platform: string };
   timings: { textSeconds: number; imageSeconds: number; totalSeconds: number };
   history: { text: (EpochProgress & { model: string })[]; image: EpochProgress[] };
+  /** Absent when no rows were held out (calibrationFraction 0). */
+  calibration?: ModelCalibration;
 }
 
 export interface TrainingResult {
   classifier: ProductClassifier;
   card: ModelCard;
+  /** The held-out slice as the model answers it (drift-reference.json); absent without calibration. */
+  driftReference?: DriftReference;
 }
 
 export async function trainProductClassifier(
@@ -97,11 +110,19 @@ export async function trainProductClassifier(
   const started = Date.now();
   const epochDone = onEpoch ?? ((_model: string, _p: EpochProgress, line: string) => log(line));
   const backend = await initBackend(log);
-  const textRows = [...data.products, ...data.extraText].filter(hasLabel);
-  const classes = [...new Set([...textRows, ...data.imageOnly].map((e) => e.label!))].sort((a, b) => a - b);
+  const fraction = options.calibrationFraction ?? DEFAULT_CALIBRATION_FRACTION;
+  const { train: fitData, heldOut, withheldTwins } = holdOutForCalibration(data, fraction, options.seed);
+  const heldOutRows = [...heldOut.products, ...heldOut.imageOnly];
+  const textRows = [...fitData.products, ...fitData.extraText].filter(hasLabel);
+  const classes = [...new Set([...textRows, ...fitData.imageOnly, ...heldOutRows].map((e) => e.label!))].sort(
+    (a, b) => a - b,
+  );
   if (textRows.length === 0) throw new Error('No labelled text rows to train on');
   const indexOf = new Map(classes.map((code, i) => [code, i]));
-  log(`training on ${textRows.length} text rows over ${classes.length} classes (seed ${options.seed})`);
+  log(
+    `training on ${textRows.length} text rows over ${classes.length} classes (seed ${options.seed}); ` +
+      `${heldOutRows.length} rows held out for calibration`,
+  );
 
   const history: ModelCard['history'] = { text: [], image: [] };
   const textStarted = Date.now();
@@ -127,7 +148,8 @@ export async function trainProductClassifier(
   let imageTraining = 0;
   const imageStarted = Date.now();
   if (options.withImages) {
-    const withImage = [...data.products, ...data.imageOnly].filter((e) => hasLabel(e) && e.imagePath);
+    const withImage = [...fitData.products, ...fitData.imageOnly].filter((e) => hasLabel(e) && e.imagePath);
+    const heldOutWithImage = heldOutRows.filter((e) => e.imagePath);
     if (decoded && decoded.source !== featureSourceKey(source)) {
       throw new Error(
         `the image features given are from ${decoded.source}, the options ask for ${featureSourceKey(source)}`,
@@ -136,7 +158,7 @@ export async function trainProductClassifier(
     if (!decoded) {
       const backbones = resources.backbones ?? new InThreadBackboneRunner();
       try {
-        images = await extractDatasetFeatures(withImage, source, log, {
+        images = await extractDatasetFeatures([...withImage, ...heldOutWithImage], source, log, {
           backbones,
           store: resources.featureStore,
         });
@@ -165,6 +187,37 @@ export async function trainProductClassifier(
   }
   const imageSeconds = (Date.now() - imageStarted) / 1000;
 
+  let calibration: ModelCalibration | undefined;
+  let driftReference: DriftReference | undefined;
+  if (fraction > 0) {
+    const fitted = calibrateOnHeldOut(
+      { classes, text, image, imageWeight: options.imageWeight },
+      heldOut,
+      images.features,
+    );
+    calibration = {
+      schema: 1,
+      method: 'temperature',
+      heldOut: {
+        fraction,
+        seed: options.seed,
+        products: heldOut.products.length,
+        imageOnly: heldOut.imageOnly.length,
+        withheldTwins,
+      },
+      modalities: fitted.modalities,
+    };
+    driftReference = fitted.driftReference;
+    for (const modality of MODALITIES) {
+      const fit = fitted.modalities[modality];
+      if (!fit) continue;
+      log(
+        `calibration (${modality}, ${fit.n} held-out rows): temperature ${fit.temperature.toFixed(3)}, ` +
+          `ECE ${fit.ece.before.toFixed(4)} → ${fit.ece.after.toFixed(4)}`,
+      );
+    }
+  }
+
   const classifier = new ProductClassifier({
     classes,
     categoryNames: Object.fromEntries(classes.map((c) => [String(c), data.categoryNames[c] ?? String(c)])),
@@ -172,6 +225,7 @@ export async function trainProductClassifier(
     text,
     image,
     backbones: resources.backbones,
+    calibration,
   });
   const card: ModelCard = {
     createdAt: new Date().toISOString(),
@@ -194,9 +248,10 @@ export async function trainProductClassifier(
     runtime: { node: process.version, platform: `${process.platform}-${process.arch}` },
     timings: { textSeconds, imageSeconds, totalSeconds: (Date.now() - started) / 1000 },
     history,
+    ...(calibration && { calibration }),
   };
   log(`training done in ${card.timings.totalSeconds.toFixed(1)} s`);
-  return { classifier, card };
+  return { classifier, card, ...(driftReference && { driftReference }) };
 }
 
 function hasLabel(example: ProductExample): boolean {
@@ -229,9 +284,37 @@ function fingerprint(data: TrainingData): string {
  * The figures a registry shows for a freshly trained model: the best validation weighted F1 of each network on
  * its own held-out split (the linear models have no validation run).
  */
-export function validationMetrics(card: ModelCard): { validation_weighted_f1: Record<string, number> } {
+export function validationMetrics(card: ModelCard): {
+  validation_weighted_f1: Record<string, number>;
+  calibration?: Record<string, CalibrationFigures>;
+} {
   const best: Record<string, number> = {};
   for (const p of card.history.text) best[p.model] = Math.max(best[p.model] ?? 0, p.valWeightedF1);
   if (card.history.image.length) best.image = Math.max(...card.history.image.map((p) => p.valWeightedF1));
-  return { validation_weighted_f1: best };
+  if (!card.calibration) return { validation_weighted_f1: best };
+  const calibration: Record<string, CalibrationFigures> = {};
+  for (const [modality, fit] of Object.entries(card.calibration.modalities)) {
+    calibration[modality] = {
+      n: fit.n,
+      temperature: fit.temperature,
+      ece_before: fit.ece.before,
+      ece_after: fit.ece.after,
+      accuracy: fit.accuracy,
+    };
+  }
+  return { validation_weighted_f1: best, calibration };
+}
+
+/** One modality's calibration in a version's metrics; the model card holds the tables and the curve. */
+export interface CalibrationFigures {
+  n: number;
+  temperature: number;
+  ece_before: number;
+  ece_after: number;
+  accuracy: number;
+}
+
+/** The documents a trained model's directory holds besides its metrics and card (drift-reference.json). */
+export function trainingDocuments(result: Pick<TrainingResult, 'driftReference'>): Record<string, unknown> {
+  return result.driftReference ? { 'drift-reference': result.driftReference } : {};
 }

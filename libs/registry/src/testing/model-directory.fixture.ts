@@ -1,21 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { sha256, type ArtifactManifest } from '@app/ml';
+import { sha256 } from '@app/checksum';
 
 /**
  * Writes a small directory with the layout of `npm run train` output (components' binaries, metrics and model
  * card documents, model.json listing them with their checksums): registry tests need a valid directory, not a
  * model that predicts.
  */
-export function writeModelDirectory(dir: string, label = 'model'): ArtifactManifest {
+export function writeModelDirectory(dir: string, label = 'model'): void {
   const put = (path: string, bytes: Uint8Array) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), bytes);
     return { path, sha256: sha256(bytes), bytes: bytes.byteLength };
   };
   const json = (body: unknown) => Buffer.from(`${JSON.stringify(body, null, 2)}\n`);
-  const manifest: ArtifactManifest = {
+  const manifest = {
     format: 'product-classifier/1',
     createdAt: new Date().toISOString(),
     classes: [10, 2583],
@@ -40,5 +40,4 @@ export function writeModelDirectory(dir: string, label = 'model'): ArtifactManif
     },
   };
   writeFileSync(join(dir, 'model.json'), json(manifest));
-  return manifest;
 }

@@ -1,0 +1,6 @@
+export {
+  argmaxRows,
+  evaluateClassification,
+  type ClassificationReport,
+  type ClassMetrics,
+} from './classification.metrics';

@@ -1,0 +1,7 @@
+export {
+  SYNTHETIC_CLASSES,
+  SYNTHETIC_DEFAULTS,
+  syntheticReference,
+  syntheticRows,
+  type SyntheticRowOptions,
+} from './synthetic-reference';
