@@ -3,7 +3,8 @@
  * Prints, for every phase, throughput and latency p50/p90/p99/max of answered requests, the requests shed (503),
  * and the API's event-loop delay during the phase: single text predictions at each of BENCH_CONNECTIONS, batch
  * throughput, and failures while the production model is promoted and rolled back under load; checks every
- * answered prediction was stored.
+ * answered prediction was stored. BENCH_PHASES=photo (not in the default phases) measures text + photo predictions
+ * (JSON, the photo as base64; the backbone runs in IMAGE_FEATURE_THREADS threads) one at a time and at concurrency 4.
  *
  * Side by side in one run, alternating phase by phase: BENCH_BASELINE_ROOT (a checkout of another commit, its
  * node_modules linked) starts that code as a second API, and BENCH_PEER=1 the seed's stack (FastAPI + uvicorn ×2 +
@@ -121,6 +122,23 @@ async function main(): Promise<void> {
       );
     }
     if (PHASES.has('swap')) await swapUnderLoad(main, single(main));
+    if (PHASES.has('photo')) {
+      const photos = samplePhotos(100).map((item) => ({
+        method: 'POST' as const,
+        path: '/v1/predictions',
+        headers: main.headers,
+        body: JSON.stringify(item),
+      }));
+      await load(main, photos, 1, 3);
+      for (const connections of [1, 4]) {
+        await report(
+          `${main.name}: text + photo predictions, concurrency ${connections}`,
+          await load(main, photos, connections, SECONDS),
+          1,
+          main,
+        );
+      }
+    }
 
     for (const target of targets.filter((t) => t.api)) {
       // A request still in flight when autocannon stops is answered but not counted by it: compare with the
@@ -275,6 +293,19 @@ function sampleTexts(n: number): { designation: string; description?: string }[]
   return products
     .slice(0, n)
     .map(({ designation, description }) => (description ? { designation, description } : { designation }));
+}
+
+/** Products with a photo: title, description and the photo's bytes as base64, as a client sends them in JSON. */
+function samplePhotos(n: number): { designation: string; description?: string; image: string }[] {
+  const { products } = loadRakutenDataset(benchDataDir());
+  return products
+    .filter((e) => e.imagePath && existsSync(e.imagePath))
+    .slice(0, n)
+    .map(({ designation, description, imagePath }) => ({
+      designation,
+      ...(description && { description }),
+      image: readFileSync(imagePath!).toString('base64'),
+    }));
 }
 
 /** Runs autocannon and keeps every response's latency by outcome (its own summary mixes them). */

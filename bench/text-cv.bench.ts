@@ -80,7 +80,6 @@ async function main(): Promise<void> {
       `  inference: single item p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms; ` +
         `batches of 256: ${Math.round(perSecond)} items/s`,
     );
-    model.dispose();
   }
 
   const mean = (pick: (r: (typeof results)[number]) => number) =>

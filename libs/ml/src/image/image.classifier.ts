@@ -35,7 +35,7 @@ export interface ImageClassifierOptions {
   head?: ImageHead;
   /** Linear head: inverse L2 strength, scikit-learn's C (standardised features). Default 0.01. */
   c?: number;
-  /** Linear head: most L-BFGS iterations per fit. Default 300. */
+  /** Linear head: most L-BFGS iterations per fit (scikit-learn's default). Default 100. */
   maxIterations?: number;
   /** Side of the square RGB input; every pixel array must be size×size×3. Default 64. */
   size?: number;
@@ -71,7 +71,7 @@ function resolveOptions(options: ImageClassifierOptions): ResolvedOptions {
     seed: options.seed,
     head: options.head ?? 'linear',
     c: options.c ?? 0.01,
-    maxIterations: options.maxIterations ?? 300,
+    maxIterations: options.maxIterations ?? 100,
     size: options.size ?? 64,
     epochs: options.epochs ?? 80,
     patience: options.patience ?? 15,
@@ -356,21 +356,22 @@ export class ImageClassifier {
    * progress lines and the model card), then a fit on every row, started from the first, gives the model. The
    * penalty, not early stopping, keeps it from overfitting, so the held-out rows are not lost to the final model.
    */
-  private static trainLinear(
+  private static async trainLinear(
     raw: Float32Array[],
     labels: number[],
     numClasses: number,
     source: ImageFeatureSource,
     o: ResolvedOptions,
     onEpoch?: (progress: EpochProgress) => void,
-  ): ImageClassifier {
+  ): Promise<ImageClassifier> {
+    await initBackend();
     const all = raw.map((_, i) => i);
     const { mean, std } = fitStandardisation(raw, all);
     const features = raw.map((f) => standardise(f, mean, std));
     const { train, val } = stratifiedSplit(labels, o.validationFraction, new SeededRandom(o.seed));
     const classes = Array.from({ length: numClasses }, (_, c) => c);
     const started = Date.now();
-    const fit = { c: o.c, maxIterations: o.maxIterations, tolerance: 1e-5 };
+    const fit = { c: o.c, maxIterations: o.maxIterations, tolerance: 1e-4 };
     let initial: LinearWeights | undefined;
     if (val.length) {
       const valFeatures = val.map((i) => features[i]);

@@ -1,4 +1,5 @@
 import { SeededRandom } from '../runtime/random';
+import { initBackend } from '../runtime/tf-backend';
 import { fitLogisticRegression, linearProbabilities } from './logistic-regression';
 
 /** Three overlapping Gaussian clouds in 4 dimensions: no perfect separation, so the optimum is finite. */
@@ -39,6 +40,8 @@ function gradient(
 
 describe('fitLogisticRegression', () => {
   const { rows, labels } = clouds(300, 1);
+
+  beforeAll(() => initBackend());
 
   it('reaches the optimum of the penalised objective (zero gradient)', () => {
     const { kernel, bias } = fitLogisticRegression(rows, labels, 3, {

@@ -1,8 +1,7 @@
-import { requireFile } from '../runtime/binary-files';
 import { SeededRandom } from '../runtime/random';
-import { accumulateQuantizedRows, QuantizedRows, softmaxInto } from './sparse-rows';
+import { FeatureRowTable } from './feature-row-table';
+import { QuantizedRows, softmaxInto } from './sparse-rows';
 import { scoreTexts } from './score-texts';
-import { releaseBuffers, WasmRowTable } from './wasm-rows';
 import {
   SparseRowBuffer,
   TextFeatureExtractor,
@@ -53,51 +52,31 @@ export const DEFAULT_LINEAR_SVM_OPTIONS: LinearSvmOptions = {
   features: LINEAR_VIEWS.merged,
 };
 
-/** Weights quantized, weights.q8 ([features × classes], see QuantizedRows). */
+/** Weights quantized, weights.q8 ([features × classes], see QuantizedRows and FeatureRowTable). */
 const FORMAT = 'linear-svm/3';
-/** Weights as float32, weights.f32 ([features × classes]); quantized at load. */
-const FORMAT_FLOAT = 'linear-svm/2';
+const WEIGHTS_FILE = 'weights.q8';
 
 /**
  * One-vs-rest linear SVM (L2-regularised squared hinge loss) trained by dual coordinate descent, the solver behind
  * scikit-learn's LinearSVC. It is sparse end to end, so it stays in TypeScript: TensorFlow.js has no sparse kernels
- * here and a dense input would be hundreds of thousands of columns wide.
+ * here and a dense input would be hundreds of thousands of columns wide. Its weights are a FeatureRowTable, feature
+ * by feature (one contiguous run of class weights per feature of a listing); the margins, scaled, go through a
+ * softmax.
  */
 export class LinearSvmClassifier {
-  /** The margins summed (where `wasm` does not), then scaled for the softmax. */
-  private readonly sums: Float32Array;
   private readonly margins: Float64Array;
-  /**
-   * Feature-major [numFeatures × numClasses], quantized: a prediction reads one contiguous run of class weights per
-   * feature of the listing, instead of one scattered read per feature and class (10× faster here). Where WebAssembly
-   * SIMD is available, the weights are in `wasm` instead (and summed there), rows in frequency order as in
-   * TextClassifier.
-   */
-  private readonly weights?: QuantizedRows;
-  private readonly wasm?: WasmRowTable;
-  readonly extractor: TextFeatureExtractor;
-  private readonly reordered: boolean;
 
   private constructor(
-    extractor: TextFeatureExtractor,
-    weights: QuantizedRows,
+    private readonly table: FeatureRowTable,
     private readonly options: LinearSvmOptions,
     readonly numClasses: number,
-    /** The extractor's arrays are the model's to renumber in place (they came from files handed over). */
-    ownsExtractorArrays = false,
   ) {
-    this.sums = new Float32Array(numClasses);
     this.margins = new Float64Array(numClasses);
-    const order = WasmRowTable.available ? extractor.frequencyOrder() : undefined;
-    this.wasm = WasmRowTable.create(weights, order);
-    if (!this.wasm) this.weights = weights;
-    this.reordered = this.wasm !== undefined && order !== undefined;
-    this.extractor = this.reordered ? extractor.reordered(order!, ownsExtractorArrays) : extractor;
   }
 
-  /** The extractor the model's rows come from; models whose extractors share a hasher can share a text's hashing. */
+  /** The model's features; models whose features share a hasher can share a text's hashing. */
   get features(): TextFeatureExtractor {
-    return this.extractor;
+    return this.table.features;
   }
 
   static train(
@@ -143,7 +122,11 @@ export class LinearSvmClassifier {
     for (let c = 0; c < numClasses; c++) {
       for (let f = 0; f < numFeatures; f++) weights[f * numClasses + c] = byClass[c * numFeatures + f];
     }
-    return new LinearSvmClassifier(extractor, QuantizedRows.fromTable(weights, numClasses), o, numClasses);
+    return new LinearSvmClassifier(
+      new FeatureRowTable(extractor, QuantizedRows.fromTable(weights, numClasses)),
+      o,
+      numClasses,
+    );
   }
 
   /** Softmax of the scaled margins, row-major n × numClasses. */
@@ -156,68 +139,37 @@ export class LinearSvmClassifier {
    * out[offset, offset + numClasses).
    */
   scoreRow(rows: SparseRowBuffer, from: number, to: number, out: Float32Array, offset: number): void {
-    const { numClasses, wasm, margins } = this;
-    let sums = this.sums;
-    if (wasm) {
-      wasm.sum(rows.indices, rows.values, from, to);
-      sums = wasm.sums;
-    } else {
-      sums.fill(0);
-      accumulateQuantizedRows(this.weights!, rows.indices, rows.values, from, to, sums);
-    }
+    const { numClasses, margins } = this;
+    const sums = this.table.sum(rows, from, to);
     const temperature = this.options.temperature;
     for (let c = 0; c < numClasses; c++) margins[c] = sums[c] * temperature;
     softmaxInto(margins, numClasses, out, offset);
   }
 
   serialize(): { manifest: Record<string, unknown>; files: Record<string, Uint8Array> } {
-    const order = this.reordered ? this.extractor.inBucketOrder() : undefined;
-    const features = (order ? this.extractor.reordered(order) : this.extractor).toFiles();
-    const weights = this.wasm ? this.wasm.table(order) : this.weights!;
+    const { params, files } = this.table.toFiles(WEIGHTS_FILE);
     return {
-      manifest: {
-        format: FORMAT,
-        numClasses: this.numClasses,
-        options: this.options,
-        features: features.params,
-      },
-      files: { ...features.files, 'weights.q8': weights.bytes.slice() },
+      manifest: { format: FORMAT, numClasses: this.numClasses, options: this.options, features: params },
+      files,
     };
   }
 
-  /**
-   * With `consumeFiles`, the weights' file is emptied once copied into WebAssembly memory (see TextClassifier).
-   * Models saved with float32 weights (linear-svm/2) are quantized as they load.
-   */
+  /** With `consumeFiles`, the weights' file is emptied once loaded (see FeatureRowTable.fromFiles). */
   static deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
     { consumeFiles = false }: { consumeFiles?: boolean } = {},
   ): LinearSvmClassifier {
-    const { format } = manifest;
-    if (format !== FORMAT && format !== FORMAT_FLOAT) {
-      throw new Error(`Unknown linear model format ${String(format)}`);
-    }
+    if (manifest.format !== FORMAT) throw new Error(`Unknown linear model format ${String(manifest.format)}`);
     const numClasses = manifest.numClasses as number;
-    const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
-    const read = requireFile(files, format === FORMAT ? 'weights.q8' : 'weights.f32');
-    const rowBytes = format === FORMAT ? QuantizedRows.strideOf(numClasses) : numClasses * 4;
-    if (read.byteLength !== rowBytes * extractor.numFeatures) {
-      throw new Error('Linear model weights do not match its feature count');
-    }
-    const weights =
-      format === FORMAT
-        ? new QuantizedRows(new Uint8Array(read), numClasses)
-        : QuantizedRows.fromTable(new Float32Array(read), numClasses);
-    const model = new LinearSvmClassifier(
-      extractor,
-      weights,
-      manifest.options as LinearSvmOptions,
+    const table = FeatureRowTable.fromFiles(
+      manifest.features as TextFeatureParams,
+      files,
+      WEIGHTS_FILE,
       numClasses,
       consumeFiles,
     );
-    if (consumeFiles && model.wasm) releaseBuffers([read]);
-    return model;
+    return new LinearSvmClassifier(table, manifest.options as LinearSvmOptions, numClasses);
   }
 }
 

@@ -3,7 +3,7 @@ import { SparseRowBuffer, type ProductText, type TextFeatureExtractor } from './
 
 /** A text model that scores one row of its own features. */
 export interface RowScorer {
-  readonly extractor: TextFeatureExtractor;
+  readonly features: TextFeatureExtractor;
   readonly numClasses: number;
   scoreRow(rows: SparseRowBuffer, from: number, to: number, out: Float32Array, offset: number): void;
 }
@@ -17,7 +17,7 @@ export function scoreTexts(model: RowScorer, texts: ProductText[]): Float32Array
   const terms = new HashedTerms();
   const row = new SparseRowBuffer();
   texts.forEach((text, n) => {
-    model.extractor.weigh(model.extractor.hasher.hash(text, terms), row);
+    model.features.weigh(model.features.hasher.hash(text, terms), row);
     model.scoreRow(row, 0, row.length, out, n * model.numClasses);
   });
   return out;

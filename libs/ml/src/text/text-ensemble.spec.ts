@@ -3,7 +3,7 @@ import { tf } from '../runtime/tf-backend';
 import { QuantizedRows } from './sparse-rows';
 import { TextEnsemble } from './text-ensemble';
 import { TextFeatureExtractor, type ProductText, type TextFeatureParams } from './text-features.extractor';
-import { tfjsProbabilities } from './text.classifier';
+import { tfjsProbabilities } from './text-network.trainer';
 
 const VOCABULARY = [
   ['piscine', 'pompe', 'filtre', 'bache', 'chlore', 'spa'],

@@ -205,7 +205,7 @@ export class TextEnsemble {
     // A turn of the event loop between models: a serving process loads a new version while it answers requests.
     const neural: TextClassifier[] = [];
     for (const { manifest, files } of named(NEURAL_PREFIX)) {
-      neural.push(await TextClassifier.deserialize(manifest, files, options));
+      neural.push(TextClassifier.deserialize(manifest, files, options));
       await nextTurn();
     }
     const linear: LinearSvmClassifier[] = [];
@@ -217,7 +217,6 @@ export class TextEnsemble {
     return new TextEnsemble(neural, linear);
   }
 
-  dispose(): void {
-    this.neural.forEach((model) => model.dispose());
-  }
+  /** Nothing to free (the weights are plain arrays): the text part's interface, which the thread pool needs. */
+  dispose(): void {}
 }

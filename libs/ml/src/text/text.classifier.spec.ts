@@ -2,7 +2,8 @@ import { SeededRandom } from '../runtime/random';
 import { tf } from '../runtime/tf-backend';
 import { QuantizedRows } from './sparse-rows';
 import { TextFeatureExtractor, type ProductText, type TextFeatureParams } from './text-features.extractor';
-import { TextClassifier, tfjsProbabilities } from './text.classifier';
+import { TextClassifier } from './text.classifier';
+import { tfjsProbabilities } from './text-network.trainer';
 
 const VOCABULARY = [
   ['piscine', 'pompe', 'filtre', 'bache', 'chlore', 'spa'],
@@ -85,12 +86,10 @@ describe('TextClassifier', () => {
   beforeAll(async () => {
     model = await TextClassifier.train(texts, labels, 3, options);
   });
-  afterAll(() => model.dispose());
 
   it('learns the classes and reports progress per epoch', async () => {
     const progress: { epoch: number; loss: number; valWeightedF1: number; seconds: number }[] = [];
-    const tracked = await TextClassifier.train(texts, labels, 3, options, (p) => progress.push(p));
-    tracked.dispose();
+    await TextClassifier.train(texts, labels, 3, options, (p) => progress.push(p));
     expect(progress.length).toBeGreaterThan(0);
     expect(progress[0]).toEqual({
       epoch: 1,
@@ -116,7 +115,6 @@ describe('TextClassifier', () => {
   it('is reproducible for a seed', async () => {
     const again = await TextClassifier.train(texts, labels, 3, options);
     expect(again.predictProba(texts.slice(0, 5))).toEqual(model.predictProba(texts.slice(0, 5)));
-    again.dispose();
   });
 
   it('predicts single items, empty fields and empty batches', () => {
@@ -136,7 +134,6 @@ describe('TextClassifier', () => {
     const { manifest, files } = model.serialize();
     const restored = await TextClassifier.deserialize(JSON.parse(JSON.stringify(manifest)), files);
     expect(restored.predictProba(texts)).toEqual(model.predictProba(texts));
-    restored.dispose();
   });
 
   it('predicts in TypeScript what the TF.js head predicts, within 1e-5 on every item', () => {
@@ -150,37 +147,15 @@ describe('TextClassifier', () => {
     });
   });
 
-  it('still loads models saved with float32 sparse layers (text-classifier/2 and /1), quantizing them', async () => {
+  it('writes its sparse layers quantized, and refuses old or damaged files', () => {
     const { manifest, files } = model.serialize();
-    const hidden = options.hidden;
-    const width = hidden + 3;
+    const width = options.hidden + 3;
     const { 'sparse.q8': quantized, ...rest } = files;
     const rows = quantized.byteLength / QuantizedRows.strideOf(width);
     // A quarter of the float32 table, plus a scale per row.
     expect(quantized.byteLength).toBeLessThan(rows * width * 4 * 0.35);
-    const sparse = new QuantizedRows(quantized.slice(), width).dequantize();
-    const interleaved = await TextClassifier.deserialize(
-      { ...manifest, format: 'text-classifier/2' },
-      { ...rest, 'sparse.f32': new Uint8Array(sparse.buffer) },
-    );
-    expect(maxAbsDifference(interleaved.predictProba(texts), model.predictProba(texts))).toBeLessThan(1e-6);
-    const embedding = new Float32Array(rows * hidden);
-    const wide = new Float32Array(rows * 3);
-    for (let f = 0; f < rows; f++) {
-      embedding.set(sparse.subarray(f * width, f * width + hidden), f * hidden);
-      wide.set(sparse.subarray(f * width + hidden, (f + 1) * width), f * 3);
-    }
-    const separate = {
-      ...rest,
-      'embedding.f32': new Uint8Array(embedding.buffer),
-      'wide.f32': new Uint8Array(wide.buffer),
-    };
-    const legacy = await TextClassifier.deserialize({ ...manifest, format: 'text-classifier/1' }, separate);
-    expect(legacy.predictProba(texts)).toEqual(interleaved.predictProba(texts));
-    // Saved again, it is a quantized model.
-    const saved = legacy.serialize();
-    expect(saved.manifest.format).toBe('text-classifier/3');
-    expect(Object.keys(saved.files).sort()).toEqual([
+    expect(manifest.format).toBe('text-classifier/3');
+    expect(Object.keys(files).sort()).toEqual([
       'bias1.f32',
       'bias2.f32',
       'feature-buckets.i32',
@@ -188,17 +163,14 @@ describe('TextClassifier', () => {
       'kernel2.f32',
       'sparse.q8',
     ]);
-    await expect(
-      TextClassifier.deserialize(
-        { ...manifest, format: 'text-classifier/1' },
-        { ...separate, 'wide.f32': new Uint8Array(8) },
-      ),
-    ).rejects.toThrow(/do not match/);
-    await expect(
-      TextClassifier.deserialize(manifest, { ...rest, 'sparse.q8': new Uint8Array(96) }),
-    ).rejects.toThrow(/do not match/);
-    await expect(
-      TextClassifier.deserialize({ ...manifest, format: 'text-classifier/9' }, files),
-    ).rejects.toThrow(/Unknown text model format/);
+    expect(() => TextClassifier.deserialize(manifest, { ...rest, 'sparse.q8': new Uint8Array(96) })).toThrow(
+      /does not match/,
+    );
+    // The float32 formats of earlier sessions are no longer read: nothing writes or stores them any more.
+    for (const format of ['text-classifier/1', 'text-classifier/2', 'text-classifier/9']) {
+      expect(() => TextClassifier.deserialize({ ...manifest, format }, files)).toThrow(
+        /Unknown text model format/,
+      );
+    }
   });
 });
