@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
-/** The house rules on imports (DESIGN.md, "Layers"): apps are transports over libraries, libraries are used whole. */
+/** The house rules on imports (docs/architecture.md, "Import rules"): apps are transports over libraries, libraries are used whole. */
 const BOUNDARIES = [
   {
     regex: '^(\\.\\./)+(apps/)?(api|worker)(/|$)',
@@ -74,6 +74,21 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': ['error', { allow: ['error', 'warn'] }],
       'no-restricted-imports': ['error', { patterns: [...BOUNDARIES, ...TESTING_ONLY] }],
+    },
+  },
+  {
+    // Type-aware rules for defects in async code and in switches over unions; the type information costs lint time,
+    // so they run over the product code (apps and libraries), where such a defect reaches users.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      // A default branch is a deliberate catch-all (e.g. csv-parse's many error codes share one message).
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
     },
   },
   {

@@ -17,6 +17,7 @@ const moduleNameMapper = {
   '^@app/feedback$': '<rootDir>/libs/feedback/src',
   '^@app/review$': '<rootDir>/libs/review/src',
   '^@app/drift$': '<rootDir>/libs/drift/src',
+  '^@app/config/testing$': '<rootDir>/libs/config/src/testing',
   '^@app/ml/testing$': '<rootDir>/libs/ml/src/testing',
   '^@app/database/testing$': '<rootDir>/libs/database/src/testing',
   '^@app/registry/testing$': '<rootDir>/libs/registry/src/testing',
@@ -42,7 +43,9 @@ const project = (displayName: string, testRegex: string): Config => ({
 
 const config: Config = {
   projects: [
-    project('unit', '(apps|libs)/.*/src/.*\\.spec\\.ts$'),
+    project('unit', '(apps|libs)/.*/src/.*(?<!\\.integration)\\.spec\\.ts$'),
+    // A library's or an app's parts against the real PostgreSQL, Redis or S3 server, beside the code they test.
+    project('integration', '(apps|libs)/.*/src/.*\\.integration\\.spec\\.ts$'),
     project('e2e', 'apps/.*/test/.*\\.e2e-spec\\.ts$'),
     // Deployment artefacts (Dockerfile, compose, monitoring config, workflows, AWS infrastructure), checked statically.
     project('deploy', '(docker|infra)/test/.*\\.spec\\.ts$'),

@@ -16,13 +16,20 @@
  * BENCH_THRESHOLD (0.62) LIVE_F1_THRESHOLD, BENCH_SMOKE=1 a short stream and quick models to check the bench itself,
  * BENCH_DEADLINE_S (1500) bounds the run, BENCH_VERBOSE=1 shows the processes' logs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
+import {
+  freePorts,
+  killProcessGroup,
+  productionSettings,
+  startNodeEntry,
+  startProcess,
+  type ServiceProcess,
+  type StartOptions,
+} from '@app/config/testing';
 import { createPostgresTestSchema } from '@app/database/testing';
 import { readCsvRecords, SeededRandom } from '@app/ml';
 import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
@@ -44,7 +51,6 @@ const MIN_SAMPLES = SMOKE ? 40 : 100;
 const LABEL_DELAY_MS = 1000;
 const QUICK = { neuralModels: 0, linearViews: ['merged'], withImages: false };
 const FIRST_PARAMS = SMOKE ? QUICK : {};
-const REDIS_URL = 'redis://127.0.0.1:6379';
 
 const started = performance.now();
 const clock = (): number => (performance.now() - started) / 1000;
@@ -80,57 +86,26 @@ interface RunResult {
   afterSamples: number;
 }
 
-const processes: ChildProcess[] = [];
+const processes: ServiceProcess[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
+/** Shows a child's warnings and errors (everything with BENCH_VERBOSE=1). */
+const showing = (name: string, env: Record<string, string> = {}): StartOptions => ({
+  env,
+  onLine: (line) => {
+    if (line && (VERBOSE || /\b(WARN|ERROR)\b/.test(line))) console.error(`[${name}] ${line}`);
+  },
+});
+
+function start(name: string, command: string, args: string[]): void {
+  processes.push(startProcess(name, command, args, showing(name)));
 }
 
-function start(
-  name: string,
-  command: string,
-  args: string[],
-  env: Record<string, string> = {},
-): ChildProcess {
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const show = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line && (VERBOSE || /\b(WARN|ERROR)\b/.test(line))) console.error(`[${name}] ${line}`);
-    }
-  };
-  child.stdout!.on('data', show);
-  child.stderr!.on('data', show);
-  processes.push(child);
-  return child;
+function node(name: string, main: string, env: Record<string, string>): void {
+  processes.push(startNodeEntry(name, main, showing(name, env)));
 }
-
-const node = (name: string, main: string, env: Record<string, string>) =>
-  start(
-    name,
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', main],
-    env,
-  );
 
 function stopAll(): void {
-  for (const child of processes.splice(0)) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
+  for (const child of processes.splice(0)) killProcessGroup(child);
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -190,25 +165,12 @@ async function runService(
   const queuePrefix = `bench-loop-${randomUUID()}`;
   const admin = { username: 'bench-admin', password: randomBytes(12).toString('hex') };
   const webhookToken = randomBytes(16).toString('hex');
-  const [apiPort, workerPort, promPort, amPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [apiPort, workerPort, promPort, amPort] = await freePorts(4);
   const api = `http://127.0.0.1:${apiPort}`;
   const run = join(root, loop ? 'loop-on' : 'loop-off');
   mkdirSync(run, { recursive: true });
   const env: Record<string, string> = {
-    DATABASE_URL: schema.url,
-    DATABASE_SCHEMA: schema.schema,
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    REDIS_URL,
-    QUEUE_PREFIX: queuePrefix,
+    ...productionSettings(schema, s3, queuePrefix),
     JWT_SECRET: randomBytes(32).toString('hex'),
     ADMIN_USERNAME: admin.username,
     ADMIN_PASSWORD: admin.password,

@@ -11,25 +11,33 @@
  * with 3-second load phases, to check the bench itself; BENCH_VERBOSE=1 streams the worker's log.
  */
 import autocannon, { type Result } from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import {
+  freePorts,
+  hasExited,
+  killProcessGroup,
+  lastLines,
+  productionSettings,
+  startNodeEntry,
+  stopProcess,
+  TEST_REDIS_URL,
+  waitUntilAnswering,
+  type ServiceProcess,
+} from '@app/config/testing';
 import { createPostgresTestSchema } from '@app/database/testing';
 import { loadRakutenDataset, rakutenDataDir } from '@app/ml';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { redisOptionsFromUrl } from '@app/redis';
 import { startS3rver } from '@app/storage/testing';
 
-const ROOT = resolve(__dirname, '..');
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 3 : 15));
 const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_S ?? 900) * 1000;
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const CONNECTIONS = 16;
 const POLL_MS = 250;
 /** The quick model: one linear text model, no networks, no images. */
@@ -49,12 +57,8 @@ const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(
 const progress = (line: string): void => console.error(`[bench:retrain ${elapsed()}] ${line}`);
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
-interface Child {
-  name: string;
-  process: ChildProcess;
+interface Child extends ServiceProcess {
   base: string;
-  /** The last lines it wrote, to show when something fails. */
-  tail: string[];
 }
 
 interface Job {
@@ -110,7 +114,7 @@ async function main(): Promise<void> {
     });
   }
   // Last resort, should the process end without cleanUp(): no child (or its training process) outlives the bench.
-  process.once('exit', () => children.forEach((child) => killGroup(child.process, 'SIGKILL')));
+  process.once('exit', () => children.forEach((child) => killProcessGroup(child)));
 
   try {
     await run(dataDir);
@@ -134,15 +138,7 @@ async function run(dataDir: string): Promise<void> {
   const admin = { username: 'bench-admin', password: randomBytes(16).toString('hex') };
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
-    DATABASE_URL: schema.url,
-    DATABASE_SCHEMA: schema.schema,
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    REDIS_URL,
-    QUEUE_PREFIX: queuePrefix,
+    ...productionSettings(schema, s3, queuePrefix),
     // Shared by the replicas, so that each accepts the token the other issued.
     JWT_SECRET: randomBytes(32).toString('hex'),
     // One token for the whole run, however long the training takes.
@@ -268,7 +264,7 @@ async function run(dataDir: string): Promise<void> {
       break;
     }
     if (body.state !== 'queued' && body.state !== 'running') {
-      console.error(tailOf(worker));
+      console.error(lastLines(worker));
       throw new BenchFailure(`the measured job ended ${body.state}: ${body.error ?? body.phase}`);
     }
     await sleep(POLL_MS);
@@ -378,22 +374,6 @@ async function run(dataDir: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // Processes
 
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((done, fail) => {
-          const server = createServer().listen(0, '127.0.0.1', () => done(server));
-          server.on('error', fail);
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
-  return ports;
-}
-
 /** An app as a real process (ts-node, as `npm start` runs it), in a process group of its own, up on /health/live. */
 async function startChild(
   name: string,
@@ -402,45 +382,24 @@ async function startChild(
   port: number,
 ): Promise<Child> {
   const child: Child = {
-    name,
     base: `http://127.0.0.1:${port}`,
-    tail: [],
-    process: spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', entry],
-      // Its own group: stopping it stops what it started too (the worker's training process).
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    ),
+    ...startNodeEntry(name, entry, {
+      env,
+      onLine: (line) => {
+        // The APIs log warnings and errors only; the worker's ordinary log is kept for a failure.
+        if (VERBOSE || name !== 'worker' || /\b(WARN|ERROR|FATAL)\b|stopping/.test(line)) {
+          console.error(`[${name}] ${line}`);
+        }
+      },
+    }),
   };
   children.push(child);
-  let partial = '';
-  const onData = (chunk: Buffer): void => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) {
-      child.tail.push(line);
-      if (child.tail.length > 80) child.tail.shift();
-      // The APIs log warnings and errors only; the worker's ordinary log is kept for a failure.
-      if (VERBOSE || name !== 'worker' || /\b(WARN|ERROR|FATAL)\b|stopping/.test(line)) {
-        console.error(`[${name}] ${line}`);
-      }
-    }
-  };
-  child.process.stdout!.on('data', onData);
-  child.process.stderr!.on('data', onData);
   progress(`starting ${name} on port ${port}`);
-  const until = performance.now() + 120_000;
-  for (;;) {
-    const live = await fetch(`${child.base}/health/live`, { signal: AbortSignal.timeout(2000) }).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (live) break;
-    if (child.process.exitCode !== null || child.process.signalCode !== null || performance.now() > until) {
-      console.error(tailOf(child));
-      throw new BenchFailure(`${name} did not start`);
-    }
-    await sleep(250);
+  try {
+    await waitUntilAnswering(child, `${child.base}/health/live`);
+  } catch (error) {
+    console.error((error as Error).message);
+    throw new BenchFailure(`${name} did not start`);
   }
   progress(`${name} is up`);
   return child;
@@ -449,38 +408,19 @@ async function startChild(
 /** Fails at once when a child ended, instead of waiting for a job nobody runs; stops the polling at a clean-up. */
 function assertChildrenAlive(): void {
   if (cleaning) throw new BenchFailure('stopped');
-  const gone = children.find((c) => c.process.exitCode !== null || c.process.signalCode !== null);
+  const gone = children.find(hasExited);
   if (gone) {
-    console.error(tailOf(gone));
+    console.error(lastLines(gone));
     throw new BenchFailure(
       `${gone.name} exited (${gone.process.signalCode ?? `code ${gone.process.exitCode}`}) during the run`,
     );
   }
 }
 
-function tailOf(child: Child): string {
-  return `last lines of ${child.name}:\n${child.tail.map((line) => `  ${line}`).join('\n')}`;
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // the group is gone already
-  }
-}
-
 /** SIGTERM, then SIGKILL after 10 s; then SIGKILL to the group, for anything its leader left behind. */
 async function stopChild(child: Child): Promise<void> {
-  const exited = new Promise<void>((done) => {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) done();
-    else child.process.once('exit', () => done());
-  });
-  killGroup(child.process, 'SIGTERM');
-  const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!stopped) progress(`${child.name} did not stop within 10 s of SIGTERM: SIGKILL`);
-  killGroup(child.process, 'SIGKILL');
-  await exited;
+  if (!(await stopProcess(child, 10_000)))
+    progress(`${child.name} did not stop within 10 s of SIGTERM: SIGKILL`);
 }
 
 function cleanUp(): Promise<void> {
@@ -495,7 +435,7 @@ function cleanUp(): Promise<void> {
 
 async function obliterateQueue(prefix: string): Promise<void> {
   const queue = new Queue(RETRAINING_QUEUE, {
-    connection: redisOptionsFromUrl(REDIS_URL, { maxRetriesPerRequest: 1 }),
+    connection: redisOptionsFromUrl(TEST_REDIS_URL, { maxRetriesPerRequest: 1 }),
     prefix,
   });
   try {
@@ -552,7 +492,7 @@ async function waitForJob(
     if (job.phase !== phase) progress(`job ${job.state}/${(phase = job.phase)}`);
     if (job.state === 'succeeded') return job;
     if (job.state !== 'queued' && job.state !== 'running') {
-      console.error(tailOf(worker));
+      console.error(lastLines(worker));
       throw new BenchFailure(`job ${id} ended ${job.state}: ${job.error ?? job.phase}`);
     }
     await sleep(POLL_MS);

@@ -386,6 +386,10 @@ function reliabilityPanel(
   );
 }
 
+const AUTOMATION_TITLE = 'Automatic acceptance on the evaluation split, at each target precision';
+const AUTOMATION_LEGEND =
+  'blue: share of answers accepted; green: precision reached, promise kept in every seed (red: not)';
+
 function automationPanel(
   figures: {
     scope: string;
@@ -416,7 +420,8 @@ function automationPanel(
     })
     .join('');
   return (
-    `<text x="20" y="22" font-size="15" font-weight="bold">Automatic acceptance on the evaluation split: share accepted (blue) and precision reached (green: promise kept in every seed; red: not)</text>` +
+    `<text x="20" y="22" font-size="15" font-weight="bold">${AUTOMATION_TITLE}</text>` +
+    `<text x="20" y="40" font-size="12">${AUTOMATION_LEGEND}</text>` +
     `<line x1="${left - 10}" x2="${left + figures.length * group}" y1="${bottom}" y2="${bottom}" stroke="#999"/>` +
     bars +
     `<text x="${left}" y="${bottom + 34}" font-size="12" fill="#555">dashed: the target precision; scope "as-served" uses text + photo where a product has both, "text" the same products by text alone</text>`

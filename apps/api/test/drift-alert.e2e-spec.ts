@@ -15,7 +15,7 @@ import { RETRAINING_QUEUE } from '@app/queue';
 import { ModelRegistry } from '@app/registry';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver, type S3rverFixture } from '@app/storage/testing';
-import { freePort, servicesEnv } from './support/service-processes';
+import { freePort, productionSettings } from '@app/config/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 const ADMIN = { username: 'admin', password: 'drift-admin-password-0123' };
@@ -102,7 +102,7 @@ describeDrift(
       root = mkdtempSync(join(tmpdir(), 'drift-e2e-'));
       [schema, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
       env = {
-        ...servicesEnv(schema, s3),
+        ...productionSettings(schema, s3),
         JWT_SECRET: 'drift-e2e-secret-0123456789abcdef0123',
         ADMIN_USERNAME: ADMIN.username,
         ADMIN_PASSWORD: ADMIN.password,

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from './support/service-processes';
+import { freePort } from '@app/config/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 const WEBHOOK_TOKEN = 'alertmanager-token-for-restart-tests-0123';

@@ -10,8 +10,7 @@ import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@a
 import { RETRAINING_QUEUE } from '@app/queue';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver, type S3rverFixture } from '@app/storage/testing';
-
-import { freePort, servicesEnv } from './support/service-processes';
+import { freePort, productionSettings } from '@app/config/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 const ADMIN = { username: 'admin', password: 'loop-admin-password-0123' };
@@ -119,7 +118,7 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
     const apiPort = await freePort();
     api = `http://127.0.0.1:${apiPort}`;
     env = {
-      ...servicesEnv(schema, s3),
+      ...productionSettings(schema, s3),
       JWT_SECRET: 'feedback-loop-e2e-secret-0123456789abcdef',
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,

@@ -23,6 +23,7 @@ const ROUTES: [Method, string][] = [
   ['post', '/v1/retraining-jobs'],
   ['get', '/v1/retraining-jobs'],
   ['get', '/v1/retraining-jobs/{id}'],
+  ['post', '/v1/retraining-jobs/{id}/cancel'],
   ['post', '/v1/webhooks/alertmanager'],
   ['get', '/v1/models'],
   ['get', '/v1/models/{version}'],

@@ -1,29 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
 import { monitoringMetricNames } from '../../../docker/test/promql-metric-names';
 import { startTestApi, type TestApi } from './support/test-api';
+import { databaseSettings, freePort, redisSettings } from '@app/config/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 
 /** The metric families a /metrics page declares. */
 function declaredMetrics(page: string): Set<string> {
   return new Set([...page.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
 }
 
 /** The worker as a real process, as compose runs it; resolves with its /metrics page once it is ready. */
@@ -71,11 +60,8 @@ describe('metrics used by the alert rules and dashboards (e2e: the API in proces
     root = mkdtempSync(join(tmpdir(), 'monitoring-metrics-'));
     schema = await createPostgresTestSchema();
     const env = {
-      DATABASE_URL: schema.url,
-      DATABASE_SCHEMA: schema.schema,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      // Other runs sharing the Redis keep their jobs.
-      QUEUE_PREFIX: `test-${randomUUID()}`,
+      ...databaseSettings(schema),
+      ...redisSettings(),
       LOG_LEVEL: 'warn',
     };
     const [started, fromWorker] = await Promise.all([

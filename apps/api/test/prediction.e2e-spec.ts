@@ -100,8 +100,13 @@ describe('predictions over HTTP, embedded SQLite and local artifacts (e2e)', () 
       prdtypecode: body.prdtypecode,
       designation: 'armoire en bois',
     });
-    await new Promise((done) => setTimeout(done, 500));
-    const stored = await api.app.get(DataSource).getRepository(PredictionEntity).findOneBy({ id: body.id });
+    // The recorder writes in the background (a writer thread on SQLite): wait for the row, a few seconds at most.
+    const repository = api.app.get(DataSource).getRepository(PredictionEntity);
+    let stored = await repository.findOneBy({ id: body.id });
+    for (let tries = 0; !stored && tries < 50; tries++) {
+      await new Promise((done) => setTimeout(done, 100));
+      stored = await repository.findOneBy({ id: body.id });
+    }
     expect(stored).toMatchObject({
       modelVersion: version,
       prdtypecode: body.prdtypecode,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { trainFixtureModel } from '@app/ml/testing';
-import { ProductionWatcher } from '../src/serving/production-watcher.service';
-import { REDIS_URL } from './support/service-processes';
+import { ProductionWatcher } from '../src/serving/production.watcher';
+import { TEST_REDIS_URL } from '@app/config/testing';
 import { startTestApi, type TestApi } from './support/test-api';
 
 const LIMIT = 5;
@@ -20,7 +20,7 @@ describe('two deployments sharing one Redis (e2e)', () => {
 
   beforeAll(async () => {
     const deployment = (prefix: string) => ({
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: prefix,
       RATE_LIMIT_PER_MINUTE: String(LIMIT),
     });

@@ -4,6 +4,7 @@ import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver, type S3rverFixture } from '@app/storage/testing';
 import { startTestApi, type TestApi } from './support/test-api';
+import { databaseSettings, objectStoreSettings, TEST_REDIS_URL } from '@app/config/testing';
 
 /**
  * Two API replicas over the production drivers (PostgreSQL, S3, Redis) and a third that only polls: promotions
@@ -19,16 +20,8 @@ describe('model registry and hot swap across replicas (e2e, PostgreSQL + S3 + Re
 
   beforeAll(async () => {
     [schema, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
-    const shared = {
-      DATABASE_URL: schema.url,
-      DATABASE_SCHEMA: schema.schema,
-      S3_BUCKET: s3.bucket,
-      S3_ENDPOINT: s3.endpoint,
-      S3_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    };
-    const withRedis = { ...shared, REDIS_URL: 'redis://127.0.0.1:6379', MODEL_POLL_INTERVAL_MS: '600000' };
+    const shared = { ...databaseSettings(schema), ...objectStoreSettings(s3) };
+    const withRedis = { ...shared, REDIS_URL: TEST_REDIS_URL, MODEL_POLL_INTERVAL_MS: '600000' };
     a = await startTestApi(withRedis);
     b = await startTestApi(withRedis);
     polling = await startTestApi(shared);

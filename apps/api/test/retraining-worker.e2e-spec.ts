@@ -9,9 +9,9 @@ import { rakutenDataDir } from '@app/ml';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver, type S3rverFixture } from '@app/storage/testing';
-import { freePort, servicesEnv } from './support/service-processes';
 import { TcpProxy } from './support/tcp-proxy';
 import { startTestApi, type TestApi } from './support/test-api';
+import { freePort, productionSettings } from '@app/config/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 /** One network on a sample of the shared data: long enough to stop mid-training, short enough for a test. */
@@ -78,7 +78,7 @@ describeWithData(
       root = mkdtempSync(join(tmpdir(), 'worker-e2e-'));
       [schema, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
       env = {
-        ...servicesEnv(schema, s3),
+        ...productionSettings(schema, s3),
         DATA_DIR: dataDir!,
         VAR_DIR: join(root, 'worker-var'),
         WORKER_SHUTDOWN_MS: '5000',
@@ -306,7 +306,7 @@ describe('two API replicas starting on an empty registry (e2e: PostgreSQL, Redis
     const root = mkdtempSync(join(tmpdir(), 'bootstrap-e2e-'));
     const [schema, s3] = await Promise.all([createPostgresTestSchema(), startS3rver('models')]);
     const env = {
-      ...servicesEnv(schema, s3),
+      ...productionSettings(schema, s3),
       DATA_DIR: '',
       BOOTSTRAP_MODEL: 'auto',
     };

@@ -1,22 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort, redisSettings } from '@app/config/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 /** Boot, drain (SHUTDOWN_GRACE_MS below) and exit each fit well inside this on a loaded machine. */
 const DEADLINE_MS = 60_000;
-
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 async function portAnswers(port: number): Promise<boolean> {
   return new Promise((done) => {
@@ -97,10 +89,7 @@ describe('stopping the service however it was started (e2e)', () => {
       BCRYPT_COST: '4',
       SHUTDOWN_GRACE_MS: '300',
       // The worker takes jobs from Redis; a queue of this run's own, so that it takes no one else's.
-      ...(kind === 'worker' && {
-        REDIS_URL: 'redis://127.0.0.1:6379',
-        QUEUE_PREFIX: `stop-${randomBytes(6).toString('hex')}`,
-      }),
+      ...(kind === 'worker' && redisSettings()),
     };
     const child = spawn(command[0], command.slice(1), {
       cwd,

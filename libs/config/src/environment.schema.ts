@@ -34,7 +34,7 @@ const booleanFlag = ({ value }: { value: unknown }) => {
 
 /**
  * Every environment variable the processes read. Unset optional services select the embedded drivers
- * (SQLite, local artifact directory, in-process jobs), see DESIGN.md.
+ * (SQLite, local artifact directory, in-process jobs). Documented in docs/configuration.md.
  */
 export class EnvironmentSchema {
   @IsOptional()

@@ -76,6 +76,14 @@ export class PredictionWriter {
     }
   }
 
+  /**
+   * On SQLite, starts the writer thread and waits until it is ready, so that the first predictions are not stored
+   * late while it starts (inserts start it too when this was not called).
+   */
+  async open(): Promise<void> {
+    if (this.dataSource.options.type === 'better-sqlite3') await this.sqliteThread().open();
+  }
+
   /** Stops the SQLite writer thread, if one was started; a later insert starts another. */
   async close(): Promise<void> {
     await this.sqliteWriter?.close();
@@ -84,13 +92,17 @@ export class PredictionWriter {
   private insertSqlite(values: unknown[][]): Promise<void> {
     // Its own connection, not TypeORM's: no transaction of TypeORM's can hold these rows, and SQLite serialises the
     // two connections' writes (busy timeout as configured for the data source).
+    return this.sqliteThread().write(values);
+  }
+
+  private sqliteThread(): SqliteWriterThread {
     const options = this.dataSource.options as { database: string; timeout?: number };
     this.sqliteWriter ??= new SqliteWriterThread({
       file: options.database,
       sql: `INSERT OR IGNORE INTO "predictions" (${this.columnList}) VALUES (${this.columns.map(() => '?').join(', ')})`,
       busyTimeoutMs: options.timeout ?? 15_000,
     });
-    return this.sqliteWriter.write(values);
+    return this.sqliteWriter;
   }
 
   private async insertPostgres(values: unknown[][]): Promise<void> {

@@ -27,6 +27,11 @@ export class SqliteWriterThread {
     });
   }
 
+  /** Starts the thread and waits until it has opened the database (an empty write's round trip). */
+  async open(): Promise<void> {
+    await this.write([]);
+  }
+
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;

@@ -12,7 +12,7 @@ export {
   CATEGORY_NAMES_FILE,
   loadCategoryNames,
   parseProductTypeCode,
-} from './data/product-types';
+} from './data/product-type.codes';
 export {
   loadRakutenDataset,
   type DatasetReport,

@@ -4,7 +4,7 @@ import { Gauge, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { checkDatabase } from '@app/database';
 import { ModelServingService } from '../serving/model-serving.service';
-import { ProductionWatcher } from '../serving/production-watcher.service';
+import { ProductionWatcher } from '../serving/production.watcher';
 import type { ReadinessCheck, ReadinessStatus } from './readiness.dto';
 import { ShutdownCoordinator } from './shutdown.coordinator';
 

@@ -1,6 +1,7 @@
 import {
   BeforeApplicationShutdown,
   Injectable,
+  OnApplicationBootstrap,
   Logger,
   OnApplicationShutdown,
   OnModuleDestroy,
@@ -33,7 +34,9 @@ export class RecorderBackpressureError extends Error {
  * the buffer is drained before the database connection closes at shutdown.
  */
 @Injectable()
-export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDestroy, OnApplicationShutdown {
+export class PredictionRecorder
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnModuleDestroy, OnApplicationShutdown
+{
   private readonly logger = new Logger(PredictionRecorder.name);
   /** Answered but not stored yet, by id, in the order they were answered (a Map keeps insertion order). */
   private readonly unsaved = new Map<string, PredictionRecord>();
@@ -75,6 +78,17 @@ export class PredictionRecorder implements BeforeApplicationShutdown, OnModuleDe
       this.flushing = undefined;
     });
     return this.flushing;
+  }
+
+  /** Readies the writer (its thread, on SQLite) before the first request; a failure is retried by the writes. */
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      await this.writer.open();
+    } catch (error) {
+      this.logger.warn(
+        `the prediction writer could not be readied (writes will retry): ${(error as Error).message}`,
+      );
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {

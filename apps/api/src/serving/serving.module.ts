@@ -5,7 +5,7 @@ import { BackboneThreadPool, ImageDecoder } from '@app/ml';
 import { ModelRegistry, PromotionWorkflow, RegistryModule } from '@app/registry';
 import { TrainingWorkflow } from '@app/training';
 import { ModelServingService } from './model-serving.service';
-import { ProductionWatcher } from './production-watcher.service';
+import { ProductionWatcher } from './production.watcher';
 
 @Module({
   imports: [RegistryModule],

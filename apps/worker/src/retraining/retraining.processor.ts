@@ -50,7 +50,11 @@ export class RetrainingProcessor
       );
     }
     this.worker.on('error', (error) => this.logger.error(`queue: ${error.message}`));
-    void this.worker.run();
+    // run() resolves only when the worker closes; it rejects when it cannot start (Redis refused, already running),
+    // which must be logged, not left as an unhandled rejection. Readiness then reports the worker not running.
+    this.worker
+      .run()
+      .catch((error: Error) => this.logger.error(`queue: the worker stopped: ${error.message}`));
     this.logger.log(`taking jobs from the "${RETRAINING_QUEUE}" queue`);
   }
 

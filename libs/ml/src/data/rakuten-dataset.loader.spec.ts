@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rakutenDataDir } from './data-location';
 import { DatasetError } from './dataset.error';
-import { PRODUCT_TYPE_CODES } from './product-types';
+import { PRODUCT_TYPE_CODES } from './product-type.codes';
 import { loadRakutenDataset, RakutenDataset } from './rakuten-dataset.loader';
 
 /** A temporary data folder holding the given CSV files and empty image files under images/. */

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { CsvTable, readCsvRecords, requireColumns } from './csv.reader';
 import { DatasetError } from './dataset.error';
 import { findRakutenLayout, PRODUCTS_FILE } from './rakuten-layout';
-import { PRODUCT_TYPE_CODES, parseProductTypeCode } from './product-types';
+import { PRODUCT_TYPE_CODES, parseProductTypeCode } from './product-type.codes';
 import { ProductExample } from './product.types';
 
 export interface DatasetReport {

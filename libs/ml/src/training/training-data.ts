@@ -1,4 +1,4 @@
-import { loadCategoryNames } from '../data/product-types';
+import { loadCategoryNames } from '../data/product-type.codes';
 import { loadRakutenDataset, type RakutenDataset } from '../data/rakuten-dataset.loader';
 import type { TrainingData } from './training.types';
 

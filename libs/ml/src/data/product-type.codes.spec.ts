@@ -7,7 +7,7 @@ import {
   loadCategoryNames,
   parseProductTypeCode,
   PRODUCT_TYPE_CODES,
-} from './product-types';
+} from './product-type.codes';
 
 describe('product types', () => {
   it('lists the 27 codes in ascending order, each with a default name', () => {

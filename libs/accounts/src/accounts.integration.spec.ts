@@ -17,7 +17,6 @@ import {
   UsernameTakenError,
   UserNotFoundError,
 } from '@app/accounts';
-import { AuthState } from './auth-state';
 
 const DRIVERS = [
   {
@@ -39,7 +38,6 @@ const DRIVERS = [
 describe.each(DRIVERS)('users and tokens on $name', (driver) => {
   let dataSource: DataSource;
   let cleanup: () => Promise<void>;
-  let config: AppConfig;
   let users: UserAccounts;
   let refreshTokens: RefreshTokens;
   let serviceTokens: ServiceTokens;
@@ -47,8 +45,7 @@ describe.each(DRIVERS)('users and tokens on $name', (driver) => {
   beforeAll(async () => {
     const created = await driver.create();
     cleanup = created.cleanup;
-    config = AppConfig.fromEnvironment({ ...created.env, AUTH_CACHE_REFRESH_MS: '60000' });
-    dataSource = await openDataSource(config);
+    dataSource = await openDataSource(AppConfig.fromEnvironment(created.env));
     users = new UserAccounts(dataSource, 4);
     refreshTokens = new RefreshTokens(dataSource, 1);
     serviceTokens = new ServiceTokens(dataSource);
@@ -210,7 +207,7 @@ describe.each(DRIVERS)('users and tokens on $name', (driver) => {
     });
   });
 
-  describe('ServiceTokens and AuthState', () => {
+  describe('ServiceTokens', () => {
     it('creates, finds by hash, revokes and seeds service tokens', async () => {
       const { token, record } = await serviceTokens.create({
         name: 'Batch',
@@ -234,39 +231,6 @@ describe.each(DRIVERS)('users and tokens on $name', (driver) => {
         'rotated',
       );
       expect((await serviceTokens.active()).map((t) => t.name)).toEqual(['alertmanager']);
-    });
-
-    it('caches disabled users and service tokens, and sees changes from elsewhere at reload', async () => {
-      const state = new AuthState(config, users, serviceTokens);
-      await state.onModuleInit();
-      try {
-        const { token, record } = await serviceTokens.create({
-          name: 'cached',
-          roles: ['client'],
-          createdBy: 'x',
-        });
-        // Created after the load: found by one query.
-        expect(await state.serviceToken(tokenHash(token))).toMatchObject({ kind: 'service', name: 'cached' });
-        await serviceTokens.revoke('cached'); // by another process
-        expect(await state.serviceToken(tokenHash(token))).toBeDefined(); // until the next reload
-        await state.reload();
-        expect(await state.serviceToken(tokenHash(token))).toBeUndefined();
-        expect(await state.serviceToken(tokenHash('never issued'))).toBeUndefined();
-
-        const alice = await users.get('alice');
-        expect(state.isDisabled(alice.id)).toBe(false);
-        await users.setDisabled('alice', true);
-        await state.reload();
-        expect(state.isDisabled(alice.id)).toBe(true);
-        state.setDisabled(alice.id, false); // enabled through this replica: at once, and kept over a stale reload
-        expect(state.isDisabled(alice.id)).toBe(false);
-        await users.setDisabled('alice', false);
-        await state.reload();
-        expect(state.isDisabled(alice.id)).toBe(false);
-        expect(record.id).toBeDefined();
-      } finally {
-        state.onApplicationShutdown();
-      }
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@app/config';
 import type { ModelServingService } from './model-serving.service';
-import { ProductionWatcher } from './production-watcher.service';
+import { ProductionWatcher } from './production.watcher';
 
 describe('ProductionWatcher', () => {
   it('runs one more registry check when asked during a check, so a late announcement is not lost', async () => {

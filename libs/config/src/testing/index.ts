@@ -1,0 +1,21 @@
+export { freePort, freePorts } from './free-port.fixture';
+export {
+  databaseSettings,
+  objectStoreSettings,
+  productionSettings,
+  redisSettings,
+  TEST_REDIS_URL,
+  type DatabaseUnderTest,
+  type ObjectStoreUnderTest,
+} from './production-settings.fixture';
+export {
+  hasExited,
+  killProcessGroup,
+  lastLines,
+  startNodeEntry,
+  startProcess,
+  stopProcess,
+  waitUntilAnswering,
+  type ServiceProcess,
+  type StartOptions,
+} from './service-process.fixture';
