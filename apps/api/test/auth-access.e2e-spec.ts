@@ -43,6 +43,7 @@ const ACCESS: Record<string, Access> = {
   'POST /v1/predictions/:id/feedback': ['client', 'ml-engineer'],
   'POST /v1/feedback/batch': ['ml-engineer'],
   'GET /v1/monitoring/live': ['ml-engineer', 'monitoring'],
+  'GET /v1/monitoring/drift': ['ml-engineer', 'monitoring'],
   'POST /v1/webhooks/alertmanager': ['alertmanager'],
   'GET /v1/review/next': ['reviewer'],
   'GET /v1/review/stats': ['reviewer'],
