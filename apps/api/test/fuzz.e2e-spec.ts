@@ -399,7 +399,10 @@ describe.each(DATABASES)('malformed requests get a 4xx, never a 5xx (e2e fuzz, %
   });
 
   it('refuses a body nested deeper than 32 levels with 400 and says so, on every route that reads a body', async () => {
-    for (const [method, route] of ROUTES.filter(([m]) => m === 'post' || m === 'patch')) {
+    // Cancelling a job is a POST without a body: its id is checked and the body never read.
+    const readsBody = ([method, route]: (typeof ROUTES)[number]) =>
+      (method === 'post' || method === 'patch') && !route.endsWith('/cancel');
+    for (const [method, route] of ROUTES.filter(readsBody)) {
       const path = route.replace(/\{\w+\}/, 'v1');
       for (const body of [deep(2000, '[', ']'), `{"items": [${deep(40, '{"a":', '}')}]}`]) {
         const res = await send(method, path, 'application/json', body);
