@@ -1,27 +1,14 @@
+import type { DriftReference, DriftReferenceRow } from '@app/ml';
+
+// The format is the training step's own (written by @app/ml's held-out calibrator): one declaration of it.
+export type { DriftReference, DriftReferenceRow };
+
 /**
  * The artifact document the training step writes (classifier.save(dir, { 'drift-reference': reference, ... })), so
  * that it lands in the artifact as drift-reference.json, listed and checksummed in model.json and uploaded with the
  * version (see docs/drift.md).
  */
 export const DRIFT_REFERENCE_DOCUMENT = 'drift-reference';
-
-/** One held-out prediction of the version, with its calibrated probabilities and the input statistics. */
-export interface DriftReferenceRow {
-  predicted: number;
-  confidence: number;
-  /** Calibrated probability of each class, in the order of `classes`. */
-  probabilities: number[];
-  label: number;
-  textLength: number;
-  unseenTokenShare: number;
-  hasImage: boolean;
-}
-
-export interface DriftReference {
-  schema: 1;
-  classes: number[];
-  rows: DriftReferenceRow[];
-}
 
 /** The reference file is missing pieces or holds values the monitor cannot use. */
 export class DriftReferenceError extends Error {
