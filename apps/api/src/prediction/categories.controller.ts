@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DEFAULT_CATEGORY_NAMES, PRODUCT_TYPE_CODES } from '@app/ml';
+import { PRODUCT_TYPE_CODES } from '@app/ml';
 import { Roles } from '../auth/auth.decorators';
 import { ModelServingService } from '../serving/model-serving.service';
 import { CategoryDto } from './prediction.dto';
@@ -15,12 +15,7 @@ export class CategoriesController {
   @ApiOperation({ summary: 'The product type codes the service can answer, with their names' })
   @ApiOkResponse({ type: [CategoryDto] })
   list(): CategoryDto[] {
-    const classifier = this.serving.current?.classifier;
-    const codes = classifier?.classes ?? PRODUCT_TYPE_CODES;
-    return codes.map((prdtypecode) => ({
-      prdtypecode,
-      name:
-        classifier?.categoryName(prdtypecode) ?? DEFAULT_CATEGORY_NAMES[prdtypecode] ?? String(prdtypecode),
-    }));
+    const codes = this.serving.current?.classifier.classes ?? PRODUCT_TYPE_CODES;
+    return codes.map((prdtypecode) => ({ prdtypecode, name: this.serving.categoryName(prdtypecode) }));
   }
 }

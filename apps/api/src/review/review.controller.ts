@@ -13,7 +13,7 @@ import {
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PredictionImages } from '@app/feedback';
-import { DEFAULT_CATEGORY_NAMES, PRODUCT_TYPE_CODES, sniffImageFormat } from '@app/ml';
+import { PRODUCT_TYPE_CODES, sniffImageFormat } from '@app/ml';
 import { ArtifactNotFoundError, ARTIFACT_STORE, type ArtifactStore } from '@app/storage';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
@@ -68,13 +68,10 @@ export class ReviewController {
   @ApiOperation({ summary: 'The 27 product type codes a listing may be labelled with, with their names' })
   @ApiOkResponse({ type: [ReviewCategoryDto] })
   categories(): ReviewCategoryDto[] {
-    const classifier = this.serving.current?.classifier;
-    return PRODUCT_TYPE_CODES.map((prdtypecode) => {
-      // A model trained without a names file knows its codes only: the shipped names say more to a reviewer.
-      const own = classifier?.categoryName(prdtypecode);
-      const name = own && own !== String(prdtypecode) ? own : DEFAULT_CATEGORY_NAMES[prdtypecode];
-      return { prdtypecode, name: name ?? String(prdtypecode) };
-    });
+    return PRODUCT_TYPE_CODES.map((prdtypecode) => ({
+      prdtypecode,
+      name: this.serving.categoryName(prdtypecode),
+    }));
   }
 
   @Get(':id/image')

@@ -4,6 +4,7 @@ import { AppConfig, LogContext } from '@app/config';
 import {
   acceptanceThresholds,
   BackboneThreadPool,
+  DEFAULT_CATEGORY_NAMES,
   ImageDecoder,
   ProductClassifier,
   type DecodedItem,
@@ -90,6 +91,16 @@ export class ModelServingService implements OnApplicationShutdown {
 
   get current(): ServingModel | undefined {
     return this.active;
+  }
+
+  /**
+   * A code's name for people: the served model's, unless it knows the code only (trained without a names file),
+   * then the shipped name.
+   */
+  categoryName(prdtypecode: number): string {
+    const own = this.active?.classifier.categoryName(prdtypecode);
+    if (own && own !== String(prdtypecode)) return own;
+    return DEFAULT_CATEGORY_NAMES[prdtypecode] ?? String(prdtypecode);
   }
 
   /** The active model, leased until release() is called. */
