@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '@app/config';
 import { openDataSource, RefreshTokenEntity, UserEntity } from '@app/database';
-import { createPostgresTestSchema } from '@app/database/testing';
+import { TEST_DATABASES } from '@app/database/testing';
 import {
   InvalidRefreshTokenError,
   InvalidUserError,
@@ -18,24 +14,7 @@ import {
   UserNotFoundError,
 } from '@app/accounts';
 
-const DRIVERS = [
-  {
-    name: 'PostgreSQL',
-    async create() {
-      const pg = await createPostgresTestSchema();
-      return { env: { DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }, cleanup: pg.drop };
-    },
-  },
-  {
-    name: 'SQLite',
-    async create() {
-      const dir = mkdtempSync(join(tmpdir(), 'auth-store-'));
-      return { env: { VAR_DIR: dir }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-];
-
-describe.each(DRIVERS)('users and tokens on $name', (driver) => {
+describe.each(TEST_DATABASES)('users and tokens on $name', (driver) => {
   let dataSource: DataSource;
   let cleanup: () => Promise<void>;
   let users: UserAccounts;
@@ -45,7 +24,7 @@ describe.each(DRIVERS)('users and tokens on $name', (driver) => {
   beforeAll(async () => {
     const created = await driver.create();
     cleanup = created.cleanup;
-    dataSource = await openDataSource(AppConfig.fromEnvironment(created.env));
+    dataSource = await openDataSource(created.config);
     users = new UserAccounts(dataSource, 4);
     refreshTokens = new RefreshTokens(dataSource, 1);
     serviceTokens = new ServiceTokens(dataSource);

@@ -1,31 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
-import { createPostgresTestSchema } from '@app/database/testing';
+import { TEST_DATABASES } from '@app/database/testing';
 import { ServiceTokens, tokenHash, UserAccounts } from '@app/accounts';
 import { AuthState } from './auth-state';
 
-const DRIVERS = [
-  {
-    name: 'PostgreSQL',
-    async create() {
-      const pg = await createPostgresTestSchema();
-      return { env: { DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }, cleanup: pg.drop };
-    },
-  },
-  {
-    name: 'SQLite',
-    async create() {
-      const dir = mkdtempSync(join(tmpdir(), 'auth-state-'));
-      return { env: { VAR_DIR: dir }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-];
-
-describe.each(DRIVERS)('AuthState on $name', (driver) => {
+describe.each(TEST_DATABASES)('AuthState on $name', (driver) => {
   let dataSource: DataSource;
   let cleanup: () => Promise<void>;
   let config: AppConfig;
@@ -33,9 +13,9 @@ describe.each(DRIVERS)('AuthState on $name', (driver) => {
   let serviceTokens: ServiceTokens;
 
   beforeAll(async () => {
-    const created = await driver.create();
+    const created = await driver.create({ AUTH_CACHE_REFRESH_MS: '60000' });
     cleanup = created.cleanup;
-    config = AppConfig.fromEnvironment({ ...created.env, AUTH_CACHE_REFRESH_MS: '60000' });
+    config = created.config;
     dataSource = await openDataSource(config);
     users = new UserAccounts(dataSource, 4);
     serviceTokens = new ServiceTokens(dataSource);

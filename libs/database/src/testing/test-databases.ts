@@ -6,29 +6,29 @@ import { createPostgresTestSchema } from './postgres-schema.fixture';
 
 export interface TestDatabase {
   name: string;
-  /** A fresh, empty database; returns its configuration and how to remove it. */
-  create(): Promise<{ config: AppConfig; cleanup(): Promise<void> }>;
+  /** A fresh, empty database (with `env`'s other settings); returns its configuration and how to remove it. */
+  create(env?: Record<string, string>): Promise<{ config: AppConfig; cleanup(): Promise<void> }>;
 }
 
 /** Both drivers, each as a fresh empty database, for specs that must hold on PostgreSQL and SQLite alike. */
 export const TEST_DATABASES: TestDatabase[] = [
   {
     name: 'PostgreSQL',
-    async create() {
+    async create(env = {}) {
       const pg = await createPostgresTestSchema();
       return {
-        config: AppConfig.fromEnvironment({ DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }),
+        config: AppConfig.fromEnvironment({ ...env, DATABASE_URL: pg.url, DATABASE_SCHEMA: pg.schema }),
         cleanup: pg.drop,
       };
     },
   },
   {
     name: 'SQLite',
-    async create() {
+    async create(env = {}) {
       const dir = mkdtempSync(join(tmpdir(), 'database-spec-'));
       return {
         // A VAR_DIR that does not exist yet: the data source creates it.
-        config: AppConfig.fromEnvironment({ VAR_DIR: join(dir, 'var') }),
+        config: AppConfig.fromEnvironment({ ...env, VAR_DIR: join(dir, 'var') }),
         cleanup: async () => rmSync(dir, { recursive: true, force: true }),
       };
     },
