@@ -131,7 +131,7 @@ describe('validation messages: one per field, its path written once, on every ro
       'params.neuralModels must be a whole number from 0 to 5',
     ]);
     expect((await retraining({ linearViews: 'merged' })).body.message).toEqual([
-      'params.linearViews must be a list of distinct views: merged, blocked',
+      'params.linearViews must be a list of distinct views: listing, merged, blocked',
     ]);
     const webhook = await api
       .as('admin')

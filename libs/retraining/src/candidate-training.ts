@@ -27,7 +27,7 @@ import { artifactStoreAt, type ArtifactStoreLocation } from '@app/storage';
 export interface TrainingParams {
   seed?: number;
   neuralModels?: number;
-  linearViews?: ('merged' | 'blocked')[];
+  linearViews?: ('listing' | 'merged' | 'blocked')[];
   withImages?: boolean;
   /**
    * Train on a seeded random sample of at most this many rows of each file of the training side (products, extra

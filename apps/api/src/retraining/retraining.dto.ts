@@ -19,7 +19,7 @@ import {
 // One message per field, whichever of its rules fails: each states the whole rule.
 const SEED = 'seed must be a whole number from 0 to 2147483647';
 const NEURAL_MODELS = 'neuralModels must be a whole number from 0 to 5';
-const LINEAR_VIEWS = 'linearViews must be a list of distinct views: merged, blocked';
+const LINEAR_VIEWS = 'linearViews must be a list of distinct views: listing, merged, blocked';
 const MAX_ROWS = 'maxRows must be a whole number of rows from 100 to 10000000';
 
 export class TrainingParamsDto {
@@ -43,13 +43,13 @@ export class TrainingParamsDto {
   @ApiPropertyOptional({
     description: 'Linear text models (default both)',
     type: [String],
-    enum: ['merged', 'blocked'],
+    enum: ['listing', 'merged', 'blocked'],
   })
   @IsOptional()
-  @IsIn(['merged', 'blocked'], { each: true, message: LINEAR_VIEWS })
+  @IsIn(['listing', 'merged', 'blocked'], { each: true, message: LINEAR_VIEWS })
   @ArrayUnique({ message: LINEAR_VIEWS })
   @IsArray({ message: LINEAR_VIEWS })
-  linearViews?: ('merged' | 'blocked')[];
+  linearViews?: ('listing' | 'merged' | 'blocked')[];
 
   @ApiPropertyOptional({ description: 'Train the image model too (default true)' })
   @IsOptional()

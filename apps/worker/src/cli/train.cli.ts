@@ -52,7 +52,7 @@ Trains a product classifier on a Rakuten-layout folder and writes the model dire
                        handmade (colour, layout and edge descriptors: fast, far weaker) (default ${DEFAULT_TRAIN_OPTIONS.imageFeatures})
   --image-weight W     weight of the image model in the fusion (default ${DEFAULT_TRAIN_OPTIONS.imageWeight})
   --neural-models N    text networks in the ensemble (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.neuralModels}); fewer: faster, less accurate
-  --linear-views LIST  comma-separated linear text models: merged, blocked (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews.join(',')})
+  --linear-views LIST  comma-separated linear text models: listing, merged, blocked (default ${DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews.join(',')})
   --register           also register the model in the configured registry (DATABASE_URL and S3_*, else SQLite and
                        artifacts under VAR_DIR) and print its version
   --parent VERSION     with --register: the version this model was retrained from (lineage)

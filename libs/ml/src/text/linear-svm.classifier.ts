@@ -1,3 +1,4 @@
+import { requireFile, toBytes } from '../runtime/binary-files';
 import { SeededRandom } from '../runtime/random';
 import { FeatureRowTable } from './feature-row-table';
 import { QuantizedRows, softmaxInto } from './sparse-rows';
@@ -19,18 +20,35 @@ export interface LinearSvmOptions {
   maxPasses: number;
   /** Largest projected gradient accepted as converged (liblinear's default is 0.1). */
   tolerance: number;
+  /**
+   * Value of the constant feature that carries each class's intercept (liblinear's -B; 0: no intercept). Regularised
+   * like the other weights, as in LinearSVC.
+   */
+  bias: number;
   /** Scale of the margins before the softmax that turns them into probabilities; set by cross-validation. */
   temperature: number;
   features: Partial<TextFeatureOptions>;
 }
 
 /**
- * Two views of a listing for the linear models. Models on different views err on different listings, so their
- * average beats each of them (5-fold CV, README):
+ * Views of a listing for the linear models. Models on different views err on different listings, so their
+ * combination beats each of them (5-fold CV, docs/benchmarks.md):
+ * - listing: the scikit-learn peer's recipe (bench/sklearn-peer.py): the title's words and character 2-5-grams, then
+ *   the whole listing's (title again and description), four blocks normalised on their own at equal weight;
  * - merged: one namespace and one norm for title and description, character 2-5-grams over much of the description;
  * - blocked: the neural model's view, title and description in separately normalised, weighted blocks.
  */
-export const LINEAR_VIEWS: Record<'merged' | 'blocked', Partial<TextFeatureOptions>> = {
+export const LINEAR_VIEWS: Record<'listing' | 'merged' | 'blocked', Partial<TextFeatureOptions>> = {
+  listing: {
+    minDf: 2,
+    charMin: 2,
+    charMax: 5,
+    maxDigits: 2,
+    descriptionMaxChars: 2000,
+    descriptionCharChars: 1000,
+    titleInDescription: true,
+    weights: { titleWord: 1, titleChar: 1, descriptionWord: 1, descriptionChar: 1 },
+  },
   merged: {
     minDf: 1,
     mergedFields: true,
@@ -48,13 +66,18 @@ export const DEFAULT_LINEAR_SVM_OPTIONS: LinearSvmOptions = {
   c: 1,
   maxPasses: 30,
   tolerance: 0.1,
+  bias: 1,
   temperature: 5,
   features: LINEAR_VIEWS.merged,
 };
 
-/** Weights quantized, weights.q8 ([features × classes], see QuantizedRows and FeatureRowTable). */
-const FORMAT = 'linear-svm/3';
+/**
+ * Weights quantized, weights.q8 ([features × classes], see QuantizedRows and FeatureRowTable); the intercepts
+ * (bias × the constant feature's weights) in float32, intercepts.f32.
+ */
+const FORMAT = 'linear-svm/4';
 const WEIGHTS_FILE = 'weights.q8';
+const INTERCEPTS_FILE = 'intercepts.f32';
 
 /**
  * One-vs-rest linear SVM (L2-regularised squared hinge loss) trained by dual coordinate descent, the solver behind
@@ -68,6 +91,7 @@ export class LinearSvmClassifier {
 
   private constructor(
     private readonly table: FeatureRowTable,
+    private readonly intercepts: Float32Array,
     private readonly options: LinearSvmOptions,
     readonly numClasses: number,
   ) {
@@ -95,7 +119,9 @@ export class LinearSvmClassifier {
     const byClass = new Float32Array(numClasses * numFeatures);
     const rng = new SeededRandom(o.seed);
     const diagonal = 1 / (2 * o.c);
-    const squaredNorms = rows.map((row) => row.values.reduce((sum, v) => sum + v * v, 0) + diagonal);
+    const bias = o.bias;
+    const squaredNorms = rows.map((row) => row.values.reduce((sum, v) => sum + v * v, 0) + bias * bias + diagonal);
+    const biasWeights = new Float64Array(numClasses);
     const order = rows.map((_, i) => i);
     for (let c = 0; c < numClasses; c++) {
       const w = byClass.subarray(c * numFeatures, (c + 1) * numFeatures);
@@ -106,7 +132,7 @@ export class LinearSvmClassifier {
         for (const i of order) {
           const row = rows[i];
           const y = labels[i] === c ? 1 : -1;
-          const gradient = y * dot(w, row) - 1 + alpha[i] * diagonal;
+          const gradient = y * (dot(w, row) + biasWeights[c] * bias) - 1 + alpha[i] * diagonal;
           const projected = alpha[i] === 0 ? Math.min(gradient, 0) : gradient;
           largestGradient = Math.max(largestGradient, Math.abs(projected));
           if (projected === 0) continue;
@@ -114,6 +140,7 @@ export class LinearSvmClassifier {
           alpha[i] = Math.max(previous - gradient / squaredNorms[i], 0);
           const step = (alpha[i] - previous) * y;
           for (let k = 0; k < row.indices.length; k++) w[row.indices[k]] += step * row.values[k];
+          biasWeights[c] += step * bias;
         }
         if (largestGradient < o.tolerance) break;
       }
@@ -124,6 +151,7 @@ export class LinearSvmClassifier {
     }
     return new LinearSvmClassifier(
       new FeatureRowTable(extractor, QuantizedRows.fromTable(weights, numClasses)),
+      Float32Array.from(biasWeights, (weight) => weight * bias),
       o,
       numClasses,
     );
@@ -142,7 +170,8 @@ export class LinearSvmClassifier {
     const { numClasses, margins } = this;
     const sums = this.table.sum(rows, from, to);
     const temperature = this.options.temperature;
-    for (let c = 0; c < numClasses; c++) margins[c] = sums[c] * temperature;
+    const intercepts = this.intercepts;
+    for (let c = 0; c < numClasses; c++) margins[c] = (sums[c] + intercepts[c]) * temperature;
     softmaxInto(margins, numClasses, out, offset);
   }
 
@@ -150,7 +179,7 @@ export class LinearSvmClassifier {
     const { params, files } = this.table.toFiles(WEIGHTS_FILE);
     return {
       manifest: { format: FORMAT, numClasses: this.numClasses, options: this.options, features: params },
-      files,
+      files: { ...files, [INTERCEPTS_FILE]: toBytes(this.intercepts) },
     };
   }
 
@@ -162,6 +191,8 @@ export class LinearSvmClassifier {
   ): LinearSvmClassifier {
     if (manifest.format !== FORMAT) throw new Error(`Unknown linear model format ${String(manifest.format)}`);
     const numClasses = manifest.numClasses as number;
+    const intercepts = new Float32Array(requireFile(files, INTERCEPTS_FILE));
+    if (intercepts.length !== numClasses) throw new Error('Linear model intercepts do not match its classes');
     const table = FeatureRowTable.fromFiles(
       manifest.features as TextFeatureParams,
       files,
@@ -169,7 +200,7 @@ export class LinearSvmClassifier {
       numClasses,
       consumeFiles,
     );
-    return new LinearSvmClassifier(table, manifest.options as LinearSvmOptions, numClasses);
+    return new LinearSvmClassifier(table, intercepts, manifest.options as LinearSvmOptions, numClasses);
   }
 }
 

@@ -8,6 +8,7 @@ import {
   type VocabularyIndex,
 } from './text-features.extractor';
 import { HashedTerms, type TextHasher } from './text-hashing';
+import { softmaxInto } from './sparse-rows';
 import type { EpochProgress } from '../runtime/epoch-progress';
 import { TextClassifier, type TextClassifierOptions } from './text.classifier';
 
@@ -26,7 +27,7 @@ export interface TextEnsembleOptions {
 export const DEFAULT_TEXT_ENSEMBLE_OPTIONS: TextEnsembleOptions = {
   seed: 0,
   neuralModels: 3,
-  linearViews: ['merged', 'blocked'],
+  linearViews: ['listing', 'blocked'],
 };
 
 const NEURAL_PREFIX = 'text-neural-';
@@ -60,8 +61,10 @@ const CHUNK = 256;
 
 /**
  * The text side of the classifier: a bag of wide-and-deep networks and linear SVMs over two
- * views of the text. Each vote is a probability distribution; the ensemble answers their mean. Averaging networks
- * of different seeds removes much of their variance, and the linear models add different mistakes to average out.
+ * views of the text. Each vote is a probability distribution (the networks' mean counts as one); the ensemble
+ * answers their normalised geometric mean, so that a model sure a class is wrong can veto it, which the arithmetic
+ * mean cannot (folds 1-2 of the CV: weighted F1 0.7887 -> 0.7908). Averaging networks of different seeds removes much
+ * of their variance, and the linear models add different mistakes to average out.
  * Each network fits its own features on its own training split: sharing one extractor among them was measured
  * both less accurate (fold 1 of the CV: 0.7730 against 0.7799) and no faster.
  */
@@ -158,17 +161,19 @@ export class TextEnsemble {
       for (let i = 0; i < to - from; i++)
         model.scoreRow(rows, starts[i], starts[i + 1], votes, i * numClasses);
     }
-    // The votes are averaged as they always were: the linear ones in turn, then the networks' mean as one vote.
+    // The linear votes in turn, then the networks' mean as one vote: the mean of their logarithms, then a softmax.
     const bagged = new Float32Array(numClasses);
+    const logMean = new Float64Array(numClasses);
     for (let i = 0; i < to - from; i++) {
-      const mean = out.subarray((from + i) * numClasses, (from + i + 1) * numClasses);
       const at = i * numClasses;
       bagged.fill(0);
+      logMean.fill(0);
       models.forEach(({ votes: vote }, m) => {
-        if (m < linearCount) for (let c = 0; c < numClasses; c++) mean[c] += vote[at + c] / voteCount;
+        if (m < linearCount) for (let c = 0; c < numClasses; c++) logMean[c] += logOf(vote[at + c]) / voteCount;
         else for (let c = 0; c < numClasses; c++) bagged[c] += vote[at + c] / neuralCount;
       });
-      if (neuralCount > 0) for (let c = 0; c < numClasses; c++) mean[c] += bagged[c] / voteCount;
+      if (neuralCount > 0) for (let c = 0; c < numClasses; c++) logMean[c] += logOf(bagged[c]) / voteCount;
+      softmaxInto(logMean, numClasses, out, (from + i) * numClasses);
     }
   }
 
@@ -219,4 +224,9 @@ export class TextEnsemble {
 
   /** Nothing to free (the weights are plain arrays): the text part's interface, which the thread pool needs. */
   dispose(): void {}
+}
+
+/** A vote's logarithm, floored: a probability that underflowed to 0 must not make every class -Infinity. */
+function logOf(probability: number): number {
+  return Math.log(Math.max(probability, 1e-30));
 }

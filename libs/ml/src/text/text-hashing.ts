@@ -25,6 +25,11 @@ export interface HashingOptions {
    * A second model on this view errs differently from one on the blocked view, which is what an ensemble needs.
    */
   mergedFields: boolean;
+  /**
+   * Blocked view only: the title is hashed into the description's blocks too, which then describe the whole listing
+   * (title words count twice: once on their own, once among the listing's).
+   */
+  titleInDescription?: boolean;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -188,6 +193,7 @@ export class TextHasher {
       descriptionCharChars,
       maxDigits,
       options.mergedFields,
+      options.titleInDescription ?? false,
     ]);
   }
 
@@ -228,9 +234,11 @@ export class TextHasher {
     this.charNgrams(TITLE_CHAR, title.codes, title.length);
     endBlock();
     counter.begin(out, out.size);
+    if (o.titleInDescription) this.wordNgrams(DESCRIPTION_WORD, title.codes, title.length);
     this.wordNgrams(DESCRIPTION_WORD, description.codes, description.length);
     endBlock();
     counter.begin(out, out.size);
+    if (o.titleInDescription) this.charNgrams(DESCRIPTION_CHAR, title.codes, title.length);
     this.charNgrams(DESCRIPTION_CHAR, description.codes, charEnd);
     endBlock();
     return out;
