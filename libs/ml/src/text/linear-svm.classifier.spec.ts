@@ -54,13 +54,28 @@ describe('LinearSvmClassifier', () => {
     ).toThrow(/does not match/);
   });
 
-  it('refuses a format it does not write (the float32 linear-svm/2 is no longer read)', () => {
+  it('refuses a format it does not write (linear-svm/3, without intercepts, is no longer read)', () => {
     const { manifest, files } = model.serialize();
-    for (const format of ['linear-svm/2', 'linear-svm/9']) {
+    for (const format of ['linear-svm/2', 'linear-svm/3', 'linear-svm/9']) {
       expect(() => LinearSvmClassifier.deserialize({ ...manifest, format }, files)).toThrow(
         /Unknown linear model format/,
       );
     }
+  });
+});
+
+describe('LinearSvmClassifier intercepts', () => {
+  it('answers the most frequent class for a listing with no known term, unless it has no intercept', () => {
+    const texts = [
+      ...Array.from({ length: 30 }, (_, i) => ({ designation: `livre roman ${i}`, description: '' })),
+      ...Array.from({ length: 10 }, (_, i) => ({ designation: `piscine pompe ${i}`, description: '' })),
+    ];
+    const labels = texts.map((_, i) => (i < 30 ? 1 : 0));
+    const unknown = [{ designation: 'zzz', description: '' }];
+    const [other, frequent] = LinearSvmClassifier.train(texts, labels, 2, { seed: 1 }).predictProba(unknown);
+    expect(frequent).toBeGreaterThan(other);
+    const flat = LinearSvmClassifier.train(texts, labels, 2, { seed: 1, bias: 0 }).predictProba(unknown);
+    expect(flat[0]).toBeCloseTo(flat[1], 6);
   });
 });
 

@@ -120,7 +120,9 @@ export class LinearSvmClassifier {
     const rng = new SeededRandom(o.seed);
     const diagonal = 1 / (2 * o.c);
     const bias = o.bias;
-    const squaredNorms = rows.map((row) => row.values.reduce((sum, v) => sum + v * v, 0) + bias * bias + diagonal);
+    const squaredNorms = rows.map(
+      (row) => row.values.reduce((sum, v) => sum + v * v, 0) + bias * bias + diagonal,
+    );
     const biasWeights = new Float64Array(numClasses);
     const order = rows.map((_, i) => i);
     for (let c = 0; c < numClasses; c++) {

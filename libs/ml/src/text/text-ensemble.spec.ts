@@ -62,15 +62,17 @@ function neuralReference({ manifest, files }: Component, texts: ProductText[]): 
   );
 }
 
-/** A linear model's probabilities as they were computed before: float32 margins, scaled, softmax. */
+/** A linear model's probabilities as they were computed before: float32 margins plus intercepts, scaled, softmax. */
 function linearReference({ manifest, files }: Component, texts: ProductText[]): Float32Array {
   const extractor = TextFeatureExtractor.fromFiles(manifest.features as TextFeatureParams, files);
   const numClasses = manifest.numClasses as number;
   const temperature = (manifest.options as { temperature: number }).temperature;
   const weights = dequantized(files['weights.q8'], numClasses);
+  const intercepts = f32(files['intercepts.f32']);
   const out = new Float32Array(texts.length * numClasses);
   extractor.transform(texts).forEach(({ indices, values }, n) => {
     const scores = out.subarray(n * numClasses, (n + 1) * numClasses);
+    scores.set(intercepts);
     indices.forEach((feature, k) => {
       for (let c = 0; c < numClasses; c++) scores[c] += values[k] * weights[feature * numClasses + c];
     });
@@ -95,7 +97,7 @@ describe('TextEnsemble', () => {
       {
         seed: 4,
         neuralModels: 2,
-        linearViews: ['merged', 'blocked'],
+        linearViews: ['listing', 'blocked'],
         neural: { hidden: 16, epochs: 6, patience: 6 },
       },
       () => undefined,
@@ -120,8 +122,19 @@ describe('TextEnsemble', () => {
       neuralReference(components[name], items).forEach((p, i) => (bagged[i] += p / neural.length));
     }
     votes.push(bagged);
+    // The normalised geometric mean of the votes.
     const reference = new Float32Array(bagged.length);
-    for (const vote of votes) vote.forEach((p, i) => (reference[i] += p / votes.length));
+    for (let n = 0; n < items.length; n++) {
+      const logs = Array.from({ length: numClasses }, (_, c) =>
+        votes.reduce(
+          (sum, vote) => sum + Math.log(Math.max(vote[n * numClasses + c], 1e-30)) / votes.length,
+          0,
+        ),
+      );
+      const max = Math.max(...logs);
+      const total = logs.reduce((sum, l) => sum + Math.exp(l - max), 0);
+      logs.forEach((l, c) => (reference[n * numClasses + c] = Math.exp(l - max) / total));
+    }
 
     const fast = ensemble.predictProba(items);
     expect(fast.length).toBe(reference.length);

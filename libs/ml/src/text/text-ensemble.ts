@@ -169,7 +169,8 @@ export class TextEnsemble {
       bagged.fill(0);
       logMean.fill(0);
       models.forEach(({ votes: vote }, m) => {
-        if (m < linearCount) for (let c = 0; c < numClasses; c++) logMean[c] += logOf(vote[at + c]) / voteCount;
+        if (m < linearCount)
+          for (let c = 0; c < numClasses; c++) logMean[c] += logOf(vote[at + c]) / voteCount;
         else for (let c = 0; c < numClasses; c++) bagged[c] += vote[at + c] / neuralCount;
       });
       if (neuralCount > 0) for (let c = 0; c < numClasses; c++) logMean[c] += logOf(bagged[c]) / voteCount;

@@ -28,6 +28,7 @@ describe('TextHasher', () => {
     for (const view of [
       DEFAULT_TEXT_FEATURE_OPTIONS,
       { ...DEFAULT_TEXT_FEATURE_OPTIONS, ...LINEAR_VIEWS.merged },
+      { ...DEFAULT_TEXT_FEATURE_OPTIONS, ...LINEAR_VIEWS.listing },
     ]) {
       const hasher = new TextHasher(view);
       for (const text of TEXTS) {
@@ -42,6 +43,27 @@ describe('TextHasher', () => {
         });
       }
     }
+  });
+
+  it('counts the title among the description blocks of the listing view', () => {
+    const listing = new TextHasher({ ...DEFAULT_TEXT_FEATURE_OPTIONS, ...LINEAR_VIEWS.listing });
+    const titleOnly = { designation: 'Bache piscine', description: '' };
+    const [, , descriptionWords, descriptionChars] = blocksOf(
+      listing.hash(titleOnly, new HashedTerms(), true),
+    );
+    const [, , alsoWords, alsoChars] = blocksOf(
+      listing.hash({ designation: '', description: 'Bache piscine' }, new HashedTerms(), true),
+    );
+    expect(descriptionWords).toEqual(alsoWords);
+    expect(descriptionChars).toEqual(alsoChars);
+    expect(descriptionWords.length).toBeGreaterThan(0);
+    const blocked = new TextHasher({
+      ...DEFAULT_TEXT_FEATURE_OPTIONS,
+      ...LINEAR_VIEWS.listing,
+      titleInDescription: false,
+    });
+    expect(blocksOf(blocked.hash(titleOnly, new HashedTerms()))[2]).toEqual([]);
+    expect(blocked.key).not.toBe(listing.key);
   });
 
   it('counts repeated n-grams and grows past its initial capacity', () => {
