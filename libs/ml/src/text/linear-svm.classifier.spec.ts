@@ -54,9 +54,9 @@ describe('LinearSvmClassifier', () => {
     ).toThrow(/does not match/);
   });
 
-  it('refuses a format it does not write (linear-svm/3, without intercepts, is no longer read)', () => {
+  it('refuses a format it does not write or read (the float32 linear-svm/2 is no longer read)', () => {
     const { manifest, files } = model.serialize();
-    for (const format of ['linear-svm/2', 'linear-svm/3', 'linear-svm/9']) {
+    for (const format of ['linear-svm/2', 'linear-svm/9']) {
       expect(() => LinearSvmClassifier.deserialize({ ...manifest, format }, files)).toThrow(
         /Unknown linear model format/,
       );
@@ -65,6 +65,16 @@ describe('LinearSvmClassifier', () => {
 });
 
 describe('LinearSvmClassifier intercepts', () => {
+  it('loads a linear-svm/3 model, written before intercepts, as a model without them', () => {
+    const { texts, labels } = dataset(0);
+    const plain = LinearSvmClassifier.train(texts, labels, 3, { seed: 1, bias: 0 });
+    const { manifest, files } = plain.serialize();
+    const { 'intercepts.f32': _intercepts, ...older } = files;
+    const restored = LinearSvmClassifier.deserialize({ ...manifest, format: 'linear-svm/3' }, older);
+    const probe = [{ designation: 'chaise livre pompe', description: 'bois' }];
+    expect(Array.from(restored.predictProba(probe))).toEqual(Array.from(plain.predictProba(probe)));
+  });
+
   it('answers the most frequent class for a listing with no known term, unless it has no intercept', () => {
     const texts = [
       ...Array.from({ length: 30 }, (_, i) => ({ designation: `livre roman ${i}`, description: '' })),

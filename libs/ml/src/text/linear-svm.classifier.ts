@@ -76,6 +76,8 @@ export const DEFAULT_LINEAR_SVM_OPTIONS: LinearSvmOptions = {
  * (bias × the constant feature's weights) in float32, intercepts.f32.
  */
 const FORMAT = 'linear-svm/4';
+/** The format before intercepts: still read (its models have none), so that a registry's older versions load. */
+const FORMAT_WITHOUT_INTERCEPTS = 'linear-svm/3';
 const WEIGHTS_FILE = 'weights.q8';
 const INTERCEPTS_FILE = 'intercepts.f32';
 
@@ -191,9 +193,13 @@ export class LinearSvmClassifier {
     files: Record<string, Uint8Array>,
     { consumeFiles = false }: { consumeFiles?: boolean } = {},
   ): LinearSvmClassifier {
-    if (manifest.format !== FORMAT) throw new Error(`Unknown linear model format ${String(manifest.format)}`);
+    const withoutIntercepts = manifest.format === FORMAT_WITHOUT_INTERCEPTS;
+    if (manifest.format !== FORMAT && !withoutIntercepts)
+      throw new Error(`Unknown linear model format ${String(manifest.format)}`);
     const numClasses = manifest.numClasses as number;
-    const intercepts = new Float32Array(requireFile(files, INTERCEPTS_FILE));
+    const intercepts = withoutIntercepts
+      ? new Float32Array(numClasses)
+      : new Float32Array(requireFile(files, INTERCEPTS_FILE));
     if (intercepts.length !== numClasses) throw new Error('Linear model intercepts do not match its classes');
     const table = FeatureRowTable.fromFiles(
       manifest.features as TextFeatureParams,
