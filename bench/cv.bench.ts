@@ -6,7 +6,8 @@
  *   npm run bench:cv
  *
  * Environment: BENCH_NEURAL_MODELS and BENCH_LINEAR_VIEWS (another text ensemble on the same protocol), BENCH_PEER
- * (`only`: the peer alone; `off`: the product alone), BENCH_FEATURE_CACHE.
+ * (`only`: the peer alone; `off`: the product alone), BENCH_FOLDS (the product on these folds only, 1-based, e.g.
+ * `3,4`: processes sharing the folds on a machine with cores to spare), BENCH_FEATURE_CACHE.
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
   );
   backbones.dispose();
   const started = Date.now();
-  const result = await crossValidate(data, K, options, images, log);
+  const only = process.env.BENCH_FOLDS?.split(',').map((fold) => Number(fold) - 1);
+  const result = await crossValidate(data, K, options, images, log, only);
   const row = (
     name: string,
     pick: (m: typeof result.mean) => { weighted_f1: number; macro_f1: number; accuracy: number } | undefined,
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
   row('products, text only', (m) => m.products_text_only);
   row('image_only rows, image model', (m) => m.image_only);
   console.log(
-    `  per fold (products, fused): ${result.folds.map((f) => f.products.weighted_f1.toFixed(4)).join(' ')}`,
+    `  per fold (products, fused): ${result.folds.map((f) => `${f.fold + 1}: ${f.products.weighted_f1.toFixed(4)}`).join(' ')}`,
   );
   console.log(peerLine());
   console.log(`  seed's stack (TF-IDF + LinearSVC):  weighted F1 0.768, macro F1 0.754`);

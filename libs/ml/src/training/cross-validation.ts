@@ -29,6 +29,8 @@ export async function crossValidate(
   options: TrainOptions,
   images: ImageCache,
   log: Log,
+  /** The folds to run (0-based), all by default: several processes can share one protocol's folds. */
+  only?: number[],
 ): Promise<CrossValidationResult> {
   const productFolds = stratifiedKFold(
     data.products.map((e) => e.label!),
@@ -45,6 +47,7 @@ export async function crossValidate(
       : [];
   const folds: CrossValidationResult['folds'] = [];
   for (let fold = 0; fold < k; fold++) {
+    if (only && !only.includes(fold)) continue;
     const started = Date.now();
     log(`--- fold ${fold + 1}/${k}`);
     const pick = (rows: ProductExample[], idx: number[] | undefined) => (idx ?? []).map((i) => rows[i]);
