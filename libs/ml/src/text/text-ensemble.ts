@@ -1,6 +1,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { SerializedComponent } from '../artifacts/model-artifact';
-import { LinearSvmClassifier, LINEAR_VIEWS, type LinearSvmOptions } from './linear-svm.classifier';
+import {
+  LinearSvmClassifier,
+  LINEAR_VIEW_C,
+  LINEAR_VIEWS,
+  type LinearSvmOptions,
+} from './linear-svm.classifier';
 import {
   SparseRowBuffer,
   TextFeatureExtractor,
@@ -123,6 +128,7 @@ export class TextEnsemble {
       const model = LinearSvmClassifier.train(texts, labels, numClasses, {
         ...options.linear,
         features: LINEAR_VIEWS[view],
+        c: options.linear?.c ?? LINEAR_VIEW_C[view],
         seed: options.seed + k,
       });
       log(`trained ${LINEAR_PREFIX}${k} (${view} view) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
