@@ -46,7 +46,6 @@ describe('train, evaluate and predict from the command line (e2e)', () => {
     expect(Object.keys(manifest.components).sort()).toEqual([
       'image',
       'text-linear-0',
-      'text-linear-1',
       'text-neural-0',
       'text-neural-1',
       'text-neural-2',
