@@ -1,16 +1,4 @@
-export {
-  trainOptions,
-  type CandidateDecision,
-  type CandidateInput,
-  type CandidateResult,
-  type FeedbackFile,
-  type FeedbackRow,
-  type FeedbackTrainingSummary,
-  type RecentFeedbackFigures,
-  type RecentFeedbackScores,
-  type TrainingParams,
-  type TrainingProgress,
-} from './candidate-training';
+export { gateRules, trainOptions, type TrainingParams } from './retraining-params.util';
 export {
   RetrainingJobNotCancellableError,
   RetrainingJobNotFoundError,
@@ -27,6 +15,6 @@ export {
   type RetrainingOutcome,
   type RetrainingRunnerSettings,
 } from './retraining.runner';
-export { trainInChildProcess } from './training-process';
 export { RetrainingModule } from './retraining.module';
+export { RetrainingRunnerModule } from './retraining-runner.module';
 export { RetrainingMetrics, type RunOutcome } from './retraining.metrics';

@@ -4,22 +4,25 @@ import { join, resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { LogContext, type AppConfig } from '@app/config';
 import { FeedbackExamples, PredictionImages } from '@app/feedback';
-import { DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
-import { JobCancelledError, JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
+import { DatasetError, DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
+import {
+  JobCancelledError,
+  JobInterruptedError,
+  OnJob,
+  PermanentJobError,
+  type RunningJob,
+} from '@app/queue';
 import type { ModelRegistry } from '@app/registry';
 import { artifactStoreLocation, type ArtifactStore, type ArtifactStoreLocation } from '@app/storage';
 import {
-  codeVersion,
-  directoryDataSource,
   fetchDataFromStore,
-  type ModelTrainer,
-  type TrainingProgress as WorkflowProgress,
+  type FeedbackFile,
+  type TrainingProgress,
   type TrainingWorkflow,
 } from '@app/training';
-import { trainOptions, type FeedbackFile, type TrainingProgress } from './candidate-training';
 import { RetrainingJobNotFoundError, type RetrainingJobs, type RetrainingJobView } from './retraining-jobs';
 import type { RetrainingMetrics } from './retraining.metrics';
-import { trainInChildProcess } from './training-process';
+import { gateRules, trainOptions } from './retraining-params.util';
 
 export interface RetrainingRunnerSettings {
   /** The base training set (a Rakuten-layout folder). */
@@ -95,6 +98,7 @@ export class RetrainingRunner {
   ) {}
 
   /** Runs one delivery of a job; everything logged meanwhile, the training process's lines included, names it. */
+  @OnJob('retrain')
   run(queued: RunningJob): Promise<RetrainingOutcome> {
     return LogContext.run({ jobId: queued.id }, () => this.runJob(queued));
   }
@@ -191,22 +195,38 @@ export class RetrainingRunner {
     }
     const { dir: dataDir, params } = await this.data(job, view);
     const parentVersion = (await this.registry.production()).version;
-    const report = this.progressReporter(job);
-    const outcome = await this.training.run({
-      data: directoryDataSource(resolve(dataDir)),
-      options: trainOptions(params),
-      lineage: {
-        trigger: view.trigger,
-        source: 'retraining',
-        createdBy: view.trigger,
-        jobId: job.id,
-        parentVersion,
-      },
-      idempotencyKey: `retraining:${job.id}`,
-      promote: { actor: `retraining:${job.id}`, reason: `retraining job ${job.id}: ${view.reason}` },
-      trainer: this.childProcessTrainer(job, { ...view, params }, resolve(dataDir), parentVersion, report),
-      progress: (event) => this.onWorkflowProgress(job, event),
-    });
+    const feedback = await this.exportFeedback(job);
+    let outcome;
+    try {
+      outcome = await this.training.run({
+        dataDir: resolve(dataDir),
+        options: trainOptions(params),
+        ...(params.maxRows !== undefined && { maxRows: params.maxRows }),
+        gate: gateRules(params, this.settings.gate ?? DEFAULT_PROMOTION_GATE),
+        ...(feedback && { feedback }),
+        ...(this.settings.featureStore && { featureStore: this.settings.featureStore }),
+        lineage: {
+          trigger: view.trigger,
+          source: 'retraining',
+          createdBy: view.trigger,
+          jobId: job.id,
+          parentVersion,
+          reason: view.reason,
+          params: { ...params },
+        },
+        idempotencyKey: `retraining:${job.id}`,
+        promote: { actor: `retraining:${job.id}`, reason: `retraining job ${job.id}: ${view.reason}` },
+        isolation: { process: 'child', signal: job.signal },
+        beforeRegistering: () => this.claimRegistration(job),
+        progress: this.progressReporter(job),
+      });
+    } catch (error) {
+      // Bad data (a missing folder, a malformed CSV) fails the same way on every attempt.
+      if (error instanceof DatasetError) throw new PermanentJobError(error.message);
+      throw error;
+    } finally {
+      if (feedback) await rm(feedback.file, { force: true });
+    }
     if (outcome.reused)
       this.logger.log(`job ${job.id}: ${outcome.record.version} was registered by an earlier run`);
     const promoted =
@@ -216,6 +236,14 @@ export class RetrainingRunner {
     await this.jobs.markSucceeded(job.id, outcome.record.version, outcome.record.gate);
     this.metrics?.gate(outcome.record.gate);
     return { version: outcome.record.version, promoted, reasons: outcome.gate?.reasons ?? [] };
+  }
+
+  /** One conditional update: either the cancellation or the registration wins, never both. */
+  private async claimRegistration(job: RunningJob): Promise<void> {
+    await this.settleProgress(job.id);
+    if (!(await this.jobs.claimRegistration(job.id))) {
+      throw new JobCancelledError(`retraining job ${job.id} was cancelled before its version was registered`);
+    }
   }
 
   /**
@@ -257,70 +285,6 @@ export class RetrainingRunner {
     return { dir, params: view.params };
   }
 
-  /** Trains, scores and judges the candidate in a child process, which the job's shutdown signal stops. */
-  private childProcessTrainer(
-    job: RunningJob,
-    view: RetrainingJobView,
-    dataDir: string,
-    parentVersion: string | null,
-    report: (progress: TrainingProgress) => void,
-  ): ModelTrainer {
-    return async (outDir) => {
-      // The production model is scored on the same split as the candidate, in the training process.
-      const productionDir = parentVersion
-        ? await this.registry.fetch(parentVersion, resolve(this.settings.varDir, 'model-cache'))
-        : undefined;
-      const feedback = await this.exportFeedback(job);
-      let candidate;
-      try {
-        candidate = await trainInChildProcess(
-          {
-            dataDir,
-            outDir,
-            params: view.params,
-            productionDir,
-            featureStore: this.settings.featureStore,
-            gate: this.settings.gate ?? DEFAULT_PROMOTION_GATE,
-            ...feedback,
-          },
-          {
-            onProgress: report,
-            onLog: (line) => this.logger.log(`job ${job.id}: ${line}`),
-            signal: job.signal,
-          },
-        );
-      } finally {
-        if (feedback) await rm(feedback.feedbackFile, { force: true });
-      }
-      // One conditional update: either the cancellation or the registration wins, never both.
-      await this.settleProgress(job.id);
-      if (!(await this.jobs.claimRegistration(job.id))) {
-        throw new JobCancelledError(
-          `retraining job ${job.id} was cancelled before its version was registered`,
-        );
-      }
-      for (const reason of candidate.decision.reasons) this.logger.log(`job ${job.id} gate: ${reason}`);
-      return {
-        dir: outDir,
-        metrics: candidate.metrics,
-        components: candidate.components,
-        lineage: {
-          reason: view.reason,
-          dataDir,
-          dataFingerprint: candidate.dataFingerprint,
-          evaluationSplit: candidate.splitHash,
-          params: view.params,
-          backend: candidate.backend,
-          code: codeVersion(),
-          trainingSeconds: candidate.seconds,
-          // What it learned from the labelled predictions, up to which label (the watermark).
-          ...(candidate.feedback && { feedback: candidate.feedback }),
-        },
-        gate: { ...candidate.decision },
-      };
-    };
-  }
-
   /**
    * Writes the labelled predictions to a file for the training process, with their photos fetched to
    * VAR_DIR/feedback-images (a cache kept between jobs; a photo the store no longer has trains nothing, its row
@@ -328,7 +292,7 @@ export class RetrainingRunner {
    */
   private async exportFeedback(
     job: RunningJob,
-  ): Promise<{ feedbackFile: string; recentFeedback: number } | undefined> {
+  ): Promise<{ file: string; recent: number } | undefined> {
     const feedback = this.settings.feedback;
     if (!feedback) return undefined;
     await this.jobs.markProgress(job.id, 'loading-data', {
@@ -360,29 +324,28 @@ export class RetrainingRunner {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${job.id}.json`);
     await writeFile(path, JSON.stringify(file));
-    return { feedbackFile: path, recentFeedback: feedback.recent };
+    return { file: path, recent: feedback.recent };
   }
 
-  /** The workflow's own steps after training (registering, promoting) become the job's phase. */
-  private onWorkflowProgress(job: RunningJob, event: WorkflowProgress): void {
-    if (event.phase !== 'registering' && event.phase !== 'promoting') return;
-    this.writeProgress(job.id, event.phase, { phase: event.phase, message: event.message });
-  }
-
-  /** Writes progress to the job row at most once a second, and to the queue's own job progress each time. */
-  private progressReporter(job: RunningJob): (progress: TrainingProgress) => void {
+  /**
+   * Every line of the run goes to the log, naming the job, and to the job row, but while training only the latest
+   * epoch, at most once a second; the queue's own job progress gets each new phase and each epoch.
+   */
+  private progressReporter(job: RunningJob): (event: TrainingProgress) => void {
     let lastWrite = 0;
-    let training = false;
-    return (progress) => {
-      void job.reportProgress({ ...progress }).catch(() => undefined);
-      if (progress.phase === 'training' && !training) {
-        training = true;
-        this.write(job.id, () => this.jobs.markTrainingStarted(job.id));
-      }
+    let phase: string | undefined;
+    return (event) => {
+      this.logger.log(`job ${job.id}: ${event.message}`);
+      const moved = event.phase !== phase;
+      phase = event.phase;
+      if (moved || event.epoch !== undefined) void job.reportProgress({ ...event }).catch(() => undefined);
+      if (moved && event.phase === 'training') this.write(job.id, () => this.jobs.markTrainingStarted(job.id));
       const now = Date.now();
-      if (now - lastWrite < PROGRESS_WRITE_INTERVAL_MS && progress.phase === 'training') return;
+      if (event.phase === 'training' && !moved) {
+        if (event.epoch === undefined || now - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
+      }
       lastWrite = now;
-      this.writeProgress(job.id, progress.phase, { ...progress });
+      this.writeProgress(job.id, event.phase, { ...event });
     };
   }
 
