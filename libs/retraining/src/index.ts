@@ -1,4 +1,4 @@
-export { gateRules, trainOptions, type TrainingParams } from './retraining-params.util';
+export type { TrainingParams } from './retraining-params.util';
 export {
   RetrainingJobNotCancellableError,
   RetrainingJobNotFoundError,
@@ -10,7 +10,6 @@ export {
 } from './retraining-jobs';
 export { AlertTriggers, type AlertAction, type AlertHandling, type NotifiedAlert } from './alert-triggers';
 export {
-  retrainingSettings,
   RetrainingRunner,
   type RetrainingOutcome,
   type RetrainingRunnerSettings,

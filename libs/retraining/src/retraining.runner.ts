@@ -290,9 +290,7 @@ export class RetrainingRunner {
    * VAR_DIR/feedback-images (a cache kept between jobs; a photo the store no longer has trains nothing, its row
    * trains by its text). Undefined when the runner trains on the base set alone.
    */
-  private async exportFeedback(
-    job: RunningJob,
-  ): Promise<{ file: string; recent: number } | undefined> {
+  private async exportFeedback(job: RunningJob): Promise<{ file: string; recent: number } | undefined> {
     const feedback = this.settings.feedback;
     if (!feedback) return undefined;
     await this.jobs.markProgress(job.id, 'loading-data', {
@@ -339,7 +337,8 @@ export class RetrainingRunner {
       const moved = event.phase !== phase;
       phase = event.phase;
       if (moved || event.epoch !== undefined) void job.reportProgress({ ...event }).catch(() => undefined);
-      if (moved && event.phase === 'training') this.write(job.id, () => this.jobs.markTrainingStarted(job.id));
+      if (moved && event.phase === 'training')
+        this.write(job.id, () => this.jobs.markTrainingStarted(job.id));
       const now = Date.now();
       if (event.phase === 'training' && !moved) {
         if (event.epoch === undefined || now - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;

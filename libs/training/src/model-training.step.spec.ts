@@ -35,7 +35,10 @@ describe('trainModel with labelled predictions', () => {
   const card = (dir: string) =>
     JSON.parse(readFileSync(join(dir, 'model-card.json'), 'utf8')) as ModelCardRows;
 
-  const train = (name: string, extra: { feedback?: ModelTrainingInput['feedback']; productionDir?: string } = {}) =>
+  const train = (
+    name: string,
+    extra: { feedback?: ModelTrainingInput['feedback']; productionDir?: string } = {},
+  ) =>
     trainModel({
       dataDir,
       outDir: join(root, name),
@@ -45,7 +48,7 @@ describe('trainModel with labelled predictions', () => {
     });
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'candidate-training-'));
+    root = mkdtempSync(join(tmpdir(), 'model-training-step-'));
     dataDir = join(root, 'data');
     await writeFixtureDataset(dataDir);
     // The fixture's evaluation side has no text rows: a few more titles put some there, to have twins to find.

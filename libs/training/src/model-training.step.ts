@@ -119,14 +119,18 @@ export async function trainModel(
     let gate: GateDecision | undefined;
     if (split && input.gate) {
       phase = 'evaluating';
-      log(`scoring the candidate${input.gate.productionDir ? ' and production' : ''} on the evaluation split`);
+      log(
+        `scoring the candidate${input.gate.productionDir ? ' and production' : ''} on the evaluation split`,
+      );
       gate = await decide(classifier, split, feedback, input.gate, { log, featureStore });
     }
     phase = 'saving';
     const metrics = {
       ...validationMetrics(card),
       ...(split &&
-        gate && { evaluation_split: { splitHash: split.splitHash, weighted_f1: gate.candidate.weighted_f1 } }),
+        gate && {
+          evaluation_split: { splitHash: split.splitHash, weighted_f1: gate.candidate.weighted_f1 },
+        }),
     };
     const manifest = await classifier.save(input.outDir, {
       metrics,

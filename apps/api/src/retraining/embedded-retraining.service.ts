@@ -1,10 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import {
-  JobHandlers,
-  RETRAINING_QUEUE_PORT,
-  type ProcessingQueue,
-  type RetrainingQueue,
-} from '@app/queue';
+import { JobHandlers, RETRAINING_QUEUE_PORT, type ProcessingQueue, type RetrainingQueue } from '@app/queue';
 import { RetrainingJobs } from '@app/retraining';
 import { TrainingWorkflow } from '@app/training';
 
