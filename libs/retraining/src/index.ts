@@ -7,8 +7,8 @@ export {
   type RetrainingJobView,
   type RetrainingRequest,
   type RetrainingRequestResult,
-} from './retraining-jobs';
-export { AlertTriggers, type AlertAction, type AlertHandling, type NotifiedAlert } from './alert-triggers';
+} from './retraining-jobs.service';
+export { AlertTriggers, type AlertAction, type AlertHandling, type NotifiedAlert } from './alert-triggers.service';
 export {
   RetrainingRunner,
   type RetrainingOutcome,

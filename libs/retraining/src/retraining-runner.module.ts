@@ -4,7 +4,7 @@ import { AppConfig } from '@app/config';
 import { ModelRegistry, RegistryModule } from '@app/registry';
 import { ARTIFACT_STORE, type ArtifactStore } from '@app/storage';
 import { TrainingModule, TrainingWorkflow, type TrainingModuleOptions } from '@app/training';
-import { RetrainingJobs } from './retraining-jobs';
+import { RetrainingJobs } from './retraining-jobs.service';
 import { RetrainingModule } from './retraining.module';
 import { RetrainingMetrics } from './retraining.metrics';
 import { retrainingSettings, RetrainingRunner } from './retraining.runner';

@@ -13,7 +13,7 @@ import { ACCEPT_REGISTERED, ModelRegistry, PromotionWorkflow } from '@app/regist
 import { TrainingWorkflow } from '@app/training';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver } from '@app/storage/testing';
-import { RetrainingJobs } from './retraining-jobs';
+import { RetrainingJobs } from './retraining-jobs.service';
 import { RetrainingRunner, type RetrainingRunnerSettings } from './retraining.runner';
 
 /** Small, fast models: the spec is about the workflow, not accuracy. */

@@ -20,7 +20,7 @@ import {
   requireOption,
   runCli,
   UsageError,
-} from './cli-runner';
+} from './cli-runner.util';
 
 function linearViews(value: string | undefined): LinearView[] {
   if (value === undefined) return DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews;
