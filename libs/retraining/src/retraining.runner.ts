@@ -20,7 +20,11 @@ import {
   type TrainingProgress,
   type TrainingWorkflow,
 } from '@app/training';
-import { RetrainingJobNotFoundError, type RetrainingJobs, type RetrainingJobView } from './retraining-jobs.service';
+import {
+  RetrainingJobNotFoundError,
+  type RetrainingJobs,
+  type RetrainingJobView,
+} from './retraining-jobs.service';
 import type { RetrainingMetrics } from './retraining.metrics';
 import { gateRules, trainOptions } from './retraining-params.util';
 
