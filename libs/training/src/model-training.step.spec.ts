@@ -111,7 +111,7 @@ describe('trainModel with labelled predictions', () => {
   }
 
   it('without labelled predictions, trains on the base set alone and records no feedback', () => {
-    expect(baseline.feedback).toBeNull();
+    expect(baseline.lineage.feedback).toBeUndefined();
     expect(baseline.gate!.recentFeedback).toBeUndefined();
     expect(baseline.gate!.reasons.join('\n')).not.toMatch(/recent feedback/);
     expect(baseCard.feedback).toBeUndefined();
@@ -126,7 +126,7 @@ describe('trainModel with labelled predictions', () => {
 
     // 22 usable labels: floor(22 / 5) = 4 held out, the 4 newest; the twin and the empty row do not train.
     const newestTrained = rows.find((r) => r.predictionId === 'p-photo')!;
-    expect(result.feedback).toEqual({
+    expect(result.lineage.feedback).toEqual({
       labels: 17,
       heldOut: 4,
       withImages: 1,
@@ -140,7 +140,7 @@ describe('trainModel with labelled predictions', () => {
     expect(trained.rows.imageOnly).toBe(baseCard.rows.imageOnly + 1);
     // The held-out labels are the only ones of the new class: the candidate never learned it.
     expect(trained.classes).toBe(baseCard.classes);
-    expect(trained.feedback).toEqual(result.feedback);
+    expect(trained.feedback).toEqual(result.lineage.feedback);
 
     // The frozen split is the base set's, with or without feedback.
     expect(result.lineage.evaluationSplit).toBe(baseline.lineage.evaluationSplit);
@@ -166,7 +166,7 @@ describe('trainModel with labelled predictions', () => {
     const { path, rows } = feedbackFile();
     const result = await train('two-held-out', { feedback: { file: path, recent: 2 } });
 
-    expect(result.feedback).toMatchObject({
+    expect(result.lineage.feedback).toMatchObject({
       labels: 19,
       heldOut: 2,
       watermark: { labelledAt: rows.at(-3)!.labelledAt, predictionId: 'p-new-1' },

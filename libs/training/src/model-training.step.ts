@@ -163,7 +163,6 @@ export async function trainModel(
         ...(feedback && { feedback: feedback.summary }),
       },
       ...(gate && { gate }),
-      feedback: feedback?.summary ?? null,
     };
   } finally {
     classifier.dispose();

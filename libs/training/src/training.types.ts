@@ -1,7 +1,7 @@
 import type { PromotionDecision, PromotionGateOptions, TrainOptions } from '@app/ml';
 import type { ModelVersionRecord, PromotionRequest, PromotionResult } from '@app/registry';
 import type { ArtifactStoreLocation } from '@app/storage';
-import type { FeedbackTrainingSummary, RecentFeedbackScores } from './training-feedback.util';
+import type { RecentFeedbackScores } from './training-feedback.util';
 
 /** Where a model came from, recorded on its registry row and in its model card. */
 export interface TrainingLineage {
@@ -22,11 +22,12 @@ export interface TrainingLineage {
 }
 
 /**
- * The phases of a training run, in order; a retraining job's `phase` shows them (before `done`). The step trains,
- * evaluates and saves; the workflow registers, gates and promotes.
+ * The phases of a training run, in order; a retraining job's `phase` shows them (before `done`). The step loads,
+ * trains, evaluates (the gate decides here) and saves; the workflow registers (with the gate's decision) and
+ * promotes.
  */
 export type TrainingPhase =
-  'loading-data' | 'training' | 'evaluating' | 'saving' | 'registering' | 'gating' | 'promoting';
+  'loading-data' | 'training' | 'evaluating' | 'saving' | 'registering' | 'promoting';
 
 /**
  * One line of a training run, for a log, a job's progress or the CLI's stderr. A line that closes a network's epoch
@@ -93,8 +94,6 @@ export interface TrainedModel {
   lineage: Record<string, unknown>;
   /** The gate's decision, when the input asked for one. Stored on the version, so that a retry finds it. */
   gate?: GateDecision;
-  /** null when it was given no labelled predictions. */
-  feedback: FeedbackTrainingSummary | null;
 }
 
 /** Where the step runs: in this process (the CLI), or in a child process (a retraining job, whose loop stays free). */

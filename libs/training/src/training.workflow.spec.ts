@@ -111,8 +111,8 @@ describe('TrainingWorkflow', () => {
       'evaluating',
       'saving',
       'registering',
-      'gating',
     ]);
+    expect(events.at(-1)!.message).toMatch(/^gate: keep as a candidate \(.*floor/);
     expect(await registry.production()).toEqual(before);
     expect((await registry.get(outcome.record.version)).parentVersion).toBe(before.version);
     expect(outcome.modelDir).toBe(outDir);

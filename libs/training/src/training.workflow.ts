@@ -133,7 +133,8 @@ export class TrainingWorkflow {
     if (gate) {
       outcome.gate = gate;
       const verdict = gate.promote ? 'promote' : 'keep as a candidate';
-      progress({ phase: 'gating', message: `gate: ${verdict} (${gate.reasons.join('; ')})` });
+      // Still registering as far as a job is concerned: the version exists, too late to cancel.
+      progress({ phase: 'registering', message: `gate: ${verdict} (${gate.reasons.join('; ')})` });
       if (!gate.promote) return outcome;
     }
     outcome.promotion = await this.promotion.promote(record.version, request.promote);
