@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { LogContext, type AppConfig } from '@app/config';
 import { FeedbackExamples, PredictionImages } from '@app/feedback';
@@ -199,7 +198,6 @@ export class RetrainingRunner {
     }
     const { dir: dataDir, params } = await this.data(job, view);
     const parentVersion = (await this.registry.production()).version;
-    const feedback = await this.exportFeedback(job);
     let outcome;
     try {
       outcome = await this.training.run({
@@ -207,7 +205,9 @@ export class RetrainingRunner {
         options: trainOptions(params),
         ...(params.maxRows !== undefined && { maxRows: params.maxRows }),
         gate: gateRules(params, this.settings.gate ?? DEFAULT_PROMOTION_GATE),
-        ...(feedback && { feedback }),
+        ...(this.settings.feedback && {
+          feedback: { labels: () => this.exportFeedback(job), recent: this.settings.feedback.recent },
+        }),
         ...(this.settings.featureStore && { featureStore: this.settings.featureStore }),
         lineage: {
           trigger: view.trigger,
@@ -228,8 +228,6 @@ export class RetrainingRunner {
       // Bad data (a missing folder, a malformed CSV) fails the same way on every attempt.
       if (error instanceof DatasetError) throw new PermanentJobError(error.message);
       throw error;
-    } finally {
-      if (feedback) await rm(feedback.file, { force: true });
     }
     if (outcome.reused)
       this.logger.log(`job ${job.id}: ${outcome.record.version} was registered by an earlier run`);
@@ -290,13 +288,12 @@ export class RetrainingRunner {
   }
 
   /**
-   * Writes the labelled predictions to a file for the training process, with their photos fetched to
-   * VAR_DIR/feedback-images (a cache kept between jobs; a photo the store no longer has trains nothing, its row
-   * trains by its text). Undefined when the runner trains on the base set alone.
+   * The labelled predictions for the training step (the workflow writes them in the run's own folder), with their
+   * photos fetched to VAR_DIR/feedback-images (a cache kept between jobs; a photo the store no longer has trains
+   * nothing, its row trains by its text).
    */
-  private async exportFeedback(job: RunningJob): Promise<{ file: string; recent: number } | undefined> {
-    const feedback = this.settings.feedback;
-    if (!feedback) return undefined;
+  private async exportFeedback(job: RunningJob): Promise<FeedbackFile> {
+    const feedback = this.settings.feedback!;
     await this.jobs.markProgress(job.id, 'loading-data', {
       phase: 'loading-data',
       message: 'exporting the labelled predictions',
@@ -304,7 +301,11 @@ export class RetrainingRunner {
     const { examples, missingPredictions } = await feedback.examples.load();
     const shas = examples.flatMap((e) => (e.imageSha256 ? [e.imageSha256] : []));
     const photos = await feedback.images.fetchAllTo(shas, resolve(this.settings.varDir, 'feedback-images'));
-    const file: FeedbackFile = {
+    this.logger.log(
+      `job ${job.id}: ${examples.length} labelled predictions, ${photos.size} of their ${new Set(shas).size} ` +
+        `photos still in the store; labels without their prediction: ${missingPredictions}`,
+    );
+    return {
       missingPredictions,
       rows: examples.map((e) => {
         const imagePath = e.imageSha256 ? photos.get(e.imageSha256) : undefined;
@@ -318,15 +319,6 @@ export class RetrainingRunner {
         };
       }),
     };
-    this.logger.log(
-      `job ${job.id}: ${examples.length} labelled predictions, ${photos.size} of their ${new Set(shas).size} ` +
-        `photos still in the store; labels without their prediction: ${missingPredictions}`,
-    );
-    const dir = resolve(this.settings.varDir, 'feedback-exports');
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, `${job.id}.json`);
-    await writeFile(path, JSON.stringify(file));
-    return { file: path, recent: feedback.recent };
   }
 
   /**

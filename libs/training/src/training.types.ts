@@ -1,7 +1,7 @@
 import type { PromotionDecision, PromotionGateOptions, TrainOptions } from '@app/ml';
 import type { ModelVersionRecord, PromotionRequest, PromotionResult } from '@app/registry';
 import type { ArtifactStoreLocation } from '@app/storage';
-import type { RecentFeedbackScores } from './training-feedback.util';
+import type { FeedbackFile, RecentFeedbackScores } from './training-feedback.util';
 
 /** Where a model came from, recorded on its registry row and in its model card. */
 export interface TrainingLineage {
@@ -99,7 +99,10 @@ export interface TrainedModel {
 /** Where the step runs: in this process (the CLI), or in a child process (a retraining job, whose loop stays free). */
 export type TrainingIsolation = { process: 'this' } | { process: 'child'; signal: AbortSignal };
 
-export interface TrainingRequest extends Omit<ModelTrainingInput, 'outDir' | 'lineage' | 'gate'> {
+export interface TrainingRequest extends Omit<
+  ModelTrainingInput,
+  'outDir' | 'lineage' | 'gate' | 'feedback'
+> {
   lineage: TrainingLineage;
   /**
    * Score the candidate against the production model (the lineage's parent) on the frozen evaluation split and
@@ -107,7 +110,12 @@ export interface TrainingRequest extends Omit<ModelTrainingInput, 'outDir' | 'li
    */
   gate?: PromotionGateOptions;
   /**
-   * Where the model directory is written and kept (the CLI's --out). Without it, a work directory under the
+   * Labelled predictions to train on besides the data, read once training is to happen (not for a retry whose
+   * version is registered), and written to the run's folder for the step. See ModelTrainingInput.feedback.
+   */
+  feedback?: { labels: () => Promise<FeedbackFile>; recent: number };
+  /**
+   * Where the model directory is written and kept (the CLI's --out). Without it, in the run's folder under the
    * workflow's work root, removed once the version is registered.
    */
   outDir?: string;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ModelRegistry, PromotionWorkflow, type ModelVersionRecord } from '@app/registry';
@@ -56,9 +56,11 @@ export class TrainingWorkflow {
     }
     // A parent that is not registered would fail the registration after hours of training: fail now instead.
     if (lineage.parentVersion) await this.registry.get(lineage.parentVersion);
-    const outDir = request.outDir ?? (await this.workDir());
+    // The run's own folder: a run killed with SIGKILL leaves it where removeLeftovers finds it.
+    const runDir = await this.workDir();
+    const outDir = request.outDir ?? join(runDir, 'model');
     try {
-      const trained = await this.train(request, outDir, progress);
+      const trained = await this.train(request, runDir, outDir, progress);
       await request.beforeRegistering?.();
       progress({ phase: 'registering', message: `registering ${outDir}` });
       const record = await this.registry.register(outDir, {
@@ -85,25 +87,31 @@ export class TrainingWorkflow {
         progress,
       );
     } finally {
-      if (!request.outDir) await rm(outDir, { recursive: true, force: true });
+      await rm(runDir, { recursive: true, force: true });
     }
   }
 
-  /** The training step, where the request says, with the production model fetched for the gate to score. */
+  /**
+   * The training step, where the request says, with the production model fetched for the gate to score and the
+   * labelled predictions written to the run's folder.
+   */
   private async train(
     request: TrainingRequest,
+    runDir: string,
     outDir: string,
     progress: TrainingProgressListener,
   ): Promise<TrainedModel> {
-    const { gate, lineage, isolation } = request;
+    const { gate, lineage, isolation, feedback } = request;
     const parent = lineage.parentVersion;
+    const feedbackFile = join(runDir, 'feedback-export.json');
+    if (feedback) await writeFile(feedbackFile, JSON.stringify(await feedback.labels()));
     const input: ModelTrainingInput = {
       dataDir: request.dataDir,
       ...(request.imagesDir !== undefined && { imagesDir: request.imagesDir }),
       options: request.options,
       outDir,
       ...(request.maxRows !== undefined && { maxRows: request.maxRows }),
-      ...(request.feedback && { feedback: request.feedback }),
+      ...(feedback && { feedback: { file: feedbackFile, recent: feedback.recent } }),
       ...(request.featureStore && { featureStore: request.featureStore }),
       lineage,
       ...(gate && {
