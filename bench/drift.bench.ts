@@ -41,7 +41,7 @@ import {
 import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
 import { ModelRegistry } from '@app/registry';
 import { LocalArtifactStore } from '@app/storage';
-import { benchDataDir } from './bench-support';
+import { benchDataDir } from './bench.util';
 
 const ROOT = resolve(__dirname, '..');
 const VERBOSE = process.env.BENCH_VERBOSE === '1';

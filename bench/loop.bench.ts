@@ -35,7 +35,7 @@ import { readCsvRecords, SeededRandom } from '@app/ml';
 import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { startS3rver } from '@app/storage/testing';
-import { benchDataDir } from './bench-support';
+import { benchDataDir } from './bench.util';
 
 const ROOT = resolve(__dirname, '..');
 const SMOKE = process.env.BENCH_SMOKE === '1';

@@ -44,8 +44,8 @@ import {
   type ReliabilityBin,
   type TrainOptions,
 } from '@app/ml';
-import { benchDataDir, benchFeatureStore } from './bench-support';
-import { DEFAULT_LABELS_OPTIONS, labelsChart, labelsLines, labelsWellSpent } from './review-labels';
+import { benchDataDir, benchFeatureStore } from './bench.util';
+import { DEFAULT_LABELS_OPTIONS, labelsChart, labelsLines, labelsWellSpent } from './review-labels.bench';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const SEEDS = (process.env.BENCH_SEEDS ?? '0,1').split(',').map(Number);

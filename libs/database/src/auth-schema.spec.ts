@@ -5,7 +5,7 @@ import { isUniqueViolation } from './database.errors';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { ServiceTokenEntity } from './entities/service-token.entity';
 import { UserEntity } from './entities/user.entity';
-import { TEST_DATABASES as DRIVERS } from './testing/test-databases';
+import { TEST_DATABASES as DRIVERS } from './testing/test-databases.fixture';
 
 describe.each(DRIVERS)('auth tables on $name', (driver) => {
   let dataSource: DataSource;

@@ -4,7 +4,7 @@ import { openDataSource } from './data-source.options';
 import { PredictionEntity } from './entities/prediction.entity';
 import { runInTransaction } from './database.transaction';
 import { PredictionWriter, type PredictionRow } from './prediction.writer';
-import { TEST_DATABASES } from './testing/test-databases';
+import { TEST_DATABASES } from './testing/test-databases.fixture';
 
 function row(overrides: Partial<PredictionRow> = {}): PredictionRow {
   return {

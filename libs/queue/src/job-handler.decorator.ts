@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { RetrainingJobName } from './retraining-queue';
+import type { RetrainingJobName } from './retraining-queue.types';
 
 export const JOB_HANDLER_METADATA = 'queue:job-handler';
 

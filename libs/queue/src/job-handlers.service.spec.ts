@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { OnJob } from './job-handler.decorator';
 import { JobHandlers } from './job-handlers.service';
 import { JobHandlersModule } from './job-handlers.module';
-import type { RunningJob } from './retraining-queue';
+import type { RunningJob } from './retraining-queue.types';
 
 class Runner {
   constructor(private readonly answer: string) {}

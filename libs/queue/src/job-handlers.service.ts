@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { JOB_HANDLER_METADATA } from './job-handler.decorator';
-import { RETRAINING_JOB_NAMES, type JobHandler, type RetrainingJobName } from './retraining-queue';
+import { RETRAINING_JOB_NAMES, type JobHandler, type RetrainingJobName } from './retraining-queue.types';
 
 /** A method tagged with @OnJob, and where it is (Class.method), for the messages. */
 export interface FoundJobHandler {

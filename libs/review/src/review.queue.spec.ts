@@ -8,7 +8,7 @@ import {
 } from '@app/database';
 import { TEST_DATABASES } from '@app/database/testing';
 import { ReviewItemClosedError, ReviewItemLeasedError, ReviewItemNotFoundError } from './review.errors';
-import type { ReviewCandidate } from './review-sampling';
+import type { ReviewCandidate } from './review-sampling.util';
 import { ReviewQueue } from './review.queue';
 
 const ALICE = { name: 'alice', mayOverwrite: false };

@@ -4,4 +4,4 @@ export {
   syntheticReference,
   syntheticRows,
   type SyntheticRowOptions,
-} from './synthetic-reference';
+} from './synthetic-reference.fixture';

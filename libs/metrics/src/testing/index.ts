@@ -3,4 +3,4 @@ export {
   PROMETHEUS_BINARY,
   writeLocalMonitoring,
   type LocalMonitoringOptions,
-} from './local-monitoring';
+} from './local-monitoring.fixture';
