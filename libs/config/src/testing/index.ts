@@ -15,6 +15,7 @@ export {
   startNodeEntry,
   startProcess,
   stopProcess,
+  waitFor,
   waitUntilAnswering,
   type ServiceProcess,
   type StartOptions,
