@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   killProcessGroup,
+  passwordToken,
   startNodeEntry,
   type ServiceProcess,
   type StartOptions,
@@ -63,6 +64,25 @@ export class BenchProcesses {
   readonly stopAll = (): void => {
     for (const service of this.running.splice(0)) killProcessGroup(service);
   };
+
+  /**
+   * Runs a bench's main and exits: 0 when it ends, 1 when it fails or runs past `deadlineMs`. The processes
+   * started stop on the way out, whichever way that is.
+   */
+  run(bench: string, deadlineMs: number, main: () => Promise<void>): void {
+    setTimeout(() => {
+      console.error(`${bench}: past its deadline of ${deadlineMs / 1000} s: stopping`);
+      process.exit(1);
+    }, deadlineMs).unref();
+    process.once('exit', this.stopAll);
+    main().then(
+      () => process.exit(0),
+      (error: Error) => {
+        console.error(`${bench} failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  }
 }
 
 export interface BenchApi {
@@ -76,12 +96,7 @@ export async function benchApi(
   url: string,
   admin: { username: string; password: string },
 ): Promise<BenchApi> {
-  const tokenRes = await fetch(`${url}/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', ...admin }).toString(),
-  });
-  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const token = await passwordToken(url, admin);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
   return {
     url,
@@ -143,4 +158,51 @@ export function writeProductsCsv(dir: string, rows: BenchProduct[]): void {
     join(dir, 'products.csv'),
     ['productid,imageid,designation,description,prdtypecode', ...lines].join('\n'),
   );
+}
+
+/** An F1 chart's size and margins in pixels, and the largest value on its x axis. */
+export interface F1ChartBox {
+  width: number;
+  height: number;
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+  xMax: number;
+}
+
+/**
+ * What the F1 charts of the benches share: the scales, the frame (axes, F1 ticks from 0 to 1; close it with
+ * `</svg>`), a polyline's points and a dashed vertical marker with its label.
+ */
+export function f1Chart(box: F1ChartBox): {
+  x: (value: number) => number;
+  y: (f1: number) => number;
+  frame: string;
+  points: (values: [number, number][]) => string;
+  marker: (at: number | null, label: string, colour: string, dy?: number) => string;
+} {
+  const { width, height, left, top, right, bottom } = box;
+  const x = (value: number) => left + (value / box.xMax) * (width - left - right);
+  const y = (f1: number) => top + (1 - f1) * (height - top - bottom);
+  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1]
+    .map(
+      (v) => `<text x="${left - 8}" y="${y(v) + 4}" font-size="11" text-anchor="end">${v.toFixed(1)}</text>`,
+    )
+    .join('');
+  return {
+    x,
+    y,
+    frame: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+<rect width="${width}" height="${height}" fill="white"/>
+<line x1="${left}" y1="${height - bottom}" x2="${width - right}" y2="${height - bottom}" stroke="#333"/>
+<line x1="${left}" y1="${top}" x2="${left}" y2="${height - bottom}" stroke="#333"/>
+${ticks}`,
+    points: (values) => values.map(([v, f1]) => `${x(v).toFixed(1)},${y(f1).toFixed(1)}`).join(' '),
+    marker: (at, label, colour, dy = 12) =>
+      at === null
+        ? ''
+        : `<line x1="${x(at)}" y1="${top}" x2="${x(at)}" y2="${height - bottom}" stroke="${colour}" stroke-dasharray="3,3"/>` +
+          `<text x="${x(at) + 4}" y="${top + dy}" font-size="11" fill="${colour}">${label}</text>`,
+  };
 }

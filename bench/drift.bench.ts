@@ -43,6 +43,7 @@ import {
   benchApi,
   benchDataDir,
   BenchProcesses,
+  f1Chart,
   heldOutSplit,
   writeProductsCsv,
   type BenchApi,
@@ -290,37 +291,26 @@ async function stream(
 
 function chart(samples: Sample[], a: StreamResult, b: StreamResult, calibrated: boolean): string {
   const [w, h, left, top, right, bottom] = [760, 380, 56, 28, 16, 48];
-  const total = 2 * STREAM;
+  const { x, frame, points, marker } = f1Chart({
+    width: w,
+    height: h,
+    left,
+    top,
+    right,
+    bottom,
+    xMax: 2 * STREAM,
+  });
   const xOf = (s: Sample) => (s.stream === 'A' ? s.sent : STREAM + s.sent);
-  const x = (v: number) => left + (v / total) * (w - left - right);
-  const y = (f1: number) => top + (1 - f1) * (h - top - bottom);
   const line = (pick: (s: Sample) => number | null) =>
-    samples
-      .filter((s) => pick(s) !== null)
-      .map((s) => `${x(xOf(s)).toFixed(1)},${y(pick(s)!).toFixed(1)}`)
-      .join(' ');
-  const marker = (at: number | null, label: string, colour: string, dy: number) =>
-    at === null
-      ? ''
-      : `<line x1="${x(at)}" y1="${top}" x2="${x(at)}" y2="${h - bottom}" stroke="${colour}" stroke-dasharray="3,3"/>` +
-        `<text x="${x(at) + 4}" y="${top + dy}" font-size="11" fill="${colour}">${label}</text>`;
-  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1]
-    .map(
-      (v) => `<text x="${left - 8}" y="${y(v) + 4}" font-size="11" text-anchor="end">${v.toFixed(1)}</text>`,
-    )
-    .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">
-<rect width="${w}" height="${h}" fill="white"/>
-<line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="#333"/>
-<line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="#333"/>
-${ticks}
+    points(samples.filter((s) => pick(s) !== null).map((s) => [xOf(s), pick(s)!]));
+  return `${frame}
 <text x="${left}" y="16" font-size="12">Estimated (no labels) vs true weighted F1 of the last ${WINDOW} predictions${calibrated ? '' : ' (UNCALIBRATED probabilities)'}</text>
 <line x1="${x(STREAM)}" y1="${top}" x2="${x(STREAM)}" y2="${h - bottom}" stroke="#999"/>
 <text x="${x(STREAM / 2)}" y="${h - bottom + 16}" font-size="11" text-anchor="middle">stream A: training distribution</text>
 <text x="${x(STREAM * 1.5)}" y="${h - bottom + 16}" font-size="11" text-anchor="middle">stream B: with ${HELD} categories the model never saw</text>
 <text x="${(w + left) / 2}" y="${h - 8}" font-size="12" text-anchor="middle">predictions sent (${RATE}/s; ${AUDIT * 100}% labelled ${LABEL_DELAY_MS / 1000} s later)</text>
-${marker(a.driftAlertAt, 'drift alert (A)', '#c00', 12)}
-${marker(b.driftAlertAt === null ? null : STREAM + b.driftAlertAt, 'drift alert', '#c60', 12)}
+${marker(a.driftAlertAt, 'drift alert (A)', '#c00')}
+${marker(b.driftAlertAt === null ? null : STREAM + b.driftAlertAt, 'drift alert', '#c60')}
 ${marker(b.liveAlertAt === null ? null : STREAM + b.liveAlertAt, 'live-F1 alert', '#606', 26)}
 <polyline fill="none" stroke="#06c" stroke-width="2" points="${line((s) => s.estimatedF1)}"/>
 <polyline fill="none" stroke="#080" stroke-width="2" points="${line((s) => s.trueF1)}"/>
@@ -331,13 +321,6 @@ ${marker(b.liveAlertAt === null ? null : STREAM + b.liveAlertAt, 'live-F1 alert'
 }
 
 async function main(): Promise<void> {
-  const deadline = setTimeout(() => {
-    console.error(`bench:drift: past its deadline of ${DEADLINE_MS / 1000} s: stopping`);
-    processes.stopAll();
-    process.exit(1);
-  }, DEADLINE_MS);
-  deadline.unref();
-  process.once('exit', processes.stopAll);
   const { base, inDistribution, shifted, held } = splitData(benchDataDir());
   const root = mkdtempSync(join(tmpdir(), 'bench-drift-'));
   const schema = await createPostgresTestSchema();
@@ -499,17 +482,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...summary, samples: samples.length, finalDriftRoute: undefined }));
   } finally {
     processes.stopAll();
-    clearTimeout(deadline);
     await schema.drop().catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-void main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench:drift failed: ${error.message}`);
-    processes.stopAll();
-    process.exit(1);
-  },
-);
+processes.run('bench:drift', DEADLINE_MS, main);

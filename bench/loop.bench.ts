@@ -30,6 +30,7 @@ import {
   benchApi,
   benchDataDir,
   BenchProcesses,
+  f1Chart,
   heldOutSplit,
   writeProductsCsv,
   type BenchProduct,
@@ -281,28 +282,10 @@ async function runService(
 function chart(on: RunResult, off: RunResult): string {
   const [w, h, left, top, right, bottom] = [720, 360, 56, 24, 16, 44];
   const maxT = Math.max(...[...on.samples, ...off.samples].map((s) => s.t), 1);
-  const x = (t: number) => left + (t / maxT) * (w - left - right);
-  const y = (f1: number) => top + (1 - f1) * (h - top - bottom);
+  const { y, frame, points, marker } = f1Chart({ width: w, height: h, left, top, right, bottom, xMax: maxT });
   const line = (r: RunResult) =>
-    r.samples
-      .filter((s) => s.f1 !== null && s.samples >= MIN_SAMPLES / 2)
-      .map((s) => `${x(s.t).toFixed(1)},${y(s.f1!).toFixed(1)}`)
-      .join(' ');
-  const marker = (t: number | null, label: string, colour: string) =>
-    t === null
-      ? ''
-      : `<line x1="${x(t)}" y1="${top}" x2="${x(t)}" y2="${h - bottom}" stroke="${colour}" stroke-dasharray="2,3"/>` +
-        `<text x="${x(t) + 4}" y="${top + 12}" font-size="11" fill="${colour}">${label}</text>`;
-  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1]
-    .map(
-      (v) => `<text x="${left - 8}" y="${y(v) + 4}" font-size="11" text-anchor="end">${v.toFixed(1)}</text>`,
-    )
-    .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">
-<rect width="${w}" height="${h}" fill="white"/>
-<line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="#333"/>
-<line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="#333"/>
-${ticks}
+    points(r.samples.filter((s) => s.f1 !== null && s.samples >= MIN_SAMPLES / 2).map((s) => [s.t, s.f1!]));
+  return `${frame}
 <text x="${(w + left) / 2}" y="${h - 10}" font-size="12" text-anchor="middle">seconds of streaming (${RATE} products/s, each labelled ${LABEL_DELAY_MS / 1000} s later)</text>
 <text x="14" y="${(h + top) / 2}" font-size="12" transform="rotate(-90 14 ${(h + top) / 2})" text-anchor="middle">live weighted F1 (serving version)</text>
 <line x1="${left}" y1="${y(THRESHOLD)}" x2="${w - right}" y2="${y(THRESHOLD)}" stroke="#c00" stroke-dasharray="6,4"/>
@@ -318,13 +301,6 @@ ${marker(on.servedAt, 'new version served', '#080')}
 }
 
 async function main(): Promise<void> {
-  const deadline = setTimeout(() => {
-    console.error(`bench:loop: past its deadline of ${DEADLINE_MS / 1000} s: stopping`);
-    processes.stopAll();
-    process.exit(1);
-  }, DEADLINE_MS);
-  deadline.unref();
-  process.once('exit', processes.stopAll);
   const split = heldOutSplit(benchDataDir(), HELD);
   const { base, held } = split;
   const stream = split.rest.slice(0, STREAM);
@@ -374,16 +350,8 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    clearTimeout(deadline);
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-void main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench:loop failed: ${error.message}`);
-    processes.stopAll();
-    process.exit(1);
-  },
-);
+processes.run('bench:loop', DEADLINE_MS, main);

@@ -17,9 +17,11 @@ import { startS3rver, type S3rverFixture } from '@app/storage/testing';
 import {
   freePort,
   killProcessGroup,
+  passwordToken,
   productionSettings,
   startNodeEntry,
   waitFor,
+  waitUntilAnswering,
   type ServiceProcess,
 } from '@app/config/testing';
 
@@ -122,23 +124,12 @@ describeDrift(
 
       const apiPort = await freePort();
       api = `http://127.0.0.1:${apiPort}`;
-      children.push(
-        startNodeEntry('api', 'apps/api/src/main.ts', {
-          env: { ...env, PORT: String(apiPort), VAR_DIR: join(root, 'api') },
-        }),
-      );
-      await waitFor(
-        'the API to serve',
-        async () => ((await fetch(`${api}/health/ready`)).ok ? true : undefined),
-        120_000,
-        children,
-      );
-      const res = await fetch(`${api}/v1/auth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'password', ...ADMIN }).toString(),
+      const apiProcess = startNodeEntry('api', 'apps/api/src/main.ts', {
+        env: { ...env, PORT: String(apiPort), VAR_DIR: join(root, 'api') },
       });
-      token = ((await res.json()) as { access_token: string }).access_token;
+      children.push(apiProcess);
+      await waitUntilAnswering(apiProcess, `${api}/health/ready`, 120_000);
+      token = await passwordToken(api, ADMIN);
     });
 
     afterAll(async () => {

@@ -12,9 +12,11 @@ import { startS3rver, type S3rverFixture } from '@app/storage/testing';
 import {
   freePort,
   killProcessGroup,
+  passwordToken,
   productionSettings,
   startNodeEntry,
   waitFor,
+  waitUntilAnswering,
   type ServiceProcess,
 } from '@app/config/testing';
 
@@ -95,27 +97,18 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
       DATA_DIR: join(root, 'data'),
       LOG_LEVEL: 'log',
     };
+    const apiProcess = startNodeEntry('api', 'apps/api/src/main.ts', {
+      env: { ...env, PORT: String(apiPort), VAR_DIR: join(root, 'api') },
+    });
     children.push(
-      startNodeEntry('api', 'apps/api/src/main.ts', {
-        env: { ...env, PORT: String(apiPort), VAR_DIR: join(root, 'api') },
-      }),
+      apiProcess,
       startNodeEntry('worker', 'apps/worker/src/main.ts', {
         env: { ...env, WORKER_PORT: String(await freePort()), VAR_DIR: join(root, 'worker') },
       }),
     );
-    await waitFor(
-      'the API',
-      // Live, not ready: there is no model to serve until the first job has trained one.
-      async () => ((await fetch(`${api}/health/live`)).ok ? true : undefined),
-      90_000,
-      children,
-    );
-    const res = await fetch(`${api}/v1/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', ...ADMIN }).toString(),
-    });
-    token = ((await res.json()) as { access_token: string }).access_token;
+    // Live, not ready: there is no model to serve until the first job has trained one.
+    await waitUntilAnswering(apiProcess, `${api}/health/live`, 90_000);
+    token = await passwordToken(api, ADMIN);
   });
 
   afterAll(async () => {

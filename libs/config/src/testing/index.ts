@@ -1,3 +1,4 @@
+export { passwordToken } from './api-token.fixture';
 export { freePort, freePorts } from './free-port.fixture';
 export {
   databaseSettings,
