@@ -395,7 +395,6 @@ async function main(): Promise<void> {
     mkdirSync(run, { recursive: true });
     const monitoring = await startLocalMonitoring(
       {
-        repoRoot: ROOT,
         dir: run,
         api: on.url,
         webhookToken: env.ALERTMANAGER_WEBHOOK_TOKEN,

@@ -159,7 +159,6 @@ async function runService(
     // The repository's rule (a short `for`) and routing (short timings), pointed at this API.
     const monitoring = await startLocalMonitoring(
       {
-        repoRoot: ROOT,
         dir: run,
         api,
         webhookToken,

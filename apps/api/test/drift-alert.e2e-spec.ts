@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
@@ -25,7 +25,6 @@ import {
   type ServiceProcess,
 } from '@app/config/testing';
 
-const ROOT = resolve(__dirname, '../../..');
 const ADMIN = { username: 'admin', password: 'drift-admin-password-0123' };
 const WEBHOOK_TOKEN = `webhook-${randomUUID()}`;
 const WINDOW = 60;
@@ -153,7 +152,6 @@ describeDrift(
       ]);
 
       const monitoring = await startLocalMonitoring({
-        repoRoot: ROOT,
         dir: root,
         api,
         webhookToken: WEBHOOK_TOKEN,

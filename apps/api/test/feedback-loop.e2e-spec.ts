@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
 import { rakutenDataDir, readCsvRecords } from '@app/ml';
@@ -20,7 +20,6 @@ import {
   type ServiceProcess,
 } from '@app/config/testing';
 
-const ROOT = resolve(__dirname, '../../..');
 const ADMIN = { username: 'admin', password: 'loop-admin-password-0123' };
 const WEBHOOK_TOKEN = `webhook-${randomUUID()}`;
 /** Rows of the shared data the service trains on: small, so that the retraining takes well under a minute. */
@@ -162,7 +161,6 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
 
     // The repository's rule with a short `for`, and its Alertmanager route with short timings.
     const monitoring = await startLocalMonitoring({
-      repoRoot: ROOT,
       dir: root,
       api,
       webhookToken: WEBHOOK_TOKEN,

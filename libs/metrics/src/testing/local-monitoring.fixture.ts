@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import {
   freePorts,
@@ -10,6 +10,8 @@ import {
   type StartOptions,
 } from '@app/config/testing';
 
+/** Its docker/prometheus rule and docker/alertmanager routing are the ones run. */
+const REPOSITORY_ROOT = resolve(__dirname, '../../../..');
 const PROMETHEUS_BINARY = '/usr/bin/prometheus';
 const ALERTMANAGER_BINARY = '/usr/bin/prometheus-alertmanager';
 
@@ -19,8 +21,6 @@ export function localMonitoringInstalled(): boolean {
 }
 
 export interface LocalMonitoringOptions {
-  /** The repository root: its docker/prometheus rule and docker/alertmanager routing are the ones run. */
-  repoRoot: string;
   /** Where the configuration and the data directories go. */
   dir: string;
   /** The API that Prometheus scrapes and Alertmanager calls, e.g. http://127.0.0.1:3000. */
@@ -44,8 +44,8 @@ function writeLocalMonitoring(options: LocalMonitoringOptions): {
   prometheusArgs: string[];
   alertmanagerArgs: string[];
 } {
-  const { repoRoot, dir, api } = options;
-  const rules = parse(readFileSync(join(repoRoot, 'docker/prometheus/rules/model.rules.yml'), 'utf8'));
+  const { dir, api } = options;
+  const rules = parse(readFileSync(join(REPOSITORY_ROOT, 'docker/prometheus/rules/model.rules.yml'), 'utf8'));
   for (const group of rules.groups) {
     group.interval = '1s';
     for (const rule of group.rules) {
@@ -65,7 +65,7 @@ function writeLocalMonitoring(options: LocalMonitoringOptions): {
       scrape_configs: [{ job_name: 'api', static_configs: [{ targets: [new URL(api).host] }] }],
     }),
   );
-  const routing = parse(readFileSync(join(repoRoot, 'docker/alertmanager/alertmanager.yml'), 'utf8'));
+  const routing = parse(readFileSync(join(REPOSITORY_ROOT, 'docker/alertmanager/alertmanager.yml'), 'utf8'));
   Object.assign(routing.route, {
     group_wait: '1s',
     group_interval: '1s',
