@@ -1,21 +1,18 @@
 import { DataSource } from 'typeorm';
-import { openDataSource } from '@app/database';
-import { TEST_DATABASES } from '@app/database/testing';
+import { openTestDatabase, TEST_DATABASES, type OpenTestDatabase } from '@app/database/testing';
 import { AuditBoosts } from './audit-boosts.store';
 import { DriftAlertAction } from './drift-alerts.service';
 
 describe.each(TEST_DATABASES)('AuditBoosts and drift alerts on $name', (database) => {
   let dataSource: DataSource;
-  let cleanup: () => Promise<void>;
+  let db: OpenTestDatabase;
 
   beforeAll(async () => {
-    const created = await database.create();
-    cleanup = created.cleanup;
-    dataSource = await openDataSource(created.config);
+    db = await openTestDatabase(database);
+    dataSource = db.dataSource;
   });
   afterAll(async () => {
-    await dataSource?.destroy();
-    await cleanup?.();
+    await db?.close();
   });
 
   const alert = (labels: Record<string, string>) => ({

@@ -1,26 +1,11 @@
 import { InputVocabulary, TextFeatureExtractor } from '@app/ml';
 import { DRIFT_SIGNALS, DriftProfile } from './drift-profile.stats';
 import { bootstrapThresholds, thresholdSizes } from './drift-thresholds.stats';
-import { DriftWindow } from './drift-window.stats';
 import { DriftMonitor } from './drift-monitor.service';
 import { parseDriftReference } from './drift-reference.schema';
-import { syntheticReference, syntheticRows, SYNTHETIC_CLASSES } from './testing';
+import { syntheticReference, syntheticRows, syntheticWindow, SYNTHETIC_CLASSES } from './testing';
 
 const settings = { window: 300, minWindow: 100, quantile: 0.99, draws: 300 };
-
-function windowOf(profile: DriftProfile, rows: ReturnType<typeof syntheticRows>): DriftWindow {
-  const window = new DriftWindow(profile, rows.length);
-  for (const row of rows) {
-    const order = row.probabilities.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]);
-    window.add({
-      ...row,
-      predicted: profile.indexOf(row.predicted),
-      topClasses: order.map(([, i]) => i),
-      topProbabilities: order.map(([p]) => p),
-    });
-  }
-  return window;
-}
 
 describe('bootstrap thresholds', () => {
   const profile = new DriftProfile(syntheticReference(3000, 1));
@@ -38,14 +23,14 @@ describe('bootstrap thresholds', () => {
     const alarms = Object.fromEntries(DRIFT_SIGNALS.map((signal) => [signal, 0]));
     const windows = 100;
     for (let seed = 0; seed < windows; seed++) {
-      const values = windowOf(profile, syntheticRows(300, 1000 + seed)).signals();
+      const values = syntheticWindow(profile, syntheticRows(300, 1000 + seed)).signals();
       for (const signal of DRIFT_SIGNALS) if (values[signal] > full[signal]) alarms[signal]++;
     }
     for (const signal of DRIFT_SIGNALS) expect(alarms[signal] / windows).toBeLessThanOrEqual(0.05);
   });
 
   it('are crossed by a window whose class mix, inputs and confidence moved', () => {
-    const shifted = windowOf(
+    const shifted = syntheticWindow(
       profile,
       syntheticRows(300, 5, {
         classWeights: [1, 1, 1, 8, 8],

@@ -1,4 +1,4 @@
-import { syntheticReference, syntheticRows } from './testing';
+import { syntheticReference, syntheticRows, syntheticWindow } from './testing';
 import { DriftProfile, jensenShannonDistance, trueWeightedF1 } from './drift-profile.stats';
 import { DriftWindow } from './drift-window.stats';
 
@@ -35,16 +35,7 @@ describe('DriftWindow', () => {
 
   it('estimates the weighted F1 of calibrated predictions close to their true F1, without their labels', () => {
     const rows = syntheticRows(4000, 11);
-    const window = new DriftWindow(profile, rows.length);
-    for (const row of rows) {
-      const order = row.probabilities.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]);
-      window.add({
-        ...row,
-        predicted: profile.indexOf(row.predicted),
-        topClasses: order.map(([, i]) => i),
-        topProbabilities: order.map(([p]) => p),
-      });
-    }
+    const window = syntheticWindow(profile, rows);
     const truth = trueWeightedF1(
       rows.map((row) => profile.indexOf(row.label)),
       rows.map((row) => profile.indexOf(row.predicted)),

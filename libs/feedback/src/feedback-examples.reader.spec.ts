@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { FeedbackEntity, openDataSource, PredictionWriter, type PredictionRow } from '@app/database';
-import { TEST_DATABASES } from '@app/database/testing';
+import { FeedbackEntity, PredictionWriter, type PredictionRow } from '@app/database';
+import { openTestDatabase, TEST_DATABASES, type OpenTestDatabase } from '@app/database/testing';
 import { FeedbackExamples } from './feedback-examples.reader';
 
 function prediction(designation: string, overrides: Partial<PredictionRow> = {}): PredictionRow {
@@ -37,16 +37,14 @@ function label(predictionId: string, truePrdtypecode: number, labelledAt: string
 
 describe.each(TEST_DATABASES)('FeedbackExamples on $name', (database) => {
   let dataSource: DataSource;
-  let cleanup: () => Promise<void>;
+  let db: OpenTestDatabase;
 
   beforeAll(async () => {
-    const created = await database.create();
-    cleanup = created.cleanup;
-    dataSource = await openDataSource(created.config);
+    db = await openTestDatabase(database);
+    dataSource = db.dataSource;
   });
   afterAll(async () => {
-    await dataSource?.destroy();
-    await cleanup?.();
+    await db?.close();
   });
 
   it('is empty without labels', async () => {

@@ -1,29 +1,25 @@
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { openDataSource } from '@app/database';
-import { TEST_DATABASES } from '@app/database/testing';
+import { openTestDatabase, TEST_DATABASES, type OpenTestDatabase } from '@app/database/testing';
 import { ServiceTokens, tokenHash, UserAccounts } from '@app/accounts';
 import { AuthState } from './auth-state.service';
 
 describe.each(TEST_DATABASES)('AuthState on $name', (driver) => {
   let dataSource: DataSource;
-  let cleanup: () => Promise<void>;
+  let db: OpenTestDatabase;
   let config: AppConfig;
   let users: UserAccounts;
   let serviceTokens: ServiceTokens;
 
   beforeAll(async () => {
-    const created = await driver.create({ AUTH_CACHE_REFRESH_MS: '60000' });
-    cleanup = created.cleanup;
-    config = created.config;
-    dataSource = await openDataSource(config);
+    db = await openTestDatabase(driver, { AUTH_CACHE_REFRESH_MS: '60000' });
+    ({ config, dataSource } = db);
     users = new UserAccounts(dataSource, 4);
     serviceTokens = new ServiceTokens(dataSource);
     await users.create({ username: 'alice', password: 'password of alice', roles: ['client'] });
   });
   afterAll(async () => {
-    await dataSource?.destroy();
-    await cleanup?.();
+    await db?.close();
   });
 
   it('caches disabled users and service tokens, and sees changes from elsewhere at reload', async () => {

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
+import { openDataSource } from '../data-source.options';
 import { createPostgresTestSchema } from './postgres-schema.fixture';
 
 export interface TestDatabase {
@@ -34,3 +36,30 @@ export const TEST_DATABASES: TestDatabase[] = [
     },
   },
 ];
+
+export interface OpenTestDatabase {
+  config: AppConfig;
+  dataSource: DataSource;
+  /** Closes the data source and removes the database. */
+  close(): Promise<void>;
+}
+
+/** A fresh database of this driver (with `env`'s other settings), migrated and open. */
+export async function openTestDatabase(
+  database: TestDatabase,
+  env?: Record<string, string>,
+): Promise<OpenTestDatabase> {
+  const { config, cleanup } = await database.create(env);
+  const dataSource = await openDataSource(config).catch(async (error: unknown) => {
+    await cleanup();
+    throw error;
+  });
+  return {
+    config,
+    dataSource,
+    close: async () => {
+      await dataSource.destroy();
+      await cleanup();
+    },
+  };
+}

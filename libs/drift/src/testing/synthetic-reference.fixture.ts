@@ -1,5 +1,7 @@
 import { SeededRandom } from '@app/ml';
+import type { DriftProfile } from '../drift-profile.stats';
 import type { DriftReference, DriftReferenceRow } from '../drift-reference.schema';
+import { DriftWindow } from '../drift-window.stats';
 
 export interface SyntheticRowOptions {
   /** How often each class is the true one (relative weights, one per class). */
@@ -59,4 +61,19 @@ export function syntheticRows(
 
 export function syntheticReference(count = 2000, seed = 1): DriftReference {
   return { schema: 1, classes: SYNTHETIC_CLASSES, rows: syntheticRows(count, seed) };
+}
+
+/** A live window holding `rows` as the API would add its predictions: predicted class and top classes by probability. */
+export function syntheticWindow(profile: DriftProfile, rows: DriftReferenceRow[]): DriftWindow {
+  const window = new DriftWindow(profile, rows.length);
+  for (const row of rows) {
+    const order = row.probabilities.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]);
+    window.add({
+      ...row,
+      predicted: profile.indexOf(row.predicted),
+      topClasses: order.map(([, i]) => i),
+      topProbabilities: order.map(([p]) => p),
+    });
+  }
+  return window;
 }

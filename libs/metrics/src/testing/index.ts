@@ -1,6 +1,5 @@
 export {
-  ALERTMANAGER_BINARY,
-  PROMETHEUS_BINARY,
-  writeLocalMonitoring,
-  type LocalMonitoringOptions,
+  localMonitoringInstalled,
+  startLocalMonitoring,
+  type LocalMonitoring,
 } from './local-monitoring.fixture';

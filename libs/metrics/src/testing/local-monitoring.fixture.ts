@@ -1,13 +1,26 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import {
+  freePorts,
+  killProcessGroup,
+  startProcess,
+  waitUntilAnswering,
+  type ServiceProcess,
+  type StartOptions,
+} from '@app/config/testing';
 
-export const PROMETHEUS_BINARY = '/usr/bin/prometheus';
-export const ALERTMANAGER_BINARY = '/usr/bin/prometheus-alertmanager';
+/** Its docker/prometheus rule and docker/alertmanager routing are the ones run. */
+const REPOSITORY_ROOT = resolve(__dirname, '../../../..');
+const PROMETHEUS_BINARY = '/usr/bin/prometheus';
+const ALERTMANAGER_BINARY = '/usr/bin/prometheus-alertmanager';
+
+/** Whether Prometheus and Alertmanager are installed (apt's prometheus and prometheus-alertmanager). */
+export function localMonitoringInstalled(): boolean {
+  return [PROMETHEUS_BINARY, ALERTMANAGER_BINARY].every((path) => existsSync(path));
+}
 
 export interface LocalMonitoringOptions {
-  /** The repository root: its docker/prometheus rule and docker/alertmanager routing are the ones run. */
-  repoRoot: string;
   /** Where the configuration and the data directories go. */
   dir: string;
   /** The API that Prometheus scrapes and Alertmanager calls, e.g. http://127.0.0.1:3000. */
@@ -27,12 +40,12 @@ export interface LocalMonitoringOptions {
  * Prometheus and Alertmanager for tests and benchmarks on one machine: the repository's rule and routing with short
  * timings, pointed at a local API. Returns the arguments of the two processes (plain binaries from apt).
  */
-export function writeLocalMonitoring(options: LocalMonitoringOptions): {
+function writeLocalMonitoring(options: LocalMonitoringOptions): {
   prometheusArgs: string[];
   alertmanagerArgs: string[];
 } {
-  const { repoRoot, dir, api } = options;
-  const rules = parse(readFileSync(join(repoRoot, 'docker/prometheus/rules/model.rules.yml'), 'utf8'));
+  const { dir, api } = options;
+  const rules = parse(readFileSync(join(REPOSITORY_ROOT, 'docker/prometheus/rules/model.rules.yml'), 'utf8'));
   for (const group of rules.groups) {
     group.interval = '1s';
     for (const rule of group.rules) {
@@ -52,7 +65,7 @@ export function writeLocalMonitoring(options: LocalMonitoringOptions): {
       scrape_configs: [{ job_name: 'api', static_configs: [{ targets: [new URL(api).host] }] }],
     }),
   );
-  const routing = parse(readFileSync(join(repoRoot, 'docker/alertmanager/alertmanager.yml'), 'utf8'));
+  const routing = parse(readFileSync(join(REPOSITORY_ROOT, 'docker/alertmanager/alertmanager.yml'), 'utf8'));
   Object.assign(routing.route, {
     group_wait: '1s',
     group_interval: '1s',
@@ -78,5 +91,52 @@ export function writeLocalMonitoring(options: LocalMonitoringOptions): {
       `--web.listen-address=127.0.0.1:${options.alertmanagerPort}`,
       '--cluster.listen-address=',
     ],
+  };
+}
+
+export interface LocalMonitoring {
+  /** Prometheus's URL. */
+  prometheus: string;
+  /** Prometheus and Alertmanager, for the caller to stop with its other processes. */
+  processes: ServiceProcess[];
+  /** The alerts firing in Prometheus now. */
+  firingAlerts(): Promise<{ labels: Record<string, string> }[]>;
+}
+
+/**
+ * Prometheus and Alertmanager as writeLocalMonitoring configures them, on free ports, started and answering.
+ * `show` gives each process's start options by name (e.g. to print its warnings).
+ */
+export async function startLocalMonitoring(
+  options: Omit<LocalMonitoringOptions, 'prometheusPort' | 'alertmanagerPort'>,
+  show: (name: string) => StartOptions = () => ({}),
+): Promise<LocalMonitoring> {
+  const [prometheusPort, alertmanagerPort] = await freePorts(2);
+  const { prometheusArgs, alertmanagerArgs } = writeLocalMonitoring({
+    ...options,
+    prometheusPort,
+    alertmanagerPort,
+  });
+  const processes = [
+    startProcess('prometheus', PROMETHEUS_BINARY, prometheusArgs, show('prometheus')),
+    startProcess('alertmanager', ALERTMANAGER_BINARY, alertmanagerArgs, show('alertmanager')),
+  ];
+  const prometheus = `http://127.0.0.1:${prometheusPort}`;
+  try {
+    await waitUntilAnswering(processes[0], `${prometheus}/-/ready`, 60_000);
+    await waitUntilAnswering(processes[1], `http://127.0.0.1:${alertmanagerPort}/-/ready`, 60_000);
+  } catch (error) {
+    for (const service of processes) killProcessGroup(service);
+    throw error;
+  }
+  return {
+    prometheus,
+    processes,
+    firingAlerts: async () => {
+      const body = (await (await fetch(`${prometheus}/api/v1/alerts`)).json()) as {
+        data: { alerts: { labels: Record<string, string>; state: string }[] };
+      };
+      return body.data.alerts.filter((alert) => alert.state === 'firing');
+    },
   };
 }
