@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { ConfigValidationError } from '@app/config';
+import { AppConfig, ConfigValidationError } from '@app/config';
+import { openDataSource } from '@app/database';
 import {
   DEFAULT_TEXT_ENSEMBLE_OPTIONS,
   DEFAULT_TRAIN_OPTIONS,
@@ -62,10 +63,29 @@ function imageFeatures(value: string | undefined): TrainOptions['imageFeatures']
 }
 
 /**
+ * Nest's TypeORM module retries a refused connection for about 30 s, which suits a server waiting for its database,
+ * not a command: one plain attempt first, so that an unreachable database fails at once with the reason.
+ */
+async function checkDatabase(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = AppConfig.fromEnvironment();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) throw new UsageError(error.message);
+    throw error;
+  }
+  const dataSource = await openDataSource(config).catch((error: unknown) => {
+    throw new UsageError(`--register: cannot open the registry's database: ${(error as Error).message}`);
+  });
+  await dataSource.destroy();
+}
+
+/**
  * Opens the configured registry (CliTrainingModule) before training, so that a bad setting or parent fails in
  * seconds, not hours.
  */
 async function openRegistry(parent: string | undefined) {
+  await checkDatabase();
   const context = await NestFactory.createApplicationContext(CliTrainingModule, {
     logger: false,
     abortOnError: false,
