@@ -126,9 +126,32 @@ export async function trainProductClassifier(
       `${heldOutRows.length} rows held out for calibration`,
   );
 
+  const history: ModelCard['history'] = { text: [], image: [] };
+  const textStarted = Date.now();
+  const texts = textRows.map(({ designation, description }) => ({ designation, description }));
+  const textLabels = textRows.map((e) => indexOf.get(e.label!)!);
+  const text = await TextEnsemble.train(
+    texts,
+    textLabels,
+    classes.length,
+    { ...DEFAULT_TEXT_ENSEMBLE_OPTIONS, ...options.text, seed: options.seed },
+    log,
+    (model, p) => {
+      history.text.push({ model, ...p });
+      epochDone(model, p, progressLine(model, p));
+    },
+  );
+  const textSeconds = (Date.now() - textStarted) / 1000;
+  log(`text models trained in ${textSeconds.toFixed(1)} s`);
+
+  let image: ImageClassifier | undefined;
   const source = imageFeatureSource(options);
   let images: ImageCache = decoded ?? { source: '', features: new Map(), unreadable: [] };
+  let imageTraining = 0;
+  const imageStarted = Date.now();
   if (options.withImages) {
+    const withImage = [...fitData.products, ...fitData.imageOnly].filter((e) => hasLabel(e) && e.imagePath);
+    const heldOutWithImage = heldOutRows.filter((e) => e.imagePath);
     if (decoded && decoded.source !== featureSourceKey(source)) {
       throw new Error(
         `the image features given are from ${decoded.source}, the options ask for ${featureSourceKey(source)}`,
@@ -137,71 +160,40 @@ export async function trainProductClassifier(
     if (!decoded) {
       const backbones = resources.backbones ?? new InThreadBackboneRunner();
       try {
-        images = await extractDatasetFeatures(
-          [...data.products, ...data.imageOnly].filter((e) => hasLabel(e) && e.imagePath),
-          source,
-          log,
-          { backbones, store: resources.featureStore },
-        );
+        images = await extractDatasetFeatures([...withImage, ...heldOutWithImage], source, log, {
+          backbones,
+          store: resources.featureStore,
+        });
       } finally {
         if (!resources.backbones) backbones.dispose();
       }
     }
-  }
-
-  /** The text ensemble and the image model trained on `rows`. */
-  const trainModels = async (rows: TrainingData) => {
-    const history: ModelCard['history'] = { text: [], image: [] };
-    const textStarted = Date.now();
-    const textRows = [...rows.products, ...rows.extraText].filter(hasLabel);
-    const text = await TextEnsemble.train(
-      textRows.map(({ designation, description }) => ({ designation, description })),
-      textRows.map((e) => indexOf.get(e.label!)!),
-      classes.length,
-      { ...DEFAULT_TEXT_ENSEMBLE_OPTIONS, ...options.text, seed: options.seed },
-      log,
-      (model, p) => {
-        history.text.push({ model, ...p });
-        epochDone(model, p, progressLine(model, p));
-      },
-    );
-    const textSeconds = (Date.now() - textStarted) / 1000;
-    log(`text models trained in ${textSeconds.toFixed(1)} s`);
-    let image: ImageClassifier | undefined;
-    let imageTraining = 0;
-    const imageStarted = Date.now();
-    if (options.withImages) {
-      const usable = [...rows.products, ...rows.imageOnly].filter(
-        (e) => hasLabel(e) && e.imagePath && images.features.has(e.imagePath),
+    const usable = withImage.filter((e) => images.features.has(e.imagePath!));
+    imageTraining = usable.length;
+    if (usable.length >= classes.length * 2) {
+      log(`training image model on ${usable.length} images`);
+      image = await ImageClassifier.trainOnFeatures(
+        usable.map((e) => images.features.get(e.imagePath!)!),
+        usable.map((e) => indexOf.get(e.label!)!),
+        classes.length,
+        source,
+        { ...options.image, seed: options.seed },
+        (p) => {
+          history.image.push(p);
+          epochDone('image', p, progressLine('image', p));
+        },
       );
-      imageTraining = usable.length;
-      if (usable.length >= classes.length * 2) {
-        log(`training image model on ${usable.length} images`);
-        image = await ImageClassifier.trainOnFeatures(
-          usable.map((e) => images.features.get(e.imagePath!)!),
-          usable.map((e) => indexOf.get(e.label!)!),
-          classes.length,
-          source,
-          { ...options.image, seed: options.seed },
-          (p) => {
-            history.image.push(p);
-            epochDone('image', p, progressLine('image', p));
-          },
-        );
-      } else {
-        log(`image model skipped: only ${usable.length} usable images`);
-      }
+    } else {
+      log(`image model skipped: only ${usable.length} usable images`);
     }
-    const imageSeconds = (Date.now() - imageStarted) / 1000;
-    return { text, image, history, textRows: textRows.length, imageTraining, textSeconds, imageSeconds };
-  };
+  }
+  const imageSeconds = (Date.now() - imageStarted) / 1000;
 
-  let models = await trainModels(fitData);
   let calibration: ModelCalibration | undefined;
   let driftReference: DriftReference | undefined;
   if (fraction > 0) {
     const fitted = calibrateOnHeldOut(
-      { classes, text: models.text, image: models.image, imageWeight: options.imageWeight },
+      { classes, text, image, imageWeight: options.imageWeight },
       heldOut,
       images.features,
     );
@@ -226,21 +218,7 @@ export async function trainProductClassifier(
           `ECE ${fit.ece.before.toFixed(4)} → ${fit.ece.after.toFixed(4)}`,
       );
     }
-    // Served models trained without the slice lost 0.015 weighted F1 (fold 1 of bench:cv, docs/benchmarks.md), so the
-    // models are trained again on every row. The temperatures stay those fitted on the slice: no unseen rows are
-    // left to fit the new models' own.
-    log(
-      `training again on all ${data.products.length + data.extraText.length} rows of text, the slice included`,
-    );
-    const first = models;
-    first.text.dispose();
-    first.image?.dispose();
-    models = await trainModels(data);
-    models.textSeconds += first.textSeconds;
-    models.imageSeconds += first.imageSeconds;
   }
-  const { text, image, history, textSeconds, imageSeconds, imageTraining } = models;
-  const textTraining = models.textRows;
 
   const classifier = new ProductClassifier({
     classes,
@@ -258,7 +236,7 @@ export async function trainProductClassifier(
       products: data.products.length,
       extraText: data.extraText.length,
       imageOnly: data.imageOnly.length,
-      textTraining,
+      textTraining: textRows.length,
       imageTraining,
     },
     images: {
