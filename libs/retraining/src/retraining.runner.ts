@@ -75,6 +75,8 @@ const PROGRESS_WRITE_INTERVAL_MS = 1_000;
 
 /** How often a running job looks for its cancellation in its row: the bound on how long a cancel takes to stop it. */
 const CANCEL_CHECK_INTERVAL_MS = 1_000;
+/** The labelled predictions for the training process, in the run's folder (not one of the model's files). */
+const FEEDBACK_EXPORT_FILE = 'feedback-export.json';
 
 /**
  * The retraining use case, whichever transport delivers the job (the worker's BullMQ processor, or the embedded
@@ -270,7 +272,7 @@ export class RetrainingRunner {
       const productionDir = parentVersion
         ? await this.registry.fetch(parentVersion, resolve(this.settings.varDir, 'model-cache'))
         : undefined;
-      const feedback = await this.exportFeedback(job);
+      const feedback = await this.exportFeedback(job, outDir);
       let candidate;
       try {
         candidate = await trainInChildProcess(
@@ -324,10 +326,13 @@ export class RetrainingRunner {
   /**
    * Writes the labelled predictions to a file for the training process, with their photos fetched to
    * VAR_DIR/feedback-images (a cache kept between jobs; a photo the store no longer has trains nothing, its row
-   * trains by its text). Undefined when the runner trains on the base set alone.
+   * trains by its text). The file goes in the run's own folder (removed before the model in it is registered), so
+   * that a run killed with SIGKILL leaves it where the next run's removal of dead runs' folders finds it.
+   * Undefined when the runner trains on the base set alone.
    */
   private async exportFeedback(
     job: RunningJob,
+    runDir: string,
   ): Promise<{ feedbackFile: string; recentFeedback: number } | undefined> {
     const feedback = this.settings.feedback;
     if (!feedback) return undefined;
@@ -356,9 +361,8 @@ export class RetrainingRunner {
       `job ${job.id}: ${examples.length} labelled predictions, ${photos.size} of their ${new Set(shas).size} ` +
         `photos still in the store; labels without their prediction: ${missingPredictions}`,
     );
-    const dir = resolve(this.settings.varDir, 'feedback-exports');
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, `${job.id}.json`);
+    await mkdir(runDir, { recursive: true });
+    const path = join(runDir, FEEDBACK_EXPORT_FILE);
     await writeFile(path, JSON.stringify(file));
     return { feedbackFile: path, recentFeedback: feedback.recent };
   }
