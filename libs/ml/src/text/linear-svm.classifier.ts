@@ -1,4 +1,5 @@
 import { SeededRandom } from '../runtime/random';
+import type { SlicedWork } from '../runtime/sliced-work';
 import { FeatureRowTable } from './feature-row-table';
 import { QuantizedRows, softmaxInto } from './sparse-rows';
 import { scoreTexts } from './score-texts';
@@ -123,7 +124,7 @@ export class LinearSvmClassifier {
       for (let f = 0; f < numFeatures; f++) weights[f * numClasses + c] = byClass[c * numFeatures + f];
     }
     return new LinearSvmClassifier(
-      new FeatureRowTable(extractor, QuantizedRows.fromTable(weights, numClasses)),
+      FeatureRowTable.of(extractor, QuantizedRows.fromTable(weights, numClasses)),
       o,
       numClasses,
     );
@@ -155,14 +156,14 @@ export class LinearSvmClassifier {
   }
 
   /** With `consumeFiles`, the weights' file is emptied once loaded (see FeatureRowTable.fromFiles). */
-  static deserialize(
+  static *deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
     { consumeFiles = false }: { consumeFiles?: boolean } = {},
-  ): LinearSvmClassifier {
+  ): SlicedWork<LinearSvmClassifier> {
     if (manifest.format !== FORMAT) throw new Error(`Unknown linear model format ${String(manifest.format)}`);
     const numClasses = manifest.numClasses as number;
-    const table = FeatureRowTable.fromFiles(
+    const table = yield* FeatureRowTable.fromFiles(
       manifest.features as TextFeatureParams,
       files,
       WEIGHTS_FILE,

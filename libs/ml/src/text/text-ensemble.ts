@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { SerializedComponent } from '../artifacts/model-artifact';
 import { LinearSvmClassifier, LINEAR_VIEWS, type LinearSvmOptions } from './linear-svm.classifier';
 import {
@@ -9,6 +8,7 @@ import {
 } from './text-features.extractor';
 import { HashedTerms, type TextHasher } from './text-hashing';
 import type { EpochProgress } from '../runtime/epoch-progress';
+import { runInSlices, runNow, type SlicedWork } from '../runtime/sliced-work';
 import { TextClassifier, type TextClassifierOptions } from './text.classifier';
 
 export type LinearView = keyof typeof LINEAR_VIEWS;
@@ -73,25 +73,39 @@ export class TextEnsemble {
   private constructor(
     private readonly neural: TextClassifier[],
     private readonly linear: LinearSvmClassifier[],
+    models: ModelRows[],
+    groups: HashingGroup[],
   ) {
-    const models: TextModel[] = [...linear, ...neural];
-    this.models = models.map((model) => ({
+    this.models = models;
+    this.groups = groups;
+  }
+
+  /** Linear models first, then neural ones; one shared vocabulary index per hashing. */
+  private static *assemble(
+    neural: TextClassifier[],
+    linear: LinearSvmClassifier[],
+  ): SlicedWork<TextEnsemble> {
+    const models: ModelRows[] = [...linear, ...neural].map((model) => ({
       model,
       rows: new SparseRowBuffer(),
       starts: new Int32Array(CHUNK + 1),
       votes: new Float32Array(CHUNK * model.numClasses),
     }));
     const byKey = new Map<string, ModelRows[]>();
-    for (const entry of this.models) {
+    for (const entry of models) {
       const key = entry.model.features.hasher.key;
       byKey.set(key, [...(byKey.get(key) ?? []), entry]);
     }
-    this.groups = [...byKey.values()].map((members) => ({
-      hasher: members[0].model.features.hasher,
-      terms: new HashedTerms(),
-      index: TextFeatureExtractor.sharedIndex(members.map(({ model }) => model.features)),
-      rows: members.map(({ rows }) => rows),
-    }));
+    const groups: HashingGroup[] = [];
+    for (const members of byKey.values()) {
+      groups.push({
+        hasher: members[0].model.features.hasher,
+        terms: new HashedTerms(),
+        index: yield* TextFeatureExtractor.sharedIndex(members.map(({ model }) => model.features)),
+        rows: members.map(({ rows }) => rows),
+      });
+    }
+    return new TextEnsemble(neural, linear, models, groups);
   }
 
   static async train(
@@ -126,7 +140,7 @@ export class TextEnsemble {
       return model;
     });
     if (neural.length + linear.length === 0) throw new Error('The text ensemble needs at least one model');
-    return new TextEnsemble(neural, linear);
+    return runNow(TextEnsemble.assemble(neural, linear));
   }
 
   /**
@@ -192,29 +206,35 @@ export class TextEnsemble {
   /**
    * Rebuilds the ensemble from the artifact's components; other components (the image model) are ignored. With
    * `consumeFiles`, the models' weight files are emptied as soon as they are copied (see TextClassifier.deserialize).
+   * The work runs in slices of about 10 ms with turns of the event loop between them: a serving process loads a new
+   * version while it answers requests, and every request and socket timer would wait out one long stretch.
    */
-  static async deserialize(
+  static deserialize(
     components: Record<string, SerializedComponent>,
     options: { consumeFiles?: boolean } = {},
   ): Promise<TextEnsemble> {
+    return runInSlices(TextEnsemble.rebuild(components, options));
+  }
+
+  private static *rebuild(
+    components: Record<string, SerializedComponent>,
+    options: { consumeFiles?: boolean },
+  ): SlicedWork<TextEnsemble> {
     const named = (prefix: string) =>
       Object.keys(components)
         .filter((name) => name.startsWith(prefix))
         .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
         .map((name) => components[name]);
-    // A turn of the event loop between models: a serving process loads a new version while it answers requests.
     const neural: TextClassifier[] = [];
     for (const { manifest, files } of named(NEURAL_PREFIX)) {
-      neural.push(TextClassifier.deserialize(manifest, files, options));
-      await nextTurn();
+      neural.push(yield* TextClassifier.deserialize(manifest, files, options));
     }
     const linear: LinearSvmClassifier[] = [];
     for (const { manifest, files } of named(LINEAR_PREFIX)) {
-      linear.push(LinearSvmClassifier.deserialize(manifest, files, options));
-      await nextTurn();
+      linear.push(yield* LinearSvmClassifier.deserialize(manifest, files, options));
     }
     if (neural.length + linear.length === 0) throw new Error('no text components');
-    return new TextEnsemble(neural, linear);
+    return yield* TextEnsemble.assemble(neural, linear);
   }
 
   /** Nothing to free (the weights are plain arrays): the text part's interface, which the thread pool needs. */
