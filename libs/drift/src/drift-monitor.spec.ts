@@ -1,4 +1,4 @@
-import { InputVocabulary, TextFeatureExtractor } from '@app/ml';
+import { InputVocabulary, runNow, TextFeatureExtractor } from '@app/ml';
 import { DRIFT_SIGNALS, DriftProfile } from './drift-profile';
 import { bootstrapThresholds, thresholdSizes } from './drift-thresholds';
 import { DriftWindow } from './drift-window';
@@ -24,7 +24,7 @@ function windowOf(profile: DriftProfile, rows: ReturnType<typeof syntheticRows>)
 
 describe('bootstrap thresholds', () => {
   const profile = new DriftProfile(syntheticReference(3000, 1));
-  const table = bootstrapThresholds(profile, settings);
+  const table = runNow(bootstrapThresholds(profile, settings));
   const full = table.thresholds.at(-1)!;
 
   it('are drawn for sizes from the minimum window up to the full one, looser for smaller windows', () => {
