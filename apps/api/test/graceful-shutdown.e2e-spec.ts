@@ -9,13 +9,14 @@ import { ModelRegistry } from '@app/registry';
 import { createArtifactStore } from '@app/storage';
 import {
   freePort,
+  KeepAliveClient,
+  passwordToken,
   hasExited,
   killProcessGroup,
   startNodeEntry,
   waitUntilAnswering,
   type ServiceProcess,
 } from '@app/config/testing';
-import { KeepAliveClient, passwordToken } from './support/keep-alive-client';
 
 /**
  * The real process (`npm start`'s entry point) receives SIGTERM while requests are in flight: each of them is
@@ -57,7 +58,7 @@ describe('graceful shutdown of the API process (e2e)', () => {
   it('answers the requests in flight at SIGTERM and stores every answered prediction', async () => {
     const base = `http://127.0.0.1:${env.PORT}`;
     await waitUntilAnswering(api, `${base}/health/ready`, 60_000);
-    const token = await passwordToken(base, 'admin', env.ADMIN_PASSWORD);
+    const token = await passwordToken(base, { username: 'admin', password: env.ADMIN_PASSWORD });
     const client = new KeepAliveClient(base, { authorization: `Bearer ${token}` }, 60);
     const predict = (i: number) =>
       client

@@ -9,12 +9,14 @@ import { ModelRegistry } from '@app/registry';
 import { createArtifactStore } from '@app/storage';
 import {
   freePort,
+  KeepAliveClient,
+  passwordToken,
   startProcess,
   stopProcess,
   waitUntilAnswering,
+  type Exchange,
   type ServiceProcess,
 } from '@app/config/testing';
-import { KeepAliveClient, passwordToken, type Exchange } from './support/keep-alive-client';
 
 /** Keep-alive connections kept busy during the swaps, as in the reproduction of the defect (issue 18, item 11). */
 const CONNECTIONS = 40;
@@ -93,7 +95,7 @@ describe('model swap under keep-alive load (e2e)', () => {
   it('answers every request on every keep-alive connection while a version is promoted and rolled back', async () => {
     const base = `http://127.0.0.1:${env.PORT}`;
     await waitUntilAnswering(api, `${base}/health/ready`, 90_000);
-    const token = await passwordToken(base, 'admin', env.ADMIN_PASSWORD);
+    const token = await passwordToken(base, { username: 'admin', password: env.ADMIN_PASSWORD });
     const operator = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const swap = async (path: string, reason: string) => {
       await loopStallMs();

@@ -14,8 +14,11 @@ import { startTestApi, type TestApi } from './support/test-api';
 import { freePort, productionSettings } from '@app/config/testing';
 
 const ROOT = resolve(__dirname, '../../..');
-/** One network on a sample of the shared data: long enough to stop mid-training, short enough for a test. */
-const PARAMS = { neuralModels: 1, linearViews: ['merged'], withImages: false, maxRows: 2500 };
+/**
+ * Two linear models on a sample of the shared data: long enough to stop mid-training (several seconds), short enough
+ * for a test on a busy machine (a network's epochs took 20 s each there).
+ */
+const PARAMS = { neuralModels: 0, linearViews: ['merged', 'blocked'], withImages: false, maxRows: 2500 };
 
 interface WorkerProcess {
   child: ChildProcess;
@@ -151,7 +154,7 @@ describeWithData(
       expect(await job(body.id)).toMatchObject({ state: 'queued', error: null });
 
       await spawnWorker();
-      const done = await waitFor(body.id, (j) => j.state === 'succeeded');
+      const done = await waitFor(body.id, (j) => j.state === 'succeeded', 240_000);
       // Two runs started: the one SIGTERM stopped, and the one that finished.
       expect(done.attempts).toBe(2);
       expect(await versionsOf(body.id)).toEqual([done.resultVersion]);
@@ -191,8 +194,11 @@ describeWithData(
       const done = await waitFor(body.id, (j) => j.state === 'succeeded', 240_000);
       expect(done.attempts).toBe(2);
       expect(await versionsOf(body.id)).toEqual([done.resultVersion]);
-      // The dead worker's training folder went with the successor's run.
-      expect(readdirSync(env.VAR_DIR).filter((name) => name.startsWith('training-'))).toEqual([]);
+      // The dead worker's training folder, and the labelled predictions it had exported there, went with the
+      // successor's run.
+      expect(
+        readdirSync(env.VAR_DIR).filter((name) => name.startsWith('training-') || name === 'feedback-exports'),
+      ).toEqual([]);
       // The gate compared it with the production model (the first job's) on the same split.
       expect(done.gate).toMatchObject({ production: expect.objectContaining({ n: expect.any(Number) }) });
       const metrics = await request(`http://127.0.0.1:${successor.port}`).get('/metrics').expect(200);
