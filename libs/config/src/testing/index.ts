@@ -17,6 +17,7 @@ export {
   startNodeEntry,
   startProcess,
   stopProcess,
+  waitFor,
   waitUntilAnswering,
   type ServiceProcess,
   type StartOptions,
