@@ -197,7 +197,9 @@ describeWithData(
       // The dead worker's training folder, and the labelled predictions it had exported there, went with the
       // successor's run.
       expect(
-        readdirSync(env.VAR_DIR).filter((name) => name.startsWith('training-') || name === 'feedback-exports'),
+        readdirSync(env.VAR_DIR).filter(
+          (name) => name.startsWith('training-') || name === 'feedback-exports',
+        ),
       ).toEqual([]);
       // The gate compared it with the production model (the first job's) on the same split.
       expect(done.gate).toMatchObject({ production: expect.objectContaining({ n: expect.any(Number) }) });
