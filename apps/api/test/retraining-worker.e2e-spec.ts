@@ -61,6 +61,8 @@ async function startWorker(env: Record<string, string>): Promise<WorkerProcess> 
   return { child, port, output: () => output, exited };
 }
 
+const isAlive = (worker: WorkerProcess) => worker.child.exitCode === null && worker.child.signalCode === null;
+
 // Training on a shared 2-core machine: a run that takes 20 s alone may take several times that under load.
 jest.setTimeout(300_000);
 
@@ -172,15 +174,18 @@ describeWithData(
     });
 
     it('SIGKILL mid-training: a running worker takes the job over within 15 s, one version is published, no folder is left', async () => {
-      const victim = workers.at(-1)!;
+      // Two workers are up before the job: one runs it, the other stays idle (one job at a time across workers).
+      await spawnWorker();
       const { body } = await api
         .as('ml-engineer')
         .post('/v1/retraining-jobs')
         .send({ reason: 'worker crashes', params: { ...PARAMS, seed: 1 } })
         .expect(202);
       await waitFor(body.id, (j) => j.phase === 'training');
-      // A second worker, idle (one job at a time across workers), is up before the crash.
-      const successor = await spawnWorker();
+      const live = workers.filter(isAlive);
+      const victim = live.find((worker) => worker.output().includes(body.id))!;
+      const successor = live.find((worker) => worker !== victim)!;
+      expect(live).toHaveLength(2);
       expect(readdirSync(env.VAR_DIR).filter((name) => name.startsWith('training-'))).toHaveLength(1);
       const killed = Date.now();
       victim.child.kill('SIGKILL');
@@ -209,7 +214,7 @@ describeWithData(
     });
 
     it('cancel: an operator stops the running job in the worker; it is not retried and the queue takes the next', async () => {
-      const worker = workers.at(-1)!;
+      const worker = workers.find(isAlive)!;
       const { body } = await api
         .as('ml-engineer')
         .post('/v1/retraining-jobs')
