@@ -123,6 +123,17 @@ describeWithData(
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+    /**
+     * Resolves once the job trains: its row says so, or a worker's log does (with linear models only, the row can
+     * go from loading-data to done between two polls on a busy machine).
+     */
+    const untilTraining = (id: string) =>
+      waitFor(
+        id,
+        (j) =>
+          j.phase === 'training' ||
+          workers.some((w) => isAlive(w) && w.output().includes(`job ${id}: training `)),
+      );
     const spawnWorker = async () => {
       const worker = await startWorker(env);
       workers.push(worker);
@@ -148,7 +159,7 @@ describeWithData(
         .post('/v1/retraining-jobs')
         .send({ reason: 'stopped by a deploy', params: PARAMS })
         .expect(202);
-      await waitFor(body.id, (j) => j.phase === 'training');
+      await untilTraining(body.id);
       const stopping = Date.now();
       first.child.kill('SIGTERM');
       expect(await first.exited).toEqual({ code: 0, signal: null });
@@ -181,7 +192,7 @@ describeWithData(
         .post('/v1/retraining-jobs')
         .send({ reason: 'worker crashes', params: { ...PARAMS, seed: 1 } })
         .expect(202);
-      await waitFor(body.id, (j) => j.phase === 'training');
+      await untilTraining(body.id);
       const live = workers.filter(isAlive);
       const victim = live.find((worker) => worker.output().includes(body.id))!;
       const successor = live.find((worker) => worker !== victim)!;
@@ -220,7 +231,7 @@ describeWithData(
         .post('/v1/retraining-jobs')
         .send({ reason: 'to be cancelled', params: { ...PARAMS, seed: 2 } })
         .expect(202);
-      await waitFor(body.id, (j) => j.phase === 'training');
+      await untilTraining(body.id);
       const cancelled = await api.as('ml-engineer').post(`/v1/retraining-jobs/${body.id}/cancel`).expect(200);
       expect(cancelled.body).toMatchObject({
         state: 'cancelled',
