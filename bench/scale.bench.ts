@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import {
   DEFAULT_TRAIN_OPTIONS,
@@ -32,6 +32,10 @@ interface ScaleRun {
   textRows: number;
   images: number;
   seconds: number;
+  /** CPU time of the child, user + system: what the run costs whatever else the machine runs. */
+  cpuSeconds?: number;
+  /** Load average (1 min) at the start and at the end of the run. */
+  load?: [number, number];
   textSeconds?: number;
   imageSeconds?: number;
   peakRssMiB: number;
@@ -81,11 +85,13 @@ async function trainOnce(factor: number): Promise<void> {
     { featureStore: benchFeatureStore() },
   );
   classifier.dispose();
+  const cpu = process.cpuUsage();
   const run: ScaleRun = {
     factor,
     textRows: card.rows.textTraining,
     images: card.rows.imageTraining,
     seconds: (Date.now() - started) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     textSeconds: card.timings.textSeconds,
     imageSeconds: card.timings.imageSeconds,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -98,6 +104,7 @@ async function trainOnce(factor: number): Promise<void> {
 function runChild(factor: number, timeoutSeconds: number): Promise<ScaleRun> {
   return new Promise((done) => {
     const started = Date.now();
+    const startLoad = loadavg()[0];
     const child = spawn(
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', __filename, String(factor)],
@@ -120,13 +127,15 @@ function runChild(factor: number, timeoutSeconds: number): Promise<ScaleRun> {
       clearTimeout(timer);
       const seconds = (Date.now() - started) / 1000;
       const line = stdout.trim().split('\n').at(-1);
-      if (code === 0 && line) return done(JSON.parse(line) as ScaleRun);
+      const load: [number, number] = [startLoad, loadavg()[0]];
+      if (code === 0 && line) return done({ ...(JSON.parse(line) as ScaleRun), load });
       done({
         factor,
         textRows: 0,
         images: 0,
         seconds,
         peakRssMiB,
+        load: [startLoad, loadavg()[0]],
         outcome: seconds >= timeoutSeconds ? 'timed out' : 'failed',
       });
     });
@@ -199,16 +208,18 @@ async function main(): Promise<void> {
     runs.set(factor, run);
     console.log(
       `  ${factor}×: ${run.outcome}, ${run.textRows} text rows, ${run.images} images, ${run.seconds.toFixed(0)} s ` +
-        `(text ${run.textSeconds?.toFixed(0) ?? '-'} s, image ${run.imageSeconds?.toFixed(0) ?? '-'} s), peak RSS ${run.peakRssMiB} MiB`,
+        `(text ${run.textSeconds?.toFixed(0) ?? '-'} s, image ${run.imageSeconds?.toFixed(0) ?? '-'} s; CPU ` +
+        `${run.cpuSeconds?.toFixed(0) ?? '-'} s), peak RSS ${run.peakRssMiB} MiB, load ${run.load?.map((l) => l.toFixed(1)).join(' → ')}`,
     );
   }
   const all = [...runs.values()].sort((a, b) => a.factor - b.factor);
   console.log(`bench:scale  training time and peak memory by data size (${cpus().length} cores)`);
-  console.log('| factor | text rows | images | training | peak RSS | outcome |');
-  console.log('|--------|-----------|--------|----------|----------|---------|');
+  console.log('| factor | text rows | images | training | CPU time | peak RSS | load average | outcome |');
+  console.log('|--------|-----------|--------|----------|----------|----------|--------------|---------|');
   for (const r of all) {
     console.log(
-      `| ${r.factor}× | ${r.textRows} | ${r.images} | ${r.seconds.toFixed(0)} s | ${r.peakRssMiB} MiB | ${r.outcome} |`,
+      `| ${r.factor}× | ${r.textRows} | ${r.images} | ${r.seconds.toFixed(0)} s | ${r.cpuSeconds?.toFixed(0) ?? '-'} s | ` +
+        `${r.peakRssMiB} MiB | ${r.load?.map((l) => l.toFixed(1)).join(' → ') ?? '-'} | ${r.outcome} |`,
     );
   }
   mkdirSync(OUT_DIR, { recursive: true });
