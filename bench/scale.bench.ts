@@ -6,7 +6,8 @@
  *
  *   npm run bench:scale
  *
- * Environment: BENCH_SCALE_FACTORS (default "1,2,5,10"; a subset updates those factors in the JSON and the chart),
+ * Environment: BENCH_SCALE_FACTORS (default "1,2,5,10"; a subset updates those factors in the JSON and the chart, an
+ * empty list only redraws the chart),
  * BENCH_SCALE_TIMEOUT_S (a run is stopped after this, default 1800: the target), BENCH_FEATURE_CACHE.
  */
 import { spawn } from 'node:child_process';
@@ -196,38 +197,43 @@ function chart(runs: ScaleRun[]): string {
 }
 
 async function main(): Promise<void> {
-  const factors = (process.env.BENCH_SCALE_FACTORS ?? '1,2,5,10').split(',').map(Number);
+  const factors = (process.env.BENCH_SCALE_FACTORS ?? '1,2,5,10').split(',').filter(Boolean).map(Number);
   const timeout = Number(process.env.BENCH_SCALE_TIMEOUT_S ?? TIME_LIMIT_S);
   const jsonPath = resolve(OUT_DIR, 'scale.json');
   const previous = existsSync(jsonPath)
     ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as { runs: ScaleRun[] }).runs
     : [];
   const runs = new Map(previous.map((r) => [r.factor, r]));
+  const sorted = () => [...runs.values()].sort((a, b) => a.factor - b.factor);
+  // Saved after each run: a 10× run takes long, and the runs before it are worth keeping if it is stopped.
+  const save = () => {
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(
+      jsonPath,
+      `${JSON.stringify({ limits: { seconds: TIME_LIMIT_S, residentMiB: MEMORY_LIMIT_MIB }, runs: sorted() }, null, 2)}\n`,
+    );
+    writeFileSync(resolve(OUT_DIR, 'scale.svg'), `${chart(sorted())}\n`);
+  };
   for (const factor of factors) {
     const run = await runChild(factor, timeout);
     runs.set(factor, run);
+    save();
     console.log(
       `  ${factor}×: ${run.outcome}, ${run.textRows} text rows, ${run.images} images, ${run.seconds.toFixed(0)} s ` +
         `(text ${run.textSeconds?.toFixed(0) ?? '-'} s, image ${run.imageSeconds?.toFixed(0) ?? '-'} s; CPU ` +
         `${run.cpuSeconds?.toFixed(0) ?? '-'} s), peak RSS ${run.peakRssMiB} MiB, load ${run.load?.map((l) => l.toFixed(1)).join(' → ')}`,
     );
   }
-  const all = [...runs.values()].sort((a, b) => a.factor - b.factor);
+  save();
   console.log(`bench:scale  training time and peak memory by data size (${cpus().length} cores)`);
   console.log('| factor | text rows | images | training | CPU time | peak RSS | load average | outcome |');
   console.log('|--------|-----------|--------|----------|----------|----------|--------------|---------|');
-  for (const r of all) {
+  for (const r of sorted()) {
     console.log(
       `| ${r.factor}× | ${r.textRows} | ${r.images} | ${r.seconds.toFixed(0)} s | ${r.cpuSeconds?.toFixed(0) ?? '-'} s | ` +
         `${r.peakRssMiB} MiB | ${r.load?.map((l) => l.toFixed(1)).join(' → ') ?? '-'} | ${r.outcome} |`,
     );
   }
-  mkdirSync(OUT_DIR, { recursive: true });
-  writeFileSync(
-    jsonPath,
-    `${JSON.stringify({ limits: { seconds: TIME_LIMIT_S, residentMiB: MEMORY_LIMIT_MIB }, runs: all }, null, 2)}\n`,
-  );
-  writeFileSync(resolve(OUT_DIR, 'scale.svg'), `${chart(all)}\n`);
 }
 
 const factorArgument = process.argv[2];
