@@ -63,6 +63,37 @@ const TEST_CODE = [
   'jest.config.ts',
 ];
 
+/**
+ * File names say what a file holds: `kebab-case.role.ts` (`model-serving.service.ts`, `drift-window.stats.ts`,
+ * `oidc-claims.util.ts`). Entry points (`index.ts`, `main.ts`), specs and the e2e folders are named by their own rules.
+ */
+const ROLE_FILE_NAME = /^[a-z0-9]+(-[a-z0-9]+)*\.[a-z]+(-[a-z]+)*(\.d)?\.ts$/;
+/** Folders whose files are being renamed by their owners; each leaves this list once its files say their role. */
+const NAMES_PENDING = ['libs/ml/**', 'libs/training/**', 'libs/retraining/**', 'apps/worker/src/cli/**'];
+
+const fileNames = {
+  rules: {
+    'role-suffix': {
+      meta: {
+        type: 'suggestion',
+        messages: {
+          noRole:
+            '"{{name}}" does not say its role: name it kebab-case.role.ts (.service, .module, .controller, .dto, .types, .util, .fixture, ...).',
+        },
+        schema: [],
+      },
+      create(context) {
+        const name = context.filename.split(/[\\/]/).pop();
+        return {
+          Program(node) {
+            if (!ROLE_FILE_NAME.test(name)) context.report({ node, messageId: 'noRole', data: { name } });
+          },
+        };
+      },
+    },
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'var/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
   eslint.configs.recommended,
@@ -107,5 +138,11 @@ export default tseslint.config(
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts', '**/cli/**/*.ts'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['**/index.ts', '**/main.ts', '**/*.spec.ts', 'apps/*/test/**', ...NAMES_PENDING],
+    plugins: { 'file-names': fileNames },
+    rules: { 'file-names/role-suffix': 'error' },
   },
 );

@@ -23,7 +23,7 @@ import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database
 import { loadRakutenDataset } from '@app/ml';
 import { ModelRegistry } from '@app/registry';
 import { createArtifactStore } from '@app/storage';
-import { BENCH_MODEL_DIR, benchDataDir, percentile } from './bench-support';
+import { BENCH_MODEL_DIR, benchDataDir, percentile } from './bench.util';
 
 const PORT = Number(process.env.BENCH_PORT ?? 3917);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);

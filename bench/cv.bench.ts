@@ -22,7 +22,7 @@ import {
   type LinearView,
   type TrainingData,
 } from '@app/ml';
-import { benchDataDir, benchFeatureStore } from './bench-support';
+import { benchDataDir, benchFeatureStore } from './bench.util';
 
 const K = 5;
 const SEED = 0;

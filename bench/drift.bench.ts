@@ -16,13 +16,12 @@
  * base (the streams leave out near-duplicates of training titles, as the calibration slice does), BENCH_AUDIT (0.1) share of predictions labelled, BENCH_WINDOW (500) DRIFT_WINDOW, BENCH_MIN_WINDOW (200),
  * BENCH_COST_REQUESTS (1500) per round, BENCH_DEADLINE_S (1200), BENCH_VERBOSE=1 shows the processes' logs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '@app/config';
+import { freePorts, waitUntilAnswering } from '@app/config/testing';
 import { openDataSource } from '@app/database';
 import { DriftMonitor } from '@app/drift';
 import { createPostgresTestSchema } from '@app/database/testing';
@@ -33,18 +32,25 @@ import {
   InputVocabulary,
   loadTrainingData,
   type ProductClassifier,
-  readCsvRecords,
   SeededRandom,
   trainingDocuments,
   trainProductClassifier,
 } from '@app/ml';
-import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
+import { startLocalMonitoring, type LocalMonitoring } from '@app/metrics/testing';
 import { ModelRegistry } from '@app/registry';
 import { LocalArtifactStore } from '@app/storage';
-import { benchDataDir } from './bench-support';
+import {
+  benchApi,
+  benchDataDir,
+  BenchProcesses,
+  f1Chart,
+  heldOutSplit,
+  writeProductsCsv,
+  type BenchApi,
+  type BenchProduct,
+} from './bench.util';
 
 const ROOT = resolve(__dirname, '..');
-const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const STREAM = Number(process.env.BENCH_STREAM ?? 3000);
 const RATE = Number(process.env.BENCH_RATE ?? 60);
 const HELD = Number(process.env.BENCH_HELD ?? 5);
@@ -71,12 +77,6 @@ const clock = (): number => (performance.now() - started) / 1000;
 const progress = (line: string): void => console.error(`[bench:drift ${clock().toFixed(1)} s] ${line}`);
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
-interface Product {
-  designation: string;
-  description: string;
-  prdtypecode: number;
-}
-
 interface Sample {
   stream: 'A' | 'B';
   /** Predictions of this stream sent so far. */
@@ -99,108 +99,27 @@ interface StreamResult {
   meanAbsoluteError: number | null;
 }
 
-const processes: ChildProcess[] = [];
+const processes = new BenchProcesses();
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
-}
-
-function start(
-  name: string,
-  command: string,
-  args: string[],
-  env: Record<string, string> = {},
-): ChildProcess {
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const show = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line && (VERBOSE || /\b(WARN|ERROR)\b/.test(line))) console.error(`[${name}] ${line}`);
-    }
-  };
-  child.stdout!.on('data', show);
-  child.stderr!.on('data', show);
-  processes.push(child);
-  return child;
-}
-
-function stopAll(): void {
-  for (const child of processes.splice(0)) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-/** The shared split of bench:loop: a base half without the HELD most common categories, and the other half. */
+/** bench:loop's split, the streams cycled to STREAM: in distribution (no held category) and shifted (all). */
 function splitData(dataDir: string): {
-  base: Product[];
-  inDistribution: Product[];
-  shifted: Product[];
+  base: BenchProduct[];
+  inDistribution: BenchProduct[];
+  shifted: BenchProduct[];
   held: number[];
 } {
-  const products: Product[] = readCsvRecords(join(dataDir, 'products.csv')).records.map((r) => ({
-    designation: r.values.designation,
-    description: r.values.description ?? '',
-    prdtypecode: Number(r.values.prdtypecode),
-  }));
-  const random = new SeededRandom(7);
-  const shuffled = random.shuffle([...products]);
-  const counts = new Map<number, number>();
-  for (const p of shuffled) counts.set(p.prdtypecode, (counts.get(p.prdtypecode) ?? 0) + 1);
-  const held = [...counts.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, HELD)
-    .map(([code]) => code);
-  const half = Math.floor(shuffled.length / 2);
-  const base = shuffled.slice(0, half).filter((p) => !held.includes(p.prdtypecode));
+  const { base, rest: otherHalf, held } = heldOutSplit(dataDir, HELD);
   // Like the calibration slice the reference comes from (near-duplicate titles never straddle it and the training
   // rows), the streams hold no product whose title nearly repeats one the model trained on.
   const seen = new Set(base.map((p) => designationKey(p.designation)));
-  const rest = shuffled.slice(half).filter((p) => !seen.has(designationKey(p.designation)));
-  const cycle = (rows: Product[]) => Array.from({ length: STREAM }, (_, i) => rows[i % rows.length]);
+  const rest = otherHalf.filter((p) => !seen.has(designationKey(p.designation)));
+  const cycle = (rows: BenchProduct[]) => Array.from({ length: STREAM }, (_, i) => rows[i % rows.length]);
   return {
     base,
     inDistribution: cycle(rest.filter((p) => !held.includes(p.prdtypecode))),
     shifted: cycle(rest),
     held,
   };
-}
-
-function writeProducts(dir: string, rows: Product[]): void {
-  mkdirSync(dir, { recursive: true });
-  const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
-  const lines = rows.map((p, i) =>
-    [String(i + 1), String(i + 1), quote(p.designation), quote(p.description), String(p.prdtypecode)].join(
-      ',',
-    ),
-  );
-  writeFileSync(
-    join(dir, 'products.csv'),
-    ['productid,imageid,designation,description,prdtypecode', ...lines].join('\n'),
-  );
 }
 
 interface DriftRoute {
@@ -215,37 +134,6 @@ interface DriftRoute {
   }[];
 }
 
-interface Api {
-  url: string;
-  call: <T>(path: string, body?: unknown) => Promise<T>;
-}
-
-async function login(url: string, admin: { username: string; password: string }): Promise<Api> {
-  await until(
-    'the API to serve',
-    async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined),
-    180_000,
-  );
-  const tokenRes = await fetch(`${url}/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', ...admin }).toString(),
-  });
-  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-  return {
-    url,
-    call: async <T>(path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(
-        `${url}${path}`,
-        body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) },
-      );
-      if (!res.ok && res.status !== 202) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as T;
-    },
-  };
-}
-
 /**
  * The watch's own cost without HTTP and its noise: the same texts scored in batches of 16 (as the coalescer groups
  * them) by the model alone, and by the model asked for every class and followed by the watch's observe(), in
@@ -254,7 +142,7 @@ async function login(url: string, admin: { username: string; password: string })
 async function inProcessCost(
   classifier: ProductClassifier,
   reference: NonNullable<Awaited<ReturnType<typeof trainProductClassifier>>['driftReference']>,
-  products: Product[],
+  products: BenchProduct[],
 ): Promise<{ offMicros: number; onMicros: number; overheadPercent: number }> {
   const monitor = new DriftMonitor({ window: WINDOW, minWindow: MIN_WINDOW, quantile: 0.99, draws: 400 });
   monitor.track('bench', monitor.build('bench', reference, InputVocabulary.of(classifier)));
@@ -282,7 +170,7 @@ async function inProcessCost(
 }
 
 /** Single-item predictions at a fixed concurrency; returns predictions per second. */
-async function throughput(api: Api, texts: Product[]): Promise<number> {
+async function throughput(api: BenchApi, texts: BenchProduct[]): Promise<number> {
   let next = 0;
   const begin = performance.now();
   await Promise.all(
@@ -296,19 +184,12 @@ async function throughput(api: Api, texts: Product[]): Promise<number> {
   return COST_REQUESTS / ((performance.now() - begin) / 1000);
 }
 
-async function firingAlerts(prometheus: string): Promise<{ labels: Record<string, string> }[]> {
-  const body = (await (await fetch(`${prometheus}/api/v1/alerts`)).json()) as {
-    data: { alerts: { labels: Record<string, string>; state: string }[] };
-  };
-  return body.data.alerts.filter((a) => a.state === 'firing');
-}
-
 /** Streams products at RATE, labelling an AUDIT share, sampling the drift route and the alerts once a second. */
 async function stream(
   name: 'A' | 'B',
-  api: Api,
-  prometheus: string,
-  products: Product[],
+  api: BenchApi,
+  monitoring: LocalMonitoring,
+  products: BenchProduct[],
   classes: number[],
   samples: Sample[],
 ): Promise<StreamResult> {
@@ -342,7 +223,7 @@ async function stream(
       trueF1: trueF1(),
       windowPredictions: version?.predictions ?? 0,
     });
-    const firing = await firingAlerts(prometheus);
+    const firing = await monitoring.firingAlerts();
     const drifting = firing.filter((a) => a.labels.alertname === 'ModelDrift');
     if (drifting.length && result.driftAlertAt === null) {
       result.driftAlertAt = sent;
@@ -410,37 +291,26 @@ async function stream(
 
 function chart(samples: Sample[], a: StreamResult, b: StreamResult, calibrated: boolean): string {
   const [w, h, left, top, right, bottom] = [760, 380, 56, 28, 16, 48];
-  const total = 2 * STREAM;
+  const { x, frame, points, marker } = f1Chart({
+    width: w,
+    height: h,
+    left,
+    top,
+    right,
+    bottom,
+    xMax: 2 * STREAM,
+  });
   const xOf = (s: Sample) => (s.stream === 'A' ? s.sent : STREAM + s.sent);
-  const x = (v: number) => left + (v / total) * (w - left - right);
-  const y = (f1: number) => top + (1 - f1) * (h - top - bottom);
   const line = (pick: (s: Sample) => number | null) =>
-    samples
-      .filter((s) => pick(s) !== null)
-      .map((s) => `${x(xOf(s)).toFixed(1)},${y(pick(s)!).toFixed(1)}`)
-      .join(' ');
-  const marker = (at: number | null, label: string, colour: string, dy: number) =>
-    at === null
-      ? ''
-      : `<line x1="${x(at)}" y1="${top}" x2="${x(at)}" y2="${h - bottom}" stroke="${colour}" stroke-dasharray="3,3"/>` +
-        `<text x="${x(at) + 4}" y="${top + dy}" font-size="11" fill="${colour}">${label}</text>`;
-  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1]
-    .map(
-      (v) => `<text x="${left - 8}" y="${y(v) + 4}" font-size="11" text-anchor="end">${v.toFixed(1)}</text>`,
-    )
-    .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">
-<rect width="${w}" height="${h}" fill="white"/>
-<line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="#333"/>
-<line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="#333"/>
-${ticks}
+    points(samples.filter((s) => pick(s) !== null).map((s) => [xOf(s), pick(s)!]));
+  return `${frame}
 <text x="${left}" y="16" font-size="12">Estimated (no labels) vs true weighted F1 of the last ${WINDOW} predictions${calibrated ? '' : ' (UNCALIBRATED probabilities)'}</text>
 <line x1="${x(STREAM)}" y1="${top}" x2="${x(STREAM)}" y2="${h - bottom}" stroke="#999"/>
 <text x="${x(STREAM / 2)}" y="${h - bottom + 16}" font-size="11" text-anchor="middle">stream A: training distribution</text>
 <text x="${x(STREAM * 1.5)}" y="${h - bottom + 16}" font-size="11" text-anchor="middle">stream B: with ${HELD} categories the model never saw</text>
 <text x="${(w + left) / 2}" y="${h - 8}" font-size="12" text-anchor="middle">predictions sent (${RATE}/s; ${AUDIT * 100}% labelled ${LABEL_DELAY_MS / 1000} s later)</text>
-${marker(a.driftAlertAt, 'drift alert (A)', '#c00', 12)}
-${marker(b.driftAlertAt === null ? null : STREAM + b.driftAlertAt, 'drift alert', '#c60', 12)}
+${marker(a.driftAlertAt, 'drift alert (A)', '#c00')}
+${marker(b.driftAlertAt === null ? null : STREAM + b.driftAlertAt, 'drift alert', '#c60')}
 ${marker(b.liveAlertAt === null ? null : STREAM + b.liveAlertAt, 'live-F1 alert', '#606', 26)}
 <polyline fill="none" stroke="#06c" stroke-width="2" points="${line((s) => s.estimatedF1)}"/>
 <polyline fill="none" stroke="#080" stroke-width="2" points="${line((s) => s.trueF1)}"/>
@@ -451,19 +321,12 @@ ${marker(b.liveAlertAt === null ? null : STREAM + b.liveAlertAt, 'live-F1 alert'
 }
 
 async function main(): Promise<void> {
-  const deadline = setTimeout(() => {
-    console.error(`bench:drift: past its deadline of ${DEADLINE_MS / 1000} s: stopping`);
-    stopAll();
-    process.exit(1);
-  }, DEADLINE_MS);
-  deadline.unref();
-  process.once('exit', stopAll);
   const { base, inDistribution, shifted, held } = splitData(benchDataDir());
   const root = mkdtempSync(join(tmpdir(), 'bench-drift-'));
   const schema = await createPostgresTestSchema();
   try {
     progress(`base: ${base.length} products without ${held.join(', ')}; streams of ${STREAM}`);
-    writeProducts(join(root, 'base'), base);
+    writeProductsCsv(join(root, 'base'), base);
     const { data } = loadTrainingData(join(root, 'base'));
     const trained = await trainProductClassifier(data, TRAIN_PARAMS, () => undefined);
     const documents = trainingDocuments(trained);
@@ -518,45 +381,30 @@ async function main(): Promise<void> {
     await registry.promote(record.version, { actor: 'bench:drift' });
     await dataSource.destroy();
 
-    const [onPort, offPort, promPort, amPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [onPort, offPort] = await freePorts(2);
     const admin = { username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD };
-    const node = (name: string, port: number, extra: Record<string, string>) =>
-      start(
-        name,
-        process.execPath,
-        ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
-        { ...env, ...extra, PORT: String(port) },
-      );
-    node('api-on', onPort, { DRIFT_MONITORING: 'true' });
-    const on = await login(`http://127.0.0.1:${onPort}`, admin);
-    node('api-off', offPort, { DRIFT_MONITORING: 'false' });
-    const off = await login(`http://127.0.0.1:${offPort}`, admin);
+    const serve = async (name: string, port: number, extra: Record<string, string>): Promise<BenchApi> => {
+      const url = `http://127.0.0.1:${port}`;
+      const api = processes.node(name, 'apps/api/src/main.ts', { ...env, ...extra, PORT: String(port) });
+      await waitUntilAnswering(api, `${url}/health/ready`, 180_000);
+      return benchApi(url, admin);
+    };
+    const on = await serve('api-on', onPort, { DRIFT_MONITORING: 'true' });
+    const off = await serve('api-off', offPort, { DRIFT_MONITORING: 'false' });
     const run = join(root, 'monitoring');
     mkdirSync(run, { recursive: true });
-    const { prometheusArgs, alertmanagerArgs } = writeLocalMonitoring({
-      repoRoot: ROOT,
-      dir: run,
-      api: on.url,
-      webhookToken: env.ALERTMANAGER_WEBHOOK_TOKEN,
-      prometheusPort: promPort,
-      alertmanagerPort: amPort,
-      alertFor: ALERT_FOR,
-      driftAlertFor: ALERT_FOR,
-      repeatInterval: '1h',
-    });
-    start('prometheus', PROMETHEUS_BINARY, prometheusArgs);
-    start('alertmanager', ALERTMANAGER_BINARY, alertmanagerArgs);
-    const prometheus = `http://127.0.0.1:${promPort}`;
-    await until(
-      'Prometheus',
-      async () => ((await fetch(`${prometheus}/-/ready`)).ok ? true : undefined),
-      60_000,
+    const monitoring = await startLocalMonitoring(
+      {
+        dir: run,
+        api: on.url,
+        webhookToken: env.ALERTMANAGER_WEBHOOK_TOKEN,
+        alertFor: ALERT_FOR,
+        driftAlertFor: ALERT_FOR,
+        repeatInterval: '1h',
+      },
+      processes.showing,
     );
+    monitoring.processes.forEach((service) => processes.add(service));
 
     progress(`cost: ${COST_ROUNDS} rounds of ${COST_REQUESTS} single-item predictions, watch on and off`);
     const warm = inDistribution.slice(0, 200);
@@ -580,9 +428,9 @@ async function main(): Promise<void> {
 
     const samples: Sample[] = [];
     progress('stream A: the training distribution');
-    const a = await stream('A', on, prometheus, inDistribution, classes, samples);
+    const a = await stream('A', on, monitoring, inDistribution, classes, samples);
     progress('stream B: the shifted catalogue');
-    const b = await stream('B', on, prometheus, shifted, classes, samples);
+    const b = await stream('B', on, monitoring, shifted, classes, samples);
     const drift = await on.call<DriftRoute>('/v1/monitoring/drift');
 
     const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(3));
@@ -632,18 +480,10 @@ async function main(): Promise<void> {
     writeFileSync(join(ROOT, 'docs/bench/drift.svg'), chart(samples, a, b, calibrated));
     console.log(JSON.stringify({ ...summary, samples: samples.length, finalDriftRoute: undefined }));
   } finally {
-    stopAll();
-    clearTimeout(deadline);
+    processes.stopAll();
     await schema.drop().catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-void main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench:drift failed: ${error.message}`);
-    stopAll();
-    process.exit(1);
-  },
-);
+processes.run('bench:drift', DEADLINE_MS, main);

@@ -30,7 +30,7 @@ import {
   type ImageFeatureSource,
   type ImageHead,
 } from '@app/ml';
-import { benchDataDir, benchFeatureStore, percentile } from './bench-support';
+import { benchDataDir, benchFeatureStore, percentile } from './bench.util';
 
 const K = 5;
 const env = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);

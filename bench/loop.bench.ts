@@ -21,25 +21,23 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
-import {
-  freePorts,
-  killProcessGroup,
-  productionSettings,
-  startNodeEntry,
-  startProcess,
-  type ServiceProcess,
-  type StartOptions,
-} from '@app/config/testing';
+import { freePorts, productionSettings, waitFor, waitUntilAnswering } from '@app/config/testing';
 import { createPostgresTestSchema } from '@app/database/testing';
-import { readCsvRecords, SeededRandom } from '@app/ml';
-import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
+import { startLocalMonitoring } from '@app/metrics/testing';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { startS3rver } from '@app/storage/testing';
-import { benchDataDir } from './bench-support';
+import {
+  benchApi,
+  benchDataDir,
+  BenchProcesses,
+  f1Chart,
+  heldOutSplit,
+  writeProductsCsv,
+  type BenchProduct,
+} from './bench.util';
 
 const ROOT = resolve(__dirname, '..');
 const SMOKE = process.env.BENCH_SMOKE === '1';
-const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const STREAM = Number(process.env.BENCH_STREAM ?? (SMOKE ? 900 : 2400));
 const RATE = Number(process.env.BENCH_RATE ?? (SMOKE ? 20 : 10));
 const HELD = Number(process.env.BENCH_HELD ?? 5);
@@ -56,12 +54,6 @@ const started = performance.now();
 const clock = (): number => (performance.now() - started) / 1000;
 const progress = (line: string): void => console.error(`[bench:loop ${clock().toFixed(1)} s] ${line}`);
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
-interface Product {
-  designation: string;
-  description: string;
-  prdtypecode: number;
-}
 
 interface Sample {
   /** Seconds since the stream started. */
@@ -86,78 +78,12 @@ interface RunResult {
   afterSamples: number;
 }
 
-const processes: ServiceProcess[] = [];
-
-/** Shows a child's warnings and errors (everything with BENCH_VERBOSE=1). */
-const showing = (name: string, env: Record<string, string> = {}): StartOptions => ({
-  env,
-  onLine: (line) => {
-    if (line && (VERBOSE || /\b(WARN|ERROR)\b/.test(line))) console.error(`[${name}] ${line}`);
-  },
-});
-
-function start(name: string, command: string, args: string[]): void {
-  processes.push(startProcess(name, command, args, showing(name)));
-}
-
-function node(name: string, main: string, env: Record<string, string>): void {
-  processes.push(startNodeEntry(name, main, showing(name, env)));
-}
-
-function stopAll(): void {
-  for (const child of processes.splice(0)) killProcessGroup(child);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-/** The shared data split: a base set without HELD categories, and a shuffled stream of the rest. */
-function splitData(dataDir: string): { base: Product[]; stream: Product[]; held: number[] } {
-  const products: Product[] = readCsvRecords(join(dataDir, 'products.csv')).records.map((r) => ({
-    designation: r.values.designation,
-    description: r.values.description ?? '',
-    prdtypecode: Number(r.values.prdtypecode),
-  }));
-  const random = new SeededRandom(7);
-  const shuffled = random.shuffle([...products]);
-  const counts = new Map<number, number>();
-  for (const p of shuffled) counts.set(p.prdtypecode, (counts.get(p.prdtypecode) ?? 0) + 1);
-  // The most common categories: missing them costs the first model the most.
-  const held = [...counts.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, HELD)
-    .map(([code]) => code);
-  const half = Math.floor(shuffled.length / 2);
-  const base = shuffled.slice(0, half).filter((p) => !held.includes(p.prdtypecode));
-  const stream = shuffled.slice(half, half + STREAM);
-  return { base, stream, held };
-}
-
-function writeBase(dir: string, base: Product[]): void {
-  mkdirSync(dir, { recursive: true });
-  const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
-  const lines = base.map((p, i) =>
-    [String(i + 1), String(i + 1), quote(p.designation), quote(p.description), String(p.prdtypecode)].join(
-      ',',
-    ),
-  );
-  writeFileSync(
-    join(dir, 'products.csv'),
-    ['productid,imageid,designation,description,prdtypecode', ...lines].join('\n'),
-  );
-}
+const processes = new BenchProcesses();
 
 async function runService(
   loop: boolean,
   dataDir: string,
-  stream: Product[],
+  stream: BenchProduct[],
   root: string,
 ): Promise<RunResult> {
   const schema = await createPostgresTestSchema();
@@ -165,7 +91,7 @@ async function runService(
   const queuePrefix = `bench-loop-${randomUUID()}`;
   const admin = { username: 'bench-admin', password: randomBytes(12).toString('hex') };
   const webhookToken = randomBytes(16).toString('hex');
-  const [apiPort, workerPort, promPort, amPort] = await freePorts(4);
+  const [apiPort, workerPort] = await freePorts(2);
   const api = `http://127.0.0.1:${apiPort}`;
   const run = join(root, loop ? 'loop-on' : 'loop-off');
   mkdirSync(run, { recursive: true });
@@ -191,36 +117,26 @@ async function runService(
     LOG_LEVEL: 'warn',
   };
   try {
-    node('api', 'apps/api/src/main.ts', { ...env, PORT: String(apiPort), VAR_DIR: join(run, 'api') });
-    node('worker', 'apps/worker/src/main.ts', {
+    const apiProcess = processes.node('api', 'apps/api/src/main.ts', {
+      ...env,
+      PORT: String(apiPort),
+      VAR_DIR: join(run, 'api'),
+    });
+    processes.node('worker', 'apps/worker/src/main.ts', {
       ...env,
       LOG_LEVEL: 'log',
       WORKER_PORT: String(workerPort),
       VAR_DIR: join(run, 'worker'),
     });
-    await until('the API', async () => ((await fetch(`${api}/health/live`)).ok ? true : undefined), 120_000);
-    const tokenRes = await fetch(`${api}/v1/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', ...admin }).toString(),
-    });
-    const token = ((await tokenRes.json()) as { access_token: string }).access_token;
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const call = async <T>(path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(
-        `${api}${path}`,
-        body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) },
-      );
-      if (!res.ok && res.status !== 202) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as T;
-    };
+    await waitUntilAnswering(apiProcess, `${api}/health/live`, 120_000);
+    const { call } = await benchApi(api, admin);
 
     progress(`${loop ? 'loop on' : 'loop off'}: training the first model on the base set`);
     const first = await call<{ id: string }>('/v1/retraining-jobs', {
       reason: 'first model (bench:loop)',
       params: FIRST_PARAMS,
     });
-    const firstVersion = await until(
+    const firstVersion = await waitFor(
       'the first model',
       async () => {
         const job = await call<{ state: string; resultVersion: string | null }>(
@@ -231,7 +147,7 @@ async function runService(
       },
       600_000,
     );
-    await until(
+    await waitFor(
       `the API to serve ${firstVersion}`,
       async () =>
         (await call<{ modelVersion: string }>('/v1/predictions', { designation: 'x' })).modelVersion ===
@@ -240,7 +156,18 @@ async function runService(
           : undefined,
       60_000,
     );
-    const prometheus = startMonitoring(run, api, promPort, amPort, webhookToken);
+    // The repository's rule (a short `for`) and routing (short timings), pointed at this API.
+    const monitoring = await startLocalMonitoring(
+      {
+        dir: run,
+        api,
+        webhookToken,
+        alertFor: '10s',
+        repeatInterval: '5s',
+      },
+      processes.showing,
+    );
+    monitoring.processes.forEach((service) => processes.add(service));
 
     const result: RunResult = {
       loop,
@@ -274,19 +201,8 @@ async function runService(
           samples: current?.samples ?? 0,
         });
         if (result.alertFiredAt === null) {
-          const alerts = await fetch(`${prometheus}/api/v1/alerts`)
-            .then(
-              (r) =>
-                r.json() as Promise<{
-                  data: { alerts: { labels: Record<string, string>; state: string }[] };
-                }>,
-            )
-            .catch(() => undefined);
-          if (
-            alerts?.data.alerts.some(
-              (a) => a.labels.alertname === 'ModelF1BelowThreshold' && a.state === 'firing',
-            )
-          ) {
+          const firing = await monitoring.firingAlerts().catch(() => []);
+          if (firing.some((a) => a.labels.alertname === 'ModelF1BelowThreshold')) {
             result.alertFiredAt = t();
             result.f1Before = current?.weightedF1 ?? null;
             progress(
@@ -350,7 +266,7 @@ async function runService(
     result.afterSamples = last?.samples ?? 0;
     return result;
   } finally {
-    stopAll();
+    processes.stopAll();
     const queue = new Queue(RETRAINING_QUEUE, {
       connection: { host: '127.0.0.1', port: 6379 },
       prefix: queuePrefix,
@@ -361,49 +277,14 @@ async function runService(
   }
 }
 
-/** The repository's rule (a short `for`) and routing (short timings), pointed at this API; returns Prometheus's URL. */
-function startMonitoring(run: string, api: string, promPort: number, amPort: number, token: string): string {
-  const { prometheusArgs, alertmanagerArgs } = writeLocalMonitoring({
-    repoRoot: ROOT,
-    dir: run,
-    api,
-    webhookToken: token,
-    prometheusPort: promPort,
-    alertmanagerPort: amPort,
-    alertFor: '10s',
-    repeatInterval: '5s',
-  });
-  start('prometheus', PROMETHEUS_BINARY, prometheusArgs);
-  start('alertmanager', ALERTMANAGER_BINARY, alertmanagerArgs);
-  return `http://127.0.0.1:${promPort}`;
-}
-
 /** Live F1 over the stream, loop on and off, with the threshold and the alert and swap markers. */
 function chart(on: RunResult, off: RunResult): string {
   const [w, h, left, top, right, bottom] = [720, 360, 56, 24, 16, 44];
   const maxT = Math.max(...[...on.samples, ...off.samples].map((s) => s.t), 1);
-  const x = (t: number) => left + (t / maxT) * (w - left - right);
-  const y = (f1: number) => top + (1 - f1) * (h - top - bottom);
+  const { y, frame, points, marker } = f1Chart({ width: w, height: h, left, top, right, bottom, xMax: maxT });
   const line = (r: RunResult) =>
-    r.samples
-      .filter((s) => s.f1 !== null && s.samples >= MIN_SAMPLES / 2)
-      .map((s) => `${x(s.t).toFixed(1)},${y(s.f1!).toFixed(1)}`)
-      .join(' ');
-  const marker = (t: number | null, label: string, colour: string) =>
-    t === null
-      ? ''
-      : `<line x1="${x(t)}" y1="${top}" x2="${x(t)}" y2="${h - bottom}" stroke="${colour}" stroke-dasharray="2,3"/>` +
-        `<text x="${x(t) + 4}" y="${top + 12}" font-size="11" fill="${colour}">${label}</text>`;
-  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1]
-    .map(
-      (v) => `<text x="${left - 8}" y="${y(v) + 4}" font-size="11" text-anchor="end">${v.toFixed(1)}</text>`,
-    )
-    .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">
-<rect width="${w}" height="${h}" fill="white"/>
-<line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="#333"/>
-<line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="#333"/>
-${ticks}
+    points(r.samples.filter((s) => s.f1 !== null && s.samples >= MIN_SAMPLES / 2).map((s) => [s.t, s.f1!]));
+  return `${frame}
 <text x="${(w + left) / 2}" y="${h - 10}" font-size="12" text-anchor="middle">seconds of streaming (${RATE} products/s, each labelled ${LABEL_DELAY_MS / 1000} s later)</text>
 <text x="14" y="${(h + top) / 2}" font-size="12" transform="rotate(-90 14 ${(h + top) / 2})" text-anchor="middle">live weighted F1 (serving version)</text>
 <line x1="${left}" y1="${y(THRESHOLD)}" x2="${w - right}" y2="${y(THRESHOLD)}" stroke="#c00" stroke-dasharray="6,4"/>
@@ -419,18 +300,12 @@ ${marker(on.servedAt, 'new version served', '#080')}
 }
 
 async function main(): Promise<void> {
-  const deadline = setTimeout(() => {
-    console.error(`bench:loop: past its deadline of ${DEADLINE_MS / 1000} s: stopping`);
-    stopAll();
-    process.exit(1);
-  }, DEADLINE_MS);
-  deadline.unref();
-  process.once('exit', stopAll);
-  const dataDir = benchDataDir();
-  const { base, stream, held } = splitData(dataDir);
+  const split = heldOutSplit(benchDataDir(), HELD);
+  const { base, held } = split;
+  const stream = split.rest.slice(0, STREAM);
   const root = mkdtempSync(join(tmpdir(), 'bench-loop-'));
   try {
-    writeBase(join(root, 'base'), base);
+    writeProductsCsv(join(root, 'base'), base);
     progress(
       `base: ${base.length} products without categories ${held.join(', ')}; stream: ${stream.length} products`,
     );
@@ -474,16 +349,8 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    clearTimeout(deadline);
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-void main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench:loop failed: ${error.message}`);
-    stopAll();
-    process.exit(1);
-  },
-);
+processes.run('bench:loop', DEADLINE_MS, main);

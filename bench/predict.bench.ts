@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadTrainingData, ProductClassifier, type PredictionInput } from '@app/ml';
-import { BENCH_MODEL_DIR, benchDataDir, mib, percentile } from './bench-support';
+import { BENCH_MODEL_DIR, benchDataDir, mib, percentile } from './bench.util';
 
 const SINGLE_RUNS = 2000;
 const IMAGE_RUNS = 500;

@@ -10,7 +10,7 @@
  * - Automation: at target precisions 0.90 / 0.95 / 0.98, the threshold each version derives from its calibration
  *   curve, the share of evaluation answers accepted at it and their precision: the promise kept or not.
  * - Labels well spent: labels chosen by the review queue's ranking against random ones, retrained and scored
- *   (bench/review-labels.ts, which also runs alone: npm run bench:review-labels).
+ *   (bench/review-labels.bench.ts, which also runs alone: npm run bench:review-labels).
  *
  * The bench is a list of sections (SECTIONS): each runs on the shared context (data, split, trained models),
  * returns its figures for docs/bench/review.json, its lines for the console and a panel for docs/bench/review.svg.
@@ -44,8 +44,8 @@ import {
   type ReliabilityBin,
   type TrainOptions,
 } from '@app/ml';
-import { benchDataDir, benchFeatureStore } from './bench-support';
-import { DEFAULT_LABELS_OPTIONS, labelsChart, labelsLines, labelsWellSpent } from './review-labels';
+import { benchDataDir, benchFeatureStore } from './bench.util';
+import { DEFAULT_LABELS_OPTIONS, labelsChart, labelsLines, labelsWellSpent } from './review-labels.bench';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const SEEDS = (process.env.BENCH_SEEDS ?? '0,1').split(',').map(Number);
@@ -318,7 +318,7 @@ const automationSection: Section = {
 };
 
 /** The bench's sections, in order; another one is added here. */
-/** Labels well spent: the review queue's ranking against random picks (bench/review-labels.ts, its own models). */
+/** Labels well spent: the review queue's ranking against random picks (bench/review-labels.bench.ts, its own models). */
 const labelsSection: Section = {
   key: 'labelsWellSpent',
   title: 'Labels well spent: labels chosen by the review queue against random ones',

@@ -22,7 +22,7 @@ import {
   type ProductExample,
   type TrainingData,
 } from '@app/ml';
-import { benchDataDir, benchFeatureStore } from './bench-support';
+import { benchDataDir, benchFeatureStore } from './bench.util';
 
 const OUT_DIR = resolve(__dirname, '..', 'docs', 'bench');
 const TIME_LIMIT_S = 1800;

@@ -15,7 +15,7 @@ import {
   type ProductExample,
   type TextClassifierOptions,
 } from '@app/ml';
-import { percentile } from './bench-support';
+import { percentile } from './bench.util';
 
 async function main(): Promise<void> {
   const dir = rakutenDataDir();

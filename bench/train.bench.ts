@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { DEFAULT_TRAIN_OPTIONS, loadTrainingData, trainProductClassifier } from '@app/ml';
-import { BENCH_MODEL_DIR, benchDataDir, benchFeatureStore, mib } from './bench-support';
+import { BENCH_MODEL_DIR, benchDataDir, benchFeatureStore, mib } from './bench.util';
 
 /**
  * Trains on all of the Rakuten folder, as `npm run train` does, and prints where the time goes. Image features come

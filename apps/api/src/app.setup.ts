@@ -7,7 +7,7 @@ import {
   SWAGGER_UI_OPTIONS,
   withOperationSecurity,
   withSecuritySchemes,
-} from './auth/http-security';
+} from './auth/http-security.setup';
 import { LoadShedder } from './admission/load.shedder';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
 import { NestingDepthPipe } from './common/nesting-depth.pipe';

@@ -7,7 +7,7 @@ import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { HttpServerAdapter, httpServerOptions } from './common/http-server.adapter';
 import { ShutdownCoordinator } from './health/shutdown.coordinator';
-import { SigningKey } from './auth/signing-key';
+import { SigningKey } from './auth/signing-key.config';
 
 /** How long in-flight requests may take to finish after SIGTERM before the process closes anyway. */
 const DRAIN_TIMEOUT_MS = 10_000;

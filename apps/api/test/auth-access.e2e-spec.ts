@@ -4,8 +4,8 @@ import { sign } from 'jsonwebtoken';
 import request from 'supertest';
 import type { Role } from '@app/config';
 import { ServiceTokens, UserAccounts } from '@app/accounts';
-import { AccessTokens } from '../src/auth/access-tokens';
-import { AuthState } from '../src/auth/auth-state';
+import { AccessTokens } from '../src/auth/access-tokens.service';
+import { AuthState } from '../src/auth/auth-state.service';
 import { TestOidcIssuer } from './support/oidc-issuer';
 import { startTestApi, TEST_JWT_SECRET, type TestApi } from './support/test-api';
 

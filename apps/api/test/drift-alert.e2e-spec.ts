@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
@@ -10,59 +9,31 @@ import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database
 import type { DriftReference } from '@app/drift';
 import { describeInput, ProductClassifier } from '@app/ml';
 import { fixtureTexts, trainFixtureModel } from '@app/ml/testing';
-import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
+import { localMonitoringInstalled, startLocalMonitoring } from '@app/metrics/testing';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { ModelRegistry } from '@app/registry';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver, type S3rverFixture } from '@app/storage/testing';
-import { freePort, productionSettings } from '@app/config/testing';
+import {
+  freePort,
+  killProcessGroup,
+  passwordToken,
+  productionSettings,
+  startNodeEntry,
+  waitFor,
+  waitUntilAnswering,
+  type ServiceProcess,
+} from '@app/config/testing';
 
-const ROOT = resolve(__dirname, '../../..');
 const ADMIN = { username: 'admin', password: 'drift-admin-password-0123' };
 const WEBHOOK_TOKEN = `webhook-${randomUUID()}`;
 const WINDOW = 60;
 
 jest.setTimeout(300_000);
 
-const tools = [PROMETHEUS_BINARY, ALERTMANAGER_BINARY].every((path) => existsSync(path));
+const tools = localMonitoringInstalled();
 const describeDrift = tools ? describe : describe.skip;
 if (!tools) console.warn('drift alert e2e skipped: install prometheus and prometheus-alertmanager (apt)');
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  output: () => string;
-}
-
-function start(name: string, command: string, args: string[], env: Record<string, string> = {}): Child {
-  let output = '';
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
-  child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
-  return { name, process: child, output: () => output };
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  children: Child[],
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      const logs = children.map((c) => `--- ${c.name}\n${c.output().slice(-3000)}`).join('\n');
-      throw new Error(`timed out waiting for ${what}\n${logs}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 interface DriftBody {
   window: { size: number; minWindow: number };
@@ -88,7 +59,7 @@ describeDrift(
     let api: string;
     let token: string;
     let version: string;
-    const children: Child[] = [];
+    const children: ServiceProcess[] = [];
 
     const call = async <T>(path: string, body?: unknown): Promise<{ status: number; body: T }> => {
       const res = await fetch(`${api}${path}`, {
@@ -152,30 +123,16 @@ describeDrift(
 
       const apiPort = await freePort();
       api = `http://127.0.0.1:${apiPort}`;
-      children.push(
-        start(
-          'api',
-          process.execPath,
-          ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
-          { ...env, PORT: String(apiPort), VAR_DIR: join(root, 'api') },
-        ),
-      );
-      await until(
-        'the API to serve',
-        async () => ((await fetch(`${api}/health/ready`)).ok ? true : undefined),
-        120_000,
-        children,
-      );
-      const res = await fetch(`${api}/v1/auth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'password', ...ADMIN }).toString(),
+      const apiProcess = startNodeEntry('api', 'apps/api/src/main.ts', {
+        env: { ...env, PORT: String(apiPort), VAR_DIR: join(root, 'api') },
       });
-      token = ((await res.json()) as { access_token: string }).access_token;
+      children.push(apiProcess);
+      await waitUntilAnswering(apiProcess, `${api}/health/ready`, 120_000);
+      token = await passwordToken(api, ADMIN);
     });
 
     afterAll(async () => {
-      for (const child of children) child.process.kill('SIGKILL');
+      for (const child of children) killProcessGroup(child);
       const queue = new Queue(RETRAINING_QUEUE, {
         connection: { host: '127.0.0.1', port: 6379 },
         prefix: env?.QUEUE_PREFIX,
@@ -194,23 +151,15 @@ describeDrift(
         expect.objectContaining({ modelVersion: version, serving: true, predictions: 0, judged: false }),
       ]);
 
-      const [prometheusPort, alertmanagerPort] = [await freePort(), await freePort()];
-      const { prometheusArgs, alertmanagerArgs } = writeLocalMonitoring({
-        repoRoot: ROOT,
+      const monitoring = await startLocalMonitoring({
         dir: root,
         api,
         webhookToken: WEBHOOK_TOKEN,
-        prometheusPort,
-        alertmanagerPort,
         alertFor: '2s',
         driftAlertFor: '2s',
         repeatInterval: '2s',
       });
-      children.push(
-        start('prometheus', PROMETHEUS_BINARY, prometheusArgs),
-        start('alertmanager', ALERTMANAGER_BINARY, alertmanagerArgs),
-      );
-      const prometheus = `http://127.0.0.1:${prometheusPort}`;
+      children.push(...monitoring.processes);
 
       // Products the model never saw the words of.
       const strange = Array.from({ length: WINDOW }, (_, i) => ({
@@ -227,25 +176,18 @@ describeDrift(
       expect(unseen).toMatchObject({ drifting: true });
       expect(drift.classShifts.length).toBeGreaterThan(0);
 
-      const firing = await until(
+      const firing = await waitFor(
         'ModelDrift to fire in Prometheus',
-        async () => {
-          const { data } = (await (await fetch(`${prometheus}/api/v1/alerts`)).json()) as {
-            data: { alerts: { labels: Record<string, string>; state: string }[] };
-          };
-          return data.alerts.find(
-            (a) =>
-              a.labels.alertname === 'ModelDrift' &&
-              a.labels.signal === 'unseen_tokens' &&
-              a.state === 'firing',
-          );
-        },
+        async () =>
+          (await monitoring.firingAlerts()).find(
+            (a) => a.labels.alertname === 'ModelDrift' && a.labels.signal === 'unseen_tokens',
+          ),
         60_000,
         children,
       );
       expect(firing.labels).toMatchObject({ model_version: version, severity: 'warning' });
 
-      const boost = await until(
+      const boost = await waitFor(
         'the audit boost',
         async () => (await call<DriftBody>('/v1/monitoring/drift')).body.versions[0].auditBoost ?? undefined,
         60_000,
@@ -255,7 +197,7 @@ describeDrift(
       expect(boost.reason).toMatch(new RegExp(`drift on model ${version}`));
 
       // Alertmanager repeats the alert every 2 s: recorded once as boosted, then as duplicates; no retraining.
-      await until(
+      await waitFor(
         'a repeat of the alert',
         async () =>
           /^alertmanager_webhook_alerts_total\{alertname="ModelDrift",status="firing",result="duplicate"\} [1-9]/m.test(

@@ -1,18 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
 import { rakutenDataDir, readCsvRecords } from '@app/ml';
-import { ALERTMANAGER_BINARY, PROMETHEUS_BINARY, writeLocalMonitoring } from '@app/metrics/testing';
+import { localMonitoringInstalled, startLocalMonitoring } from '@app/metrics/testing';
 import { RETRAINING_QUEUE } from '@app/queue';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver, type S3rverFixture } from '@app/storage/testing';
-import { freePort, productionSettings } from '@app/config/testing';
+import {
+  freePort,
+  killProcessGroup,
+  passwordToken,
+  productionSettings,
+  startNodeEntry,
+  waitFor,
+  waitUntilAnswering,
+  type ServiceProcess,
+} from '@app/config/testing';
 
-const ROOT = resolve(__dirname, '../../..');
 const ADMIN = { username: 'admin', password: 'loop-admin-password-0123' };
 const WEBHOOK_TOKEN = `webhook-${randomUUID()}`;
 /** Rows of the shared data the service trains on: small, so that the retraining takes well under a minute. */
@@ -24,61 +31,10 @@ const LABELS = 40;
 jest.setTimeout(400_000);
 
 const dataDir = rakutenDataDir();
-const tools = [PROMETHEUS_BINARY, ALERTMANAGER_BINARY].every((path) => existsSync(path));
+const tools = localMonitoringInstalled();
 // Without the shared data or the tools, say so instead of passing silently: .ci/run installs the tools.
 const describeLoop = dataDir && tools ? describe : describe.skip;
 if (!tools) console.warn(`feedback loop e2e skipped: install prometheus and prometheus-alertmanager (apt)`);
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  output: () => string;
-}
-
-function start(name: string, command: string, args: string[], env: Record<string, string> = {}): Child {
-  let output = '';
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
-  child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));
-  return { name, process: child, output: () => output };
-}
-
-/** A process of ours as `npm run start:*` runs it, from the TypeScript sources. */
-const node = (name: string, main: string, env: Record<string, string>) =>
-  start(
-    name,
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', main],
-    env,
-  );
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  children: Child[],
-) {
-  const deadline = Date.now() + timeoutMs;
-  let failure = '';
-  for (;;) {
-    const value = await probe().catch((error: Error) => {
-      failure = `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`;
-      return undefined;
-    });
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      const logs = children.map((c) => `--- ${c.name}\n${c.output().slice(-3000)}`).join('\n');
-      throw new Error(
-        `timed out waiting for ${what} at ${new Date().toISOString()} (last error: ${failure || 'none'})\n${logs}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager as real processes)', () => {
   let root: string;
@@ -87,7 +43,7 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
   let env: Record<string, string>;
   let api: string;
   let token: string;
-  const children: Child[] = [];
+  const children: ServiceProcess[] = [];
 
   const call = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${api}${path}`, {
@@ -140,33 +96,22 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
       DATA_DIR: join(root, 'data'),
       LOG_LEVEL: 'log',
     };
+    const apiProcess = startNodeEntry('api', 'apps/api/src/main.ts', {
+      env: { ...env, PORT: String(apiPort), VAR_DIR: join(root, 'api') },
+    });
     children.push(
-      node('api', 'apps/api/src/main.ts', { ...env, PORT: String(apiPort), VAR_DIR: join(root, 'api') }),
-    );
-    children.push(
-      node('worker', 'apps/worker/src/main.ts', {
-        ...env,
-        WORKER_PORT: String(await freePort()),
-        VAR_DIR: join(root, 'worker'),
+      apiProcess,
+      startNodeEntry('worker', 'apps/worker/src/main.ts', {
+        env: { ...env, WORKER_PORT: String(await freePort()), VAR_DIR: join(root, 'worker') },
       }),
     );
-    await until(
-      'the API',
-      // Live, not ready: there is no model to serve until the first job has trained one.
-      async () => ((await fetch(`${api}/health/live`)).ok ? true : undefined),
-      90_000,
-      children,
-    );
-    const res = await fetch(`${api}/v1/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', ...ADMIN }).toString(),
-    });
-    token = ((await res.json()) as { access_token: string }).access_token;
+    // Live, not ready: there is no model to serve until the first job has trained one.
+    await waitUntilAnswering(apiProcess, `${api}/health/live`, 90_000);
+    token = await passwordToken(api, ADMIN);
   });
 
   afterAll(async () => {
-    for (const child of children) child.process.kill('SIGKILL');
+    for (const child of children) killProcessGroup(child);
     const queue = new Queue(RETRAINING_QUEUE, {
       connection: { host: '127.0.0.1', port: 6379 },
       prefix: env?.QUEUE_PREFIX,
@@ -176,26 +121,6 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
     await Promise.all([schema?.drop(), s3?.stop()]);
     rmSync(root, { recursive: true, force: true });
   });
-
-  /** The repository's rule with a short `for`, and its Alertmanager route with short timings, pointed at this API. */
-  async function startMonitoring(): Promise<{ prometheus: string }> {
-    const [prometheusPort, alertmanagerPort] = [await freePort(), await freePort()];
-    const { prometheusArgs, alertmanagerArgs } = writeLocalMonitoring({
-      repoRoot: ROOT,
-      dir: root,
-      api,
-      webhookToken: WEBHOOK_TOKEN,
-      prometheusPort,
-      alertmanagerPort,
-      alertFor: '2s',
-      repeatInterval: '2s',
-    });
-    children.push(
-      start('prometheus', PROMETHEUS_BINARY, prometheusArgs),
-      start('alertmanager', ALERTMANAGER_BINARY, alertmanagerArgs),
-    );
-    return { prometheus: `http://127.0.0.1:${prometheusPort}` };
-  }
 
   interface Job {
     id: string;
@@ -208,7 +133,7 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
     // A first model, trained by the worker.
     const first = await post<Job>('/v1/retraining-jobs', { reason: 'first model', params: QUICK });
     expect(first.status).toBe(202);
-    const firstDone = await until(
+    const firstDone = await waitFor(
       'the first model',
       async () => {
         const { body } = await call<Job>(`/v1/retraining-jobs/${first.body.id}`);
@@ -221,7 +146,7 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
     const items = readCsvRecords(join(root, 'data', 'products.csv'))
       .records.slice(0, LABELS)
       .map((r) => ({ designation: r.values.designation, description: r.values.description }));
-    const predicted = await until(
+    const predicted = await waitFor(
       `predictions from ${firstVersion}`,
       async () => {
         const { status, body } = await post<{
@@ -234,36 +159,37 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
       children,
     );
 
-    const monitoring = await startMonitoring();
+    // The repository's rule with a short `for`, and its Alertmanager route with short timings.
+    const monitoring = await startLocalMonitoring({
+      dir: root,
+      api,
+      webhookToken: WEBHOOK_TOKEN,
+      alertFor: '2s',
+      repeatInterval: '2s',
+    });
+    children.push(...monitoring.processes);
     // Every label says the model was wrong.
     const labels = await post<{ summary: Record<string, number> }>('/v1/feedback/batch', {
       items: predicted.map((p) => ({ predictionId: p.id, prdtypecode: p.prdtypecode === 10 ? 40 : 10 })),
     });
     expect(labels.body.summary).toMatchObject({ created: LABELS, rejected: 0 });
 
-    const firing = await until(
+    const firing = await waitFor(
       'ModelF1BelowThreshold to fire in Prometheus',
-      async () => {
-        const res = await fetch(`${monitoring.prometheus}/api/v1/alerts`);
-        const { data } = (await res.json()) as {
-          data: { alerts: { labels: Record<string, string>; state: string }[] };
-        };
-        return data.alerts.find(
-          (a) => a.labels.alertname === 'ModelF1BelowThreshold' && a.state === 'firing',
-        );
-      },
+      async () =>
+        (await monitoring.firingAlerts()).find((a) => a.labels.alertname === 'ModelF1BelowThreshold'),
       60_000,
       children,
     );
     expect(firing.labels).toMatchObject({ model_version: firstVersion, severity: 'warning' });
 
-    const alertJob = await until(
+    const alertJob = await waitFor(
       'a retraining job asked for by the alert',
       async () => (await call<Job[]>('/v1/retraining-jobs')).body.find((j) => j.trigger.startsWith('alert:')),
       60_000,
       children,
     );
-    const done = await until(
+    const done = await waitFor(
       'the retraining to finish',
       async () => {
         const { body } = await call<Job>(`/v1/retraining-jobs/${alertJob.id}`);
@@ -297,7 +223,7 @@ describeLoop('the feedback loop (e2e: API, worker, Prometheus and Alertmanager a
     const store = new S3ArtifactStore({ ...s3, region: 'us-east-1' });
     await expect(store.get(`${model.artifactPrefix}model.json`)).resolves.toBeInstanceOf(Buffer);
     store.onModuleDestroy();
-    await until(
+    await waitFor(
       `the API to serve ${newVersion}`,
       async () => {
         const { body } = await post<{ modelVersion: string }>('/v1/predictions', {

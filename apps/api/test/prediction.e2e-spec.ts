@@ -3,7 +3,7 @@ import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { FIXTURE_CLASSES, fixtureJpeg, trainFixtureModel } from '@app/ml/testing';
 import { PredictionEntity } from '@app/database';
-import { AccessTokens } from '../src/auth/access-tokens';
+import { AccessTokens } from '../src/auth/access-tokens.service';
 import { startTestApi, type TestApi } from './support/test-api';
 
 const BLUE = FIXTURE_CLASSES[2583].colour;

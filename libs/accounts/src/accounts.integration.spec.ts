@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
-import { openDataSource, RefreshTokenEntity, UserEntity } from '@app/database';
-import { TEST_DATABASES } from '@app/database/testing';
+import { RefreshTokenEntity, UserEntity } from '@app/database';
+import { openTestDatabase, TEST_DATABASES, type OpenTestDatabase } from '@app/database/testing';
 import {
   InvalidRefreshTokenError,
   InvalidUserError,
@@ -16,22 +16,20 @@ import {
 
 describe.each(TEST_DATABASES)('users and tokens on $name', (driver) => {
   let dataSource: DataSource;
-  let cleanup: () => Promise<void>;
+  let db: OpenTestDatabase;
   let users: UserAccounts;
   let refreshTokens: RefreshTokens;
   let serviceTokens: ServiceTokens;
 
   beforeAll(async () => {
-    const created = await driver.create();
-    cleanup = created.cleanup;
-    dataSource = await openDataSource(created.config);
+    db = await openTestDatabase(driver);
+    dataSource = db.dataSource;
     users = new UserAccounts(dataSource, 4);
     refreshTokens = new RefreshTokens(dataSource, 1);
     serviceTokens = new ServiceTokens(dataSource);
   });
   afterAll(async () => {
-    await dataSource?.destroy();
-    await cleanup?.();
+    await db?.close();
   });
 
   describe('UserAccounts', () => {

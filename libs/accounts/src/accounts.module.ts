@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { RefreshTokens } from './refresh-tokens';
-import { ServiceTokens } from './service-tokens';
-import { UserAccounts } from './user-accounts';
+import { RefreshTokens } from './refresh-tokens.service';
+import { ServiceTokens } from './service-tokens.service';
+import { UserAccounts } from './user-accounts.service';
 
 /** Users, refresh tokens and service tokens over the configured database (DatabaseModule must be imported). */
 @Module({

@@ -1,5 +1,5 @@
 export { AccountsModule } from './accounts.module';
-export { InvalidRefreshTokenError, RefreshTokens } from './refresh-tokens';
+export { InvalidRefreshTokenError, RefreshTokens } from './refresh-tokens.service';
 export {
   SERVICE_TOKEN_PREFIX,
   ServiceTokenNameTakenError,
@@ -7,8 +7,8 @@ export {
   ServiceTokens,
   toServiceTokenView,
   type ServiceTokenView,
-} from './service-tokens';
-export { randomToken, tokenHash } from './token-hash';
+} from './service-tokens.service';
+export { randomToken, tokenHash } from './token-hash.util';
 export {
   checkPassword,
   checkRoles,
@@ -23,4 +23,4 @@ export {
   UserNotFoundError,
   type UserChanges,
   type UserView,
-} from './user-accounts';
+} from './user-accounts.service';

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { AppConfig } from './app-config';
+import { AppConfig } from './app.config';
 
 @Global()
 @Module({

@@ -1,24 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { openDataSource } from './data-source.options';
 import { isUniqueViolation } from './database.errors';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { ServiceTokenEntity } from './entities/service-token.entity';
 import { UserEntity } from './entities/user.entity';
-import { TEST_DATABASES as DRIVERS } from './testing/test-databases';
+import {
+  openTestDatabase,
+  TEST_DATABASES as DRIVERS,
+  type OpenTestDatabase,
+} from './testing/test-databases.fixture';
 
 describe.each(DRIVERS)('auth tables on $name', (driver) => {
   let dataSource: DataSource;
-  let cleanup: () => Promise<void>;
+  let db: OpenTestDatabase;
 
   beforeAll(async () => {
-    const created = await driver.create();
-    cleanup = created.cleanup;
-    dataSource = await openDataSource(created.config);
+    db = await openTestDatabase(driver);
+    dataSource = db.dataSource;
   });
   afterAll(async () => {
-    await dataSource?.destroy();
-    await cleanup?.();
+    await db?.close();
   });
 
   it('round-trips a user: roles as JSON, the disabled flag, nullable dates', async () => {

@@ -16,7 +16,7 @@ import { PredictionEntity } from './entities/prediction.entity';
 import { ProductionPointerEntity } from './entities/production-pointer.entity';
 import { PromotionAuditEntity } from './entities/promotion-audit.entity';
 import { createPostgresTestSchema } from './testing/postgres-schema.fixture';
-import { TEST_DATABASES as DRIVERS } from './testing/test-databases';
+import { TEST_DATABASES as DRIVERS } from './testing/test-databases.fixture';
 
 describe.each(DRIVERS)('database schema on $name', (driver) => {
   let config: AppConfig;

@@ -22,5 +22,5 @@ export { RetrainingJobEntity, type RetrainingJobState } from './entities/retrain
 export { PromotionAuditEntity, type PromotionAuditAction } from './entities/promotion-audit.entity';
 export { Auth1764288000000 } from './migrations/1764288000000-auth.migration';
 export { PredictionWriter, type PredictionRow } from './prediction.writer';
-export { timeOrderedUuid, timeOrderedUuidTime } from './time-ordered-id';
+export { timeOrderedUuid, timeOrderedUuidTime } from './time-ordered-id.util';
 export { checkDatabase, type HealthCheck } from './database.health';

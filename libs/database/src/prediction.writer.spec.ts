@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { openDataSource } from './data-source.options';
 import { PredictionEntity } from './entities/prediction.entity';
 import { runInTransaction } from './database.transaction';
 import { PredictionWriter, type PredictionRow } from './prediction.writer';
-import { TEST_DATABASES } from './testing/test-databases';
+import { openTestDatabase, TEST_DATABASES, type OpenTestDatabase } from './testing/test-databases.fixture';
 
 function row(overrides: Partial<PredictionRow> = {}): PredictionRow {
   return {
@@ -31,7 +30,7 @@ function row(overrides: Partial<PredictionRow> = {}): PredictionRow {
 
 describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
   let dataSource: DataSource;
-  let cleanup: () => Promise<void>;
+  let db: OpenTestDatabase;
   const writers: PredictionWriter[] = [];
   const newWriter = () => {
     const writer = new PredictionWriter(dataSource);
@@ -40,15 +39,13 @@ describe.each(TEST_DATABASES)('PredictionWriter on $name', (database) => {
   };
 
   beforeAll(async () => {
-    const created = await database.create();
-    cleanup = created.cleanup;
-    dataSource = await openDataSource(created.config);
+    db = await openTestDatabase(database);
+    dataSource = db.dataSource;
   });
 
   afterAll(async () => {
     await Promise.all(writers.map((writer) => writer.close()));
-    await dataSource?.destroy();
-    await cleanup?.();
+    await db?.close();
   });
 
   it('writes rows that TypeORM reads back exactly as they were given', async () => {

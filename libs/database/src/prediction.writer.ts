@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { PredictionEntity } from './entities/prediction.entity';
-import { SqliteWriterThread } from './sqlite-writer';
+import { SqliteWriterThread } from './sqlite-writer.client';
 
 /** A prediction to store; without a decision (callers that predate decisions) the columns are stored as null. */
 export type PredictionRow = Pick<PredictionEntity, Exclude<(typeof COLUMNS)[number], OptionalColumn>> &

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeInput, ProductClassifier } from '@app/ml';
 import { fixtureTexts, trainFixtureModel } from '@app/ml/testing';
-import { DriftMonitor } from './drift-monitor';
-import type { DriftReference } from './drift-reference';
+import { DriftMonitor } from './drift-monitor.service';
+import type { DriftReference } from './drift-reference.schema';
 
 const settings = { window: 100, minWindow: 20, quantile: 0.99, draws: 100 };
 

@@ -4,10 +4,10 @@ export {
   parseDriftReference,
   type DriftReference,
   type DriftReferenceRow,
-} from './drift-reference';
-export { DRIFT_SIGNALS, DriftProfile, jensenShannonDistance, type DriftSignal } from './drift-profile';
-export { DriftWindow } from './drift-window';
-export { bootstrapThresholds, thresholdSizes } from './drift-thresholds';
+} from './drift-reference.schema';
+export { DRIFT_SIGNALS, DriftProfile, jensenShannonDistance, type DriftSignal } from './drift-profile.stats';
+export { DriftWindow } from './drift-window.stats';
+export { bootstrapThresholds, thresholdSizes } from './drift-thresholds.stats';
 export {
   DriftMonitor,
   VersionDrift,
@@ -16,6 +16,6 @@ export {
   type DriftSettings,
   type SignalReport,
   type VersionDriftReport,
-} from './drift-monitor';
-export { AuditBoosts, type AuditBoost, type AuditBoostSettings } from './audit-boosts';
-export { DriftAlertAction, type DriftAlertOutcome } from './drift-alerts';
+} from './drift-monitor.service';
+export { AuditBoosts, type AuditBoost, type AuditBoostSettings } from './audit-boosts.store';
+export { DriftAlertAction, type DriftAlertOutcome } from './drift-alerts.service';

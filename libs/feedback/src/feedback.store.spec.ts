@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
-import { openDataSource, timeOrderedUuid } from '@app/database';
-import { TEST_DATABASES } from '@app/database/testing';
+import { timeOrderedUuid } from '@app/database';
+import { openTestDatabase, TEST_DATABASES, type OpenTestDatabase } from '@app/database/testing';
 import { FeedbackConflictError, FeedbackStore, type LabelTarget } from './feedback.store';
 
 const ADMIN = { name: 'admin', mayOverwrite: true };
@@ -13,17 +13,15 @@ function target(): LabelTarget {
 describe.each(TEST_DATABASES)('FeedbackStore on $name', (database) => {
   let dataSource: DataSource;
   let store: FeedbackStore;
-  let cleanup: () => Promise<void>;
+  let db: OpenTestDatabase;
 
   beforeAll(async () => {
-    const created = await database.create();
-    cleanup = created.cleanup;
-    dataSource = await openDataSource(created.config);
+    db = await openTestDatabase(database);
+    dataSource = db.dataSource;
     store = new FeedbackStore(dataSource);
   });
   afterAll(async () => {
-    await dataSource?.destroy();
-    await cleanup?.();
+    await db?.close();
   });
 
   it('keeps the first of many labels sent at once; the same label again is unchanged, another a conflict', async () => {

@@ -12,6 +12,6 @@ export {
   SAMPLED_SOURCES,
   type LiveWindow,
   type VersionQuality,
-} from './live-quality';
-export { FeedbackExamples, type FeedbackExample, type FeedbackExport } from './feedback-examples';
-export { PREDICTION_IMAGES_PREFIX, PredictionImages, type ImageSaveResult } from './prediction-images';
+} from './live-quality.service';
+export { FeedbackExamples, type FeedbackExample, type FeedbackExport } from './feedback-examples.reader';
+export { PREDICTION_IMAGES_PREFIX, PredictionImages, type ImageSaveResult } from './prediction-images.store';

@@ -1,2 +1,2 @@
-export { createMetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics-registry';
+export { createMetricsRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics-registry.factory';
 export { MetricsRegistryModule } from './metrics-registry.module';

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { createMetricsRegistry } from './metrics-registry';
+import { createMetricsRegistry } from './metrics-registry.factory';
 
 /**
  * Provides the process's prom-client Registry (inject `Registry`): every module registers its metrics on it, and

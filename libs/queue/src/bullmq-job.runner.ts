@@ -5,7 +5,7 @@ import {
   PermanentJobError,
   type JobHandler,
   type RetrainingQueueJob,
-} from './retraining-queue';
+} from './retraining-queue.types';
 
 /**
  * Runs a BullMQ job through a handler with the queue's rules: the job stops absorbing new requests once it runs

@@ -6,7 +6,7 @@ import {
   type QueueCounts,
   type RetrainingQueue,
   type RetrainingQueueJob,
-} from './retraining-queue';
+} from './retraining-queue.types';
 import {
   RETRAINING_DEDUPLICATION_ID,
   RETRAINING_GLOBAL_CONCURRENCY,

@@ -7,7 +7,7 @@ import {
   type JobHandler,
   type ProcessingQueue,
   type QueueCounts,
-} from './retraining-queue';
+} from './retraining-queue.types';
 import { RETRAINING_JOB_OPTIONS } from './retraining-queue.options';
 
 interface Entry {

@@ -13,7 +13,7 @@ export {
   type RetrainingQueue,
   type RetrainingQueueJob,
   type RunningJob,
-} from './retraining-queue';
+} from './retraining-queue.types';
 export {
   RETRAINING_DEDUPLICATION_ID,
   RETRAINING_GLOBAL_CONCURRENCY,

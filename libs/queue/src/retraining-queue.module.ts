@@ -3,7 +3,7 @@ import { AppConfig } from '@app/config';
 import { redisOptionsFromUrl } from '@app/redis';
 import { BullMqRetrainingQueue } from './bullmq-retraining.queue';
 import { InProcessRetrainingQueue } from './in-process-retraining.queue';
-import { RETRAINING_QUEUE_PORT, type RetrainingQueue } from './retraining-queue';
+import { RETRAINING_QUEUE_PORT, type RetrainingQueue } from './retraining-queue.types';
 
 /** Closes the queue's connections (or stops the in-process runner) when the application shuts down. */
 @Injectable()

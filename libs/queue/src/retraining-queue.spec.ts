@@ -10,7 +10,7 @@ import {
   RETRAINING_QUEUE,
   type JobHandler,
   type RetrainingQueueJob,
-} from './retraining-queue';
+} from './retraining-queue.types';
 
 const REDIS = { host: '127.0.0.1', port: Number(process.env.TEST_REDIS_PORT ?? 6379) };
 

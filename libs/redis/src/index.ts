@@ -1,3 +1,3 @@
 export { closeRedisClient, createRedisClient } from './redis-client.factory';
-export { inRedisNamespace } from './redis-namespace';
-export { redisOptionsFromUrl } from './redis-options';
+export { inRedisNamespace } from './redis-namespace.util';
+export { redisOptionsFromUrl } from './redis.options';

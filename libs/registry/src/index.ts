@@ -8,7 +8,7 @@ export {
   type PromotionPreparer,
   type PromotionRequest,
 } from './promotion.workflow';
-export { productionChannel, RedisProductionAnnouncer, type ProductionChange } from './production-announcer';
+export { productionChannel, RedisProductionAnnouncer, type ProductionChange } from './production.announcer';
 export {
   AlreadyInProductionError,
   CorruptArtifactError,

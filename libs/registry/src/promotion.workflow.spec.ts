@@ -8,7 +8,7 @@ import { openDataSource } from '@app/database';
 import { closeRedisClient, createRedisClient } from '@app/redis';
 import { LocalArtifactStore } from '@app/storage';
 import { ModelRegistry } from './model.registry';
-import { productionChannel, RedisProductionAnnouncer } from './production-announcer';
+import { productionChannel, RedisProductionAnnouncer } from './production.announcer';
 import { ACCEPT_REGISTERED, PromotionWorkflow, type ProductionAnnouncer } from './promotion.workflow';
 import { AlreadyInProductionError } from './registry.errors';
 import { writeModelDirectory } from './testing/model-directory.fixture';

@@ -14,5 +14,5 @@ export {
   uncertaintyMargin,
   type ReviewCandidate,
   type ReviewSampling,
-} from './review-sampling';
+} from './review-sampling.util';
 export { ReviewItemClosedError, ReviewItemLeasedError, ReviewItemNotFoundError } from './review.errors';

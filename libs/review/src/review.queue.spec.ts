@@ -1,34 +1,26 @@
 import { DataSource } from 'typeorm';
-import {
-  FeedbackEntity,
-  openDataSource,
-  PredictionWriter,
-  ReviewItemEntity,
-  timeOrderedUuid,
-} from '@app/database';
-import { TEST_DATABASES } from '@app/database/testing';
+import { FeedbackEntity, PredictionWriter, ReviewItemEntity, timeOrderedUuid } from '@app/database';
+import { openTestDatabase, TEST_DATABASES, type OpenTestDatabase } from '@app/database/testing';
 import { ReviewItemClosedError, ReviewItemLeasedError, ReviewItemNotFoundError } from './review.errors';
-import type { ReviewCandidate } from './review-sampling';
+import type { ReviewCandidate } from './review-sampling.util';
 import { ReviewQueue } from './review.queue';
 
 const ALICE = { name: 'alice', mayOverwrite: false };
 
 describe.each(TEST_DATABASES)('ReviewQueue on $name', (database) => {
   let dataSource: DataSource;
-  let cleanup: () => Promise<void>;
+  let db: OpenTestDatabase;
   let writer: PredictionWriter;
   let clock = Date.parse('2026-12-06T08:00:00Z');
 
   beforeAll(async () => {
-    const created = await database.create();
-    cleanup = created.cleanup;
-    dataSource = await openDataSource(created.config);
+    db = await openTestDatabase(database);
+    dataSource = db.dataSource;
     writer = new PredictionWriter(dataSource);
   });
   afterAll(async () => {
     await writer?.close();
-    await dataSource?.destroy();
-    await cleanup?.();
+    await db?.close();
   });
   beforeEach(async () => {
     await dataSource.getRepository(ReviewItemEntity).clear();

@@ -9,7 +9,7 @@ import {
 } from '@app/database';
 import { FeedbackConflictError, FeedbackStore, type LabelResult } from '@app/feedback';
 import { ReviewItemClosedError, ReviewItemLeasedError, ReviewItemNotFoundError } from './review.errors';
-import { sampleForReview, titleKey, uncertaintyMargin, type ReviewCandidate } from './review-sampling';
+import { sampleForReview, titleKey, uncertaintyMargin, type ReviewCandidate } from './review-sampling.util';
 
 /** Why a reviewer passed on a listing; counted per reason in the stats. */
 export const SKIP_REASONS = [

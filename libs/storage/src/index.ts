@@ -1,5 +1,5 @@
-export { assertValidArtifactKey } from './artifact-key';
-export { ARTIFACT_STORE, ArtifactNotFoundError, type ArtifactStore } from './artifact-store';
+export { assertValidArtifactKey } from './artifact-key.util';
+export { ARTIFACT_STORE, ArtifactNotFoundError, type ArtifactStore } from './artifact-store.types';
 export { LocalArtifactStore } from './local-artifact.store';
 export { S3ArtifactStore, type S3ArtifactStoreOptions } from './s3-artifact.store';
 export {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ArtifactNotFoundError } from './artifact-store';
+import { ArtifactNotFoundError } from './artifact-store.types';
 import { LocalArtifactStore } from './local-artifact.store';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

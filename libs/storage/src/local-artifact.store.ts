@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { assertValidArtifactKey, toArtifactFolder } from './artifact-key';
-import { ArtifactNotFoundError, ArtifactStore } from './artifact-store';
+import { assertValidArtifactKey, toArtifactFolder } from './artifact-key.util';
+import { ArtifactNotFoundError, ArtifactStore } from './artifact-store.types';
 
 /** In-flight writes live beside their target (rename is only atomic within one file system) and are never listed. */
 const TEMP_FILE = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { ArtifactNotFoundError } from './artifact-store';
+import { ArtifactNotFoundError } from './artifact-store.types';
 import { S3ArtifactStore, S3ArtifactStoreOptions } from './s3-artifact.store';
 import { S3rverFixture, startS3rver } from './testing/s3rver.fixture';
 

@@ -9,8 +9,8 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { OnModuleDestroy } from '@nestjs/common';
-import { assertValidArtifactKey, toArtifactFolder } from './artifact-key';
-import { ArtifactNotFoundError, ArtifactStore } from './artifact-store';
+import { assertValidArtifactKey, toArtifactFolder } from './artifact-key.util';
+import { ArtifactNotFoundError, ArtifactStore } from './artifact-store.types';
 
 export interface S3ArtifactStoreOptions {
   bucket: string;

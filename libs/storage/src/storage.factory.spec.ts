@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { AppConfig, ConfigModule } from '@app/config';
-import { ARTIFACT_STORE, ArtifactStore } from './artifact-store';
+import { ARTIFACT_STORE, ArtifactStore } from './artifact-store.types';
 import { LocalArtifactStore } from './local-artifact.store';
 import { S3ArtifactStore } from './s3-artifact.store';
 import { createArtifactStore } from './storage.factory';

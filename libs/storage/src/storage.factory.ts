@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { AppConfig, S3Settings } from '@app/config';
-import type { ArtifactStore } from './artifact-store';
+import type { ArtifactStore } from './artifact-store.types';
 import { LocalArtifactStore } from './local-artifact.store';
 import { S3ArtifactStore } from './s3-artifact.store';
 

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { ARTIFACT_STORE } from './artifact-store';
+import { ARTIFACT_STORE } from './artifact-store.types';
 import { createArtifactStore } from './storage.factory';
 
 @Global()

@@ -12,9 +12,9 @@ import type { Request, Response } from 'express';
 import { AppConfig, type Role } from '@app/config';
 import { ACCESS_RULE, type AccessRule } from './auth.decorators';
 import { AuthMetrics } from './auth.metrics';
-import { isAllowed, type Principal } from './principal';
-import { RateLimiter } from './rate-limiter';
-import { AuthenticationError, TokenVerifier } from './token-verifier';
+import { isAllowed, type Principal } from './principal.types';
+import { RateLimiter } from './rate-limit.guard';
+import { AuthenticationError, TokenVerifier } from './token-verifier.service';
 
 /** `roles: 'any'`: any valid token. */
 export type ResolvedAccess = { public: true } | { public: false; roles: readonly Role[] | 'any' };

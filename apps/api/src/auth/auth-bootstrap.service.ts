@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { generatePassword, ServiceTokens, UserAccounts, UsernameTakenError } from '@app/accounts';
-import { AuthState } from './auth-state';
+import { AuthState } from './auth-state.service';
 
 /** The name of the service token seeded from ALERTMANAGER_WEBHOOK_TOKEN. */
 export const ALERTMANAGER_TOKEN_NAME = 'alertmanager';

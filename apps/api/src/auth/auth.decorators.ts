@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Role } from '@app/config';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
-import type { Principal } from './principal';
+import type { Principal } from './principal.types';
 
 export const ACCESS_RULE = 'auth:access';
 

@@ -4,16 +4,16 @@ import { AppConfig } from '@app/config';
 import { AccountsModule } from '@app/accounts';
 import { UsersController } from '../users/users.controller';
 import { AccessGuard } from './access.guard';
-import { AccessTokens } from './access-tokens';
+import { AccessTokens } from './access-tokens.service';
 import { AuthBootstrapService } from './auth-bootstrap.service';
 import { AuthMetrics } from './auth.metrics';
-import { AuthState } from './auth-state';
-import { LoginAttempts } from './login-attempts';
+import { AuthState } from './auth-state.service';
+import { LoginAttempts } from './login-attempts.service';
 import { MemoryRateLimitStorage, RedisRateLimitStorage, type RateLimitStorage } from './rate-limit.storage';
-import { RateLimiter } from './rate-limiter';
-import { SigningKey } from './signing-key';
+import { RateLimiter } from './rate-limit.guard';
+import { SigningKey } from './signing-key.config';
 import { TokenController } from './token.controller';
-import { TokenVerifier } from './token-verifier';
+import { TokenVerifier } from './token-verifier.service';
 
 const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
 

@@ -19,12 +19,12 @@ import {
 import { isRole } from '@app/config';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import { InvalidRefreshTokenError, RefreshTokens, UserAccounts } from '@app/accounts';
-import { AccessTokens } from './access-tokens';
+import { AccessTokens } from './access-tokens.service';
 import { Public } from './auth.decorators';
 import { AuthMetrics } from './auth.metrics';
-import { AuthState } from './auth-state';
-import { LoginAttempts } from './login-attempts';
-import { TOKEN_ENDPOINT } from './rate-limiter';
+import { AuthState } from './auth-state.service';
+import { LoginAttempts } from './login-attempts.service';
+import { TOKEN_ENDPOINT } from './rate-limit.guard';
 import { TokenErrorDto, TokenRequestDto, TokenResponseDto } from './token.dto';
 
 type TokenError = 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type';

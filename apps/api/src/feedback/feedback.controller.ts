@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import type { Response } from 'express';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal.types';
 import {
   FeedbackBatchRequestDto,
   FeedbackBatchResultDto,

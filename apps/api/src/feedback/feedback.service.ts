@@ -11,7 +11,7 @@ import { AppConfig } from '@app/config';
 import { PredictionEntity, timeOrderedUuidTime } from '@app/database';
 import { FeedbackConflictError, FeedbackStore, type LabelOutcome, type LabelTarget } from '@app/feedback';
 import { PRODUCT_TYPE_CODES } from '@app/ml';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { PredictionRecorder } from '../prediction/prediction.recorder';
 import type {

@@ -15,7 +15,7 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import { LoadShedder } from '../admission/load.shedder';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal.types';
 import {
   BATCH_EXAMPLES,
   BatchPredictionRequestDto,

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PredictionWriter, type PredictionRow } from '@app/database';
+import { FlushScheduler } from '../common/flush.scheduler';
 import { MetricsService } from '../metrics/metrics.service';
 
 export type PredictionRecord = PredictionRow;
@@ -17,8 +18,6 @@ export type PredictionRecord = PredictionRow;
  * backlog is written a slice at a time, letting requests through between slices.
  */
 const CHUNK = 250;
-const FLUSH_INTERVAL_MS = 200;
-const MAX_RETRY_DELAY_MS = 10_000;
 
 /** Too many predictions wait for the database: new ones are refused (503) rather than risk losing them. */
 export class RecorderBackpressureError extends Error {
@@ -40,9 +39,13 @@ export class PredictionRecorder
   private readonly logger = new Logger(PredictionRecorder.name);
   /** Answered but not stored yet, by id, in the order they were answered (a Map keeps insertion order). */
   private readonly unsaved = new Map<string, PredictionRecord>();
-  private timer?: NodeJS.Timeout;
-  private flushing?: Promise<void>;
-  private failures = 0;
+  private readonly flusher = new FlushScheduler(
+    () => this.writeAll(),
+    (error) => {
+      this.metrics.persistFailures.inc();
+      this.logger.warn(`storing predictions failed (will retry): ${error.message}`);
+    },
+  );
   readonly capacity = 100_000;
 
   constructor(
@@ -64,7 +67,7 @@ export class PredictionRecorder
       this.unsaved.set(row.id, row);
     }
     this.metrics.pendingRecords.set(this.unsaved.size);
-    this.schedule(FLUSH_INTERVAL_MS);
+    this.flusher.request();
   }
 
   /** A prediction answered but not stored yet, so that reading it back right away works. */
@@ -74,10 +77,7 @@ export class PredictionRecorder
 
   /** Writes everything buffered; resolves when the buffer is empty or rejects on a database error. */
   flush(): Promise<void> {
-    this.flushing ??= this.writeAll().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
+    return this.flusher.flush();
   }
 
   /** Readies the writer (its thread, on SQLite) before the first request; a failure is retried by the writes. */
@@ -92,8 +92,7 @@ export class PredictionRecorder
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.flusher.cancel();
     for (let attempt = 1; this.unsaved.size > 0; attempt++) {
       try {
         await this.flush();
@@ -110,31 +109,12 @@ export class PredictionRecorder
   }
 
   onModuleDestroy(): void {
-    clearTimeout(this.timer);
+    this.flusher.cancel();
   }
 
   /** After the last flush (beforeApplicationShutdown): stops the writer's thread. */
   async onApplicationShutdown(): Promise<void> {
     await this.writer.close();
-  }
-
-  private schedule(delay: number): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush().then(
-        () => {
-          this.failures = 0;
-        },
-        (error: Error) => {
-          this.failures++;
-          this.metrics.persistFailures.inc();
-          this.logger.warn(`storing predictions failed (will retry): ${error.message}`);
-          this.schedule(Math.min(MAX_RETRY_DELAY_MS, FLUSH_INTERVAL_MS * 2 ** this.failures));
-        },
-      );
-    }, delay);
-    this.timer.unref();
   }
 
   private async writeAll(): Promise<void> {

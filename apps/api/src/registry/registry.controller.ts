@@ -4,7 +4,7 @@ import { AppConfig } from '@app/config';
 import { acceptanceThresholds, MODALITIES, type ModelCalibration } from '@app/ml';
 import { ModelRegistry, PromotionWorkflow, type ModelVersionRecord } from '@app/registry';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal.types';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import {
   ModelCalibrationDto,

@@ -15,7 +15,7 @@ import type { Response } from 'express';
 import { RetrainingJobs } from '@app/retraining';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal.types';
 import { RetrainingJobDto, RetrainingRequestDto, RetrainingRequestResultDto } from './retraining.dto';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
 

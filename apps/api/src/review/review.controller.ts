@@ -16,7 +16,7 @@ import { PredictionImages } from '@app/feedback';
 import { PRODUCT_TYPE_CODES, sniffImageFormat } from '@app/ml';
 import { ArtifactNotFoundError, ARTIFACT_STORE, type ArtifactStore } from '@app/storage';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal.types';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import { UuidParamPipe } from '../common/uuid-param.pipe';
 import { ModelServingService } from '../serving/model-serving.service';

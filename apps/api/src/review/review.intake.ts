@@ -1,9 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { ReviewCandidate } from '@app/review';
+import { FlushScheduler } from '../common/flush.scheduler';
 import { ReviewService } from './review.service';
 
-const FLUSH_INTERVAL_MS = 200;
-const MAX_RETRY_DELAY_MS = 10_000;
 /** Candidates waiting to be queued; past it the oldest are dropped (a listing missed, never a prediction). */
 const CAPACITY = 50_000;
 
@@ -16,10 +15,11 @@ const CAPACITY = 50_000;
 export class ReviewIntake implements BeforeApplicationShutdown, OnModuleDestroy {
   private readonly logger = new Logger(ReviewIntake.name);
   private waiting: ReviewCandidate[] = [];
-  private timer?: NodeJS.Timeout;
-  private flushing?: Promise<void>;
-  private failures = 0;
   private dropped = 0;
+  private readonly flusher = new FlushScheduler(
+    () => this.admitAll(),
+    (error) => this.logger.warn(`queueing listings for review failed (will retry): ${error.message}`),
+  );
 
   constructor(private readonly review: ReviewService) {}
 
@@ -29,45 +29,23 @@ export class ReviewIntake implements BeforeApplicationShutdown, OnModuleDestroy 
       this.dropped += this.waiting.length - CAPACITY;
       this.waiting.splice(0, this.waiting.length - CAPACITY);
     }
-    this.schedule(FLUSH_INTERVAL_MS);
+    this.flusher.request();
   }
 
   /** Admits everything offered so far. */
   flush(): Promise<void> {
-    this.flushing ??= this.admitAll().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
+    return this.flusher.flush();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.flusher.cancel();
     await this.flush().catch((error: Error) =>
       this.logger.error(`shutting down with ${this.waiting.length} listings not queued: ${error.message}`),
     );
   }
 
   onModuleDestroy(): void {
-    clearTimeout(this.timer);
-  }
-
-  private schedule(delay: number): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush().then(
-        () => {
-          this.failures = 0;
-        },
-        (error: Error) => {
-          this.failures++;
-          this.logger.warn(`queueing listings for review failed (will retry): ${error.message}`);
-          this.schedule(Math.min(MAX_RETRY_DELAY_MS, FLUSH_INTERVAL_MS * 2 ** this.failures));
-        },
-      );
-    }, delay);
-    this.timer.unref();
+    this.flusher.cancel();
   }
 
   private async admitAll(): Promise<void> {

@@ -20,7 +20,7 @@ import {
   type ReviewListing,
   type ReviewStats,
 } from '@app/review';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal.types';
 import { MetricsService } from '../metrics/metrics.service';
 import type { ReviewDecisionDto, ReviewDecisionRequestDto, ReviewItemDto } from './review.dto';
 

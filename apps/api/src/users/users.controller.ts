@@ -32,8 +32,8 @@ import {
   type UserView,
 } from '@app/accounts';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/auth.decorators';
-import { AuthState } from '../auth/auth-state';
-import type { Principal } from '../auth/principal';
+import { AuthState } from '../auth/auth-state.service';
+import type { Principal } from '../auth/principal.types';
 import { ApiErrors, ERROR_MEANING } from '../common/api-errors.decorator';
 import {
   CreatedServiceTokenDto,

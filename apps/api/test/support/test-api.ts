@@ -11,7 +11,7 @@ import { UserAccounts, UsernameTakenError } from '@app/accounts';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { HttpServerAdapter, httpServerOptions } from '../../src/common/http-server.adapter';
-import { AccessTokens } from '../../src/auth/access-tokens';
+import { AccessTokens } from '../../src/auth/access-tokens.service';
 import { ModelServingService } from '../../src/serving/model-serving.service';
 
 export interface TestApi {

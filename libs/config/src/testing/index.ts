@@ -1,3 +1,4 @@
+export { passwordToken } from './api-token.fixture';
 export { freePort, freePorts } from './free-port.fixture';
 export {
   databaseSettings,
@@ -15,6 +16,7 @@ export {
   startNodeEntry,
   startProcess,
   stopProcess,
+  waitFor,
   waitUntilAnswering,
   type ServiceProcess,
   type StartOptions,

@@ -3,6 +3,7 @@ import {
   hasExited,
   startProcess,
   stopProcess,
+  waitFor,
   waitUntilAnswering,
   type ServiceProcess,
 } from '@app/config/testing';
@@ -70,6 +71,24 @@ describe('test processes', () => {
     ]);
     await expect(waitUntilAnswering(broken, `http://127.0.0.1:${port}/`, 20_000)).rejects.toThrow(
       /broken exited before .* answered\nlast lines of broken:\n {2}no config/,
+    );
+  });
+
+  it('waits for a probe to give a value, passing over its failures, and times out with the last error and lines', async () => {
+    let calls = 0;
+    const third = async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('not up yet');
+      return calls === 3 ? 'ready' : undefined;
+    };
+    await expect(waitFor('the third call', third, 5000)).resolves.toBe('ready');
+    const chatty = startProcess('chatty', process.execPath, ['-e', 'console.log("still loading")']);
+    await chatty.exited;
+    const refused = async () => {
+      throw new Error('fetch failed', { cause: new Error('connect ECONNREFUSED') });
+    };
+    await expect(waitFor('the server', refused, 300, [chatty])).rejects.toThrow(
+      /^timed out waiting for the server \(last error: fetch failed: Error: connect ECONNREFUSED\)\nlast lines of chatty:\n {2}still loading$/,
     );
   });
 });

@@ -96,6 +96,38 @@ export async function waitUntilAnswering(
   }
 }
 
+/**
+ * Polls `probe` until it returns a value (a rejection counts as "not yet") and returns it. Fails after `timeoutMs`
+ * with the probe's last error and the last lines of `services`, which usually say why.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  services: readonly ServiceProcess[] = [],
+): Promise<T> {
+  const until = performance.now() + timeoutMs;
+  let failure: unknown;
+  for (;;) {
+    const value = await probe().catch((error: unknown) => {
+      failure = error;
+      return undefined;
+    });
+    if (value !== undefined) return value;
+    if (performance.now() > until) {
+      const last = failure === undefined ? '' : ` (last error: ${errorText(failure)})`;
+      throw new Error([`timed out waiting for ${what}${last}`, ...services.map(lastLines)].join('\n'));
+    }
+    await new Promise((done) => setTimeout(done, 250));
+  }
+}
+
+/** fetch's errors say "fetch failed" and keep the reason (ECONNREFUSED, a timeout) in their cause. */
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause === undefined ? error.message : `${error.message}: ${String(error.cause)}`;
+}
+
 /** SIGKILL to the whole group at once: synchronous, for an exit handler. */
 export function killProcessGroup(service: ServiceProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {

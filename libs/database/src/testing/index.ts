@@ -3,4 +3,9 @@ export {
   DEFAULT_TEST_DATABASE_URL,
   type PostgresTestSchema,
 } from './postgres-schema.fixture';
-export { TEST_DATABASES, type TestDatabase } from './test-databases';
+export {
+  openTestDatabase,
+  TEST_DATABASES,
+  type OpenTestDatabase,
+  type TestDatabase,
+} from './test-databases.fixture';

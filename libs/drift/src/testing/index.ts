@@ -3,5 +3,6 @@ export {
   SYNTHETIC_DEFAULTS,
   syntheticReference,
   syntheticRows,
+  syntheticWindow,
   type SyntheticRowOptions,
-} from './synthetic-reference';
+} from './synthetic-reference.fixture';

@@ -1,6 +1,5 @@
 export {
-  ALERTMANAGER_BINARY,
-  PROMETHEUS_BINARY,
-  writeLocalMonitoring,
-  type LocalMonitoringOptions,
-} from './local-monitoring';
+  localMonitoringInstalled,
+  startLocalMonitoring,
+  type LocalMonitoring,
+} from './local-monitoring.fixture';
