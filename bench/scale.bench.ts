@@ -190,7 +190,7 @@ function chart(runs: ScaleRun[]): string {
       `<text x="${x0 + w / 2}" y="22" font-size="13" text-anchor="middle">${title}</text>` +
       `<line x1="${x0}" y1="${bottom}" x2="${x0 + w}" y2="${bottom}" stroke="#333"/>` +
       `<line x1="${x0}" y1="${y(limit)}" x2="${x0 + w}" y2="${y(limit)}" stroke="#c00" stroke-dasharray="6,4"/>` +
-      `<text x="${x0}" y="${y(limit) - 4}" font-size="11" fill="#c00">limit ${limit} ${unit}</text>` +
+      `<text x="${x0 + w / 2}" y="38" font-size="11" fill="#c00" text-anchor="middle">dashed: the limit, ${limit} ${unit}</text>` +
       bars
     );
   };
