@@ -69,7 +69,7 @@ const TEST_CODE = [
  */
 const ROLE_FILE_NAME = /^[a-z0-9]+(-[a-z0-9]+)*\.[a-z]+(-[a-z]+)*(\.d)?\.ts$/;
 /** Folders whose files are being renamed by their owners; each leaves this list once its files say their role. */
-const NAMES_PENDING = ['libs/ml/**', 'libs/training/**', 'libs/retraining/**', 'apps/worker/src/cli/**'];
+const NAMES_PENDING = ['libs/ml/**'];
 
 const fileNames = {
   rules: {

@@ -155,6 +155,19 @@ describe('train, evaluate and predict from the command line (e2e)', () => {
     expect(existsSync(join(dir, 'orphan'))).toBe(false);
   });
 
+  it('refuses --register at once, naming the reason, when the registry database cannot be reached', () => {
+    const result = cli(
+      'train',
+      ['--data', dir, '--out', join(dir, 'unreachable'), '--no-images', '--register'],
+      {
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/--register: cannot open the registry's database: connect ECONNREFUSED/);
+    expect(existsSync(join(dir, 'unreachable'))).toBe(false);
+  });
+
   it('runs stratified cross-validation and reports mean figures', () => {
     const result = cli('evaluate', ['--data', dir, '--cv', '3', '--seed', '0', '--no-images']);
     expect(result.status).toBe(0);

@@ -87,13 +87,13 @@ export {
   type DriftReference,
   type DriftReferenceRow,
 } from './calibration/held-out.calibrator';
-export { crossValidate, type CrossValidationResult } from './training/cross-validation';
+export { crossValidate, type CrossValidationResult } from './fitting/cross-validation';
 export {
   extractDatasetFeatures,
   type DatasetFeatureOptions,
   type ImageFeatureStore,
-} from './training/dataset-images';
-export { evaluateClassifier, type ModelEvaluation } from './training/model.evaluator';
+} from './fitting/dataset-images';
+export { evaluateClassifier, type ModelEvaluation } from './fitting/model.evaluator';
 export {
   DEFAULT_TRAIN_OPTIONS,
   imageFeatureSource,
@@ -105,9 +105,9 @@ export {
   type ModelCard,
   type TrainingResult,
   type TrainOptions,
-} from './training/product-classifier.trainer';
-export { loadTrainingData } from './training/training-data';
-export type { ImageCache, Log, TrainingData } from './training/training.types';
+} from './fitting/product-classifier.trainer';
+export { loadTrainingData } from './fitting/training-data';
+export type { ImageCache, Log, TrainingData } from './fitting/training.types';
 export {
   checkImageHeader,
   decodeImage,

@@ -41,7 +41,7 @@ export class BullMqRetrainingQueue implements RetrainingQueue {
       // A deduplicated add answers the waiting job's id: that job absorbs this request.
       const job = await this.queue.add(
         'retrain',
-        { jobId },
+        {},
         { ...RETRAINING_JOB_OPTIONS, jobId, deduplication: { id: RETRAINING_DEDUPLICATION_ID } },
       );
       return { jobId: job.id!, deduplicated: job.id !== jobId };

@@ -4,6 +4,7 @@ export {
   PermanentJobError,
   QueueUnavailableError,
   RETRAINING_QUEUE,
+  RETRAINING_JOB_NAMES,
   RETRAINING_QUEUE_PORT,
   type EnqueueResult,
   type JobHandler,
@@ -24,3 +25,11 @@ export { BullMqRetrainingQueue, REDIS_COMMAND_TIMEOUT_MS } from './bullmq-retrai
 export { InProcessRetrainingQueue } from './in-process-retraining.queue';
 export { runBullMqJob } from './bullmq-job.runner';
 export { RetrainingQueueModule } from './retraining-queue.module';
+export { OnJob } from './job-handler.decorator';
+export {
+  JobHandlers,
+  JobHandlerSetupError,
+  jobHandlerMap,
+  type FoundJobHandler,
+} from './job-handlers.service';
+export { JobHandlersModule } from './job-handlers.module';

@@ -5,9 +5,15 @@
  */
 export const RETRAINING_QUEUE = 'retraining';
 
-/** Every job the retraining queue carries, by name: one discriminated union, so a handler cannot miss a kind. */
-export type RetrainingQueueJob = { name: 'retrain'; data: { jobId: string } };
+/**
+ * Every job the retraining queue carries, by name: one discriminated union, so a handler cannot miss a kind. The
+ * queue's job id is the job's id (its `retraining_jobs` row): the payload does not repeat it.
+ */
+export type RetrainingQueueJob = { name: 'retrain'; data: Record<string, never> };
 export type RetrainingJobName = RetrainingQueueJob['name'];
+
+/** The job names a worker must have exactly one handler for (JobHandlers checks it at startup). */
+export const RETRAINING_JOB_NAMES = ['retrain'] as const satisfies readonly RetrainingJobName[];
 
 /** Counts by BullMQ's states (the in-process driver reports the same names). */
 export interface QueueCounts {

@@ -105,6 +105,11 @@ export class ModelRegistry {
     return row ? toVersionRecord(row) : null;
   }
 
+  /** Whether the production pointer ever moved to a version (it may have moved on since). */
+  async wasPromoted(version: string): Promise<boolean> {
+    return this.dataSource.getRepository(PromotionAuditEntity).existsBy({ toVersion: version });
+  }
+
   /** Ready versions, newest first. */
   async list(): Promise<ModelVersionRecord[]> {
     const rows = await this.versions().find({ where: { status: 'ready' }, order: { sequence: 'DESC' } });

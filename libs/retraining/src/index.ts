@@ -1,16 +1,4 @@
-export {
-  trainOptions,
-  type CandidateDecision,
-  type CandidateInput,
-  type CandidateResult,
-  type FeedbackFile,
-  type FeedbackRow,
-  type FeedbackTrainingSummary,
-  type RecentFeedbackFigures,
-  type RecentFeedbackScores,
-  type TrainingParams,
-  type TrainingProgress,
-} from './candidate-training';
+export type { TrainingParams } from './retraining-params.util';
 export {
   RetrainingJobNotCancellableError,
   RetrainingJobNotFoundError,
@@ -19,14 +7,14 @@ export {
   type RetrainingJobView,
   type RetrainingRequest,
   type RetrainingRequestResult,
-} from './retraining-jobs';
-export { AlertTriggers, type AlertAction, type AlertHandling, type NotifiedAlert } from './alert-triggers';
+} from './retraining-jobs.service';
 export {
-  retrainingSettings,
-  RetrainingRunner,
-  type RetrainingOutcome,
-  type RetrainingRunnerSettings,
-} from './retraining.runner';
-export { trainInChildProcess } from './training-process';
+  AlertTriggers,
+  type AlertAction,
+  type AlertHandling,
+  type NotifiedAlert,
+} from './alert-triggers.service';
+export { RetrainingRunner, type RetrainingOutcome, type RetrainingRunnerSettings } from './retraining.runner';
 export { RetrainingModule } from './retraining.module';
+export { RetrainingRunnerModule } from './retraining-runner.module';
 export { RetrainingMetrics, type RunOutcome } from './retraining.metrics';

@@ -3,8 +3,8 @@ import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { RETRAINING_QUEUE_PORT, RetrainingQueueModule, type RetrainingQueue } from '@app/queue';
-import { AlertTriggers } from './alert-triggers';
-import { RetrainingJobs } from './retraining-jobs';
+import { AlertTriggers } from './alert-triggers.service';
+import { RetrainingJobs } from './retraining-jobs.service';
 import { RetrainingMetrics } from './retraining.metrics';
 
 /**

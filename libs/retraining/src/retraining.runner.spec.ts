@@ -13,7 +13,7 @@ import { ACCEPT_REGISTERED, ModelRegistry, PromotionWorkflow } from '@app/regist
 import { TrainingWorkflow } from '@app/training';
 import { S3ArtifactStore } from '@app/storage';
 import { startS3rver } from '@app/storage/testing';
-import { RetrainingJobs } from './retraining-jobs';
+import { RetrainingJobs } from './retraining-jobs.service';
 import { RetrainingRunner, type RetrainingRunnerSettings } from './retraining.runner';
 
 /** Small, fast models: the spec is about the workflow, not accuracy. */
@@ -344,8 +344,9 @@ describe('RetrainingRunner (PostgreSQL, s3rver, a training child process)', () =
     const recentFeedback = { n: 2, candidate: figures, production: figures };
     expect(record.gate).toMatchObject({ recentFeedback });
     expect((await jobs.get(job.id)).gate).toMatchObject({ recentFeedback });
-    // The export is removed after the job; the photos stay cached for the next one.
-    expect(readdirSync(join(root, 'var', 'feedback-exports'))).toEqual([]);
+    // The export went with the run's folder; the photos stay cached for the next one.
+    expect(readdirSync(join(root, 'work')).filter((name) => name !== 'model-cache')).toEqual([]);
+    expect(readdirSync(join(root, 'var'))).not.toContain('feedback-exports');
     expect(readdirSync(join(root, 'var', 'feedback-images'))).toEqual([kept]);
   });
 });

@@ -1,25 +1,31 @@
 import { Logger } from '@nestjs/common';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { LogContext, type AppConfig } from '@app/config';
 import { FeedbackExamples, PredictionImages } from '@app/feedback';
-import { DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
-import { JobCancelledError, JobInterruptedError, PermanentJobError, type RunningJob } from '@app/queue';
+import { DatasetError, DEFAULT_PROMOTION_GATE, demoCatalogueDir, type PromotionGateOptions } from '@app/ml';
+import {
+  JobCancelledError,
+  JobInterruptedError,
+  OnJob,
+  PermanentJobError,
+  type RunningJob,
+} from '@app/queue';
 import type { ModelRegistry } from '@app/registry';
 import { artifactStoreLocation, type ArtifactStore, type ArtifactStoreLocation } from '@app/storage';
 import {
-  codeVersion,
-  directoryDataSource,
   fetchDataFromStore,
-  type ModelTrainer,
-  type TrainingProgress as WorkflowProgress,
+  type FeedbackFile,
+  type TrainingProgress,
   type TrainingWorkflow,
 } from '@app/training';
-import { trainOptions, type FeedbackFile, type TrainingProgress } from './candidate-training';
-import { RetrainingJobNotFoundError, type RetrainingJobs, type RetrainingJobView } from './retraining-jobs';
+import {
+  RetrainingJobNotFoundError,
+  type RetrainingJobs,
+  type RetrainingJobView,
+} from './retraining-jobs.service';
 import type { RetrainingMetrics } from './retraining.metrics';
-import { trainInChildProcess } from './training-process';
+import { gateRules, trainOptions } from './retraining-params.util';
 
 export interface RetrainingRunnerSettings {
   /** The base training set (a Rakuten-layout folder). */
@@ -95,6 +101,7 @@ export class RetrainingRunner {
   ) {}
 
   /** Runs one delivery of a job; everything logged meanwhile, the training process's lines included, names it. */
+  @OnJob('retrain')
   run(queued: RunningJob): Promise<RetrainingOutcome> {
     return LogContext.run({ jobId: queued.id }, () => this.runJob(queued));
   }
@@ -191,22 +198,37 @@ export class RetrainingRunner {
     }
     const { dir: dataDir, params } = await this.data(job, view);
     const parentVersion = (await this.registry.production()).version;
-    const report = this.progressReporter(job);
-    const outcome = await this.training.run({
-      data: directoryDataSource(resolve(dataDir)),
-      options: trainOptions(params),
-      lineage: {
-        trigger: view.trigger,
-        source: 'retraining',
-        createdBy: view.trigger,
-        jobId: job.id,
-        parentVersion,
-      },
-      idempotencyKey: `retraining:${job.id}`,
-      promote: { actor: `retraining:${job.id}`, reason: `retraining job ${job.id}: ${view.reason}` },
-      trainer: this.childProcessTrainer(job, { ...view, params }, resolve(dataDir), parentVersion, report),
-      progress: (event) => this.onWorkflowProgress(job, event),
-    });
+    let outcome;
+    try {
+      outcome = await this.training.run({
+        dataDir: resolve(dataDir),
+        options: trainOptions(params),
+        ...(params.maxRows !== undefined && { maxRows: params.maxRows }),
+        gate: gateRules(params, this.settings.gate ?? DEFAULT_PROMOTION_GATE),
+        ...(this.settings.feedback && {
+          feedback: { labels: () => this.exportFeedback(job), recent: this.settings.feedback.recent },
+        }),
+        ...(this.settings.featureStore && { featureStore: this.settings.featureStore }),
+        lineage: {
+          trigger: view.trigger,
+          source: 'retraining',
+          createdBy: view.trigger,
+          jobId: job.id,
+          parentVersion,
+          reason: view.reason,
+          params: { ...params },
+        },
+        idempotencyKey: `retraining:${job.id}`,
+        promote: { actor: `retraining:${job.id}`, reason: `retraining job ${job.id}: ${view.reason}` },
+        isolation: { process: 'child', signal: job.signal },
+        beforeRegistering: () => this.claimRegistration(job),
+        progress: this.progressReporter(job),
+      });
+    } catch (error) {
+      // Bad data (a missing folder, a malformed CSV) fails the same way on every attempt.
+      if (error instanceof DatasetError) throw new PermanentJobError(error.message);
+      throw error;
+    }
     if (outcome.reused)
       this.logger.log(`job ${job.id}: ${outcome.record.version} was registered by an earlier run`);
     const promoted =
@@ -216,6 +238,14 @@ export class RetrainingRunner {
     await this.jobs.markSucceeded(job.id, outcome.record.version, outcome.record.gate);
     this.metrics?.gate(outcome.record.gate);
     return { version: outcome.record.version, promoted, reasons: outcome.gate?.reasons ?? [] };
+  }
+
+  /** One conditional update: either the cancellation or the registration wins, never both. */
+  private async claimRegistration(job: RunningJob): Promise<void> {
+    await this.settleProgress(job.id);
+    if (!(await this.jobs.claimRegistration(job.id))) {
+      throw new JobCancelledError(`retraining job ${job.id} was cancelled before its version was registered`);
+    }
   }
 
   /**
@@ -257,80 +287,13 @@ export class RetrainingRunner {
     return { dir, params: view.params };
   }
 
-  /** Trains, scores and judges the candidate in a child process, which the job's shutdown signal stops. */
-  private childProcessTrainer(
-    job: RunningJob,
-    view: RetrainingJobView,
-    dataDir: string,
-    parentVersion: string | null,
-    report: (progress: TrainingProgress) => void,
-  ): ModelTrainer {
-    return async (outDir) => {
-      // The production model is scored on the same split as the candidate, in the training process.
-      const productionDir = parentVersion
-        ? await this.registry.fetch(parentVersion, resolve(this.settings.varDir, 'model-cache'))
-        : undefined;
-      const feedback = await this.exportFeedback(job);
-      let candidate;
-      try {
-        candidate = await trainInChildProcess(
-          {
-            dataDir,
-            outDir,
-            params: view.params,
-            productionDir,
-            featureStore: this.settings.featureStore,
-            gate: this.settings.gate ?? DEFAULT_PROMOTION_GATE,
-            ...feedback,
-          },
-          {
-            onProgress: report,
-            onLog: (line) => this.logger.log(`job ${job.id}: ${line}`),
-            signal: job.signal,
-          },
-        );
-      } finally {
-        if (feedback) await rm(feedback.feedbackFile, { force: true });
-      }
-      // One conditional update: either the cancellation or the registration wins, never both.
-      await this.settleProgress(job.id);
-      if (!(await this.jobs.claimRegistration(job.id))) {
-        throw new JobCancelledError(
-          `retraining job ${job.id} was cancelled before its version was registered`,
-        );
-      }
-      for (const reason of candidate.decision.reasons) this.logger.log(`job ${job.id} gate: ${reason}`);
-      return {
-        dir: outDir,
-        metrics: candidate.metrics,
-        components: candidate.components,
-        lineage: {
-          reason: view.reason,
-          dataDir,
-          dataFingerprint: candidate.dataFingerprint,
-          evaluationSplit: candidate.splitHash,
-          params: view.params,
-          backend: candidate.backend,
-          code: codeVersion(),
-          trainingSeconds: candidate.seconds,
-          // What it learned from the labelled predictions, up to which label (the watermark).
-          ...(candidate.feedback && { feedback: candidate.feedback }),
-        },
-        gate: { ...candidate.decision },
-      };
-    };
-  }
-
   /**
-   * Writes the labelled predictions to a file for the training process, with their photos fetched to
-   * VAR_DIR/feedback-images (a cache kept between jobs; a photo the store no longer has trains nothing, its row
-   * trains by its text). Undefined when the runner trains on the base set alone.
+   * The labelled predictions for the training step (the workflow writes them in the run's own folder), with their
+   * photos fetched to VAR_DIR/feedback-images (a cache kept between jobs; a photo the store no longer has trains
+   * nothing, its row trains by its text).
    */
-  private async exportFeedback(
-    job: RunningJob,
-  ): Promise<{ feedbackFile: string; recentFeedback: number } | undefined> {
-    const feedback = this.settings.feedback;
-    if (!feedback) return undefined;
+  private async exportFeedback(job: RunningJob): Promise<FeedbackFile> {
+    const feedback = this.settings.feedback!;
     await this.jobs.markProgress(job.id, 'loading-data', {
       phase: 'loading-data',
       message: 'exporting the labelled predictions',
@@ -338,7 +301,11 @@ export class RetrainingRunner {
     const { examples, missingPredictions } = await feedback.examples.load();
     const shas = examples.flatMap((e) => (e.imageSha256 ? [e.imageSha256] : []));
     const photos = await feedback.images.fetchAllTo(shas, resolve(this.settings.varDir, 'feedback-images'));
-    const file: FeedbackFile = {
+    this.logger.log(
+      `job ${job.id}: ${examples.length} labelled predictions, ${photos.size} of their ${new Set(shas).size} ` +
+        `photos still in the store; labels without their prediction: ${missingPredictions}`,
+    );
+    return {
       missingPredictions,
       rows: examples.map((e) => {
         const imagePath = e.imageSha256 ? photos.get(e.imageSha256) : undefined;
@@ -352,37 +319,28 @@ export class RetrainingRunner {
         };
       }),
     };
-    this.logger.log(
-      `job ${job.id}: ${examples.length} labelled predictions, ${photos.size} of their ${new Set(shas).size} ` +
-        `photos still in the store; labels without their prediction: ${missingPredictions}`,
-    );
-    const dir = resolve(this.settings.varDir, 'feedback-exports');
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, `${job.id}.json`);
-    await writeFile(path, JSON.stringify(file));
-    return { feedbackFile: path, recentFeedback: feedback.recent };
   }
 
-  /** The workflow's own steps after training (registering, promoting) become the job's phase. */
-  private onWorkflowProgress(job: RunningJob, event: WorkflowProgress): void {
-    if (event.phase !== 'registering' && event.phase !== 'promoting') return;
-    this.writeProgress(job.id, event.phase, { phase: event.phase, message: event.message });
-  }
-
-  /** Writes progress to the job row at most once a second, and to the queue's own job progress each time. */
-  private progressReporter(job: RunningJob): (progress: TrainingProgress) => void {
+  /**
+   * Every line of the run goes to the log, naming the job, and to the job row, but while training only the latest
+   * epoch, at most once a second; the queue's own job progress gets each new phase and each epoch.
+   */
+  private progressReporter(job: RunningJob): (event: TrainingProgress) => void {
     let lastWrite = 0;
-    let training = false;
-    return (progress) => {
-      void job.reportProgress({ ...progress }).catch(() => undefined);
-      if (progress.phase === 'training' && !training) {
-        training = true;
+    let phase: string | undefined;
+    return (event) => {
+      this.logger.log(`job ${job.id}: ${event.message}`);
+      const moved = event.phase !== phase;
+      phase = event.phase;
+      if (moved || event.epoch !== undefined) void job.reportProgress({ ...event }).catch(() => undefined);
+      if (moved && event.phase === 'training')
         this.write(job.id, () => this.jobs.markTrainingStarted(job.id));
-      }
       const now = Date.now();
-      if (now - lastWrite < PROGRESS_WRITE_INTERVAL_MS && progress.phase === 'training') return;
+      if (event.phase === 'training' && !moved) {
+        if (event.epoch === undefined || now - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
+      }
       lastWrite = now;
-      this.writeProgress(job.id, progress.phase, { ...progress });
+      this.writeProgress(job.id, event.phase, { ...event });
     };
   }
 

@@ -1,13 +1,11 @@
-export { directoryDataSource } from './directory.data-source';
-export { trainModel, type TrainModelRequest } from './model.training';
+export { trainModel } from './model-training.step';
 export { TrainingWorkflow } from './training.workflow';
+export { TrainingModule, type TrainingModuleOptions } from './training.module';
 export type {
   GateDecision,
-  LoadedTrainingData,
-  ModelTrainer,
-  PromotionGate,
+  ModelTrainingInput,
   TrainedModel,
-  TrainingDataSource,
+  TrainingIsolation,
   TrainingLineage,
   TrainingOutcome,
   TrainingPhase,
@@ -15,5 +13,12 @@ export type {
   TrainingProgressListener,
   TrainingRequest,
 } from './training.types';
-export { codeVersion } from './code-version';
-export { fetchDataFromStore } from './store.data-source';
+export type {
+  FeedbackFile,
+  FeedbackRow,
+  FeedbackTrainingSummary,
+  RecentFeedbackFigures,
+  RecentFeedbackScores,
+} from './training-feedback.util';
+export { codeVersion } from './code-version.util';
+export { fetchDataFromStore } from './store-data.fetcher';

@@ -1,105 +1,146 @@
-import type { EpochProgress, ImageFeatureStore, TrainingData, TrainOptions } from '@app/ml';
+import type { PromotionDecision, PromotionGateOptions, TrainOptions } from '@app/ml';
 import type { ModelVersionRecord, PromotionRequest, PromotionResult } from '@app/registry';
+import type { ArtifactStoreLocation } from '@app/storage';
+import type { FeedbackFile, RecentFeedbackScores } from './training-feedback.util';
 
 /** Where a model came from, recorded on its registry row and in its model card. */
 export interface TrainingLineage {
-  /** What asked for it: "cli", "bootstrap", "admin:<user>", later "alert:<key>". */
+  /** What asked for it: "cli", "bootstrap", "admin:<user>", "alert:<key>". */
   trigger: string;
-  /** The process that trained it (the registry's `source`): "cli", "bootstrap", "worker". */
+  /** The process that trained it (the registry's `source`): "cli", "retraining". */
   source: string;
-  /** Who registers it (the registry's `createdBy`): a user name, "cli", "bootstrap". */
+  /** Who registers it (the registry's `createdBy`): a user name, "cli", the job's trigger. */
   createdBy: string;
-  /** The queue job that trained it, when one did. */
+  /** The retraining job that trained it, when one did. */
   jobId?: string | null;
-  /** The version it was retrained from; must be registered. */
+  /** The version it was retrained from; must be registered. With a gate, the model the candidate is scored against. */
   parentVersion?: string | null;
+  /** Why, in the words of whoever asked (a retraining job's reason). */
+  reason?: string | null;
+  /** What was asked for, as asked (a retraining job's parameters). */
+  params?: Record<string, unknown>;
 }
 
-export type TrainingPhase = 'loading' | 'training' | 'saving' | 'registering' | 'gating' | 'promoting';
+/**
+ * The phases of a training run, in order; a retraining job's `phase` shows them (before `done`). The step loads,
+ * trains, evaluates (the gate decides here) and saves; the workflow registers (with the gate's decision) and
+ * promotes.
+ */
+export type TrainingPhase =
+  'loading-data' | 'training' | 'evaluating' | 'saving' | 'registering' | 'promoting';
 
-/** One step of a training run, for a log line or a job's progress. */
+/**
+ * One line of a training run, for a log, a job's progress or the CLI's stderr. A line that closes a network's epoch
+ * carries its figures and where the network stands among the run's models.
+ */
 export interface TrainingProgress {
   phase: TrainingPhase;
   message: string;
-  /** On the line that closes an epoch: which network, and its figures. */
-  epoch?: EpochProgress & { model: string };
+  model?: string;
+  /** 1-based position of `model` among the models the run trains, and how many there are. */
+  modelIndex?: number;
+  modelCount?: number;
+  epoch?: number;
+  loss?: number;
+  valWeightedF1?: number;
 }
 
 export type TrainingProgressListener = (event: TrainingProgress) => void;
 
-/** Rows to train on, and what the model card says about where they came from. */
-export interface LoadedTrainingData {
-  data: TrainingData;
-  provenance: Record<string, unknown>;
-}
-
 /**
- * Where the training rows come from: a Rakuten-layout folder today (directoryDataSource). A source that adds
- * labelled feedback rows wraps another one and appends to its `data`.
+ * What the train → evaluate → gate → save step is asked to do. Plain data: it crosses to a child process as it is.
  */
-export interface TrainingDataSource {
-  load(log: (line: string) => void): Promise<LoadedTrainingData>;
-}
-
-export interface GateDecision {
-  promote: boolean;
-  /** Why, in words a person reads in the job and the registry. */
-  reasons: string[];
-}
-
-/** Decides, between registration and promotion, whether a freshly registered candidate may go to production. */
-export type PromotionGate = (candidate: ModelVersionRecord) => Promise<GateDecision>;
-
-export interface TrainingRequest {
-  data: TrainingDataSource;
+export interface ModelTrainingInput {
+  /** A Rakuten-layout folder: products.csv (+ extra_text_only.csv, image_only.csv), or an X_/Y_ pair. */
+  dataDir: string;
+  /** The photos; default: dataDir/images. */
+  imagesDir?: string;
   options: TrainOptions;
-  lineage: TrainingLineage;
+  /** Where the model directory is written (created if missing). */
+  outDir: string;
   /**
-   * Where the model directory is written and kept (the CLI's --out). Without it, a work directory under the
-   * workflow's work root, removed once the version is registered.
+   * Train on a seeded random sample of at most this many rows of each file of the training side: quick runs and
+   * tests. The evaluation split stays whole, and labelled predictions are not sampled. Unset: all of it.
    */
-  outDir?: string;
+  maxRows?: number;
   /**
-   * One version per key (a queue job's id): a run whose key is already registered skips training and returns
-   * that version, going on to the gate and promotion, so that a retried job never registers twice.
+   * Hold out the frozen evaluation split, train on the rest, score the candidate (and the production model, when
+   * `productionDir` is given) on it and decide with these rules. Unset: train on every row, decide nothing.
    */
-  idempotencyKey?: string;
+  gate?: { rules: PromotionGateOptions; productionDir?: string };
   /**
-   * Make the new version the production model; when `gate` is given, or the trainer made a decision, only if it
-   * says so.
+   * Labelled predictions to train on besides the data: a FeedbackFile in JSON. At most `recent` of the most recent
+   * labels (never more than a fifth) are held out of training and scored for information.
    */
-  promote?: PromotionRequest & { gate?: PromotionGate };
-  progress?: TrainingProgressListener;
-  /** Writes the model directory; default: trainModel on `data` with `options`, in this process. */
-  trainer?: ModelTrainer;
-  /** Image features cached by photo hash (the artifact store), for the default trainer. */
-  featureStore?: ImageFeatureStore;
+  feedback?: { file: string; recent: number };
+  /** The artifact store where image features are cached by photo hash; unset: extracted afresh. */
+  featureStore?: ArtifactStoreLocation;
+  /** Recorded in the model card. */
+  lineage?: TrainingLineage;
 }
 
+/** The gate's decision, with the recent labels' figures when there are any. */
+export type GateDecision = PromotionDecision & { recentFeedback?: RecentFeedbackScores };
+
+/** What the step wrote. */
 export interface TrainedModel {
   /** The model directory, as `npm run train` writes it. */
   dir: string;
   /** The contents of its metrics.json. */
   metrics: Record<string, unknown>;
-  /** The model's parts: text, and image when one was trained. */
+  /** The model's parts: text-neural-0, …, image. */
   components: string[];
-  /** More lineage, recorded on the version (e.g. the evaluation split, the code version, durations). */
-  lineage?: Record<string, unknown>;
-  /**
-   * The gate's decision, when the trainer made it while the candidate was in memory (a retraining job scores the
-   * candidate and production on the evaluation split in its training process). Stored on the version.
-   */
-  gate?: GateDecision & Record<string, unknown>;
+  /** Recorded on the version: the data, the code, the durations, the evaluation split, the labels learned from. */
+  lineage: Record<string, unknown>;
+  /** The gate's decision, when the input asked for one. Stored on the version, so that a retry finds it. */
+  gate?: GateDecision;
 }
 
-/**
- * How the model directory gets written: in this process by default (trainModel), or elsewhere (a retraining job
- * trains in a child process, so that the event loop stays free). Everything after it is the workflow's.
- */
-export type ModelTrainer = (outDir: string, progress: TrainingProgressListener) => Promise<TrainedModel>;
+/** Where the step runs: in this process (the CLI), or in a child process (a retraining job, whose loop stays free). */
+export type TrainingIsolation = { process: 'this' } | { process: 'child'; signal: AbortSignal };
 
-export interface TrainingOutcome extends Omit<TrainedModel, 'dir' | 'gate' | 'lineage'> {
+export interface TrainingRequest extends Omit<
+  ModelTrainingInput,
+  'outDir' | 'lineage' | 'gate' | 'feedback'
+> {
+  lineage: TrainingLineage;
+  /**
+   * Score the candidate against the production model (the lineage's parent) on the frozen evaluation split and
+   * promote it only if these rules say so. Unset: no gate.
+   */
+  gate?: PromotionGateOptions;
+  /**
+   * Labelled predictions to train on besides the data, read once training is to happen (not for a retry whose
+   * version is registered), and written to the run's folder for the step. See ModelTrainingInput.feedback.
+   */
+  feedback?: { labels: () => Promise<FeedbackFile>; recent: number };
+  /**
+   * Where the model directory is written and kept (the CLI's --out). Without it, in the run's folder under the
+   * workflow's work root, removed once the version is registered.
+   */
+  outDir?: string;
+  /**
+   * One version per key (a retraining job's): a run whose key is already registered skips training and returns
+   * that version, going on to the gate's stored decision and promotion, so that a retried job never registers twice.
+   */
+  idempotencyKey?: string;
+  /** Make the new version the production model (when there is a gate, only if it says so). */
+  promote?: PromotionRequest;
+  progress?: TrainingProgressListener;
+  /** Default: this process. */
+  isolation?: TrainingIsolation;
+  /**
+   * Called after training, before registering: throws to register nothing (a retraining job cancelled meanwhile).
+   */
+  beforeRegistering?: () => Promise<void>;
+}
+
+export interface TrainingOutcome {
   record: ModelVersionRecord;
+  /** The contents of the version's metrics.json. */
+  metrics: Record<string, unknown>;
+  /** The model's parts: text-neural-0, …, image. */
+  components: string[];
   /** The model directory, when the request asked to keep it (outDir). */
   modelDir?: string;
   /** The gate's decision, when a gate ran. */

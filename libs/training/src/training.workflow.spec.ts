@@ -14,9 +14,12 @@ import {
   PromotionWorkflow,
 } from '@app/registry';
 import { LocalArtifactStore } from '@app/storage';
-import { directoryDataSource } from './directory.data-source';
 import { TrainingWorkflow } from './training.workflow';
 import type { TrainingProgress } from './training.types';
+
+/** Gate rules that pass any candidate, and rules that pass none. */
+const LENIENT = { tolerance: 1, floor: 0, maxClassDrop: 1, minClassSupport: 1 };
+const STRICT = { ...LENIENT, floor: 1 };
 
 /** A lean ensemble: one network (so that there are epochs to report) and one linear model, text only. */
 const OPTIONS: TrainOptions = {
@@ -55,7 +58,7 @@ describe('TrainingWorkflow', () => {
   it('trains, registers with its lineage, promotes and announces, reporting each phase and epoch', async () => {
     const events: TrainingProgress[] = [];
     const outcome = await workflow.run({
-      data: directoryDataSource(dataDir),
+      dataDir,
       options: OPTIONS,
       lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-1' },
       promote: { actor: 'alice', reason: 'retraining' },
@@ -76,10 +79,10 @@ describe('TrainingWorkflow', () => {
     expect(announced).toEqual([`${record.version}@${outcome.promotion?.production.revision}`]);
 
     const phases = [...new Set(events.map((e) => e.phase))];
-    expect(phases).toEqual(['loading', 'training', 'saving', 'registering', 'promoting']);
-    const epochs = events.filter((e) => e.epoch);
+    expect(phases).toEqual(['loading-data', 'training', 'saving', 'registering', 'promoting']);
+    const epochs = events.filter((e) => e.epoch !== undefined);
     expect(epochs.length).toBeGreaterThan(0);
-    expect(epochs[0].epoch).toMatchObject({ model: expect.any(String), epoch: 1 });
+    expect(epochs[0]).toMatchObject({ model: 'text-neural-0', modelIndex: 1, modelCount: 2, epoch: 1 });
     expect(epochs[0].message).toMatch(/epoch 1: loss [\d.]+, val weighted F1 [\d.]+/);
     expect(readdirSync(workRoot)).toEqual([]);
   });
@@ -87,18 +90,29 @@ describe('TrainingWorkflow', () => {
   it('keeps a candidate the gate refuses registered but out of production, and keeps an asked-for directory', async () => {
     const before = await registry.production();
     const outDir = join(root, 'kept-model');
+    const events: TrainingProgress[] = [];
     const outcome = await workflow.run({
-      data: directoryDataSource(dataDir),
+      dataDir,
       options: { ...OPTIONS, seed: 1 },
+      gate: STRICT,
       outDir,
       lineage: { trigger: 'cli', source: 'cli', createdBy: 'bob', parentVersion: before.version },
-      promote: {
-        actor: 'cli',
-        gate: async (candidate) => ({ promote: false, reasons: [`${candidate.version} is no better`] }),
-      },
+      promote: { actor: 'cli' },
+      progress: (event) => events.push(event),
     });
-    expect(outcome.gate).toEqual({ promote: false, reasons: [`${outcome.record.version} is no better`] });
+    // Scored against production on the frozen split, and refused by the floor.
+    expect(outcome.gate).toMatchObject({ promote: false, production: { n: expect.any(Number) } });
+    expect(outcome.gate!.reasons.join('\n')).toMatch(/floor/);
+    expect(outcome.record.gate).toEqual(outcome.gate);
     expect(outcome.promotion).toBeUndefined();
+    expect([...new Set(events.map((e) => e.phase))]).toEqual([
+      'loading-data',
+      'training',
+      'evaluating',
+      'saving',
+      'registering',
+    ]);
+    expect(events.at(-1)!.message).toMatch(/^gate: keep as a candidate \(.*floor/);
     expect(await registry.production()).toEqual(before);
     expect((await registry.get(outcome.record.version)).parentVersion).toBe(before.version);
     expect(outcome.modelDir).toBe(outDir);
@@ -106,24 +120,43 @@ describe('TrainingWorkflow', () => {
   });
 
   it('trains once per idempotency key: a retried job finds its version and only finishes what is left', async () => {
-    const data = directoryDataSource(dataDir);
-    const gate = async () => ({ promote: false, reasons: ['kept for review'] });
+    const lineage = { trigger: 'admin:alice', source: 'worker', createdBy: 'alice' };
+    const refused = await workflow.run({
+      dataDir,
+      options: { ...OPTIONS, seed: 2 },
+      gate: STRICT,
+      idempotencyKey: 'job-41',
+      lineage: { ...lineage, jobId: 'job-41' },
+      promote: { actor: 'alice' },
+    });
+    expect(refused).toMatchObject({ reused: false, gate: { promote: false } });
+    // The retry keeps the gate's decision stored on the version: still not promoted.
+    const refusedAgain = await workflow.run({
+      dataDir: join(root, 'no-such-folder'),
+      options: OPTIONS,
+      idempotencyKey: 'job-41',
+      lineage: { ...lineage, jobId: 'job-41' },
+      promote: { actor: 'alice' },
+    });
+    expect(refusedAgain).toMatchObject({ reused: true, record: refused.record, gate: { promote: false } });
+    expect(refusedAgain.promotion).toBeUndefined();
+
+    // A run that registered but died before promoting.
     const first = await workflow.run({
-      data,
+      dataDir,
       options: { ...OPTIONS, seed: 2 },
       idempotencyKey: 'job-42',
-      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-42' },
-      promote: { actor: 'alice', gate },
+      lineage: { ...lineage, jobId: 'job-42' },
     });
     expect(first).toMatchObject({ reused: false, record: { idempotencyKey: 'job-42' } });
     const versions = (await registry.list()).length;
 
     const events: TrainingProgress[] = [];
     const retry = await workflow.run({
-      data: directoryDataSource(join(root, 'no-such-folder')),
+      dataDir: join(root, 'no-such-folder'),
       options: { ...OPTIONS, seed: 2 },
       idempotencyKey: 'job-42',
-      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-42' },
+      lineage: { ...lineage, jobId: 'job-42' },
       promote: { actor: 'alice' },
       progress: (event) => events.push(event),
     });
@@ -134,10 +167,10 @@ describe('TrainingWorkflow', () => {
     expect((await registry.list()).length).toBe(versions);
 
     const again = await workflow.run({
-      data,
+      dataDir,
       options: OPTIONS,
       idempotencyKey: 'job-42',
-      lineage: { trigger: 'admin:alice', source: 'worker', createdBy: 'alice', jobId: 'job-42' },
+      lineage: { ...lineage, jobId: 'job-42' },
       promote: { actor: 'alice' },
     });
     expect(again.reused).toBe(true);
@@ -151,7 +184,7 @@ describe('TrainingWorkflow', () => {
     const events: TrainingProgress[] = [];
     await expect(
       workflow.run({
-        data: directoryDataSource(join(root, 'no-such-folder')),
+        dataDir: join(root, 'no-such-folder'),
         options: OPTIONS,
         lineage: { trigger: 'cli', source: 'cli', createdBy: 'bob', parentVersion: 'v99' },
         progress: (event) => events.push(event),
@@ -192,7 +225,7 @@ describe('TrainingWorkflow', () => {
     }, 5);
     try {
       await workflow.run({
-        data: directoryDataSource(dataDir),
+        dataDir,
         options: { ...OPTIONS, text: { neuralModels: 0, linearViews: ['merged'] } },
         lineage: { trigger: 'cli', source: 'cli', createdBy: 'cli' },
       });
@@ -200,6 +233,8 @@ describe('TrainingWorkflow', () => {
       clearInterval(watcher);
     }
     const prefix = `training-${hostname()}-${process.pid}-`;
-    expect([...seen].map((name) => name.startsWith(prefix))).toEqual([true]);
+    // Beside the production models a gate fetched (model-cache).
+    const runs = [...seen].filter((name) => name !== 'model-cache');
+    expect(runs.map((name) => name.startsWith(prefix))).toEqual([true]);
   });
 });

@@ -1,10 +1,13 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ModelRegistry, PromotionWorkflow, type ModelVersionRecord } from '@app/registry';
-import { trainModel } from './model.training';
+import { trainModel } from './model-training.step';
+import { trainInChildProcess } from './training-process.runner';
 import type {
   GateDecision,
+  ModelTrainingInput,
+  TrainedModel,
   TrainingLineage,
   TrainingOutcome,
   TrainingProgressListener,
@@ -12,16 +15,20 @@ import type {
 } from './training.types';
 
 /**
- * Train → save → register → (gate →) promote, the one way every transport makes a model version (the CLI, the
- * API's boot-time bootstrap, the queue worker). The files are in the artifact store before the version's row
- * says it is ready, so a run that dies half-way leaves no version behind; promotion goes through the promotion
- * workflow, so every replica swaps as after `POST /v1/models/:version/promote`.
+ * Train → evaluate → gate → save (the training step, in this process or a child) → register → promote, the one way
+ * every transport makes a model version (the CLI, a retraining job in the worker or the embedded API). The files are
+ * in the artifact store before the version's row says it is ready, so a run that dies half-way leaves no version
+ * behind; promotion goes through the promotion workflow, so every replica swaps as after
+ * `POST /v1/models/:version/promote`.
  */
 export class TrainingWorkflow {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly promotion: PromotionWorkflow,
-    /** Parent of the work directories of runs that keep no model directory of their own. */
+    /**
+     * Parent of the work directories of runs that keep no model directory of their own, and of the cache of the
+     * production models a gate scores (VAR_DIR).
+     */
     private readonly workRoot: string,
   ) {}
 
@@ -43,25 +50,18 @@ export class TrainingWorkflow {
       };
       // A retry of a run that got as far as promoting has nothing left to do; promoting again could undo a
       // promotion made since.
-      const promoted = (await this.registry.history(1000)).some((move) => move.toVersion === earlier.version);
-      return promoted ? outcome : this.decide(request, outcome, progress);
+      return (await this.registry.wasPromoted(earlier.version))
+        ? outcome
+        : this.decide(request, outcome, progress);
     }
     // A parent that is not registered would fail the registration after hours of training: fail now instead.
     if (lineage.parentVersion) await this.registry.get(lineage.parentVersion);
-    const outDir = request.outDir ?? (await this.workDir());
+    // The run's own folder: a run killed with SIGKILL leaves it where removeLeftovers finds it.
+    const runDir = await this.workDir();
+    const outDir = request.outDir ?? join(runDir, 'model');
     try {
-      const trainer =
-        request.trainer ??
-        ((dir, listener) =>
-          trainModel({
-            data: request.data,
-            options: request.options,
-            outDir: dir,
-            lineage,
-            progress: listener,
-            featureStore: request.featureStore,
-          }));
-      const trained = await trainer(outDir, progress);
+      const trained = await this.train(request, runDir, outDir, progress);
+      await request.beforeRegistering?.();
       progress({ phase: 'registering', message: `registering ${outDir}` });
       const record = await this.registry.register(outDir, {
         createdBy: lineage.createdBy,
@@ -69,7 +69,7 @@ export class TrainingWorkflow {
         parentVersion: lineage.parentVersion ?? null,
         idempotencyKey: key ?? null,
         lineage: { ...lineageRecord(lineage), ...trained.lineage },
-        ...(trained.gate && { gate: trained.gate }),
+        ...(trained.gate && { gate: { ...trained.gate } }),
       });
       progress({
         phase: 'registering',
@@ -87,11 +87,49 @@ export class TrainingWorkflow {
         progress,
       );
     } finally {
-      if (!request.outDir) await rm(outDir, { recursive: true, force: true });
+      await rm(runDir, { recursive: true, force: true });
     }
   }
 
-  /** The steps after registration: the gate, when there is one, then promotion, when asked for. */
+  /**
+   * The training step, where the request says, with the production model fetched for the gate to score and the
+   * labelled predictions written to the run's folder.
+   */
+  private async train(
+    request: TrainingRequest,
+    runDir: string,
+    outDir: string,
+    progress: TrainingProgressListener,
+  ): Promise<TrainedModel> {
+    const { gate, lineage, isolation, feedback } = request;
+    const parent = lineage.parentVersion;
+    const feedbackFile = join(runDir, 'feedback-export.json');
+    if (feedback) await writeFile(feedbackFile, JSON.stringify(await feedback.labels()));
+    const input: ModelTrainingInput = {
+      dataDir: request.dataDir,
+      ...(request.imagesDir !== undefined && { imagesDir: request.imagesDir }),
+      options: request.options,
+      outDir,
+      ...(request.maxRows !== undefined && { maxRows: request.maxRows }),
+      ...(feedback && { feedback: { file: feedbackFile, recent: feedback.recent } }),
+      ...(request.featureStore && { featureStore: request.featureStore }),
+      lineage,
+      ...(gate && {
+        gate: {
+          rules: gate,
+          ...(parent && {
+            productionDir: await this.registry.fetch(parent, resolve(this.workRoot, 'model-cache')),
+          }),
+        },
+      }),
+    };
+    if (isolation?.process === 'child') {
+      return trainInChildProcess(input, { progress, signal: isolation.signal });
+    }
+    return trainModel(input, progress);
+  }
+
+  /** The steps after registration: the gate's decision, stored on the version, then promotion when asked for. */
   private async decide(
     request: TrainingRequest,
     outcome: TrainingOutcome,
@@ -99,17 +137,15 @@ export class TrainingWorkflow {
   ): Promise<TrainingOutcome> {
     if (!request.promote) return outcome;
     const { record } = outcome;
-    const { gate, ...promotion } = request.promote;
-    // A decision the trainer made (stored on the version, so a retry finds it) stands; else the request's gate.
-    const made = record.gate as (GateDecision & Record<string, unknown>) | null;
-    if (made) outcome.gate = made;
-    else if (gate) outcome.gate = await gate(record);
-    if (outcome.gate) {
-      const verdict = outcome.gate.promote ? 'promote' : 'keep as a candidate';
-      progress({ phase: 'gating', message: `gate: ${verdict} (${outcome.gate.reasons.join('; ')})` });
-      if (!outcome.gate.promote) return outcome;
+    const gate = record.gate as GateDecision | null;
+    if (gate) {
+      outcome.gate = gate;
+      const verdict = gate.promote ? 'promote' : 'keep as a candidate';
+      // Still registering as far as a job is concerned: the version exists, too late to cancel.
+      progress({ phase: 'registering', message: `gate: ${verdict} (${gate.reasons.join('; ')})` });
+      if (!gate.promote) return outcome;
     }
-    outcome.promotion = await this.promotion.promote(record.version, promotion);
+    outcome.promotion = await this.promotion.promote(record.version, request.promote);
     progress({
       phase: 'promoting',
       message: `${record.version} is now in production (revision ${outcome.promotion.production.revision})`,
@@ -168,6 +204,8 @@ function lineageRecord(lineage: TrainingLineage): Record<string, unknown> {
     trigger: lineage.trigger,
     jobId: lineage.jobId ?? null,
     parentVersion: lineage.parentVersion ?? null,
+    ...(lineage.reason != null && { reason: lineage.reason }),
+    ...(lineage.params && { params: lineage.params }),
   };
 }
 

@@ -1,10 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AppConfig } from '@app/config';
-import { RETRAINING_QUEUE_PORT, type ProcessingQueue, type RetrainingQueue } from '@app/queue';
-import { ModelRegistry } from '@app/registry';
-import { retrainingSettings, RetrainingJobs, RetrainingMetrics, RetrainingRunner } from '@app/retraining';
-import { ARTIFACT_STORE, type ArtifactStore } from '@app/storage';
+import { JobHandlers, RETRAINING_QUEUE_PORT, type ProcessingQueue, type RetrainingQueue } from '@app/queue';
+import { RetrainingJobs } from '@app/retraining';
 import { TrainingWorkflow } from '@app/training';
 
 /**
@@ -21,12 +17,8 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
   constructor(
     @Inject(RETRAINING_QUEUE_PORT) private readonly queue: RetrainingQueue,
     private readonly jobs: RetrainingJobs,
-    private readonly registry: ModelRegistry,
     private readonly training: TrainingWorkflow,
-    private readonly metrics: RetrainingMetrics,
-    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
-    private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly handlers: JobHandlers,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -37,14 +29,8 @@ export class EmbeddedRetrainingService implements OnApplicationBootstrap {
         `removed ${leftovers.length} work directories of stopped runs: ${leftovers.join(', ')}`,
       );
     }
-    const runner = new RetrainingRunner(
-      this.jobs,
-      this.registry,
-      this.training,
-      retrainingSettings(this.config, this.store, this.dataSource),
-      this.metrics,
-    );
-    (this.queue as ProcessingQueue).work((job) => runner.run(job));
+    // The in-process queue carries one kind of job.
+    (this.queue as ProcessingQueue).work(this.handlers.get('retrain'));
     const { resumed, failed } = await this.jobs.recoverInterrupted();
     if (resumed.length > 0)
       this.logger.log(`jobs interrupted by the last stop, run again: ${resumed.join(', ')}`);

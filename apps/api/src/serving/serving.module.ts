@@ -3,7 +3,6 @@ import { AppConfig } from '@app/config';
 import { DriftMonitor } from '@app/drift';
 import { BackboneThreadPool, ImageDecoder } from '@app/ml';
 import { ModelRegistry, PromotionWorkflow, RegistryModule } from '@app/registry';
-import { TrainingWorkflow } from '@app/training';
 import { ModelServingService } from './model-serving.service';
 import { ProductionWatcher } from './production.watcher';
 
@@ -48,20 +47,12 @@ import { ProductionWatcher } from './production.watcher';
           watcher,
         ),
     },
-    {
-      // The one way this process makes a model version: the boot-time bootstrap and embedded retraining jobs.
-      provide: TrainingWorkflow,
-      inject: [ModelRegistry, PromotionWorkflow, AppConfig],
-      useFactory: (registry: ModelRegistry, promotion: PromotionWorkflow, config: AppConfig) =>
-        new TrainingWorkflow(registry, promotion, config.env.VAR_DIR),
-    },
   ],
   exports: [
     ModelServingService,
     DriftMonitor,
     ProductionWatcher,
     PromotionWorkflow,
-    TrainingWorkflow,
     RegistryModule,
     ImageDecoder,
   ],

@@ -17,7 +17,7 @@ import {
   requireOption,
   runCli,
   UsageError,
-} from './cli-runner';
+} from './cli-runner.util';
 
 const USAGE = `Usage:
   npm run evaluate -- --model DIR --data DIR [--images DIR]

@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
-import { runCli } from './cli-runner';
-import { migrate, MIGRATE_USAGE } from './migrate-command';
+import { runCli } from './cli-runner.util';
+import { migrate, MIGRATE_USAGE } from './migrate.command';
 
 runCli(MIGRATE_USAGE, async () => {
   const result = await migrate(AppConfig.fromEnvironment());

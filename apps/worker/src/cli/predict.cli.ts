@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ProductClassifier } from '@app/ml';
-import { numberOption, parseCommandLine, requireOption, runCli, UsageError } from './cli-runner';
+import { numberOption, parseCommandLine, requireOption, runCli, UsageError } from './cli-runner.util';
 
 const USAGE = `Usage: npm run predict -- --model DIR --designation TEXT [--description TEXT] [--image FILE] [--top K]
 Prints the predicted product type code with its probability and the top K classes as JSON.`;

@@ -1,4 +1,6 @@
+import 'reflect-metadata';
 import { resolve } from 'node:path';
+import { NestFactory } from '@nestjs/core';
 import { AppConfig, ConfigValidationError } from '@app/config';
 import { openDataSource } from '@app/database';
 import {
@@ -8,25 +10,18 @@ import {
   type LinearView,
   type TrainOptions,
 } from '@app/ml';
+import { ModelRegistry, ModelVersionNotFoundError } from '@app/registry';
+import { trainModel, TrainingWorkflow, type TrainingProgress } from '@app/training';
+import { CliTrainingModule } from './cli-training.module';
 import {
-  ACCEPT_REGISTERED,
-  ModelRegistry,
-  ModelVersionNotFoundError,
-  NO_ANNOUNCEMENT,
-  PromotionWorkflow,
-  RedisProductionAnnouncer,
-} from '@app/registry';
-import { createArtifactStore } from '@app/storage';
-import { directoryDataSource, trainModel, TrainingWorkflow, type TrainingProgress } from '@app/training';
-import {
-  configuredFeatureStore,
+  configuredStoreLocation,
   numberOption,
   parseCommandLine,
   progress,
   requireOption,
   runCli,
   UsageError,
-} from './cli-runner';
+} from './cli-runner.util';
 
 function linearViews(value: string | undefined): LinearView[] {
   if (value === undefined) return DEFAULT_TEXT_ENSEMBLE_OPTIONS.linearViews;
@@ -67,8 +62,11 @@ function imageFeatures(value: string | undefined): TrainOptions['imageFeatures']
   return value;
 }
 
-/** Opens the configured registry before training, so that a bad setting or parent fails in seconds, not hours. */
-async function openRegistry(parent: string | undefined) {
+/**
+ * Nest's TypeORM module retries a refused connection for about 30 s, which suits a server waiting for its database,
+ * not a command: one plain attempt first, so that an unreachable database fails at once with the reason.
+ */
+async function checkDatabase(): Promise<void> {
   let config: AppConfig;
   try {
     config = AppConfig.fromEnvironment();
@@ -76,26 +74,36 @@ async function openRegistry(parent: string | undefined) {
     if (error instanceof ConfigValidationError) throw new UsageError(error.message);
     throw error;
   }
-  const dataSource = await openDataSource(config);
-  const registry = new ModelRegistry(dataSource, createArtifactStore(config));
+  const dataSource = await openDataSource(config).catch((error: unknown) => {
+    throw new UsageError(`--register: cannot open the registry's database: ${(error as Error).message}`);
+  });
+  await dataSource.destroy();
+}
+
+/**
+ * Opens the configured registry (CliTrainingModule) before training, so that a bad setting or parent fails in
+ * seconds, not hours.
+ */
+async function openRegistry(parent: string | undefined) {
+  await checkDatabase();
+  const context = await NestFactory.createApplicationContext(CliTrainingModule, {
+    logger: false,
+    abortOnError: false,
+  }).catch((error: unknown) => {
+    if (error instanceof ConfigValidationError) throw new UsageError(error.message);
+    throw error;
+  });
   if (parent !== undefined) {
-    await registry.get(parent).catch(async (error: unknown) => {
-      await dataSource.destroy();
-      if (error instanceof ModelVersionNotFoundError) throw new UsageError(`--parent: ${error.message}`);
-      throw error;
-    });
+    await context
+      .get(ModelRegistry)
+      .get(parent)
+      .catch(async (error: unknown) => {
+        await context.close();
+        if (error instanceof ModelVersionNotFoundError) throw new UsageError(`--parent: ${error.message}`);
+        throw error;
+      });
   }
-  const announcer = config.env.REDIS_URL
-    ? new RedisProductionAnnouncer(config.env.REDIS_URL, config.env.QUEUE_PREFIX)
-    : undefined;
-  const promotion = new PromotionWorkflow(registry, ACCEPT_REGISTERED, announcer ?? NO_ANNOUNCEMENT);
-  return {
-    workflow: new TrainingWorkflow(registry, promotion, config.env.VAR_DIR),
-    close: async () => {
-      await announcer?.close();
-      await dataSource.destroy();
-    },
-  };
+  return { workflow: context.get(TrainingWorkflow), close: () => context.close() };
 }
 
 const report = (event: TrainingProgress) => progress(event.message);
@@ -146,22 +154,20 @@ runCli(USAGE, async () => {
     );
   }
   const session = args.register ? await openRegistry(args.parent) : undefined;
-  const data = directoryDataSource(dataDir, args.images && resolve(args.images));
+  const step = {
+    dataDir,
+    ...(args.images && { imagesDir: resolve(args.images) }),
+    options,
+    featureStore: configuredStoreLocation(),
+  };
   if (!session) {
-    const { metrics } = await trainModel({
-      data,
-      options,
-      outDir,
-      progress: report,
-      featureStore: configuredFeatureStore(),
-    });
+    const { metrics } = await trainModel({ ...step, outDir }, report);
     process.stdout.write(`${JSON.stringify({ model: outDir, ...metrics })}\n`);
     return;
   }
   try {
     const { record, promotion, metrics } = await session.workflow.run({
-      data,
-      options,
+      ...step,
       outDir,
       lineage: {
         trigger: 'cli',
@@ -171,7 +177,6 @@ runCli(USAGE, async () => {
       },
       promote: args.promote ? { actor: 'cli', reason: 'npm run train -- --promote' } : undefined,
       progress: report,
-      featureStore: configuredFeatureStore(),
     });
     process.stdout.write(
       `${JSON.stringify({ model: outDir, version: record.version, production: promotion?.production, ...metrics })}\n`,

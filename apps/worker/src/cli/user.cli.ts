@@ -1,7 +1,7 @@
 import { AppConfig, ConfigValidationError } from '@app/config';
 import { openDataSource } from '@app/database';
-import { runCli } from './cli-runner';
-import { runUserCommand, USAGE, UserCommandError } from './user-command';
+import { runCli } from './cli-runner.util';
+import { runUserCommand, USAGE, UserCommandError } from './user.command';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

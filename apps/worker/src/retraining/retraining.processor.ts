@@ -4,20 +4,20 @@ import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import {
+  JobHandlers,
   RETRAINING_QUEUE,
   RETRAINING_WORKER_OPTIONS,
   runBullMqJob,
   type RetrainingQueueJob,
 } from '@app/queue';
 import { HealthCheck } from '@app/database';
-import { RetrainingRunner } from '@app/retraining';
 import { TrainingWorkflow } from '@app/training';
 
 /** How long a readiness probe waits for Redis to answer a PING. */
 const QUEUE_PING_TIMEOUT_MS = 1_000;
 
 /**
- * The retraining queue's processor: unpacks the job and hands it to the retraining use case. It starts taking jobs
+ * The retraining queue's processor: unpacks the job and hands it to its name's handler (JobHandlers). It starts taking jobs
  * once the application is up (not while modules are still connecting), and at shutdown stops taking jobs, stops
  * the running one and hands it back within WORKER_SHUTDOWN_MS.
  */
@@ -30,15 +30,18 @@ export class RetrainingProcessor
   private readonly shutdown = new AbortController();
 
   constructor(
-    private readonly runner: RetrainingRunner,
+    private readonly handlers: JobHandlers,
     private readonly training: TrainingWorkflow,
     private readonly config: AppConfig,
   ) {
     super();
   }
 
-  process(job: Job<RetrainingQueueJob['data']>, token?: string): Promise<unknown> {
-    return runBullMqJob(job, token, this.shutdown.signal, (running) => this.runner.run(running));
+  async process(
+    job: Job<RetrainingQueueJob['data'], unknown, RetrainingQueueJob['name']>,
+    token?: string,
+  ): Promise<unknown> {
+    return runBullMqJob(job, token, this.shutdown.signal, this.handlers.get(job.name));
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ProductExample } from '../data/product.types';
 import { designationKey } from '../evaluation/evaluation-split';
-import type { TrainingData } from '../training/training.types';
+import type { TrainingData } from '../fitting/training.types';
 import { holdOutForCalibration } from './calibration-split';
 
 const row = (designation: string, label: number, extra: Partial<ProductExample> = {}): ProductExample => ({

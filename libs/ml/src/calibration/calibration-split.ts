@@ -1,7 +1,7 @@
 import type { ProductExample } from '../data/product.types';
 import { designationKey, type EvaluationRows } from '../evaluation/evaluation-split';
 import { SeededRandom } from '../runtime/random';
-import type { TrainingData } from '../training/training.types';
+import type { TrainingData } from '../fitting/training.types';
 
 /** 10 %: on the shared data's training side about 480 products, enough for a temperature and a curve per modality. */
 export const DEFAULT_CALIBRATION_FRACTION = 0.1;

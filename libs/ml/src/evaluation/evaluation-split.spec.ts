@@ -1,5 +1,5 @@
 import type { ProductExample } from '../data/product.types';
-import type { TrainingData } from '../training/training.types';
+import type { TrainingData } from '../fitting/training.types';
 import { DEFAULT_EVALUATION_SPLIT, designationKey, splitForEvaluation } from './evaluation-split';
 
 /** A digit-free word for each number (designation keys ignore digits). */

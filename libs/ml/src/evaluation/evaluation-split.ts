@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ProductExample } from '../data/product.types';
 import { normalizeText } from '../text/text.normalizer';
-import type { TrainingData } from '../training/training.types';
+import type { TrainingData } from '../fitting/training.types';
 
 export interface EvaluationSplitOptions {
   /** Expected share of the base set's groups on the evaluation side, in (0, 1). */

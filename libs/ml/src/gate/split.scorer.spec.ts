@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { splitForEvaluation, type EvaluationSplit } from '../evaluation/evaluation-split';
 import type { ProductClassifier } from '../model/product.classifier';
 import { writeFixtureDataset } from '../testing/fixture-dataset';
-import { DEFAULT_TRAIN_OPTIONS, trainProductClassifier } from '../training/product-classifier.trainer';
-import { loadTrainingData } from '../training/training-data';
+import { DEFAULT_TRAIN_OPTIONS, trainProductClassifier } from '../fitting/product-classifier.trainer';
+import { loadTrainingData } from '../fitting/training-data';
 import { decidePromotion } from './promotion.gate';
 import { evaluateOnSplit, NO_PREDICTION } from './split.scorer';
 

@@ -2,9 +2,9 @@ import type { ProductExample } from '../data/product.types';
 import type { EvaluationRows } from '../evaluation/evaluation-split';
 import type { DecodedItem, ProductClassifier } from '../model/product.classifier';
 import { InThreadBackboneRunner } from '../image/backbone.runner';
-import { extractDatasetFeatures, type ImageFeatureStore } from '../training/dataset-images';
-import { predictLabels } from '../training/model.evaluator';
-import type { ImageCache, Log } from '../training/training.types';
+import { extractDatasetFeatures, type ImageFeatureStore } from '../fitting/dataset-images';
+import { predictLabels } from '../fitting/model.evaluator';
+import type { ImageCache, Log } from '../fitting/training.types';
 
 /** The "label" of a row the model could not score: it matches no true label, so the row counts as wrong. */
 export const NO_PREDICTION = -1;

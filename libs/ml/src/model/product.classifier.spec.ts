@@ -7,8 +7,8 @@ import { BackboneThreadPool, InThreadBackboneRunner } from '../image/backbone.ru
 import { extractImageFeatures } from '../image/image-features.extractor';
 import { decodeImage } from '../image/image.decoder';
 import { DEFAULT_BACKBONE } from '../image/pretrained-backbone';
-import { trainProductClassifier } from '../training/product-classifier.trainer';
-import type { ImageCache } from '../training/training.types';
+import { trainProductClassifier } from '../fitting/product-classifier.trainer';
+import type { ImageCache } from '../fitting/training.types';
 import { InvalidInputError, ProductClassifier } from './product.classifier';
 
 const SIZE = 32;

@@ -1,13 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTrainingData } from '../training/training-data';
+import { loadTrainingData } from '../fitting/training-data';
 import {
   DEFAULT_TRAIN_OPTIONS,
   trainingDocuments,
   trainProductClassifier,
   validationMetrics,
-} from '../training/product-classifier.trainer';
+} from '../fitting/product-classifier.trainer';
 import { writeFixtureDataset } from './fixture-dataset';
 
 /**

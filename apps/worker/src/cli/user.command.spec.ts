@@ -6,8 +6,8 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
 import { UserAccounts } from '@app/accounts';
-import { UsageError } from './cli-runner';
-import { runUserCommand, UserCommandError } from './user-command';
+import { UsageError } from './cli-runner.util';
+import { runUserCommand, UserCommandError } from './user.command';
 
 describe('npm run user', () => {
   let dir: string;

@@ -3,42 +3,52 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTrainingData, splitForEvaluation } from '@app/ml';
 import { FIXTURE_CLASSES, fixtureJpeg, writeFixtureDataset } from '@app/ml/testing';
-import {
-  trainCandidate,
-  type CandidateInput,
-  type CandidateResult,
-  type FeedbackFile,
-  type FeedbackRow,
-} from './candidate-training';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '@app/ml';
+import { trainModel } from './model-training.step';
+import type { FeedbackFile, FeedbackRow } from './training-feedback.util';
+import type { ModelTrainingInput, TrainedModel } from './training.types';
 
 /** Small, fast models: the spec is about which rows train and what is scored, not accuracy. */
-const FAST = { neuralModels: 0, linearViews: ['merged' as const], withImages: false };
+const FAST: TrainOptions = {
+  ...DEFAULT_TRAIN_OPTIONS,
+  withImages: false,
+  text: { neuralModels: 0, linearViews: ['merged'] },
+};
 const LENIENT = { tolerance: 1, floor: 0, maxClassDrop: 1, minClassSupport: 1 };
 /** A class the base set does not have: a model knows it only if it trained on a label of it. */
 const NEW_CLASS = 40;
 
-describe('trainCandidate with labelled predictions', () => {
+describe('trainModel with labelled predictions', () => {
   let root: string;
   let dataDir: string;
-  let baseline: CandidateResult;
+  let baseline: TrainedModel;
   let baseCard: ModelCardRows;
   let evaluationTitle: string;
   let photo: string;
-  const quiet = { progress: () => undefined, log: () => undefined };
 
   interface ModelCardRows {
     rows: { products: number; imageOnly: number };
     classes: number;
     feedback?: unknown;
+    evaluationSplit?: unknown;
   }
   const card = (dir: string) =>
     JSON.parse(readFileSync(join(dir, 'model-card.json'), 'utf8')) as ModelCardRows;
 
-  const train = (name: string, extra: Partial<CandidateInput> = {}) =>
-    trainCandidate({ dataDir, outDir: join(root, name), params: FAST, gate: LENIENT, ...extra }, quiet);
+  const train = (
+    name: string,
+    extra: { feedback?: ModelTrainingInput['feedback']; productionDir?: string } = {},
+  ) =>
+    trainModel({
+      dataDir,
+      outDir: join(root, name),
+      options: FAST,
+      gate: { rules: LENIENT, ...(extra.productionDir && { productionDir: extra.productionDir }) },
+      ...(extra.feedback && { feedback: extra.feedback }),
+    });
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'candidate-training-'));
+    root = mkdtempSync(join(tmpdir(), 'model-training-step-'));
     dataDir = join(root, 'data');
     await writeFixtureDataset(dataDir);
     // The fixture's evaluation side has no text rows: a few more titles put some there, to have twins to find.
@@ -101,23 +111,22 @@ describe('trainCandidate with labelled predictions', () => {
   }
 
   it('without labelled predictions, trains on the base set alone and records no feedback', () => {
-    expect(baseline.feedback).toBeNull();
-    expect(baseline.decision.recentFeedback).toBeUndefined();
-    expect(baseline.decision.reasons.join('\n')).not.toMatch(/recent feedback/);
+    expect(baseline.lineage.feedback).toBeUndefined();
+    expect(baseline.gate!.recentFeedback).toBeUndefined();
+    expect(baseline.gate!.reasons.join('\n')).not.toMatch(/recent feedback/);
     expect(baseCard.feedback).toBeUndefined();
   });
 
   it('holds out the most recent fifth of the labels, trains on the rest, and scores both models on them', async () => {
     const { path, rows } = feedbackFile();
     const result = await train('with-feedback', {
-      feedbackFile: path,
-      recentFeedback: 200,
+      feedback: { file: path, recent: 200 },
       productionDir: join(root, 'baseline'),
     });
 
     // 22 usable labels: floor(22 / 5) = 4 held out, the 4 newest; the twin and the empty row do not train.
     const newestTrained = rows.find((r) => r.predictionId === 'p-photo')!;
-    expect(result.feedback).toEqual({
+    expect(result.lineage.feedback).toEqual({
       labels: 17,
       heldOut: 4,
       withImages: 1,
@@ -131,22 +140,22 @@ describe('trainCandidate with labelled predictions', () => {
     expect(trained.rows.imageOnly).toBe(baseCard.rows.imageOnly + 1);
     // The held-out labels are the only ones of the new class: the candidate never learned it.
     expect(trained.classes).toBe(baseCard.classes);
-    expect(trained.feedback).toEqual(result.feedback);
+    expect(trained.feedback).toEqual(result.lineage.feedback);
 
     // The frozen split is the base set's, with or without feedback.
-    expect(result.splitHash).toBe(baseline.splitHash);
-    expect(result.split.evaluation).toEqual(baseline.split.evaluation);
-    expect(result.decision.candidate.n).toBe(baseline.decision.candidate.n);
+    expect(result.lineage.evaluationSplit).toBe(baseline.lineage.evaluationSplit);
+    expect(card(join(root, 'with-feedback')).evaluationSplit).toEqual(baseCard.evaluationSplit);
+    expect(result.gate!.candidate.n).toBe(baseline.gate!.candidate.n);
 
     const figures = {
       weighted_f1: expect.any(Number),
       macro_f1: expect.any(Number),
       accuracy: expect.any(Number),
     };
-    expect(result.decision.recentFeedback).toEqual({ n: 4, candidate: figures, production: figures });
+    expect(result.gate!.recentFeedback).toEqual({ n: 4, candidate: figures, production: figures });
     // Neither model knows the new class.
-    expect(result.decision.recentFeedback!.candidate.accuracy).toBe(0);
-    const reasons = result.decision.reasons;
+    expect(result.gate!.recentFeedback!.candidate.accuracy).toBe(0);
+    const reasons = result.gate!.reasons;
     expect(reasons.at(-2)).toMatch(
       /^recent feedback \(for information; the frozen split decides\): on the 4 most/,
     );
@@ -155,9 +164,9 @@ describe('trainCandidate with labelled predictions', () => {
 
   it('holds out no more than GATE_RECENT_FEEDBACK labels, and trains on the others', async () => {
     const { path, rows } = feedbackFile();
-    const result = await train('two-held-out', { feedbackFile: path, recentFeedback: 2 });
+    const result = await train('two-held-out', { feedback: { file: path, recent: 2 } });
 
-    expect(result.feedback).toMatchObject({
+    expect(result.lineage.feedback).toMatchObject({
       labels: 19,
       heldOut: 2,
       watermark: { labelledAt: rows.at(-3)!.labelledAt, predictionId: 'p-new-1' },
@@ -165,8 +174,8 @@ describe('trainCandidate with labelled predictions', () => {
     const trained = card(join(root, 'two-held-out'));
     expect(trained.rows.products).toBe(baseCard.rows.products + 18);
     expect(trained.classes).toBe(baseCard.classes + 1);
-    expect(result.splitHash).toBe(baseline.splitHash);
-    expect(result.decision.recentFeedback).toMatchObject({ n: 2, production: null });
-    expect(result.decision.recentFeedback!.candidate.accuracy).toBeGreaterThan(0);
+    expect(result.lineage.evaluationSplit).toBe(baseline.lineage.evaluationSplit);
+    expect(result.gate!.recentFeedback).toMatchObject({ n: 2, production: null });
+    expect(result.gate!.recentFeedback!.candidate.accuracy).toBeGreaterThan(0);
   });
 });

@@ -1,21 +1,19 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { JobCancelledError, JobInterruptedError, PermanentJobError } from '@app/queue';
-import type { CandidateInput, CandidateResult, TrainingProgress } from './candidate-training';
+import { DatasetError } from '@app/ml';
+import type { ModelTrainingInput, TrainedModel, TrainingProgress } from './training.types';
 
 /** Messages from the training process. */
 export type TrainingProcessMessage =
-  | { type: 'progress'; progress: TrainingProgress }
-  | { type: 'log'; line: string }
-  | { type: 'result'; result: CandidateResult }
-  | { type: 'error'; message: string; permanent: boolean };
+  | { type: 'progress'; event: TrainingProgress }
+  | { type: 'result'; result: TrainedModel }
+  | { type: 'error'; message: string; dataset?: Pick<DatasetError, 'file' | 'problem' | 'row'> };
 
 export interface TrainingProcessOptions {
-  onProgress: (progress: TrainingProgress) => void;
-  onLog: (line: string) => void;
+  progress: (event: TrainingProgress) => void;
   /**
-   * Aborted at shutdown or by a cancellation: the process is stopped and the call throws the abort reason when it is
-   * a JobCancelledError, else JobInterruptedError.
+   * Aborted at shutdown or by a cancellation: the process is stopped and the call throws the abort reason (an
+   * Error), or an Error saying training was stopped.
    */
   signal: AbortSignal;
   /** After SIGTERM, how long the process has before SIGKILL. */
@@ -23,16 +21,17 @@ export interface TrainingProcessOptions {
 }
 
 /**
- * Trains a candidate in a child process. Training runs for minutes without yielding; in its own process it cannot
- * block the event loop that renews the job's lock, answers health checks and serves the API (embedded mode). The
- * child exits by itself when this process dies (its IPC channel closes), so a killed worker leaves no orphan.
+ * Runs the training step (trainModel) in a child process. Training runs for minutes without yielding; in its own
+ * process it cannot block the event loop that renews a job's lock, answers health checks and serves the API
+ * (embedded mode). The child exits by itself when this process dies (its IPC channel closes), so a killed worker
+ * leaves no orphan. Bad data fails as the DatasetError it is, as it would in this process.
  */
 export function trainInChildProcess(
-  input: CandidateInput,
+  input: ModelTrainingInput,
   options: TrainingProcessOptions,
-): Promise<CandidateResult> {
+): Promise<TrainedModel> {
   const child = startChild();
-  return new Promise<CandidateResult>((resolve, reject) => {
+  return new Promise<TrainedModel>((resolve, reject) => {
     let settled = false;
     const settle = (outcome: () => void) => {
       if (settled) return;
@@ -44,22 +43,18 @@ export function trainInChildProcess(
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 5_000).unref();
       const reason: unknown = options.signal.reason;
-      settle(() =>
-        reject(
-          reason instanceof JobCancelledError
-            ? reason
-            : new JobInterruptedError('training stopped by a shutdown'),
-        ),
-      );
+      settle(() => reject(reason instanceof Error ? reason : new Error('training stopped')));
     };
     if (options.signal.aborted) return stop();
     options.signal.addEventListener('abort', stop);
     child.on('message', (message: TrainingProcessMessage) => {
-      if (message.type === 'progress') options.onProgress(message.progress);
-      else if (message.type === 'log') options.onLog(message.line);
+      if (message.type === 'progress') options.progress(message.event);
       else if (message.type === 'result') settle(() => resolve(message.result));
       else {
-        const error = message.permanent ? new PermanentJobError(message.message) : new Error(message.message);
+        const { dataset } = message;
+        const error = dataset
+          ? new DatasetError(dataset.file, dataset.problem, dataset.row)
+          : new Error(message.message);
         settle(() => reject(error));
       }
     });

@@ -2,7 +2,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AppConfig, ConfigValidationError } from '@app/config';
 import { ArtifactError, DatasetError, ImageDecodeError, InvalidInputError } from '@app/ml';
 import { CorruptArtifactError, RegistrationError } from '@app/registry';
-import { createArtifactStore, type ArtifactStore } from '@app/storage';
+import {
+  artifactStoreLocation,
+  createArtifactStore,
+  type ArtifactStore,
+  type ArtifactStoreLocation,
+} from '@app/storage';
 
 /** A mistake in how the command was called: print the message and the usage, exit 2. */
 export class UsageError extends Error {}
@@ -36,6 +41,16 @@ export function numberOption(value: string | undefined, name: string, fallback: 
 export function configuredFeatureStore(): ArtifactStore {
   try {
     return createArtifactStore(AppConfig.fromEnvironment());
+  } catch (error) {
+    if (error instanceof ConfigValidationError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** Where the configured artifact store is, for a training step that may run in another process. */
+export function configuredStoreLocation(): ArtifactStoreLocation {
+  try {
+    return artifactStoreLocation(AppConfig.fromEnvironment());
   } catch (error) {
     if (error instanceof ConfigValidationError) throw new UsageError(error.message);
     throw error;

@@ -12,7 +12,7 @@ import {
   UsernameTakenError,
   UserNotFoundError,
 } from '@app/accounts';
-import { UsageError } from './cli-runner';
+import { UsageError } from './cli-runner.util';
 
 export const USAGE = `Usage: npm run user -- <command> [options]
 

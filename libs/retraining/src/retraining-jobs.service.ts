@@ -1,7 +1,8 @@
 import { DataSource, In, IsNull, Not, type QueryDeepPartialEntity, type Repository } from 'typeorm';
 import { RetrainingJobEntity, timeOrderedUuid, type RetrainingJobState } from '@app/database';
 import { RETRAINING_JOB_OPTIONS, RETRAINING_WORKER_OPTIONS, type RetrainingQueue } from '@app/queue';
-import type { TrainingParams, TrainingProgress } from './candidate-training';
+import type { TrainingProgress } from '@app/training';
+import type { TrainingParams } from './retraining-params.util';
 import type { RetrainingMetrics } from './retraining.metrics';
 
 export interface RetrainingRequest {

@@ -2,7 +2,7 @@ import { DataSource, type QueryDeepPartialEntity } from 'typeorm';
 import { openDataSource, RetrainingJobEntity } from '@app/database';
 import { TEST_DATABASES } from '@app/database/testing';
 import { InProcessRetrainingQueue, type JobHandler } from '@app/queue';
-import { RetrainingJobNotCancellableError, RetrainingJobs } from './retraining-jobs';
+import { RetrainingJobNotCancellableError, RetrainingJobs } from './retraining-jobs.service';
 
 /** Resolves when `check` holds, polling; fails after `ms`. */
 async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {

@@ -2,8 +2,8 @@ import { DataSource } from 'typeorm';
 import { AlertEventEntity, openDataSource, RetrainingJobEntity } from '@app/database';
 import { TEST_DATABASES } from '@app/database/testing';
 import { InProcessRetrainingQueue, type RetrainingQueue } from '@app/queue';
-import { AlertTriggers, type NotifiedAlert } from './alert-triggers';
-import { RetrainingJobs } from './retraining-jobs';
+import { AlertTriggers, type NotifiedAlert } from './alert-triggers.service';
+import { RetrainingJobs } from './retraining-jobs.service';
 
 const ALERT: NotifiedAlert = {
   status: 'firing',

@@ -1,6 +1,6 @@
 import { DataSource, type Repository } from 'typeorm';
 import { AlertEventEntity, isUniqueViolation, timeOrderedUuid, type AlertEventResult } from '@app/database';
-import type { RetrainingJobs } from './retraining-jobs';
+import type { RetrainingJobs } from './retraining-jobs.service';
 import type { RetrainingMetrics } from './retraining.metrics';
 
 /** The reason of an alert's event while its retraining request is on its way (then: what became of it). */

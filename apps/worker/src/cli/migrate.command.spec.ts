@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { DATABASE_MIGRATIONS } from '@app/database';
 import { createPostgresTestSchema, type PostgresTestSchema } from '@app/database/testing';
 import { AppConfig } from '@app/config';
-import { migrate } from './migrate-command';
+import { migrate } from './migrate.command';
 
 describe('npm run migrate', () => {
   let pg: PostgresTestSchema;
