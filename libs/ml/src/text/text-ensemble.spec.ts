@@ -95,6 +95,7 @@ describe('TextEnsemble', () => {
       {
         seed: 4,
         neuralModels: 2,
+        neuralMaxRows: 200,
         linearViews: ['merged', 'blocked'],
         neural: { hidden: 16, epochs: 6, patience: 6 },
       },

@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import type { SerializedComponent } from '../artifacts/model-artifact';
+import { stratifiedSample } from '../evaluation/stratified-sample';
 import { LinearSvmClassifier, LINEAR_VIEWS, type LinearSvmOptions } from './linear-svm.classifier';
 import {
   SparseRowBuffer,
@@ -7,6 +9,7 @@ import {
   type VocabularyIndex,
 } from './text-features.extractor';
 import { HashedTerms, type TextHasher } from './text-hashing';
+import { trainNetworkInThread } from './text-network.thread';
 import type { EpochProgress } from '../runtime/epoch-progress';
 import { runInSlices, runNow, type SlicedWork } from '../runtime/sliced-work';
 import { TextClassifier, type TextClassifierOptions } from './text.classifier';
@@ -17,8 +20,19 @@ export interface TextEnsembleOptions {
   seed: number;
   /** Neural models trained with consecutive seeds; their average counts as one vote. */
   neuralModels: number;
+  /**
+   * Most rows each network trains on: above it, each network draws its own stratified sample (seeded like the
+   * network). A network's epochs and its sparse tables grow with its rows; the linear models still read every row.
+   */
+  neuralMaxRows: number;
   /** One linear SVM per view, each a vote of its own. */
   linearViews: LinearView[];
+  /**
+   * Networks trained at once, each in a worker thread of its own, while the calling thread trains the linear models;
+   * 0 (or unset): all in the calling thread, one after the other. Threads are only started for trainings of at
+   * least THREADED_MIN_ROWS rows, where they save more than the second or so each takes to start.
+   */
+  threads?: number;
   neural?: Partial<TextClassifierOptions>;
   linear?: Partial<LinearSvmOptions>;
 }
@@ -26,8 +40,12 @@ export interface TextEnsembleOptions {
 export const DEFAULT_TEXT_ENSEMBLE_OPTIONS: TextEnsembleOptions = {
   seed: 0,
   neuralModels: 3,
+  neuralMaxRows: 20_000,
   linearViews: ['merged', 'blocked'],
+  threads: Math.min(availableParallelism(), 3),
 };
+
+const THREADED_MIN_ROWS = 2_000;
 
 const NEURAL_PREFIX = 'text-neural-';
 const LINEAR_PREFIX = 'text-linear-';
@@ -50,6 +68,20 @@ interface ModelRows {
   starts: Int32Array;
   /** Its probabilities for the chunk, row-major. */
   votes: Float32Array;
+}
+
+/** Runs task(0..count-1), at most `lanes` at a time, each lane taking the next index when its task is done. */
+async function inLanes<T>(count: number, lanes: number, task: (k: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const k = next++;
+      results[k] = await task(k);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
+  return results;
 }
 
 /**
@@ -116,19 +148,28 @@ export class TextEnsemble {
     log: (line: string) => void,
     onEpoch?: (model: string, progress: EpochProgress) => void,
   ): Promise<TextEnsemble> {
-    const neural: TextClassifier[] = [];
-    for (let k = 0; k < options.neuralModels; k++) {
+    const threaded = (options.threads ?? 0) > 0 && texts.length >= THREADED_MIN_ROWS;
+    const network = (k: number): Promise<TextClassifier> => {
       const name = `${NEURAL_PREFIX}${k}`;
-      log(`training ${name} (seed ${options.seed + k})`);
-      const model = await TextClassifier.train(
-        texts,
-        labels,
-        numClasses,
-        { ...options.neural, seed: options.seed + k },
-        (p) => onEpoch?.(name, p),
+      const rows = stratifiedSample(labels, options.neuralMaxRows, options.seed + k);
+      log(
+        `training ${name} (seed ${options.seed + k}` +
+          (rows.length < texts.length ? `, ${rows.length} of ${texts.length} rows)` : ')'),
       );
-      neural.push(model);
-    }
+      const sample = {
+        texts: rows.map((i) => texts[i]),
+        labels: rows.map((i) => labels[i]),
+        numClasses,
+        options: { ...options.neural, seed: options.seed + k },
+      };
+      const progress = (p: EpochProgress) => onEpoch?.(name, p);
+      return threaded
+        ? trainNetworkInThread(sample, progress)
+        : TextClassifier.train(sample.texts, sample.labels, numClasses, sample.options, progress);
+    };
+    const networks = inLanes(options.neuralModels, threaded ? options.threads! : 1, network);
+    // In threads, the networks are under way: the linear models train meanwhile, in this thread.
+    if (!threaded) await networks;
     const linear = options.linearViews.map((view, k) => {
       const started = Date.now();
       const model = LinearSvmClassifier.train(texts, labels, numClasses, {
@@ -139,6 +180,7 @@ export class TextEnsemble {
       log(`trained ${LINEAR_PREFIX}${k} (${view} view) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return model;
     });
+    const neural = await networks;
     if (neural.length + linear.length === 0) throw new Error('The text ensemble needs at least one model');
     return runNow(TextEnsemble.assemble(neural, linear));
   }
