@@ -66,8 +66,10 @@ describe('graceful shutdown of the API process (e2e)', () => {
         .then((exchange) => ('status' in exchange ? exchange.status : 0));
 
     const inFlight = Array.from({ length: 60 }, (_, i) => predict(i));
-    // Mid-load: the server is answering and more requests are queued behind the first answer.
+    // Mid-load: the server is answering and more requests are queued behind the first answer. On a busy machine
+    // this process may still be writing some of them: each must be on the wire before the signal.
     await Promise.race(inFlight);
+    while (client.sent < inFlight.length) await new Promise((tick) => setTimeout(tick, 5));
     api.process.kill('SIGTERM');
     const statuses = await Promise.all(inFlight);
     client.close();

@@ -12,6 +12,7 @@ export type Exchange = { status: number; ms: number } | { error: string; ms: num
 export class KeepAliveClient {
   private readonly agent: Agent;
   private readonly sockets = new Set<Socket>();
+  private written = 0;
 
   constructor(
     private readonly base: string,
@@ -19,6 +20,11 @@ export class KeepAliveClient {
     connections: number,
   ) {
     this.agent = new Agent({ keepAlive: true, maxSockets: connections });
+  }
+
+  /** Requests whose last byte has been handed to the operating system. */
+  get sent(): number {
+    return this.written;
   }
 
   /** Connections opened so far. */
@@ -48,6 +54,7 @@ export class KeepAliveClient {
         },
       );
       req.on('socket', (socket) => this.sockets.add(socket));
+      req.on('finish', () => this.written++);
       req.on('error', (error: NodeJS.ErrnoException) => done(failure(error, started)));
       req.end(payload);
     });
