@@ -191,7 +191,11 @@ describe('docker/Dockerfile', () => {
     expect(build.compilerOptions?.outDir ?? base.compilerOptions.outDir).toBe('./dist');
     expect(build.include).toEqual(expect.arrayContaining(['apps/**/*.ts', 'libs/**/*.ts']));
     // Forked by path from dist: must be compiled beside the modules that start them.
-    for (const file of ['libs/training/src/training.child.ts', 'libs/ml/src/text/text-scoring.worker.ts']) {
+    for (const file of [
+      'libs/training/src/training.child.ts',
+      'libs/ml/src/text/text-scoring.worker.ts',
+      'libs/ml/src/text/text-network.worker.ts',
+    ]) {
       expect(existsSync(resolve(repoRoot, file))).toBe(true);
     }
     const runtimeCopies = stage('runtime')

@@ -1,15 +1,22 @@
 import { trainFixtureModel } from '@app/ml/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { AppConfig } from '@app/config';
 import { openDataSource } from '@app/database';
 import { ModelRegistry } from '@app/registry';
 import { createArtifactStore } from '@app/storage';
-
-const ROOT = resolve(__dirname, '../../..');
+import {
+  freePort,
+  KeepAliveClient,
+  passwordToken,
+  hasExited,
+  killProcessGroup,
+  startNodeEntry,
+  waitUntilAnswering,
+  type ServiceProcess,
+} from '@app/config/testing';
 
 /**
  * The real process (`npm start`'s entry point) receives SIGTERM while requests are in flight: each of them is
@@ -17,14 +24,13 @@ const ROOT = resolve(__dirname, '../../..');
  */
 describe('graceful shutdown of the API process (e2e)', () => {
   let env: Record<string, string>;
-  let child: ChildProcess;
-  let output = '';
+  let api: ServiceProcess;
 
   beforeAll(async () => {
     env = {
       ...(process.env as Record<string, string>),
       VAR_DIR: mkdtempSync(join(tmpdir(), 'api-shutdown-')),
-      PORT: String(40_000 + Math.floor(Math.random() * 10_000)),
+      PORT: String(await freePort()),
       BOOTSTRAP_MODEL: 'off',
       LOG_LEVEL: 'warn',
       JWT_SECRET: randomBytes(32).toString('hex'),
@@ -42,51 +48,33 @@ describe('graceful shutdown of the API process (e2e)', () => {
     });
     await registry.promote(version, { actor: 'test' });
     await dataSource.destroy();
-    child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
+    api = startNodeEntry('api', 'apps/api/src/main.ts', { env });
   });
 
   afterAll(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (api && !hasExited(api)) killProcessGroup(api);
   });
 
   it('answers the requests in flight at SIGTERM and stores every answered prediction', async () => {
     const base = `http://127.0.0.1:${env.PORT}`;
-    const deadline = Date.now() + 60_000;
-    while (
-      !(await fetch(`${base}/health/ready`)
-        .then((r) => r.ok)
-        .catch(() => false))
-    ) {
-      if (Date.now() > deadline) throw new Error(`the API did not become ready:\n${output}`);
-      await new Promise((done) => setTimeout(done, 200));
-    }
-    const token = await fetch(`${base}/v1/auth/token`, {
-      method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', username: 'admin', password: env.ADMIN_PASSWORD }),
-    }).then(async (r) => ((await r.json()) as { access_token: string }).access_token);
+    await waitUntilAnswering(api, `${base}/health/ready`, 60_000);
+    const token = await passwordToken(base, { username: 'admin', password: env.ADMIN_PASSWORD });
+    const client = new KeepAliveClient(base, { authorization: `Bearer ${token}` }, 60);
     const predict = (i: number) =>
-      fetch(`${base}/v1/predictions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ designation: `roman poche ${i}`, description: 'x'.repeat(2000) }),
-      }).then(
-        (r) => r.status,
-        () => 0,
-      );
+      client
+        .post('/v1/predictions', { designation: `roman poche ${i}`, description: 'x'.repeat(2000) })
+        .then((exchange) => ('status' in exchange ? exchange.status : 0));
 
     const inFlight = Array.from({ length: 60 }, (_, i) => predict(i));
-    // Mid-load: the server is answering and more requests are queued behind the first answer.
+    // Mid-load: the server is answering and more requests are queued behind the first answer. On a busy machine
+    // this process may still be writing some of them: each must be on the wire before the signal.
     await Promise.race(inFlight);
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-    child.kill('SIGTERM');
+    while (client.sent < inFlight.length) await new Promise((tick) => setTimeout(tick, 5));
+    api.process.kill('SIGTERM');
     const statuses = await Promise.all(inFlight);
-    expect(await exited).toBe(0);
+    client.close();
+    await api.exited;
+    expect(api.process.exitCode).toBe(0);
 
     // Every request sent before the server closed (here all of them, within the grace period) is answered.
     expect(statuses.filter((s) => s !== 200)).toEqual([]);

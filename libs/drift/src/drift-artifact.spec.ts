@@ -52,7 +52,7 @@ describe('DriftMonitor.load', () => {
 
   it("reads the version's reference and vocabulary from its artifact and watches its answers", async () => {
     const monitor = new DriftMonitor(settings);
-    monitor.track('v1', monitor.load('v1', withReference));
+    monitor.track('v1', await monitor.load('v1', withReference));
     // The very rows of the reference, served: the API describes and bins them as the training step did.
     const texts = fixtureTexts(60);
     monitor.observe('v1', texts, await classifier.predict(texts));
@@ -61,25 +61,25 @@ describe('DriftMonitor.load', () => {
     for (const signal of same.signals) expect(signal.value).toBeCloseTo(0, 6);
 
     const other = new DriftMonitor(settings);
-    other.track('v1', other.load('v1', withReference));
+    other.track('v1', await other.load('v1', withReference));
     const strange = texts.map((_, i) => ({ designation: `zorglub quantique ${i}`, description: 'inconnu' }));
     other.observe('v1', strange, await classifier.predict(strange));
     const unseen = other.reports()[0].signals.find((s) => s.signal === 'unseen_tokens')!;
     expect(unseen.drifting).toBe(true);
   });
 
-  it('leaves a version without a reference unwatched, and refuses a reference that was altered', () => {
+  it('leaves a version without a reference unwatched, and refuses a reference that was altered', async () => {
     const monitor = new DriftMonitor(settings);
-    expect(monitor.load('v0', withoutReference)).toBeNull();
-    expect(monitor.load('v0', emptyReference)).toBeNull();
+    expect(await monitor.load('v0', withoutReference)).toBeNull();
+    expect(await monitor.load('v0', emptyReference)).toBeNull();
     const path = join(withReference, 'drift-reference.json');
     const original = readFileSync(path);
     try {
       writeFileSync(path, original.toString().replace('"schema": 1', '"schema": 1 '));
-      expect(() => monitor.load('v1', withReference)).toThrow(/checksum mismatch/);
+      await expect(monitor.load('v1', withReference)).rejects.toThrow(/checksum mismatch/);
     } finally {
       writeFileSync(path, original);
     }
-    expect(new DriftMonitor(settings, false).load('v1', withReference)).toBeNull();
+    expect(await new DriftMonitor(settings, false).load('v1', withReference)).toBeNull();
   });
 });

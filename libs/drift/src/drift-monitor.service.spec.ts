@@ -1,4 +1,4 @@
-import { InputVocabulary, TextFeatureExtractor } from '@app/ml';
+import { InputVocabulary, runNow, TextFeatureExtractor } from '@app/ml';
 import { DRIFT_SIGNALS, DriftProfile } from './drift-profile.stats';
 import { bootstrapThresholds, thresholdSizes } from './drift-thresholds.stats';
 import { DriftMonitor } from './drift-monitor.service';
@@ -9,7 +9,7 @@ const settings = { window: 300, minWindow: 100, quantile: 0.99, draws: 300 };
 
 describe('bootstrap thresholds', () => {
   const profile = new DriftProfile(syntheticReference(3000, 1));
-  const table = bootstrapThresholds(profile, settings);
+  const table = runNow(bootstrapThresholds(profile, settings));
   const full = table.thresholds.at(-1)!;
 
   it('are drawn for sizes from the minimum window up to the full one, looser for smaller windows', () => {

@@ -1,7 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import { sha256 } from '@app/checksum';
-import { describeInput, InputVocabulary, type ArtifactManifest, type PredictionInput } from '@app/ml';
+import {
+  describeInput,
+  InputVocabulary,
+  runInSlices,
+  runNow,
+  type ArtifactManifest,
+  type PredictionInput,
+  type SlicedWork,
+} from '@app/ml';
 import { DRIFT_SIGNALS, DriftProfile, type DriftSignal } from './drift-profile.stats';
 import {
   DRIFT_REFERENCE_DOCUMENT,
@@ -74,9 +82,10 @@ export class VersionDrift {
     private readonly profile: DriftProfile,
     private readonly vocabulary: InputVocabulary,
     private readonly settings: DriftSettings,
+    thresholds: ThresholdTable,
   ) {
     this.window = new DriftWindow(profile, settings.window);
-    this.thresholds = bootstrapThresholds(profile, settings);
+    this.thresholds = thresholds;
   }
 
   /** Adds answered predictions to the window: a few counters each, and one pass over the words of the text. */
@@ -144,24 +153,36 @@ export class DriftMonitor {
   /**
    * Reads a version's reference (the artifact's `drift-reference` document, checksum verified) and vocabulary from
    * its artifact directory; null for an artifact without one, or with an empty one (the version serves, unwatched).
+   * The thresholds are drawn in slices with turns of the event loop between them: a serving process loads a
+   * version while it answers requests.
    */
-  load(version: string, dir: string): VersionDrift | null {
+  async load(version: string, dir: string): Promise<VersionDrift | null> {
     if (!this.enabled) return null;
-    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ArtifactManifest;
+    const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ArtifactManifest;
     const entry = manifest.documents?.[DRIFT_REFERENCE_DOCUMENT];
     if (!entry) return null;
     if (normalize(entry.path).startsWith('..'))
       throw new DriftReferenceError(`${entry.path} leaves the artifact`);
-    const bytes = readFileSync(join(dir, entry.path));
+    const bytes = await readFile(join(dir, entry.path));
     if (sha256(bytes) !== entry.sha256) throw new DriftReferenceError(`checksum mismatch for ${entry.path}`);
     const reference = parseDriftReference(JSON.parse(bytes.toString('utf8')));
     // A held-out slice too small to keep any row (a tiny training set) gives nothing to compare with.
     if (reference.rows.length === 0) return null;
-    return this.build(version, reference, InputVocabulary.load(dir));
+    return runInSlices(this.building(version, reference, InputVocabulary.load(dir)));
   }
 
   build(version: string, reference: DriftReference, vocabulary: InputVocabulary): VersionDrift {
-    return new VersionDrift(version, new DriftProfile(reference), vocabulary, this.settings);
+    return runNow(this.building(version, reference, vocabulary));
+  }
+
+  private *building(
+    version: string,
+    reference: DriftReference,
+    vocabulary: InputVocabulary,
+  ): SlicedWork<VersionDrift> {
+    const profile = new DriftProfile(reference);
+    const thresholds = yield* bootstrapThresholds(profile, this.settings);
+    return new VersionDrift(version, profile, vocabulary, this.settings, thresholds);
   }
 
   /** Starts watching `version` (the one this replica now serves), with its drift state or null for none. */

@@ -1,4 +1,4 @@
-import { SeededRandom } from '@app/ml';
+import { SeededRandom, type SlicedWork } from '@app/ml';
 import { DRIFT_SIGNALS, type DriftProfile } from './drift-profile.stats';
 import { DriftWindow, type SignalValues } from './drift-window.stats';
 
@@ -33,9 +33,12 @@ export function thresholdSizes(minWindow: number, window: number): number[] {
  * window of that many predictions, drawn with replacement from the reference rows (predictions like the version's
  * own on data like its training data). Per signal and size, the `quantile` of the draws' values is the threshold: a
  * live window above it looks less like the reference than all but (1 - quantile) of such windows. A fixed seed
- * makes every replica compute the same thresholds.
+ * makes every replica compute the same thresholds. Sliced work: a turn of the event loop can come between draws.
  */
-export function bootstrapThresholds(profile: DriftProfile, options: ThresholdOptions): ThresholdTable {
+export function* bootstrapThresholds(
+  profile: DriftProfile,
+  options: ThresholdOptions,
+): SlicedWork<ThresholdTable> {
   const random = new SeededRandom(20_659);
   const rows = profile.observations;
   const sizes = thresholdSizes(options.minWindow, options.window);
@@ -43,6 +46,8 @@ export function bootstrapThresholds(profile: DriftProfile, options: ThresholdOpt
   const reference = new DriftWindow(profile, rows.length);
   const values = sizes.map(() => DRIFT_SIGNALS.map(() => new Float64Array(options.draws)));
   for (let draw = 0; draw < options.draws; draw++) {
+    // A draw is a few milliseconds, and a serving process draws hundreds while it answers requests.
+    yield;
     reference.clear();
     for (let i = 0; i < rows.length; i++) reference.add(rows[random.int(rows.length)]);
     const resampled = reference.distributions();

@@ -2,6 +2,7 @@ export type { PredictionInput, ProductExample } from './data/product.types';
 export { rakutenDataDir } from './data/data-location';
 export { demoCatalogueDir } from './data/demo-catalogue';
 export { SeededRandom } from './runtime/random';
+export { runInSlices, runNow, type SlicedWork } from './runtime/sliced-work';
 export { initBackend, type BackendName } from './runtime/tf-backend';
 export { DatasetError } from './data/dataset.error';
 export { findRakutenLayout, type RakutenLayout } from './data/rakuten-layout';

@@ -1,5 +1,6 @@
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { createServer, type ServerOptions } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AppConfig } from '@app/config';
 
 /** The HTTP server's socket timeouts (HTTP_*_TIMEOUT_MS). */
@@ -26,6 +27,26 @@ export class HttpServerAdapter extends ExpressAdapter {
 
   /** Plain HTTP only (TLS ends at the load balancer); Nest's httpsOptions and forceCloseConnections are unused. */
   override initHttpServer(): void {
-    this.setHttpServer(createServer(this.serverOptions, this.getInstance()));
+    this.setHttpServer(createHttpServer(this.serverOptions, this.getInstance()));
   }
+}
+
+/**
+ * An HTTP server that closes an idle kept-alive connection only if no request came in on it. When the event loop
+ * was held past a connection's keep-alive timeout (a garbage collection, a busy machine), Node runs the expired
+ * timer before it reads what arrived meanwhile, and closing the socket then with a request unread in it resets the
+ * connection (ECONNRESET for a client that reused it in good faith). The close waits one turn, in which that
+ * request is read; a connection that received nothing is closed as Node would.
+ */
+export function createHttpServer(options: ServerOptions, handler: RequestListener): Server {
+  const server = createServer(options, handler);
+  // With a listener, the server no longer destroys a timed-out socket itself: the only socket timeout it sets is
+  // the keep-alive one (the headers and request timeouts are checked apart, and server.timeout is 0).
+  server.on('timeout', (socket: Socket) => {
+    const bytesRead = socket.bytesRead;
+    setImmediate(() => {
+      if (socket.bytesRead === bytesRead) socket.destroy();
+    });
+  });
+  return server;
 }

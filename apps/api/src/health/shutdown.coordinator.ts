@@ -26,6 +26,9 @@ export class ShutdownCoordinator {
     this.draining = true;
     this.logger.log(`draining: serving for ${graceMs} ms more, then closing`);
     await new Promise((done) => setTimeout(done, graceMs));
+    // A timer fires before the event loop reads the sockets: one turn first, so that requests that arrived in
+    // the meantime are read (in flight, waited for) rather than closed with their connection as idle.
+    await new Promise((done) => setImmediate(done));
     const closed = new Promise<void>((done) => server.close(() => done()));
     await Promise.race([closed, new Promise((done) => setTimeout(done, timeoutMs).unref())]);
   }

@@ -182,7 +182,7 @@ export class ModelServingService implements OnApplicationShutdown {
         onThreadError: (message) => this.logger.error(`model ${version}: ${message}`),
       });
       await warmUp(classifier);
-      const drift = this.loadDrift(version, dir);
+      const drift = await this.loadDrift(version, dir);
       stop();
       this.metrics.modelLoads.inc({ model_version: version, result: 'success' });
       // Each version keeps the promise with its own curve: a better-calibrated version accepts more.
@@ -196,10 +196,10 @@ export class ModelServingService implements OnApplicationShutdown {
   }
 
   /** A version whose drift reference is missing or unreadable still serves; it is only not watched. */
-  private loadDrift(version: string, dir: string): VersionDrift | null {
+  private async loadDrift(version: string, dir: string): Promise<VersionDrift | null> {
     if (!this.driftMonitor) return null;
     try {
-      const drift = this.driftMonitor.load(version, dir);
+      const drift = await this.driftMonitor.load(version, dir);
       if (!drift && this.driftMonitor.enabled) {
         this.logger.warn(
           `model ${version} has no drift reference: its predictions are not watched for drift`,

@@ -1,5 +1,6 @@
 export { passwordToken } from './api-token.fixture';
 export { freePort, freePorts } from './free-port.fixture';
+export { KeepAliveClient, type Exchange } from './keep-alive-client.fixture';
 export {
   databaseSettings,
   objectStoreSettings,

@@ -44,8 +44,9 @@ export interface TrainOptions {
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   seed: 0,
   withImages: true,
-  // bench:fusion with the logistic-regression image head (fold 1, two SVMs for the text): 0 and 0.1 within one of
-  // the 130 products with a photo, 0.2 two below; 0.1 keeps the photo for listings whose text says little.
+  // bench:fusion, 5 folds, the 675 products with a photo (linear image head, two SVMs for the text): weighted F1
+  // 0.7654 at 0, 0.7656 at 0.1, 0.7642 at 0.2, falling from 0.3 on; 0.1 keeps the photo for listings whose text says
+  // little.
   imageWeight: 0.1,
   imageFeatures: 'backbone',
   imageSize: 64,

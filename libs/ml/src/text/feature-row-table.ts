@@ -1,4 +1,5 @@
 import { requireFile } from '../runtime/binary-files';
+import { runNow, type SlicedWork } from '../runtime/sliced-work';
 import { accumulateQuantizedRows, QuantizedRows } from './sparse-rows';
 import {
   TextFeatureExtractor,
@@ -22,14 +23,35 @@ export class FeatureRowTable {
   private readonly reordered: boolean;
   private readonly sums: Float32Array;
 
+  private constructor(
+    features: TextFeatureExtractor,
+    layout: { wasm?: WasmRowTable; quantized?: QuantizedRows; reordered: boolean; width: number },
+  ) {
+    this.features = features;
+    this.wasm = layout.wasm;
+    this.quantized = layout.quantized;
+    this.reordered = layout.reordered;
+    this.sums = new Float32Array(layout.width);
+  }
+
+  /** The table over `features`, built now (a model just trained). */
+  static of(features: TextFeatureExtractor, table: QuantizedRows): FeatureRowTable {
+    return runNow(FeatureRowTable.build(features, table));
+  }
+
   /** With `ownsFeatureArrays`, the features' arrays are renumbered in place (they came from files handed over). */
-  constructor(features: TextFeatureExtractor, table: QuantizedRows, ownsFeatureArrays = false) {
-    this.sums = new Float32Array(table.width);
-    const order = WasmRowTable.available ? features.frequencyOrder() : undefined;
-    this.wasm = WasmRowTable.create(table, order);
-    if (!this.wasm) this.quantized = table;
-    this.reordered = this.wasm !== undefined && order !== undefined;
-    this.features = this.reordered ? features.reordered(order!, ownsFeatureArrays) : features;
+  private static *build(
+    features: TextFeatureExtractor,
+    table: QuantizedRows,
+    ownsFeatureArrays = false,
+  ): SlicedWork<FeatureRowTable> {
+    const { width } = table;
+    const order = WasmRowTable.available ? yield* features.frequencyOrder() : undefined;
+    const wasm = yield* WasmRowTable.create(table, order);
+    if (!wasm) return new FeatureRowTable(features, { quantized: table, reordered: false, width });
+    if (!order) return new FeatureRowTable(features, { wasm, reordered: false, width });
+    const reordered = yield* features.reordered(order, ownsFeatureArrays);
+    return new FeatureRowTable(reordered, { wasm, reordered: true, width });
   }
 
   /** Value-weighted sum of the rows of entries [from, to) of `rows`; the array is reused by the next call. */
@@ -46,7 +68,7 @@ export class FeatureRowTable {
   /** The features' parameters and files, and the table as `tableFile`, rows in the features' bucket order. */
   toFiles(tableFile: string): { params: TextFeatureParams; files: Record<string, Uint8Array> } {
     const order = this.reordered ? this.features.inBucketOrder() : undefined;
-    const features = (order ? this.features.reordered(order) : this.features).toFiles();
+    const features = (order ? runNow(this.features.reordered(order)) : this.features).toFiles();
     const table = this.wasm ? this.wasm.table(order) : this.quantized!;
     return { params: features.params, files: { ...features.files, [tableFile]: table.bytes.slice() } };
   }
@@ -55,19 +77,23 @@ export class FeatureRowTable {
    * Reads what toFiles wrote. With `consumeFiles`, the caller hands the files over (a load that read them for this
    * model alone): the table's file is emptied once copied into WebAssembly memory, so its memory is freed at once.
    */
-  static fromFiles(
+  static *fromFiles(
     params: TextFeatureParams,
     files: Record<string, Uint8Array>,
     tableFile: string,
     width: number,
     consumeFiles: boolean,
-  ): FeatureRowTable {
+  ): SlicedWork<FeatureRowTable> {
     const features = TextFeatureExtractor.fromFiles(params, files);
     const read = requireFile(files, tableFile);
     if (read.byteLength !== features.numFeatures * QuantizedRows.strideOf(width)) {
       throw new Error(`Model file ${tableFile} does not match the model's ${features.numFeatures} features`);
     }
-    const table = new FeatureRowTable(features, new QuantizedRows(new Uint8Array(read), width), consumeFiles);
+    const table = yield* FeatureRowTable.build(
+      features,
+      new QuantizedRows(new Uint8Array(read), width),
+      consumeFiles,
+    );
     if (consumeFiles && table.wasm) releaseBuffers([read]);
     return table;
   }

@@ -1,4 +1,5 @@
 import { LINEAR_VIEWS, LinearSvmClassifier } from './linear-svm.classifier';
+import { runNow } from '../runtime/sliced-work';
 
 const VOCABULARY = [
   ['livre', 'roman', 'poche', 'auteur', 'edition'],
@@ -43,21 +44,21 @@ describe('LinearSvmClassifier', () => {
     const probe = [{ designation: 'chaise livre pompe', description: 'bois' }];
     expect(Array.from(again.predictProba(probe))).toEqual(Array.from(model.predictProba(probe)));
     const { manifest, files } = model.serialize();
-    const restored = LinearSvmClassifier.deserialize(JSON.parse(JSON.stringify(manifest)), files);
+    const restored = runNow(LinearSvmClassifier.deserialize(JSON.parse(JSON.stringify(manifest)), files));
     expect(Array.from(restored.predictProba(probe))).toEqual(Array.from(model.predictProba(probe)));
   });
 
   it('refuses weights that do not fit the features', () => {
     const { manifest, files } = model.serialize();
     expect(() =>
-      LinearSvmClassifier.deserialize(manifest, { ...files, 'weights.q8': new Uint8Array(8) }),
+      runNow(LinearSvmClassifier.deserialize(manifest, { ...files, 'weights.q8': new Uint8Array(8) })),
     ).toThrow(/does not match/);
   });
 
   it('refuses a format it does not write or read (the float32 linear-svm/2 is no longer read)', () => {
     const { manifest, files } = model.serialize();
     for (const format of ['linear-svm/2', 'linear-svm/9']) {
-      expect(() => LinearSvmClassifier.deserialize({ ...manifest, format }, files)).toThrow(
+      expect(() => runNow(LinearSvmClassifier.deserialize({ ...manifest, format }, files))).toThrow(
         /Unknown linear model format/,
       );
     }
@@ -70,7 +71,7 @@ describe('LinearSvmClassifier intercepts', () => {
     const plain = LinearSvmClassifier.train(texts, labels, 3, { seed: 1, bias: 0 });
     const { manifest, files } = plain.serialize();
     const { 'intercepts.f32': _intercepts, ...older } = files;
-    const restored = LinearSvmClassifier.deserialize({ ...manifest, format: 'linear-svm/3' }, older);
+    const restored = runNow(LinearSvmClassifier.deserialize({ ...manifest, format: 'linear-svm/3' }, older));
     const probe = [{ designation: 'chaise livre pompe', description: 'bois' }];
     expect(Array.from(restored.predictProba(probe))).toEqual(Array.from(plain.predictProba(probe)));
   });

@@ -1,5 +1,6 @@
 import { requireFile, toBytes } from '../runtime/binary-files';
 import { SeededRandom } from '../runtime/random';
+import type { SlicedWork } from '../runtime/sliced-work';
 import { FeatureRowTable } from './feature-row-table';
 import { QuantizedRows, softmaxInto } from './sparse-rows';
 import { scoreTexts } from './score-texts';
@@ -164,7 +165,7 @@ export class LinearSvmClassifier {
       for (let f = 0; f < numFeatures; f++) weights[f * numClasses + c] = byClass[c * numFeatures + f];
     }
     return new LinearSvmClassifier(
-      new FeatureRowTable(extractor, QuantizedRows.fromTable(weights, numClasses)),
+      FeatureRowTable.of(extractor, QuantizedRows.fromTable(weights, numClasses)),
       Float32Array.from(biasWeights, (weight) => weight * bias),
       o,
       numClasses,
@@ -198,11 +199,11 @@ export class LinearSvmClassifier {
   }
 
   /** With `consumeFiles`, the weights' file is emptied once loaded (see FeatureRowTable.fromFiles). */
-  static deserialize(
+  static *deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
     { consumeFiles = false }: { consumeFiles?: boolean } = {},
-  ): LinearSvmClassifier {
+  ): SlicedWork<LinearSvmClassifier> {
     const withoutIntercepts = manifest.format === FORMAT_WITHOUT_INTERCEPTS;
     if (manifest.format !== FORMAT && !withoutIntercepts)
       throw new Error(`Unknown linear model format ${String(manifest.format)}`);
@@ -211,7 +212,7 @@ export class LinearSvmClassifier {
       ? new Float32Array(numClasses)
       : new Float32Array(requireFile(files, INTERCEPTS_FILE));
     if (intercepts.length !== numClasses) throw new Error('Linear model intercepts do not match its classes');
-    const table = FeatureRowTable.fromFiles(
+    const table = yield* FeatureRowTable.fromFiles(
       manifest.features as TextFeatureParams,
       files,
       WEIGHTS_FILE,

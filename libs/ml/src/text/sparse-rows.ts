@@ -2,6 +2,7 @@
  * Inference kernels shared by the text models, which all end in a sparse layer: a feature-major table whose row f
  * holds feature f's weights, summed over a text's features weighted by their TF-IDF values.
  */
+import { runNow, SLICE_ITEMS, type SlicedWork } from '../runtime/sliced-work';
 
 /** The largest magnitude of a quantized weight: symmetric, so that -w quantizes to -q. */
 const Q_MAX = 127;
@@ -88,24 +89,28 @@ export class QuantizedRows {
   /** A copy whose row i is this table's row order[i] (all rows in order without `order`). */
   reordered(order?: Int32Array): QuantizedRows {
     const copy = new Uint8Array(this.bytes.byteLength);
-    copyRows(this.bytes, this.stride, order, copy);
+    runNow(copyRows(this.bytes, this.stride, order, copy));
     return new QuantizedRows(copy, this.width);
   }
 }
 
 /** to's row i = from's row order[i] (row i without `order`), rows being `stride` bytes. */
-export function copyRows(
+export function* copyRows(
   from: Uint8Array,
   stride: number,
   order: Int32Array | undefined,
   to: Uint8Array,
-): void {
-  if (!order) {
-    to.set(from);
-    return;
-  }
-  for (let row = 0; row < order.length; row++) {
-    to.set(from.subarray(order[row] * stride, (order[row] + 1) * stride), row * stride);
+): SlicedWork<void> {
+  const rows = from.byteLength / stride;
+  for (let start = 0; start < rows; start += SLICE_ITEMS) {
+    const end = Math.min(rows, start + SLICE_ITEMS);
+    if (!order) to.set(from.subarray(start * stride, end * stride), start * stride);
+    else {
+      for (let row = start; row < end; row++) {
+        to.set(from.subarray(order[row] * stride, (order[row] + 1) * stride), row * stride);
+      }
+    }
+    yield;
   }
 }
 

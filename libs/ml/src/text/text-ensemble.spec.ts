@@ -97,6 +97,7 @@ describe('TextEnsemble', () => {
       {
         seed: 4,
         neuralModels: 2,
+        neuralMaxRows: 200,
         linearViews: ['listing', 'blocked'],
         neural: { hidden: 16, epochs: 6, patience: 6 },
       },

@@ -1,5 +1,6 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { availableParallelism } from 'node:os';
 import type { SerializedComponent } from '../artifacts/model-artifact';
+import { stratifiedSample } from '../evaluation/stratified-sample';
 import {
   LinearSvmClassifier,
   LINEAR_VIEW_C,
@@ -13,7 +14,9 @@ import {
   type VocabularyIndex,
 } from './text-features.extractor';
 import { HashedTerms, type TextHasher } from './text-hashing';
+import { trainNetworkInThread } from './text-network.thread';
 import type { EpochProgress } from '../runtime/epoch-progress';
+import { runInSlices, runNow, type SlicedWork } from '../runtime/sliced-work';
 import { TextClassifier, type TextClassifierOptions } from './text.classifier';
 
 export type LinearView = keyof typeof LINEAR_VIEWS;
@@ -22,8 +25,19 @@ export interface TextEnsembleOptions {
   seed: number;
   /** Neural models trained with consecutive seeds; their average counts as one vote. */
   neuralModels: number;
+  /**
+   * Most rows each network trains on: above it, each network draws its own stratified sample (seeded like the
+   * network). A network's epochs and its sparse tables grow with its rows; the linear models still read every row.
+   */
+  neuralMaxRows: number;
   /** One linear SVM per view, each a vote of its own. */
   linearViews: LinearView[];
+  /**
+   * Networks trained at once, each in a worker thread of its own, while the calling thread trains the linear models;
+   * 0 (or unset): all in the calling thread, one after the other. Threads are only started for trainings of at
+   * least THREADED_MIN_ROWS rows, where they save more than the second or so each takes to start.
+   */
+  threads?: number;
   neural?: Partial<TextClassifierOptions>;
   linear?: Partial<LinearSvmOptions>;
 }
@@ -31,10 +45,14 @@ export interface TextEnsembleOptions {
 export const DEFAULT_TEXT_ENSEMBLE_OPTIONS: TextEnsembleOptions = {
   seed: 0,
   neuralModels: 3,
+  neuralMaxRows: 20_000,
   // The listing view's SVM alone beside the networks: the blocked and merged views' SVMs add nothing to it (5-fold
   // CV, text only: 0.7826; 0.7801 with the blocked view's too) and cost a model each.
   linearViews: ['listing'],
+  threads: Math.min(availableParallelism(), 3),
 };
+
+const THREADED_MIN_ROWS = 2_000;
 
 const NEURAL_PREFIX = 'text-neural-';
 const LINEAR_PREFIX = 'text-linear-';
@@ -59,6 +77,20 @@ interface ModelRows {
   votes: Float32Array;
 }
 
+/** Runs task(0..count-1), at most `lanes` at a time, each lane taking the next index when its task is done. */
+async function inLanes<T>(count: number, lanes: number, task: (k: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const k = next++;
+      results[k] = await task(k);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
+  return results;
+}
+
 /**
  * Texts predicted together: all are hashed and weighed first, then each model scores them all in turn, so that one
  * model's tables at a time compete for the cache (a sixth faster than model after model for each text, at 256).
@@ -81,25 +113,39 @@ export class TextEnsemble {
   private constructor(
     private readonly neural: TextClassifier[],
     private readonly linear: LinearSvmClassifier[],
+    models: ModelRows[],
+    groups: HashingGroup[],
   ) {
-    const models: TextModel[] = [...linear, ...neural];
-    this.models = models.map((model) => ({
+    this.models = models;
+    this.groups = groups;
+  }
+
+  /** Linear models first, then neural ones; one shared vocabulary index per hashing. */
+  private static *assemble(
+    neural: TextClassifier[],
+    linear: LinearSvmClassifier[],
+  ): SlicedWork<TextEnsemble> {
+    const models: ModelRows[] = [...linear, ...neural].map((model) => ({
       model,
       rows: new SparseRowBuffer(),
       starts: new Int32Array(CHUNK + 1),
       votes: new Float32Array(CHUNK * model.numClasses),
     }));
     const byKey = new Map<string, ModelRows[]>();
-    for (const entry of this.models) {
+    for (const entry of models) {
       const key = entry.model.features.hasher.key;
       byKey.set(key, [...(byKey.get(key) ?? []), entry]);
     }
-    this.groups = [...byKey.values()].map((members) => ({
-      hasher: members[0].model.features.hasher,
-      terms: new HashedTerms(),
-      index: TextFeatureExtractor.sharedIndex(members.map(({ model }) => model.features)),
-      rows: members.map(({ rows }) => rows),
-    }));
+    const groups: HashingGroup[] = [];
+    for (const members of byKey.values()) {
+      groups.push({
+        hasher: members[0].model.features.hasher,
+        terms: new HashedTerms(),
+        index: yield* TextFeatureExtractor.sharedIndex(members.map(({ model }) => model.features)),
+        rows: members.map(({ rows }) => rows),
+      });
+    }
+    return new TextEnsemble(neural, linear, models, groups);
   }
 
   static async train(
@@ -110,19 +156,28 @@ export class TextEnsemble {
     log: (line: string) => void,
     onEpoch?: (model: string, progress: EpochProgress) => void,
   ): Promise<TextEnsemble> {
-    const neural: TextClassifier[] = [];
-    for (let k = 0; k < options.neuralModels; k++) {
+    const threaded = (options.threads ?? 0) > 0 && texts.length >= THREADED_MIN_ROWS;
+    const network = (k: number): Promise<TextClassifier> => {
       const name = `${NEURAL_PREFIX}${k}`;
-      log(`training ${name} (seed ${options.seed + k})`);
-      const model = await TextClassifier.train(
-        texts,
-        labels,
-        numClasses,
-        { ...options.neural, seed: options.seed + k },
-        (p) => onEpoch?.(name, p),
+      const rows = stratifiedSample(labels, options.neuralMaxRows, options.seed + k);
+      log(
+        `training ${name} (seed ${options.seed + k}` +
+          (rows.length < texts.length ? `, ${rows.length} of ${texts.length} rows)` : ')'),
       );
-      neural.push(model);
-    }
+      const sample = {
+        texts: rows.map((i) => texts[i]),
+        labels: rows.map((i) => labels[i]),
+        numClasses,
+        options: { ...options.neural, seed: options.seed + k },
+      };
+      const progress = (p: EpochProgress) => onEpoch?.(name, p);
+      return threaded
+        ? trainNetworkInThread(sample, progress)
+        : TextClassifier.train(sample.texts, sample.labels, numClasses, sample.options, progress);
+    };
+    const networks = inLanes(options.neuralModels, threaded ? options.threads! : 1, network);
+    // In threads, the networks are under way: the linear models train meanwhile, in this thread.
+    if (!threaded) await networks;
     const linear = options.linearViews.map((view, k) => {
       const started = Date.now();
       const model = LinearSvmClassifier.train(texts, labels, numClasses, {
@@ -134,8 +189,9 @@ export class TextEnsemble {
       log(`trained ${LINEAR_PREFIX}${k} (${view} view) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return model;
     });
+    const neural = await networks;
     if (neural.length + linear.length === 0) throw new Error('The text ensemble needs at least one model');
-    return new TextEnsemble(neural, linear);
+    return runNow(TextEnsemble.assemble(neural, linear));
   }
 
   /**
@@ -201,29 +257,35 @@ export class TextEnsemble {
   /**
    * Rebuilds the ensemble from the artifact's components; other components (the image model) are ignored. With
    * `consumeFiles`, the models' weight files are emptied as soon as they are copied (see TextClassifier.deserialize).
+   * The work runs in slices of about 10 ms with turns of the event loop between them: a serving process loads a new
+   * version while it answers requests, and every request and socket timer would wait out one long stretch.
    */
-  static async deserialize(
+  static deserialize(
     components: Record<string, SerializedComponent>,
     options: { consumeFiles?: boolean } = {},
   ): Promise<TextEnsemble> {
+    return runInSlices(TextEnsemble.rebuild(components, options));
+  }
+
+  private static *rebuild(
+    components: Record<string, SerializedComponent>,
+    options: { consumeFiles?: boolean },
+  ): SlicedWork<TextEnsemble> {
     const named = (prefix: string) =>
       Object.keys(components)
         .filter((name) => name.startsWith(prefix))
         .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
         .map((name) => components[name]);
-    // A turn of the event loop between models: a serving process loads a new version while it answers requests.
     const neural: TextClassifier[] = [];
     for (const { manifest, files } of named(NEURAL_PREFIX)) {
-      neural.push(TextClassifier.deserialize(manifest, files, options));
-      await nextTurn();
+      neural.push(yield* TextClassifier.deserialize(manifest, files, options));
     }
     const linear: LinearSvmClassifier[] = [];
     for (const { manifest, files } of named(LINEAR_PREFIX)) {
-      linear.push(LinearSvmClassifier.deserialize(manifest, files, options));
-      await nextTurn();
+      linear.push(yield* LinearSvmClassifier.deserialize(manifest, files, options));
     }
     if (neural.length + linear.length === 0) throw new Error('no text components');
-    return new TextEnsemble(neural, linear);
+    return yield* TextEnsemble.assemble(neural, linear);
   }
 
   /** Nothing to free (the weights are plain arrays): the text part's interface, which the thread pool needs. */

@@ -1,5 +1,6 @@
 import { SparseRowBuffer, TextFeatureExtractor } from './text-features.extractor';
 import { HashedTerms } from './text-hashing';
+import { runNow } from '../runtime/sliced-work';
 
 const texts = [
   { designation: 'Piscine tubulaire ronde', description: '<p>Piscine hors sol, bâche incluse</p>' },
@@ -23,13 +24,13 @@ describe('TextFeatureExtractor', () => {
   });
 
   it('renumbers its columns by frequency and back, weighing each feature as before', () => {
-    const order = extractor.frequencyOrder()!;
+    const order = runNow(extractor.frequencyOrder())!;
     const { buckets, idf } = extractor.toJSON().arrays;
     expect(Array.from(order).sort((a, b) => a - b)).toEqual(Array.from(buckets.keys()));
     for (let i = 1; i < order.length; i++) expect(idf[order[i]]).toBeGreaterThanOrEqual(idf[order[i - 1]]);
-    const reordered = extractor.reordered(order);
-    expect(reordered.frequencyOrder()).toBeUndefined();
-    const back = reordered.reordered(reordered.inBucketOrder()).toJSON().arrays;
+    const reordered = runNow(extractor.reordered(order));
+    expect(runNow(reordered.frequencyOrder())).toBeUndefined();
+    const back = runNow(reordered.reordered(reordered.inBucketOrder())).toJSON().arrays;
     expect(back.buckets).toEqual(buckets);
     expect(back.idf).toEqual(idf);
     const text = { designation: 'Piscine ronde PS4', description: 'Jeu de piscine' };
@@ -88,7 +89,7 @@ describe('TextFeatureExtractor', () => {
       weights: { titleWord: 2, titleChar: 0.5, descriptionWord: 1, descriptionChar: 0 },
     });
     const group = [extractor, others, weighted];
-    const index = TextFeatureExtractor.sharedIndex(group);
+    const index = runNow(TextFeatureExtractor.sharedIndex(group));
     const terms = new HashedTerms();
     const rows = group.map(() => new SparseRowBuffer());
     const alone = new SparseRowBuffer();

@@ -1,4 +1,5 @@
 import { requireFile, toBytes } from '../runtime/binary-files';
+import { runNow, SLICE_MASK, type SlicedWork } from '../runtime/sliced-work';
 import { HashedTerms, TextHasher, type HashingOptions, type ProductText } from './text-hashing';
 
 export type { ProductText } from './text-hashing';
@@ -98,12 +99,12 @@ export class TextFeatureExtractor {
    * One index for extractors that share a hashing (the same `hasher.key`): their rows of a hashed text are then
    * weighed in one pass, each bucket looked up once for all of them.
    */
-  static sharedIndex(extractors: TextFeatureExtractor[]): VocabularyIndex {
+  static sharedIndex(extractors: TextFeatureExtractor[]): SlicedWork<VocabularyIndex> {
     const key = extractors[0].hasher.key;
     if (extractors.some((extractor) => extractor.hasher.key !== key)) {
       throw new Error('Only extractors that hash texts alike can share an index');
     }
-    return new VocabularyIndex(
+    return VocabularyIndex.build(
       extractors[0].options.hashBits,
       extractors.map(({ arrays, blockWeights }) => ({ ...arrays, blockWeights })),
     );
@@ -148,7 +149,7 @@ export class TextFeatureExtractor {
 
   /** The TF-IDF row of a hashed text (from this extractor's `hasher`, or any hasher with the same `key`), as `row`. */
   weigh(terms: HashedTerms, row: SparseRowBuffer): void {
-    this.index ??= TextFeatureExtractor.sharedIndex([this]);
+    this.index ??= runNow(TextFeatureExtractor.sharedIndex([this]));
     row.length = 0;
     this.index.weigh(terms, [row]);
   }
@@ -157,35 +158,26 @@ export class TextFeatureExtractor {
    * Columns by ascending IDF (the most frequent features first), or undefined unless the columns are in ascending
    * bucket order, as fit() numbers them (inBucketOrder() can then undo the reordering).
    */
-  frequencyOrder(): Int32Array | undefined {
+  *frequencyOrder(): SlicedWork<Int32Array | undefined> {
     const { buckets, idf } = this.arrays;
-    for (let c = 1; c < buckets.length; c++) if (buckets[c] <= buckets[c - 1]) return undefined;
-    // A counting sort on the IDF to 1e-4 (ties by column), with no other array as long as the vocabulary.
-    const key = (c: number) => Math.round(idf[c] * 1e4);
-    let low = Infinity;
-    let high = -Infinity;
-    for (let c = 0; c < idf.length; c++) {
-      low = Math.min(low, key(c));
-      high = Math.max(high, key(c));
+    for (let c = 1; c < buckets.length; c++) {
+      if ((c & SLICE_MASK) === 0) yield;
+      if (buckets[c] <= buckets[c - 1]) return undefined;
     }
-    if (idf.length === 0 || !(high - low < 1 << 24)) return undefined;
-    const starts = new Int32Array(high - low + 2);
-    for (let c = 0; c < idf.length; c++) starts[key(c) - low + 1]++;
-    for (let k = 1; k < starts.length; k++) starts[k] += starts[k - 1];
-    const order = new Int32Array(idf.length);
-    for (let c = 0; c < idf.length; c++) order[starts[key(c) - low]++] = c;
-    return order;
+    // By IDF to 1e-4, ties by column.
+    return yield* countingOrder(idf.length, (c) => Math.round(idf[c] * 1e4));
   }
 
   /**
    * The same features, column c being this extractor's column order[c]. With `inPlace`, the arrays are permuted
    * where they are (no copy) and this extractor must not be used any more.
    */
-  reordered(order: Int32Array, inPlace = false): TextFeatureExtractor {
+  *reordered(order: Int32Array, inPlace = false): SlicedWork<TextFeatureExtractor> {
     const { buckets, idf } = this.arrays;
     if (!inPlace) {
       const copy = { buckets: new Int32Array(order.length), idf: new Float32Array(order.length) };
       for (let c = 0; c < order.length; c++) {
+        if ((c & SLICE_MASK) === 0) yield;
         copy.buckets[c] = buckets[order[c]];
         copy.idf[c] = idf[order[c]];
       }
@@ -194,6 +186,7 @@ export class TextFeatureExtractor {
     // Cycle by cycle: each position takes the value of order[position] before that one is overwritten. Visited
     // positions are marked in `order` itself (as -1 - column), then unmarked.
     for (let start = 0; start < order.length; start++) {
+      if ((start & SLICE_MASK) === 0) yield;
       if (order[start] < 0) continue;
       const firstBucket = buckets[start];
       const firstIdf = idf[start];
@@ -210,7 +203,10 @@ export class TextFeatureExtractor {
         at = from;
       }
     }
-    for (let c = 0; c < order.length; c++) order[c] = -1 - order[c];
+    for (let c = 0; c < order.length; c++) {
+      if ((c & SLICE_MASK) === 0) yield;
+      order[c] = -1 - order[c];
+    }
     this.index = undefined;
     return new TextFeatureExtractor(this.options, this.numDocs, { buckets, idf });
   }
@@ -254,6 +250,36 @@ export class TextFeatureExtractor {
 }
 
 /**
+ * Positions 0..length-1 by ascending integer key (ties by position), in linear time and in slices: a counting sort.
+ * Undefined where the keys span too wide a range for one (or there are none).
+ */
+function* countingOrder(
+  length: number,
+  key: (position: number) => number,
+): SlicedWork<Int32Array | undefined> {
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < length; i++) {
+    if ((i & SLICE_MASK) === 0) yield;
+    low = Math.min(low, key(i));
+    high = Math.max(high, key(i));
+  }
+  if (length === 0 || !(high - low < 1 << 24)) return undefined;
+  const starts = new Int32Array(high - low + 2);
+  for (let i = 0; i < length; i++) {
+    if ((i & SLICE_MASK) === 0) yield;
+    starts[key(i) - low + 1]++;
+  }
+  for (let k = 1; k < starts.length; k++) starts[k] += starts[k - 1];
+  const order = new Int32Array(length);
+  for (let i = 0; i < length; i++) {
+    if ((i & SLICE_MASK) === 0) yield;
+    order[starts[key(i) - low]++] = i;
+  }
+  return order;
+}
+
+/**
  * Positions 0..n-1 by ascending integer key (ties by position): one native numeric sort of key and position packed
  * into a double instead of a comparator call per comparison.
  */
@@ -267,6 +293,9 @@ function orderBy(keys: Int32Array): Int32Array {
   for (let i = 0; i < keys.length; i++) order[i] = packed[i] % low;
   return order;
 }
+
+/** One extractor's kept buckets, with their IDF, and its block weights. */
+type Vocabulary = TextFeatureArrays & { blockWeights: Float64Array };
 
 /**
  * Where each hash bucket goes in the vocabularies of one or more extractors: one bucket → slot table for all of them,
@@ -291,38 +320,61 @@ export class VocabularyIndex {
   /** Keeps the record-prefetching loads from being optimised away. */
   private touched = 0;
 
-  constructor(
-    hashBits: number,
-    vocabularies: { buckets: Int32Array; idf: Float32Array; blockWeights: Float64Array }[],
-  ) {
+  private constructor(slotOf: Int32Array, records: ArrayBuffer, blockWeights: Float64Array, blocks: number) {
+    this.slotOf = slotOf;
+    this.columns = new Int32Array(records);
+    this.idfs = new Float32Array(records);
+    this.blockWeights = blockWeights;
+    this.blocks = blocks;
+  }
+
+  static *build(hashBits: number, vocabularies: Vocabulary[]): SlicedWork<VocabularyIndex> {
     const count = vocabularies.length;
+    const buckets = 1 << hashBits;
     // Slots are numbered from the most frequent bucket (lowest IDF in any vocabulary) down: the records that most
     // texts read then share cache lines and stay in cache, where bucket order would scatter them over the table
     // (the bench model's weighing: about 43 -> 37 us per text).
-    const lowestIdf = new Float32Array(1 << hashBits).fill(Infinity);
+    const lowestIdf = new Float32Array(buckets).fill(Infinity);
     for (const { buckets, idf } of vocabularies) {
-      buckets.forEach((bucket, column) => (lowestIdf[bucket] = Math.min(lowestIdf[bucket], idf[column])));
+      for (let column = 0; column < buckets.length; column++) {
+        if ((column & SLICE_MASK) === 0) yield;
+        lowestIdf[buckets[column]] = Math.min(lowestIdf[buckets[column]], idf[column]);
+      }
     }
-    const kept: number[] = [];
-    lowestIdf.forEach((idf, bucket) => idf !== Infinity && kept.push(bucket));
+    let keptCount = 0;
+    for (let bucket = 0; bucket < buckets; bucket++) if (lowestIdf[bucket] !== Infinity) keptCount++;
+    yield;
+    const kept = new Int32Array(keptCount);
+    const keys = new Int32Array(keptCount);
+    for (let bucket = 0, k = 0; bucket < buckets; bucket++) {
+      if ((bucket & SLICE_MASK) === 0) yield;
+      if (lowestIdf[bucket] === Infinity) continue;
+      kept[k] = bucket;
+      keys[k++] = Math.round(lowestIdf[bucket] * 1e4);
+    }
     // By IDF to 1e-4, ties in bucket order.
-    const byFrequency = orderBy(Int32Array.from(kept, (bucket) => Math.round(lowestIdf[bucket] * 1e4)));
-    this.slotOf = new Int32Array(1 << hashBits).fill(-1);
-    byFrequency.forEach((position, slot) => (this.slotOf[kept[position]] = slot));
-    const slots = byFrequency.length;
-    const records = new ArrayBuffer(slots * count * 8);
-    this.columns = new Int32Array(records).fill(-1);
-    this.idfs = new Float32Array(records);
-    vocabularies.forEach(({ buckets, idf }, m) => {
-      buckets.forEach((bucket, column) => {
-        const at = (this.slotOf[bucket] * count + m) * 2;
-        this.columns[at] = column;
-        this.idfs[at + 1] = idf[column];
-      });
-    });
-    this.blocks = vocabularies[0].blockWeights.length;
-    this.blockWeights = new Float64Array(count * this.blocks);
-    vocabularies.forEach(({ blockWeights }, m) => this.blockWeights.set(blockWeights, m * this.blocks));
+    const byFrequency = (yield* countingOrder(keptCount, (k) => keys[k])) ?? orderBy(keys);
+    const slotOf = new Int32Array(buckets).fill(-1);
+    for (let slot = 0; slot < byFrequency.length; slot++) {
+      if ((slot & SLICE_MASK) === 0) yield;
+      slotOf[kept[byFrequency[slot]]] = slot;
+    }
+    const records = new ArrayBuffer(byFrequency.length * count * 8);
+    const columns = new Int32Array(records).fill(-1);
+    const idfs = new Float32Array(records);
+    for (let m = 0; m < count; m++) {
+      const { buckets, idf } = vocabularies[m];
+      for (let column = 0; column < buckets.length; column++) {
+        if ((column & SLICE_MASK) === 0) yield;
+        const at = (slotOf[buckets[column]] * count + m) * 2;
+        columns[at] = column;
+        idfs[at + 1] = idf[column];
+      }
+    }
+    const blocks = vocabularies[0].blockWeights.length;
+    const blockWeights = new Float64Array(count * blocks);
+    vocabularies.forEach((vocabulary, m) => blockWeights.set(vocabulary.blockWeights, m * blocks));
+    return new VocabularyIndex(slotOf, records, blockWeights, blocks);
   }
 
   /**

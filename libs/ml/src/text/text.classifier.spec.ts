@@ -4,6 +4,7 @@ import { QuantizedRows } from './sparse-rows';
 import { TextFeatureExtractor, type ProductText, type TextFeatureParams } from './text-features.extractor';
 import { TextClassifier } from './text.classifier';
 import { tfjsProbabilities } from './text-network.trainer';
+import { runNow } from '../runtime/sliced-work';
 
 const VOCABULARY = [
   ['piscine', 'pompe', 'filtre', 'bache', 'chlore', 'spa'],
@@ -132,7 +133,7 @@ describe('TextClassifier', () => {
 
   it('round-trips through serialize/deserialize with identical probabilities', async () => {
     const { manifest, files } = model.serialize();
-    const restored = await TextClassifier.deserialize(JSON.parse(JSON.stringify(manifest)), files);
+    const restored = runNow(TextClassifier.deserialize(JSON.parse(JSON.stringify(manifest)), files));
     expect(restored.predictProba(texts)).toEqual(model.predictProba(texts));
   });
 
@@ -163,12 +164,12 @@ describe('TextClassifier', () => {
       'kernel2.f32',
       'sparse.q8',
     ]);
-    expect(() => TextClassifier.deserialize(manifest, { ...rest, 'sparse.q8': new Uint8Array(96) })).toThrow(
-      /does not match/,
-    );
+    expect(() =>
+      runNow(TextClassifier.deserialize(manifest, { ...rest, 'sparse.q8': new Uint8Array(96) })),
+    ).toThrow(/does not match/);
     // The float32 formats of earlier sessions are no longer read: nothing writes or stores them any more.
     for (const format of ['text-classifier/1', 'text-classifier/2', 'text-classifier/9']) {
-      expect(() => TextClassifier.deserialize({ ...manifest, format }, files)).toThrow(
+      expect(() => runNow(TextClassifier.deserialize({ ...manifest, format }, files))).toThrow(
         /Unknown text model format/,
       );
     }

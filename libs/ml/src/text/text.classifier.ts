@@ -1,5 +1,6 @@
 import { requireFile, toBytes } from '../runtime/binary-files';
 import type { EpochProgress } from '../runtime/epoch-progress';
+import type { SlicedWork } from '../runtime/sliced-work';
 import { FeatureRowTable } from './feature-row-table';
 import { softmaxInto } from './sparse-rows';
 import { scoreTexts } from './score-texts';
@@ -105,7 +106,7 @@ export class TextClassifier {
     if (texts.length !== labels.length) throw new Error(`${texts.length} texts but ${labels.length} labels`);
     const o: TextClassifierOptions = { ...DEFAULT_TEXT_CLASSIFIER_OPTIONS, ...options };
     const { extractor, table, head } = await trainTextNetwork(texts, labels, numClasses, o, onEpoch);
-    return new TextClassifier(new FeatureRowTable(extractor, table), head, o, numClasses);
+    return new TextClassifier(FeatureRowTable.of(extractor, table), head, o, numClasses);
   }
 
   /** Class probabilities, row-major texts × classes. */
@@ -147,11 +148,11 @@ export class TextClassifier {
   }
 
   /** With `consumeFiles`, the sparse layers' file is emptied once loaded (see FeatureRowTable.fromFiles). */
-  static deserialize(
+  static *deserialize(
     manifest: Record<string, unknown>,
     files: Record<string, Uint8Array>,
     { consumeFiles = false }: { consumeFiles?: boolean } = {},
-  ): TextClassifier {
+  ): SlicedWork<TextClassifier> {
     if (manifest.format !== FORMAT) throw new Error(`Unknown text model format ${String(manifest.format)}`);
     const numClasses = manifest.numClasses as number;
     const options = manifest.options as TextClassifierOptions;
@@ -169,7 +170,7 @@ export class TextClassifier {
     ) {
       throw new Error('Text model head does not match its hidden width and classes');
     }
-    const table = FeatureRowTable.fromFiles(
+    const table = yield* FeatureRowTable.fromFiles(
       manifest.features as TextFeatureParams,
       files,
       SPARSE_FILE,

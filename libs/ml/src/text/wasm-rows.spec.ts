@@ -1,6 +1,7 @@
 import { SeededRandom } from '../runtime/random';
 import { accumulateQuantizedRows, QuantizedRows } from './sparse-rows';
 import { releaseBuffers, WasmRowTable } from './wasm-rows';
+import { runNow } from '../runtime/sliced-work';
 
 function randomTable(rng: SeededRandom, rows: number, width: number): QuantizedRows {
   return QuantizedRows.fromTable(
@@ -23,7 +24,7 @@ describe('WasmRowTable', () => {
     const table = randomTable(rng, rows, width);
     const indices = Int32Array.from({ length: entries }, () => Math.floor(rng.next() * rows));
     const values = Float32Array.from({ length: entries }, () => rng.next());
-    const wasm = WasmRowTable.create(table);
+    const wasm = runNow(WasmRowTable.create(table));
     expect(wasm).toBeDefined();
     expect(wasm!.table().bytes).toEqual(table.bytes);
     for (const from of [0, 3]) {
@@ -43,7 +44,7 @@ describe('WasmRowTable', () => {
     const order = Int32Array.from(rng.shuffle(Array.from({ length: rows }, (_, i) => i)));
     const rowOf = new Int32Array(rows);
     order.forEach((column, row) => (rowOf[column] = row));
-    const wasm = WasmRowTable.create(table, order)!;
+    const wasm = runNow(WasmRowTable.create(table, order))!;
     expect(wasm.table(rowOf).bytes).toEqual(table.bytes);
     expect(Array.from(wasm.table().dequantize().subarray(0, width))).toEqual(
       Array.from(table.dequantize().subarray(order[0] * width, (order[0] + 1) * width)),

@@ -8,6 +8,7 @@
  * The binary is assembled here (a few hundred bytes) rather than shipped, so there is no build step.
  */
 
+import type { SlicedWork } from '../runtime/sliced-work';
 import { copyRows, QuantizedRows } from './sparse-rows';
 
 const I32 = 0x7f;
@@ -313,18 +314,17 @@ export class WasmRowTable {
   private readonly width: number;
   private readonly stride: number;
 
+  /** Its rows are still to be copied in (see create()). */
   private constructor(
     private readonly accumulate: WasmAccumulate,
     memory: WasmMemory,
     table: QuantizedRows,
-    order?: Int32Array,
   ) {
     const { width, stride } = table;
     this.width = width;
     this.stride = stride;
     let at = TABLE_OFFSET;
     this.view = new Uint8Array(memory.buffer, at, table.bytes.byteLength);
-    copyRows(table.bytes, stride, order, this.view);
     at = align16(at + table.bytes.byteLength);
     this.sums = new Float32Array(memory.buffer, at, width);
     at = align16(at + width * 4);
@@ -336,7 +336,7 @@ export class WasmRowTable {
    * A copy of `table` summed in WebAssembly, row i of the copy being row order[i] of the table (row i without
    * `order`, which otherwise lists every row); undefined where WebAssembly SIMD is unavailable.
    */
-  static create(table: QuantizedRows, order?: Int32Array): WasmRowTable | undefined {
+  static *create(table: QuantizedRows, order?: Int32Array): SlicedWork<WasmRowTable | undefined> {
     const module = compiledModule();
     if (!module || !wasmApi) return undefined;
     const bytes =
@@ -350,7 +350,9 @@ export class WasmRowTable {
       return undefined;
     }
     const instance = new wasmApi.Instance(module, { env: { memory } });
-    return new WasmRowTable(instance.exports.accumulate as WasmAccumulate, memory, table, order);
+    const created = new WasmRowTable(instance.exports.accumulate as WasmAccumulate, memory, table);
+    yield* copyRows(table.bytes, table.stride, order, created.view);
+    return created;
   }
 
   /** Whether create() can work here (WebAssembly with SIMD). */
