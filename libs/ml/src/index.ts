@@ -1,11 +1,11 @@
 export type { PredictionInput, ProductExample } from './data/product.types';
-export { rakutenDataDir } from './data/data-location';
-export { demoCatalogueDir } from './data/demo-catalogue';
-export { SeededRandom } from './runtime/random';
-export { runInSlices, runNow, type SlicedWork } from './runtime/sliced-work';
-export { initBackend, type BackendName } from './runtime/tf-backend';
+export { rakutenDataDir } from './data/data-location.util';
+export { demoCatalogueDir } from './data/demo-catalogue.dataset';
+export { SeededRandom } from './runtime/random.util';
+export { runInSlices, runNow, type SlicedWork } from './runtime/sliced-work.util';
+export { initBackend, type BackendName } from './runtime/tf-backend.setup';
 export { DatasetError } from './data/dataset.error';
-export { findRakutenLayout, type RakutenLayout } from './data/rakuten-layout';
+export { findRakutenLayout, type RakutenLayout } from './data/rakuten-layout.reader';
 export { readCsvRecords, requireColumns, type CsvRecord, type CsvTable } from './data/csv.reader';
 export {
   PRODUCT_TYPE_CODES,
@@ -26,7 +26,7 @@ export {
   type ClassificationReport,
   type ClassMetrics,
 } from '@app/classification-metrics';
-export { stratifiedKFold, type Fold } from './evaluation/stratified-k-fold';
+export { stratifiedKFold, type Fold } from './evaluation/stratified-k-fold.util';
 export { normalizeText, type NormalizeOptions } from './text/text.normalizer';
 export {
   TextFeatureExtractor,
@@ -42,13 +42,13 @@ export {
   DEFAULT_TEXT_CLASSIFIER_OPTIONS,
   type TextClassifierOptions,
 } from './text/text.classifier';
-export { ArtifactError, type ArtifactManifest } from './artifacts/model-artifact';
+export { ArtifactError, type ArtifactManifest } from './artifacts/model-artifact.format';
 export {
   describeInput,
   InputVocabulary,
   type DescribableInput,
   type InputDescription,
-} from './monitoring/input-description';
+} from './monitoring/input-description.util';
 export {
   InvalidInputError,
   ProductClassifier,
@@ -57,7 +57,7 @@ export {
   type Prediction,
   type ScoredClass,
 } from './model/product.classifier';
-export { fuseProbabilities } from './model/probability-fusion';
+export { fuseProbabilities } from './model/probability-fusion.util';
 export {
   acceptanceThreshold,
   coverageCurve,
@@ -68,12 +68,16 @@ export {
   type Decision,
   type ReliabilityBin,
 } from './calibration/calibration.report';
-export { applyTemperature, fitTemperature, negativeLogLikelihood } from './calibration/temperature-scaling';
+export {
+  applyTemperature,
+  fitTemperature,
+  negativeLogLikelihood,
+} from './calibration/temperature-scaling.util';
 export {
   DEFAULT_CALIBRATION_FRACTION,
   holdOutForCalibration,
   type CalibrationSplit,
-} from './calibration/calibration-split';
+} from './calibration/calibration-split.util';
 export {
   acceptanceThresholds,
   calibrateModality,
@@ -82,18 +86,18 @@ export {
   type Modality,
   type ModalityCalibration,
   type ModelCalibration,
-} from './calibration/model-calibration';
+} from './calibration/model-calibration.util';
 export {
   calibrateOnHeldOut,
   type DriftReference,
   type DriftReferenceRow,
 } from './calibration/held-out.calibrator';
-export { crossValidate, type CrossValidationResult } from './fitting/cross-validation';
+export { crossValidate, type CrossValidationResult } from './fitting/cross-validation.runner';
 export {
   extractDatasetFeatures,
   type DatasetFeatureOptions,
   type ImageFeatureStore,
-} from './fitting/dataset-images';
+} from './fitting/dataset-images.loader';
 export { evaluateClassifier, type ModelEvaluation } from './fitting/model.evaluator';
 export {
   DEFAULT_TRAIN_OPTIONS,
@@ -107,7 +111,7 @@ export {
   type TrainingResult,
   type TrainOptions,
 } from './fitting/product-classifier.trainer';
-export { loadTrainingData } from './fitting/training-data';
+export { loadTrainingData } from './fitting/training-data.util';
 export type { ImageCache, Log, TrainingData } from './fitting/training.types';
 export {
   checkImageHeader,
@@ -134,21 +138,21 @@ export {
   InThreadBackboneRunner,
   type BackboneRunner,
 } from './image/backbone.runner';
-export { backboneSource, computeImageFeatures, featureFolder } from './image/image-featurizer';
+export { backboneSource, computeImageFeatures, featureFolder } from './image/image.featurizer';
 export {
   DEFAULT_BACKBONE,
   PretrainedBackbone,
   type BackboneModel,
   type BackboneSpec,
-} from './image/pretrained-backbone';
-export type { EpochProgress } from './runtime/epoch-progress';
+} from './image/pretrained-backbone.model';
+export type { EpochProgress } from './runtime/epoch-progress.types';
 export { LINEAR_VIEWS } from './text/linear-svm.classifier';
 export {
   DEFAULT_TEXT_ENSEMBLE_OPTIONS,
   TextEnsemble,
   type LinearView,
   type TextEnsembleOptions,
-} from './text/text-ensemble';
+} from './text/text-ensemble.classifier';
 export { ScoringUnavailableError } from './text/text-scoring.pool';
 export {
   DEFAULT_EVALUATION_SPLIT,
@@ -158,8 +162,8 @@ export {
   type EvaluationSplit,
   type EvaluationSplitOptions,
   type EvaluationSplitSummary,
-} from './evaluation/evaluation-split';
-export { mcnemarTest, type McNemarResult } from './evaluation/mcnemar';
+} from './evaluation/evaluation-split.util';
+export { mcnemarTest, type McNemarResult } from './evaluation/mcnemar.stats';
 export {
   DEFAULT_PROMOTION_GATE,
   decidePromotion,

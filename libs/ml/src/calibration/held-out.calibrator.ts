@@ -1,11 +1,16 @@
 import type { ProductExample } from '../data/product.types';
-import type { EvaluationRows } from '../evaluation/evaluation-split';
+import type { EvaluationRows } from '../evaluation/evaluation-split.util';
 import type { ImageClassifier } from '../image/image.classifier';
-import { fuseProbabilities } from '../model/probability-fusion';
-import { describeInput, InputVocabulary } from '../monitoring/input-description';
-import type { TextEnsemble } from '../text/text-ensemble';
-import { calibrateModality, temperatureOf, type Modality, type ModelCalibration } from './model-calibration';
-import { applyTemperature } from './temperature-scaling';
+import { fuseProbabilities } from '../model/probability-fusion.util';
+import { describeInput, InputVocabulary } from '../monitoring/input-description.util';
+import type { TextEnsemble } from '../text/text-ensemble.classifier';
+import {
+  calibrateModality,
+  temperatureOf,
+  type Modality,
+  type ModelCalibration,
+} from './model-calibration.util';
+import { applyTemperature } from './temperature-scaling.util';
 
 /** One held-out row as the drift monitor reads it (see DriftReference). */
 export interface DriftReferenceRow {

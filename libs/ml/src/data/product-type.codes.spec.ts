@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rakutenDataDir } from './data-location';
+import { rakutenDataDir } from './data-location.util';
 import {
   DEFAULT_CATEGORY_NAMES,
   loadCategoryNames,

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rakutenDataDir } from './data-location';
+import { rakutenDataDir } from './data-location.util';
 import { DatasetError } from './dataset.error';
 import { PRODUCT_TYPE_CODES } from './product-type.codes';
 import { loadRakutenDataset, RakutenDataset } from './rakuten-dataset.loader';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CsvTable, readCsvRecords, requireColumns } from './csv.reader';
 import { DatasetError } from './dataset.error';
-import { findRakutenLayout, PRODUCTS_FILE } from './rakuten-layout';
+import { findRakutenLayout, PRODUCTS_FILE } from './rakuten-layout.reader';
 import { PRODUCT_TYPE_CODES, parseProductTypeCode } from './product-type.codes';
 import { ProductExample } from './product.types';
 

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MANIFEST_FILE } from '../artifacts/model-artifact';
+import { MANIFEST_FILE } from '../artifacts/model-artifact.format';
 import { ProductClassifier } from '../model/product.classifier';
-import { writeFixtureDataset } from '../testing/fixture-dataset';
-import { loadTrainingData } from './training-data';
+import { writeFixtureDataset } from '../testing/dataset.fixture';
+import { loadTrainingData } from './training-data.util';
 import {
   DEFAULT_TRAIN_OPTIONS,
   trainingDocuments,

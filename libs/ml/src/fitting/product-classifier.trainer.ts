@@ -2,23 +2,27 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ProductExample } from '../data/product.types';
 import { InThreadBackboneRunner, type BackboneRunner } from '../image/backbone.runner';
-import { backboneSource } from '../image/image-featurizer';
+import { backboneSource } from '../image/image.featurizer';
 import {
   featureSourceKey,
   ImageClassifier,
   type ImageClassifierOptions,
   type ImageFeatureSource,
 } from '../image/image.classifier';
-import { DEFAULT_BACKBONE } from '../image/pretrained-backbone';
+import { DEFAULT_BACKBONE } from '../image/pretrained-backbone.model';
 import { ProductClassifier } from '../model/product.classifier';
-import { initBackend } from '../runtime/tf-backend';
-import { DEFAULT_TEXT_ENSEMBLE_OPTIONS, TextEnsemble, type TextEnsembleOptions } from '../text/text-ensemble';
-import { extractDatasetFeatures, type ImageFeatureStore } from './dataset-images';
-import type { EpochProgress } from '../runtime/epoch-progress';
+import { initBackend } from '../runtime/tf-backend.setup';
+import {
+  DEFAULT_TEXT_ENSEMBLE_OPTIONS,
+  TextEnsemble,
+  type TextEnsembleOptions,
+} from '../text/text-ensemble.classifier';
+import { extractDatasetFeatures, type ImageFeatureStore } from './dataset-images.loader';
+import type { EpochProgress } from '../runtime/epoch-progress.types';
 import type { ImageCache, Log, TrainingData } from './training.types';
-import { DEFAULT_CALIBRATION_FRACTION, holdOutForCalibration } from '../calibration/calibration-split';
+import { DEFAULT_CALIBRATION_FRACTION, holdOutForCalibration } from '../calibration/calibration-split.util';
 import { calibrateOnHeldOut, type DriftReference } from '../calibration/held-out.calibrator';
-import { MODALITIES, type ModelCalibration } from '../calibration/model-calibration';
+import { MODALITIES, type ModelCalibration } from '../calibration/model-calibration.util';
 
 export interface TrainOptions {
   seed: number;

@@ -1,5 +1,5 @@
 import { evaluateClassification, type ClassMetrics } from '@app/classification-metrics';
-import { mcnemarTest, type McNemarResult } from '../evaluation/mcnemar';
+import { mcnemarTest, type McNemarResult } from '../evaluation/mcnemar.stats';
 import { NO_PREDICTION, type ScoredSplit } from './split.scorer';
 
 export interface PromotionGateOptions {

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { splitForEvaluation, type EvaluationSplit } from '../evaluation/evaluation-split';
+import { splitForEvaluation, type EvaluationSplit } from '../evaluation/evaluation-split.util';
 import type { ProductClassifier } from '../model/product.classifier';
-import { writeFixtureDataset } from '../testing/fixture-dataset';
+import { writeFixtureDataset } from '../testing/dataset.fixture';
 import { DEFAULT_TRAIN_OPTIONS, trainProductClassifier } from '../fitting/product-classifier.trainer';
-import { loadTrainingData } from '../fitting/training-data';
+import { loadTrainingData } from '../fitting/training-data.util';
 import { decidePromotion } from './promotion.gate';
 import { evaluateOnSplit, NO_PREDICTION } from './split.scorer';
 

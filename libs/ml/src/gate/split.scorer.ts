@@ -1,8 +1,8 @@
 import type { ProductExample } from '../data/product.types';
-import type { EvaluationRows } from '../evaluation/evaluation-split';
+import type { EvaluationRows } from '../evaluation/evaluation-split.util';
 import type { DecodedItem, ProductClassifier } from '../model/product.classifier';
 import { InThreadBackboneRunner } from '../image/backbone.runner';
-import { extractDatasetFeatures, type ImageFeatureStore } from '../fitting/dataset-images';
+import { extractDatasetFeatures, type ImageFeatureStore } from '../fitting/dataset-images.loader';
 import { predictLabels } from '../fitting/model.evaluator';
 import type { ImageCache, Log } from '../fitting/training.types';
 

@@ -1,5 +1,5 @@
 import { BackboneThreadPool, BackboneUnavailableError, InThreadBackboneRunner } from './backbone.runner';
-import { DEFAULT_BACKBONE } from './pretrained-backbone';
+import { DEFAULT_BACKBONE } from './pretrained-backbone.model';
 
 const SIZE = DEFAULT_BACKBONE.size;
 const image = (value: number) => new Uint8Array(SIZE * SIZE * 3).map((_, i) => (i * value) % 256);

@@ -1,6 +1,6 @@
 import { startWorkerThread } from '@app/config';
 import { Worker } from 'node:worker_threads';
-import { PretrainedBackbone, type BackboneSpec } from './pretrained-backbone';
+import { PretrainedBackbone, type BackboneSpec } from './pretrained-backbone.model';
 
 /** Runs pretrained backbones: pooled features of decoded images (size×size×3 RGB bytes each). */
 export interface BackboneRunner {

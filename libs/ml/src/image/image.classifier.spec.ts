@@ -1,4 +1,4 @@
-import { SeededRandom } from '../runtime/random';
+import { SeededRandom } from '../runtime/random.util';
 import { ImageClassifier, ImageClassifierOptions } from './image.classifier';
 
 const SIZE = 16;

@@ -1,10 +1,14 @@
 import { argmaxRows, evaluateClassification } from '@app/classification-metrics';
-import type { EpochProgress } from '../runtime/epoch-progress';
-import { SeededRandom } from '../runtime/random';
-import { initBackend, tf } from '../runtime/tf-backend';
+import type { EpochProgress } from '../runtime/epoch-progress.types';
+import { SeededRandom } from '../runtime/random.util';
+import { initBackend, tf } from '../runtime/tf-backend.setup';
 import { extractImageFeatures, IMAGE_FEATURE_LENGTH } from './image-features.extractor';
-import { fitLogisticRegression, linearProbabilities, type LinearWeights } from './logistic-regression';
-import type { BackboneSpec } from './pretrained-backbone';
+import {
+  fitLogisticRegression,
+  linearProbabilities,
+  type LinearWeights,
+} from './logistic-regression.classifier';
+import type { BackboneSpec } from './pretrained-backbone.model';
 
 /**
  * What the classifier reads from a photo: the hand-made descriptors of a size×size decode (image-features.extractor),

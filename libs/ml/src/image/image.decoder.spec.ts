@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { rakutenDataDir } from '../data/data-location';
-import { imageClaimingSize } from '../testing/oversized-images';
+import { rakutenDataDir } from '../data/data-location.util';
+import { imageClaimingSize } from '../testing/oversized-images.fixture';
 import {
   checkImageHeader,
   decodeImage,

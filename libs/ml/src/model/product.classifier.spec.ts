@@ -6,7 +6,7 @@ import type { ProductExample } from '../data/product.types';
 import { BackboneThreadPool, InThreadBackboneRunner } from '../image/backbone.runner';
 import { extractImageFeatures } from '../image/image-features.extractor';
 import { decodeImage } from '../image/image.decoder';
-import { DEFAULT_BACKBONE } from '../image/pretrained-backbone';
+import { DEFAULT_BACKBONE } from '../image/pretrained-backbone.model';
 import { trainProductClassifier } from '../fitting/product-classifier.trainer';
 import type { ImageCache } from '../fitting/training.types';
 import { InvalidInputError, ProductClassifier } from './product.classifier';

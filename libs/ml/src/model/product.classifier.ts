@@ -4,17 +4,17 @@ import {
   ArtifactManifest,
   readModelArtifact,
   writeModelArtifact,
-} from '../artifacts/model-artifact';
+} from '../artifacts/model-artifact.format';
 import { InThreadBackboneRunner, type BackboneRunner } from '../image/backbone.runner';
-import { computeImageFeatures } from '../image/image-featurizer';
+import { computeImageFeatures } from '../image/image.featurizer';
 import { ImageDecodeError, ImageDecoder } from '../image/image.decoder';
 import { featureSourceKey, ImageClassifier, type ImageFeatureSource } from '../image/image.classifier';
-import { TextEnsemble } from '../text/text-ensemble';
+import { TextEnsemble } from '../text/text-ensemble.classifier';
 import type { TextFeatureExtractor } from '../text/text-features.extractor';
 import { TextScoringPool } from '../text/text-scoring.pool';
-import { fuseProbabilities } from './probability-fusion';
-import { temperatureOf, type Modality, type ModelCalibration } from '../calibration/model-calibration';
-import { applyTemperature } from '../calibration/temperature-scaling';
+import { fuseProbabilities } from './probability-fusion.util';
+import { temperatureOf, type Modality, type ModelCalibration } from '../calibration/model-calibration.util';
+import { applyTemperature } from '../calibration/temperature-scaling.util';
 
 export interface ScoredClass {
   prdtypecode: number;

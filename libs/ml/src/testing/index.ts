@@ -1,3 +1,3 @@
-export { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, writeFixtureDataset } from './fixture-dataset';
-export { trainFixtureModel } from './fixture-model';
-export { imageClaimingSize, type OversizedFormat } from './oversized-images';
+export { FIXTURE_CLASSES, fixtureJpeg, fixtureTexts, writeFixtureDataset } from './dataset.fixture';
+export { trainFixtureModel } from './model.fixture';
+export { imageClaimingSize, type OversizedFormat } from './oversized-images.fixture';

@@ -1,5 +1,5 @@
 import { LINEAR_VIEWS, LinearSvmClassifier } from './linear-svm.classifier';
-import { runNow } from '../runtime/sliced-work';
+import { runNow } from '../runtime/sliced-work.util';
 
 const VOCABULARY = [
   ['livre', 'roman', 'poche', 'auteur', 'edition'],

@@ -1,9 +1,9 @@
-import { requireFile, toBytes } from '../runtime/binary-files';
-import { SeededRandom } from '../runtime/random';
-import type { SlicedWork } from '../runtime/sliced-work';
-import { FeatureRowTable } from './feature-row-table';
-import { QuantizedRows, softmaxInto } from './sparse-rows';
-import { scoreTexts } from './score-texts';
+import { requireFile, toBytes } from '../runtime/binary-files.util';
+import { SeededRandom } from '../runtime/random.util';
+import type { SlicedWork } from '../runtime/sliced-work.util';
+import { FeatureRowTable } from './feature-row.table';
+import { QuantizedRows, softmaxInto } from './sparse-rows.util';
+import { scoreTexts } from './score-texts.util';
 import {
   SparseRowBuffer,
   TextFeatureExtractor,

@@ -1,6 +1,6 @@
 import { SparseRowBuffer, TextFeatureExtractor } from './text-features.extractor';
-import { HashedTerms } from './text-hashing';
-import { runNow } from '../runtime/sliced-work';
+import { HashedTerms } from './text-hashing.util';
+import { runNow } from '../runtime/sliced-work.util';
 
 const texts = [
   { designation: 'Piscine tubulaire ronde', description: '<p>Piscine hors sol, bâche incluse</p>' },

@@ -1,8 +1,8 @@
-import { requireFile, toBytes } from '../runtime/binary-files';
-import { runNow, SLICE_MASK, type SlicedWork } from '../runtime/sliced-work';
-import { HashedTerms, TextHasher, type HashingOptions, type ProductText } from './text-hashing';
+import { requireFile, toBytes } from '../runtime/binary-files.util';
+import { runNow, SLICE_MASK, type SlicedWork } from '../runtime/sliced-work.util';
+import { HashedTerms, TextHasher, type HashingOptions, type ProductText } from './text-hashing.util';
 
-export type { ProductText } from './text-hashing';
+export type { ProductText } from './text-hashing.util';
 
 /** One document as a sparse vector; a column may repeat (two fields hashed into it), its values then add up. */
 export interface SparseRow {

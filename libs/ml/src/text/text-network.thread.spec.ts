@@ -1,5 +1,5 @@
-import type { EpochProgress } from '../runtime/epoch-progress';
-import { SeededRandom } from '../runtime/random';
+import type { EpochProgress } from '../runtime/epoch-progress.types';
+import { SeededRandom } from '../runtime/random.util';
 import { trainNetworkInThread } from './text-network.thread';
 import { TextClassifier } from './text.classifier';
 

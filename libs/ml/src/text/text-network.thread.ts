@@ -1,7 +1,7 @@
 import { startWorkerThread } from '@app/config';
-import type { SerializedComponent } from '../artifacts/model-artifact';
-import type { EpochProgress } from '../runtime/epoch-progress';
-import { runNow } from '../runtime/sliced-work';
+import type { SerializedComponent } from '../artifacts/model-artifact.format';
+import type { EpochProgress } from '../runtime/epoch-progress.types';
+import { runNow } from '../runtime/sliced-work.util';
 import type { ProductText } from './text-features.extractor';
 import { TextClassifier, type TextClassifierOptions } from './text.classifier';
 

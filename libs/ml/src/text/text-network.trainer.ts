@@ -1,9 +1,9 @@
 import { argmaxRows, evaluateClassification } from '@app/classification-metrics';
-import { stratifiedKFold } from '../evaluation/stratified-k-fold';
-import type { EpochProgress } from '../runtime/epoch-progress';
-import { SeededRandom } from '../runtime/random';
-import { initBackend, tf } from '../runtime/tf-backend';
-import { QuantizedRows } from './sparse-rows';
+import { stratifiedKFold } from '../evaluation/stratified-k-fold.util';
+import type { EpochProgress } from '../runtime/epoch-progress.types';
+import { SeededRandom } from '../runtime/random.util';
+import { initBackend, tf } from '../runtime/tf-backend.setup';
+import { QuantizedRows } from './sparse-rows.util';
 import { TextFeatureExtractor, type ProductText, type SparseRow } from './text-features.extractor';
 import type { DenseHead, TextClassifierOptions } from './text.classifier';
 

@@ -1,10 +1,10 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { ArtifactError } from '../artifacts/model-artifact';
+import { ArtifactError } from '../artifacts/model-artifact.format';
 import { ProductClassifier } from '../model/product.classifier';
-import { fixtureTexts } from '../testing/fixture-dataset';
-import { trainFixtureModel } from '../testing/fixture-model';
+import { fixtureTexts } from '../testing/dataset.fixture';
+import { trainFixtureModel } from '../testing/model.fixture';
 import { ScoringUnavailableError, TextScoringPool } from './text-scoring.pool';
 
 /** A batch large enough to be split across threads. */

@@ -1,7 +1,7 @@
 import { startWorkerThread } from '@app/config';
 import { Worker } from 'node:worker_threads';
-import { ArtifactError } from '../artifacts/model-artifact';
-import type { ProductText } from './text-hashing';
+import { ArtifactError } from '../artifacts/model-artifact.format';
+import type { ProductText } from './text-hashing.util';
 
 /** What a scoring thread says once it has loaded its models, or failed to. */
 export type WorkerStarted = { ready: true } | { ready: false; error: string };

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { readModelArtifact } from '../artifacts/model-artifact';
-import { TextEnsemble } from './text-ensemble';
+import { readModelArtifact } from '../artifacts/model-artifact.format';
+import { TextEnsemble } from './text-ensemble.classifier';
 import type { ScoringReply, ScoringRequest, WorkerStarted } from './text-scoring.pool';
 
 /** A thread of a TextScoringPool: loads the text models of one artifact and scores the batches it is sent. */

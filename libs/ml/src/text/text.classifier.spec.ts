@@ -1,10 +1,10 @@
-import { SeededRandom } from '../runtime/random';
-import { tf } from '../runtime/tf-backend';
-import { QuantizedRows } from './sparse-rows';
+import { SeededRandom } from '../runtime/random.util';
+import { tf } from '../runtime/tf-backend.setup';
+import { QuantizedRows } from './sparse-rows.util';
 import { TextFeatureExtractor, type ProductText, type TextFeatureParams } from './text-features.extractor';
 import { TextClassifier } from './text.classifier';
 import { tfjsProbabilities } from './text-network.trainer';
-import { runNow } from '../runtime/sliced-work';
+import { runNow } from '../runtime/sliced-work.util';
 
 const VOCABULARY = [
   ['piscine', 'pompe', 'filtre', 'bache', 'chlore', 'spa'],

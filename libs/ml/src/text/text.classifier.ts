@@ -1,9 +1,9 @@
-import { requireFile, toBytes } from '../runtime/binary-files';
-import type { EpochProgress } from '../runtime/epoch-progress';
-import type { SlicedWork } from '../runtime/sliced-work';
-import { FeatureRowTable } from './feature-row-table';
-import { softmaxInto } from './sparse-rows';
-import { scoreTexts } from './score-texts';
+import { requireFile, toBytes } from '../runtime/binary-files.util';
+import type { EpochProgress } from '../runtime/epoch-progress.types';
+import type { SlicedWork } from '../runtime/sliced-work.util';
+import { FeatureRowTable } from './feature-row.table';
+import { softmaxInto } from './sparse-rows.util';
+import { scoreTexts } from './score-texts.util';
 import type {
   ProductText,
   SparseRowBuffer,

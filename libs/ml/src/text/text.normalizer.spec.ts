@@ -1,4 +1,4 @@
-import { SeededRandom } from '../runtime/random';
+import { SeededRandom } from '../runtime/random.util';
 import { NormalizedCodes, normalizeText, normalizeTextInto } from './text.normalizer';
 
 describe('normalizeText', () => {

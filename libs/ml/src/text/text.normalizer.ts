@@ -1,4 +1,4 @@
-import { decodeHtmlEntities } from './html-entities';
+import { decodeHtmlEntities } from './html-entities.util';
 
 export interface NormalizeOptions {
   /** Digit runs longer than this become a single '0' (keeps sizes such as "a4" or "12" but not EANs or prices). */
