@@ -1,3 +1,5 @@
+import { softmaxInPlace } from '../runtime/softmax.util';
+
 /** Keeps log(0) finite: a model that gave the true class no probability at all still has a finite loss. */
 const EPSILON = 1e-7;
 
@@ -17,17 +19,8 @@ export function applyTemperature(probs: Float32Array, temperature: number, out: 
     return;
   }
   const beta = 1 / temperature;
-  let max = -Infinity;
-  for (let k = 0; k < probs.length; k++) {
-    out[k] = beta * Math.log(probs[k] + EPSILON);
-    if (out[k] > max) max = out[k];
-  }
-  let sum = 0;
-  for (let k = 0; k < out.length; k++) {
-    out[k] = Math.exp(out[k] - max);
-    sum += out[k];
-  }
-  for (let k = 0; k < out.length; k++) out[k] /= sum;
+  for (let k = 0; k < probs.length; k++) out[k] = beta * Math.log(probs[k] + EPSILON);
+  softmaxInPlace(out);
 }
 
 /**

@@ -14,12 +14,7 @@ export function stratifiedKFold(labels: number[], k: number, seed: number): Fold
   if (!Number.isInteger(k) || k < 2) throw new Error(`k must be an integer >= 2, got ${k}`);
   if (labels.length < k) throw new Error(`Cannot split ${labels.length} rows into ${k} folds`);
   const rng = new SeededRandom(seed);
-  const byClass = new Map<number, number[]>();
-  labels.forEach((label, i) => {
-    const rows = byClass.get(label) ?? [];
-    rows.push(i);
-    byClass.set(label, rows);
-  });
+  const byClass = rowsByClass(labels);
   const foldOf = new Int32Array(labels.length);
   let next = 0;
   for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
@@ -34,4 +29,15 @@ export function stratifiedKFold(labels: number[], k: number, seed: number): Fold
     for (let i = 0; i < labels.length; i++) (foldOf[i] === fold ? test : train).push(i);
     return { train, test };
   });
+}
+
+/** The row indices of each label, in row order. */
+export function rowsByClass(labels: number[]): Map<number, number[]> {
+  const byClass = new Map<number, number[]>();
+  labels.forEach((label, i) => {
+    const rows = byClass.get(label) ?? [];
+    rows.push(i);
+    byClass.set(label, rows);
+  });
+  return byClass;
 }

@@ -1,4 +1,5 @@
 import { SeededRandom } from '../runtime/random.util';
+import { rowsByClass } from './stratified-k-fold.util';
 
 /**
  * About `size` row indices drawn without replacement, each class keeping its share of the rows (at least one row of
@@ -8,12 +9,7 @@ export function stratifiedSample(labels: number[], size: number, seed: number): 
   if (!(size > 0)) throw new Error(`size must be positive, got ${size}`);
   if (labels.length <= size) return labels.map((_, i) => i);
   const rng = new SeededRandom(seed);
-  const byClass = new Map<number, number[]>();
-  labels.forEach((label, i) => {
-    const rows = byClass.get(label) ?? [];
-    rows.push(i);
-    byClass.set(label, rows);
-  });
+  const byClass = rowsByClass(labels);
   const kept: number[] = [];
   for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
     const rows = byClass.get(label)!;

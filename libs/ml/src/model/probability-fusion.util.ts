@@ -1,3 +1,5 @@
+import { softmaxInPlace } from '../runtime/softmax.util';
+
 const EPSILON = 1e-7;
 
 /**
@@ -17,15 +19,8 @@ export function fuseProbabilities(
     out.set(only);
     return;
   }
-  let max = -Infinity;
   for (let k = 0; k < out.length; k++) {
     out[k] = Math.log(text[k] + EPSILON) + imageWeight * Math.log(image[k] + EPSILON);
-    if (out[k] > max) max = out[k];
   }
-  let sum = 0;
-  for (let k = 0; k < out.length; k++) {
-    out[k] = Math.exp(out[k] - max);
-    sum += out[k];
-  }
-  for (let k = 0; k < out.length; k++) out[k] /= sum;
+  softmaxInPlace(out);
 }
