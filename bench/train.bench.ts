@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const totalSeconds = (Date.now() - started) / 1000;
   console.log(`bench:train  data ${dir}`);
   console.log(
-    `  rows: ${card.rows.textTraining} text, ${card.rows.imageTraining} images; backend ${card.backend}`,
+    `  rows: ${card.rows.textTraining} text (linear models: ${card.rows.linearTraining}), ` +
+      `${card.rows.imageTraining} images; backend ${card.backend}`,
   );
   console.log(`  load CSVs          ${loadSeconds.toFixed(1)} s`);
   console.log(

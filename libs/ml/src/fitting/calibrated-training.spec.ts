@@ -60,6 +60,13 @@ describe('training with a calibration slice', () => {
     });
   });
 
+  it('trains the networks without the slice and, after calibrating, the linear models on every labelled text row', () => {
+    const { products, extraText, textTraining, linearTraining } = trained.card.rows;
+    expect(textTraining).toBeLessThan(products + extraText);
+    expect(linearTraining).toBe(products + extraText);
+    expect(trained.card.calibration!.heldOut.products).toBeGreaterThan(0);
+  });
+
   it('writes drift-reference.json from the held-out slice, with calibrated probabilities', () => {
     const reference = JSON.parse(readFileSync(join(modelDir, 'drift-reference.json'), 'utf8'));
     expect(reference.schema).toBe(1);

@@ -81,7 +81,10 @@ export interface ModelCard {
     products: number;
     extraText: number;
     imageOnly: number;
+    /** The networks' rows: the calibration slice is not among them. */
     textTraining: number;
+    /** The linear models' rows: every labelled text row, the calibration slice's included (0 without linear models). */
+    linearTraining: number;
     imageTraining: number;
   };
   images: { decoded: number; unreadable: number; features?: string };
@@ -135,18 +138,12 @@ export async function trainProductClassifier(
   const textStarted = Date.now();
   const texts = textRows.map(({ designation, description }) => ({ designation, description }));
   const textLabels = textRows.map((e) => indexOf.get(e.label!)!);
-  const text = await TextEnsemble.train(
-    texts,
-    textLabels,
-    classes.length,
-    { ...DEFAULT_TEXT_ENSEMBLE_OPTIONS, ...options.text, seed: options.seed },
-    log,
-    (model, p) => {
-      history.text.push({ model, ...p });
-      epochDone(model, p, progressLine(model, p));
-    },
-  );
-  const textSeconds = (Date.now() - textStarted) / 1000;
+  const textOptions = { ...DEFAULT_TEXT_ENSEMBLE_OPTIONS, ...options.text, seed: options.seed };
+  let text = await TextEnsemble.train(texts, textLabels, classes.length, textOptions, log, (model, p) => {
+    history.text.push({ model, ...p });
+    epochDone(model, p, progressLine(model, p));
+  });
+  let textSeconds = (Date.now() - textStarted) / 1000;
   log(`text models trained in ${textSeconds.toFixed(1)} s`);
 
   let image: ImageClassifier | undefined;
@@ -224,6 +221,21 @@ export async function trainProductClassifier(
       );
     }
   }
+  // Once the temperatures are fitted, the linear models (the strongest single votes, seconds to train) learn the
+  // slice too, as if nothing had been held out. The networks stay as trained,
+  // and the temperatures and the drift reference stay those of the model that had not seen the slice, which is what
+  // a new row meets.
+  const linearRows = [...data.products, ...data.extraText].filter(hasLabel);
+  if (linearRows.length > textRows.length) {
+    const refitStarted = Date.now();
+    text = text.withLinearRetrained(
+      linearRows.map(({ designation, description }) => ({ designation, description })),
+      linearRows.map((e) => indexOf.get(e.label!)!),
+      textOptions,
+      log,
+    );
+    textSeconds += (Date.now() - refitStarted) / 1000;
+  }
 
   const classifier = new ProductClassifier({
     classes,
@@ -242,6 +254,7 @@ export async function trainProductClassifier(
       extraText: data.extraText.length,
       imageOnly: data.imageOnly.length,
       textTraining: textRows.length,
+      linearTraining: textOptions.linearViews.length > 0 ? linearRows.length : 0,
       imageTraining,
     },
     images: {

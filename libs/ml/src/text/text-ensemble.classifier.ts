@@ -178,7 +178,20 @@ export class TextEnsemble {
     const networks = inLanes(options.neuralModels, threaded ? options.threads! : 1, network);
     // In threads, the networks are under way: the linear models train meanwhile, in this thread.
     if (!threaded) await networks;
-    const linear = options.linearViews.map((view, k) => {
+    const linear = TextEnsemble.trainLinear(texts, labels, numClasses, options, log);
+    const neural = await networks;
+    if (neural.length + linear.length === 0) throw new Error('The text ensemble needs at least one model');
+    return runNow(TextEnsemble.assemble(neural, linear));
+  }
+
+  private static trainLinear(
+    texts: ProductText[],
+    labels: number[],
+    numClasses: number,
+    options: TextEnsembleOptions,
+    log: (line: string) => void,
+  ): LinearSvmClassifier[] {
+    return options.linearViews.map((view, k) => {
       const started = Date.now();
       const model = LinearSvmClassifier.train(texts, labels, numClasses, {
         ...options.linear,
@@ -186,12 +199,29 @@ export class TextEnsemble {
         c: options.linear?.c ?? LINEAR_VIEW_C[view],
         seed: options.seed + k,
       });
-      log(`trained ${LINEAR_PREFIX}${k} (${view} view) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      log(
+        `trained ${LINEAR_PREFIX}${k} (${view} view, ${texts.length} rows) in ` +
+          `${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       return model;
     });
-    const neural = await networks;
-    if (neural.length + linear.length === 0) throw new Error('The text ensemble needs at least one model');
-    return runNow(TextEnsemble.assemble(neural, linear));
+  }
+
+  /**
+   * The same networks beside linear models trained anew on these rows, with the same views and options: the
+   * calibration slice, once its temperatures are fitted, trains the linear models too (a few seconds each), while
+   * retraining the networks on it would double the training time.
+   */
+  withLinearRetrained(
+    texts: ProductText[],
+    labels: number[],
+    options: TextEnsembleOptions,
+    log: (line: string) => void,
+  ): TextEnsemble {
+    if (this.linear.length === 0) return this;
+    const numClasses = this.models[0].model.numClasses;
+    const linear = TextEnsemble.trainLinear(texts, labels, numClasses, options, log);
+    return runNow(TextEnsemble.assemble(this.neural, linear));
   }
 
   /**
