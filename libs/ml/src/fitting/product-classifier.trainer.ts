@@ -222,9 +222,9 @@ export async function trainProductClassifier(
     }
   }
   // Once the temperatures are fitted, the linear models (the strongest single votes, seconds to train) learn the
-  // slice too, as if nothing had been held out. The networks stay as trained,
-  // and the temperatures and the drift reference stay those of the model that had not seen the slice, which is what
-  // a new row meets.
+  // slice too, as if nothing had been held out (5-fold CV, text only: 0.7760 → 0.7804). The networks stay as trained,
+  // and the temperatures and the drift reference stay those of the model that had not seen the slice: what a new row
+  // meets.
   const linearRows = [...data.products, ...data.extraText].filter(hasLabel);
   if (linearRows.length > textRows.length) {
     const refitStarted = Date.now();
