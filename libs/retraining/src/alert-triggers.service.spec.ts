@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
-import { AlertEventEntity, openDataSource, RetrainingJobEntity } from '@app/database';
-import { TEST_DATABASES } from '@app/database/testing';
+import { AlertEventEntity, RetrainingJobEntity } from '@app/database';
+import { openTestDatabase, TEST_DATABASES } from '@app/database/testing';
 import { InProcessRetrainingQueue, type RetrainingQueue } from '@app/queue';
 import { AlertTriggers, type NotifiedAlert } from './alert-triggers.service';
 import { RetrainingJobs } from './retraining-jobs.service';
@@ -14,17 +14,14 @@ const ALERT: NotifiedAlert = {
 
 describe.each(TEST_DATABASES)('AlertTriggers on $name', (driver) => {
   let dataSource: DataSource;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   let inProcess: InProcessRetrainingQueue;
 
   beforeAll(async () => {
-    const db = await driver.create();
-    cleanup = db.cleanup;
-    dataSource = await openDataSource(db.config);
+    ({ dataSource, close } = await openTestDatabase(driver));
   });
   afterAll(async () => {
-    await dataSource?.destroy();
-    await cleanup?.();
+    await close?.();
   });
   beforeEach(async () => {
     await dataSource.getRepository(AlertEventEntity).clear();

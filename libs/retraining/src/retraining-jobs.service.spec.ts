@@ -1,31 +1,20 @@
 import { DataSource, type QueryDeepPartialEntity } from 'typeorm';
-import { openDataSource, RetrainingJobEntity } from '@app/database';
-import { TEST_DATABASES } from '@app/database/testing';
+import { RetrainingJobEntity } from '@app/database';
+import { openTestDatabase, TEST_DATABASES } from '@app/database/testing';
+import { waitFor } from '@app/config/testing';
 import { InProcessRetrainingQueue, type JobHandler } from '@app/queue';
 import { RetrainingJobNotCancellableError, RetrainingJobs } from './retraining-jobs.service';
 
-/** Resolves when `check` holds, polling; fails after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe.each(TEST_DATABASES)('RetrainingJobs on $name', (driver) => {
   let dataSource: DataSource;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   let queue: InProcessRetrainingQueue;
 
   beforeAll(async () => {
-    const db = await driver.create();
-    cleanup = db.cleanup;
-    dataSource = await openDataSource(db.config);
+    ({ dataSource, close } = await openTestDatabase(driver));
   });
   afterAll(async () => {
-    await dataSource?.destroy();
-    await cleanup?.();
+    await close?.();
   });
   beforeEach(async () => {
     await dataSource.getRepository(RetrainingJobEntity).clear();
@@ -129,10 +118,14 @@ describe.each(TEST_DATABASES)('RetrainingJobs on $name', (driver) => {
       });
       expect(await queue.counts()).toMatchObject({ active: 1, waiting: 1 });
       release();
-      await until(() => ran.length === 2);
+      await waitFor('both jobs ran', async () => (ran.length === 2 ? true : undefined), 10_000);
       expect(ran).toEqual([handedBack, killed]);
       // A new request after both finish is a new job: nothing absorbs it.
-      await until(async () => (await queue.counts()).completed === 2);
+      await waitFor(
+        'both jobs completed',
+        async () => ((await queue.counts()).completed === 2 ? true : undefined),
+        10_000,
+      );
       const next = await jobs.request({ reason: 'new alert', trigger: 'alert:y@2', params: {} });
       expect(next.deduplicated).toBe(false);
     });
