@@ -42,11 +42,15 @@ export interface LinearSvmOptions {
 export const LINEAR_VIEWS: Record<'listing' | 'merged' | 'blocked', Partial<TextFeatureOptions>> = {
   listing: {
     minDf: 2,
+    titleWordMinDf: 1,
+    keepPunctuation: true,
     charMin: 2,
     charMax: 5,
     maxDigits: 2,
-    descriptionMaxChars: 2000,
-    descriptionCharChars: 1000,
+    // The whole description (the longest in the shared data has 9,877 characters): cut at 2,000 and 1,000 as the
+    // other views are, 5-fold CV gave 0.7863 against 0.7882.
+    descriptionMaxChars: 10_000,
+    descriptionCharChars: 10_000,
     titleInDescription: true,
     weights: { titleWord: 1, titleChar: 1, descriptionWord: 1, descriptionChar: 1 },
   },

@@ -54,6 +54,20 @@ describe('TextFeatureExtractor', () => {
     expect(strict.numFeatures).toBeLessThan(extractor.numFeatures);
   });
 
+  it('keeps every title word with titleWordMinDf 1, still dropping what else was seen once', () => {
+    const options = { hashBits: 16, minDf: 2, wordMax: 1, charMin: 5, charMax: 5 };
+    const strict = TextFeatureExtractor.fit(texts, options);
+    const titleWords = TextFeatureExtractor.fit(texts, { ...options, titleWordMinDf: 1 });
+    const columns = (extractor: TextFeatureExtractor, text: { designation: string; description: string }) =>
+      extractor.transform([text])[0].indices.length;
+    // "tubulaire" is in one title only: kept as a title word, not as a character 5-gram or a description word.
+    expect(columns(strict, { designation: 'tubulaire', description: '' })).toBe(0);
+    expect(columns(titleWords, { designation: 'tubulaire', description: '' })).toBe(1);
+    expect(columns(titleWords, { designation: '', description: 'tubulaire incluse' })).toBe(0);
+    // Every title word of the training texts is a column; so is everything seen twice, as before.
+    expect(titleWords.numFeatures).toBe(strict.numFeatures + 10);
+  });
+
   it('round-trips through toJSON/fromJSON with identical output', () => {
     const { params, arrays } = extractor.toJSON();
     const restored = TextFeatureExtractor.fromJSON(JSON.parse(JSON.stringify(params)), {

@@ -13,6 +13,12 @@ export interface SparseRow {
 export interface TextFeatureOptions extends HashingOptions {
   /** Buckets seen in fewer training documents are dropped: rare n-grams overfit and would cost model memory. */
   minDf: number;
+  /**
+   * The same floor for the title's words alone, when it differs (four-block views only): a title word seen once
+   * still names a product, where a rare character n-gram or description word is mostly noise (the scikit-learn peer's
+   * recipe keeps every title word: 5-fold CV 0.7865, against 0.7800 with a floor of 2 on them too).
+   */
+  titleWordMinDf?: number;
   /** Weight of each field block after its own L2 normalisation: titles carry most of the signal. */
   weights: { titleWord: number; titleChar: number; descriptionWord: number; descriptionChar: number };
 }
@@ -120,13 +126,17 @@ export class TextFeatureExtractor {
     const terms = new HashedTerms();
     // A bucket counts once per block it occurs in (two namespaces can hash into one bucket).
     const df = new Int32Array(1 << resolved.hashBits);
+    const titleWordFloor = resolved.mergedFields ? resolved.minDf : (resolved.titleWordMinDf ?? resolved.minDf);
+    const titleWordDf = titleWordFloor < resolved.minDf ? new Int32Array(1 << resolved.hashBits) : undefined;
     for (const text of texts) {
       hasher.hash(text, terms);
       for (let i = 0; i < terms.size; i++) df[terms.buckets[i]]++;
+      // Block 0 holds the title's words.
+      if (titleWordDf) for (let i = 0; i < terms.blockStart[1]; i++) titleWordDf[terms.buckets[i]]++;
     }
     const kept: number[] = [];
     df.forEach((count, bucket) => {
-      if (count >= resolved.minDf) kept.push(bucket);
+      if (count >= resolved.minDf || (titleWordDf && titleWordDf[bucket] >= titleWordFloor)) kept.push(bucket);
     });
     const buckets = Int32Array.from(kept);
     const idf = Float32Array.from(kept, (bucket) => Math.log((1 + texts.length) / (1 + df[bucket])) + 1);

@@ -66,6 +66,25 @@ describe('TextHasher', () => {
     expect(blocked.key).not.toBe(listing.key);
   });
 
+  it('keeps punctuation in character n-grams only, when asked', () => {
+    const options = { ...DEFAULT_TEXT_FEATURE_OPTIONS, charMin: 2, charMax: 2 };
+    const stripped = new TextHasher(options);
+    const kept = new TextHasher({ ...options, keepPunctuation: true });
+    const text = { designation: "Figurine n°5 l'ete", description: 'Lot: 2' };
+    const [strippedWords, strippedChars, strippedDescWords] = blocksOf(stripped.hash(text, new HashedTerms(), true));
+    const [keptWords, keptChars, keptDescWords, keptDescChars] = blocksOf(kept.hash(text, new HashedTerms(), true));
+    expect(keptWords).toEqual(strippedWords);
+    expect(keptDescWords).toEqual(strippedDescWords);
+    // " n°5 " gives " n", "n°", "°5", "5 " where "n 5" gave " n", "n ", " 5", "5 "; " l'ete " one bigram more
+    // than " l ete ": "l'", "'e" against "l ", " e".
+    expect(keptChars.length).toBe(strippedChars.length);
+    const same = (block: [number, number][]) => new Set(block.map(([bucket]) => bucket));
+    const shared = [...same(keptChars)].filter((bucket) => same(strippedChars).has(bucket));
+    expect(shared.length).toBeLessThan(keptChars.length);
+    expect(keptDescChars.length).toBe(4 + 3);
+    expect(kept.key).not.toBe(stripped.key);
+  });
+
   it('counts repeated n-grams and grows past its initial capacity', () => {
     const hasher = new TextHasher({ ...DEFAULT_TEXT_FEATURE_OPTIONS, hashBits: 24 });
     const words = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}`).join(' ');

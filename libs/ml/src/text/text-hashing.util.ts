@@ -1,4 +1,4 @@
-import { NormalizedCodes, normalizeTextInto } from './text.normalizer';
+import { NormalizedCodes, normalizeTextInto, type NormalizeOptions } from './text.normalizer';
 
 export interface ProductText {
   designation: string;
@@ -30,6 +30,11 @@ export interface HashingOptions {
    * (title words count twice: once on their own, once among the listing's).
    */
   titleInDescription?: boolean;
+  /**
+   * Character n-grams keep punctuation and symbols (see NormalizeOptions.keepPunctuation); word n-grams are still
+   * made of letters and digits only.
+   */
+  keepPunctuation?: boolean;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -40,6 +45,19 @@ const TITLE_CHAR = 2;
 const DESCRIPTION_WORD = 3;
 const DESCRIPTION_CHAR = 4;
 const SPACE = 0x20;
+
+let wordUnits: Uint8Array | undefined;
+
+/**
+ * 1 for the UTF-16 code units that belong to a word (letters, digits, and surrogates, which only come in pairs
+ * here): what separates words in a normalised text whose punctuation was kept.
+ */
+function wordUnitTable(): Uint8Array {
+  wordUnits ??= Uint8Array.from({ length: 0x10000 }, (_, c) =>
+    (c >= 0xd800 && c <= 0xdfff) || /[\p{L}\p{N}]/u.test(String.fromCharCode(c)) ? 1 : 0,
+  );
+  return wordUnits;
+}
 
 function fnvStep(hash: number, code: number): number {
   return Math.imul(hash ^ code, FNV_PRIME);
@@ -179,6 +197,9 @@ export class TextHasher {
   private readonly description = new NormalizedCodes();
   private wordStart: Int32Array = new Int32Array(256);
   private wordEnd: Int32Array = new Int32Array(256);
+  private readonly normalize: NormalizeOptions;
+  /** Set when punctuation is kept: word n-grams then split the text on anything but letters and digits. */
+  private readonly wordUnits?: Uint8Array;
 
   constructor(private readonly options: HashingOptions) {
     this.mask = (1 << options.hashBits) - 1;
@@ -194,7 +215,10 @@ export class TextHasher {
       maxDigits,
       options.mergedFields,
       options.titleInDescription ?? false,
+      options.keepPunctuation ?? false,
     ]);
+    this.normalize = { maxDigits, keepPunctuation: options.keepPunctuation ?? false };
+    this.wordUnits = options.keepPunctuation ? wordUnitTable() : undefined;
   }
 
   /** The number of blocks a text hashes into. */
@@ -208,10 +232,10 @@ export class TextHasher {
    */
   hash(text: ProductText, out: HashedTerms, sorted = false): HashedTerms {
     const o = this.options;
-    const title = normalizeTextInto(text.designation ?? '', { maxDigits: o.maxDigits }, this.title);
+    const title = normalizeTextInto(text.designation ?? '', this.normalize, this.title);
     const description = normalizeTextInto(
       text.description ?? '',
-      { maxDigits: o.maxDigits, maxLength: o.descriptionMaxChars },
+      { ...this.normalize, maxLength: o.descriptionMaxChars },
       this.description,
     );
     const charEnd = Math.min(description.length, o.descriptionCharChars);
@@ -251,10 +275,10 @@ export class TextHasher {
    */
   hashWords(text: ProductText, out: HashedTerms): HashedTerms {
     const o = this.options;
-    const title = normalizeTextInto(text.designation ?? '', { maxDigits: o.maxDigits }, this.title);
+    const title = normalizeTextInto(text.designation ?? '', this.normalize, this.title);
     const description = normalizeTextInto(
       text.description ?? '',
-      { maxDigits: o.maxDigits, maxLength: o.descriptionMaxChars },
+      { ...this.normalize, maxLength: o.descriptionMaxChars },
       this.description,
     );
     out.blocks = 0;
@@ -264,6 +288,28 @@ export class TextHasher {
     this.wordNgrams(o.mergedFields ? TITLE_WORD : DESCRIPTION_WORD, description.codes, description.length, 1);
     out.blockStart[++out.blocks] = this.counter.end(false);
     return out;
+  }
+
+  /** The maximal runs of word units in text[0, end), into wordStart/wordEnd; returns their number. */
+  private tokens(text: Uint16Array, end: number, units: Uint8Array): number {
+    let count = 0;
+    let start = -1;
+    for (let i = 0; i <= end; i++) {
+      const inWord = i < end && units[text[i]] === 1;
+      if (inWord) {
+        if (start < 0) start = i;
+        continue;
+      }
+      if (start < 0) continue;
+      if (count === this.wordStart.length) {
+        this.wordStart = grown(this.wordStart, count * 2);
+        this.wordEnd = grown(this.wordEnd, count * 2);
+      }
+      this.wordStart[count] = start;
+      this.wordEnd[count++] = i;
+      start = -1;
+    }
+    return count;
   }
 
   /**
@@ -293,7 +339,7 @@ export class TextHasher {
     end: number,
     wordMax = this.options.wordMax,
   ): void {
-    const count = this.words(text, end);
+    const count = this.wordUnits ? this.tokens(text, end, this.wordUnits) : this.words(text, end);
     const { wordStart, wordEnd, counter, mask } = this;
     const seed = fnvStep(FNV_OFFSET, namespace);
     for (let first = 0; first < count; first++) {

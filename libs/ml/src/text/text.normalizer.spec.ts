@@ -11,6 +11,13 @@ describe('normalizeText', () => {
     expect(normalizeText('  Jeu -- PS4 !!\n\t(Neuf)  ')).toBe('jeu ps4 neuf');
   });
 
+  it('keeps punctuation inside words when asked, still separating words by single spaces', () => {
+    expect(normalizeText("  Jeu -- PS4 !!\n\t(Neuf) N°5, l'Été  ", { keepPunctuation: true })).toBe(
+      "jeu -- ps4 !! (neuf) n°5, l'ete",
+    );
+    expect(normalizeText('Réf. 3760123456789/12', { keepPunctuation: true, maxDigits: 2 })).toBe('ref. 0/12');
+  });
+
   it('keeps short numbers and collapses long ones', () => {
     expect(normalizeText('Lot de 12 cahiers A5 2019 réf 3760123456789')).toBe(
       'lot de 12 cahiers a5 2019 ref 0',
@@ -38,7 +45,12 @@ describe('normalizeTextInto', () => {
       const length = rng.int(25);
       for (let k = 0; k < length; k++)
         text += rng.next() < 0.1 ? PIECES[rng.int(PIECES.length)] : CHARS[rng.int(CHARS.length)];
-      for (const options of [{}, { maxDigits: 20, maxLength: 2000 }, { maxDigits: 0, maxLength: 6 }]) {
+      for (const options of [
+        {},
+        { maxDigits: 20, maxLength: 2000 },
+        { maxDigits: 0, maxLength: 6 },
+        { maxDigits: 2, keepPunctuation: true },
+      ]) {
         normalizeTextInto(text, options, out);
         expect(String.fromCharCode(...out.codes.subarray(0, out.length))).toBe(normalizeText(text, options));
       }

@@ -5,11 +5,18 @@ export interface NormalizeOptions {
   maxDigits?: number;
   /** Input beyond this many characters is ignored: long descriptions add cost, not signal. */
   maxLength?: number;
+  /**
+   * Punctuation and symbols stay, as characters of the words they touch ("n°5", "d'art", "10x15cm,"); only whitespace
+   * and control characters separate words. Character n-grams then see them, as scikit-learn's char_wb does: the peer
+   * recipe loses 0.008 of weighted F1 (5-fold CV, 0.7865 → 0.7784) when punctuation is stripped first.
+   */
+  keepPunctuation?: boolean;
 }
 
 const TAG = /<[^>]*>/g;
 const COMBINING_MARK = /[\u0300-\u036f]/g;
 const NON_WORD = /[^\p{L}\p{N}]+/gu;
+const SEPARATORS = /[\s\p{Cc}]+/gu;
 const NON_ASCII = /[\u0080-\uffff]/;
 const DIGITS = /\p{N}+/gu;
 
@@ -19,7 +26,11 @@ const DIGITS = /\p{N}+/gu;
  * Entities are decoded twice because some listings are double-encoded ("&amp;eacute;").
  */
 export function normalizeText(raw: string, options: NormalizeOptions = {}): string {
-  return fold(withoutMarkup(raw, options.maxLength ?? Infinity), options.maxDigits ?? 4);
+  return fold(
+    withoutMarkup(raw, options.maxLength ?? Infinity),
+    options.maxDigits ?? 4,
+    options.keepPunctuation ?? false,
+  );
 }
 
 /** The first maxLength characters of a text, HTML tags and entities removed. */
@@ -30,13 +41,16 @@ function withoutMarkup(raw: string, maxLength: number): string {
   return text;
 }
 
-/** Lower case, accents stripped, words of letters and digits separated by single spaces, long numbers collapsed. */
-function fold(text: string, maxDigits: number): string {
+/**
+ * Lower case, accents stripped, words of letters and digits (and punctuation, when kept) separated by single spaces,
+ * long numbers collapsed.
+ */
+function fold(text: string, maxDigits: number, keepPunctuation: boolean): string {
   text = text.toLowerCase();
   // NFD is the slowest step and a no-op on plain ASCII, which most titles are.
   if (NON_ASCII.test(text)) text = text.normalize('NFD').replace(COMBINING_MARK, '');
   return text
-    .replace(NON_WORD, ' ')
+    .replace(keepPunctuation ? SEPARATORS : NON_WORD, ' ')
     .replace(DIGITS, (digits) => (digits.length > maxDigits ? '0' : digits))
     .trim();
 }
@@ -63,8 +77,9 @@ export function normalizeTextInto(
 ): NormalizedCodes {
   const text = withoutMarkup(raw, options.maxLength ?? Infinity);
   const maxDigits = options.maxDigits ?? 4;
-  if (!foldInto(text, maxDigits, out)) {
-    const folded = fold(text, maxDigits);
+  const keepPunctuation = options.keepPunctuation ?? false;
+  if (!foldInto(text, maxDigits, keepPunctuation, out)) {
+    const folded = fold(text, maxDigits, keepPunctuation);
     out.reserve(folded.length);
     for (let i = 0; i < folded.length; i++) out.codes[i] = folded.charCodeAt(i);
     out.length = folded.length;
@@ -72,9 +87,12 @@ export function normalizeTextInto(
   return out;
 }
 
+/** Punctuation and symbols: a separator, or a character of its word when punctuation is kept. */
 const OTHER = 0;
 const LETTER = 1;
 const DIGIT = 2;
+/** Whitespace and control characters: always a separator. */
+const BLANK = 3;
 const SPACE = 0x20;
 const ZERO = 0x30;
 
@@ -116,7 +134,9 @@ function buildFolding(size: number): Folding {
     start[c] = codes.length;
     for (const char of folded) {
       codes.push(char.charCodeAt(0));
-      kinds.push(/\p{N}/u.test(char) ? DIGIT : /\p{L}/u.test(char) ? LETTER : OTHER);
+      kinds.push(
+        /\p{N}/u.test(char) ? DIGIT : /\p{L}/u.test(char) ? LETTER : /[\s\p{Cc}]/u.test(char) ? BLANK : OTHER,
+      );
     }
     end[c] = codes.length;
     maxExpansion = Math.max(maxExpansion, folded.length);
@@ -135,7 +155,12 @@ function buildFolding(size: number): Folding {
 const FOLDING_SIZE = 0x2150;
 
 /** `fold` through the per-character table; false (out unspecified) when the text has a character outside it. */
-function foldInto(text: string, maxDigits: number, out: NormalizedCodes): boolean {
+function foldInto(
+  text: string,
+  maxDigits: number,
+  keepPunctuation: boolean,
+  out: NormalizedCodes,
+): boolean {
   folding ??= buildFolding(FOLDING_SIZE);
   const { size, start, end, codes: folded, kinds, maxExpansion } = folding;
   out.reserve(text.length * maxExpansion);
@@ -155,7 +180,7 @@ function foldInto(text: string, maxDigits: number, out: NormalizedCodes): boolea
         }
         digitsFrom = -1;
       }
-      if (kind === OTHER) {
+      if (kind === BLANK || (kind === OTHER && !keepPunctuation)) {
         pendingSpace = length > 0;
         continue;
       }
