@@ -99,38 +99,63 @@ describe('TextEnsemble', () => {
         neuralModels: 2,
         neuralMaxRows: 200,
         linearViews: ['listing', 'blocked'],
+        linearVote: 0.6,
         neural: { hidden: 16, epochs: 6, patience: 6 },
       },
       () => undefined,
     );
   });
 
-  it('predicts what its models predicted through transform and TF.js, within 1e-5 on every item', () => {
-    const items = [
-      ...train.texts,
-      ...randomTexts(300, 2).texts,
-      { designation: '', description: '' },
-      { designation: 'inconnu', description: 'jamais vu' },
-    ];
-    const components = ensemble.serialize();
-    const neural = Object.keys(components).filter((name) => name.startsWith('text-neural-'));
-    const linear = Object.keys(components).filter((name) => name.startsWith('text-linear-'));
-    expect([neural.length, linear.length]).toEqual([2, 2]);
-    const numClasses = VOCABULARY.length;
-    const votes = linear.map((name) => linearReference(components[name], items));
-    const bagged = new Float32Array(items.length * numClasses);
-    for (const name of neural) {
-      neuralReference(components[name], items).forEach((p, i) => (bagged[i] += p / neural.length));
-    }
-    votes.push(bagged);
-    const reference = new Float32Array(bagged.length);
-    for (const vote of votes) vote.forEach((p, i) => (reference[i] += p / votes.length));
+  const items = [
+    ...train.texts,
+    ...randomTexts(300, 2).texts,
+    { designation: '', description: '' },
+    { designation: 'inconnu', description: 'jamais vu' },
+  ];
 
-    const fast = ensemble.predictProba(items);
-    expect(fast.length).toBe(reference.length);
+  /** The answer the components' models give through transform and TF.js, weighted as `share` says. */
+  function reference(
+    components: ReturnType<TextEnsemble['serialize']>,
+    share: (kind: 'linear' | 'neural') => number,
+  ): Float32Array {
+    const out = new Float32Array(items.length * VOCABULARY.length);
+    for (const [name, component] of Object.entries(components)) {
+      const linear = name.startsWith('text-linear-');
+      const votes = linear ? linearReference(component, items) : neuralReference(component, items);
+      const weight = share(linear ? 'linear' : 'neural');
+      votes.forEach((p, i) => (out[i] += p * weight));
+    }
+    return out;
+  }
+
+  function largestDifference(a: Float32Array, b: Float32Array): number {
+    expect(a.length).toBe(b.length);
     let largest = 0;
-    fast.forEach((p, i) => (largest = Math.max(largest, Math.abs(p - reference[i]))));
-    expect(largest).toBeLessThan(1e-5);
+    a.forEach((p, i) => (largest = Math.max(largest, Math.abs(p - b[i]))));
+    return largest;
+  }
+
+  it('answers the weighted mean of what its models predict through transform and TF.js, within 1e-5', () => {
+    const components = ensemble.serialize();
+    const names = Object.keys(components);
+    expect(names.filter((name) => name.startsWith('text-neural-')).length).toBe(2);
+    expect(names.filter((name) => name.startsWith('text-linear-')).length).toBe(2);
+    // The linear models share 0.6 of the answer, the networks the rest.
+    const expected = reference(components, (kind) => (kind === 'linear' ? 0.3 : 0.2));
+    expect(largestDifference(ensemble.predictProba(items), expected)).toBeLessThan(1e-5);
+  });
+
+  it('gives each vote an equal share when its components were saved without weights', async () => {
+    const components = ensemble.serialize();
+    for (const component of Object.values(components)) delete component.manifest.vote;
+    const restored = await TextEnsemble.deserialize(components);
+    // Two linear votes and the networks' mean: a third each.
+    const expected = reference(components, (kind) => (kind === 'linear' ? 1 / 3 : 1 / 6));
+    expect(largestDifference(restored.predictProba(items), expected)).toBeLessThan(1e-5);
+
+    const mixed = ensemble.serialize();
+    delete mixed['text-neural-0'].manifest.vote;
+    await expect(TextEnsemble.deserialize(mixed)).rejects.toThrow(/votes/);
   });
 
   it('answers a text alone as it does within a batch, and round-trips through its components', async () => {

@@ -30,8 +30,13 @@ export interface TextEnsembleOptions {
    * network). A network's epochs and its sparse tables grow with its rows; the linear models still read every row.
    */
   neuralMaxRows: number;
-  /** One linear SVM per view, each a vote of its own. */
+  /** One linear SVM per view. */
   linearViews: LinearView[];
+  /**
+   * Share of the answer that the linear models give, split evenly among them; the networks' mean gives the rest.
+   * Used only when the ensemble has both kinds.
+   */
+  linearVote: number;
   /**
    * Networks trained at once, each in a worker thread of its own, while the calling thread trains the linear models;
    * 0 (or unset): all in the calling thread, one after the other. Threads are only started for trainings of at
@@ -49,6 +54,9 @@ export const DEFAULT_TEXT_ENSEMBLE_OPTIONS: TextEnsembleOptions = {
   // The listing view's SVM alone beside the networks: the blocked and merged views' SVMs add nothing to it (5-fold
   // CV, text only: 0.7826; 0.7801 with the blocked view's too) and cost a model each.
   linearViews: ['listing'],
+  // 5-fold CV, text only, every model trained on every training row: 0.7914 at 0.7, 0.7896 at 0.6, 0.7874 at 0.5
+  // (an equal vote); the SVM alone 0.7882, the networks' mean 0.7630 (docs/benchmarks.md).
+  linearVote: 0.7,
   threads: Math.min(availableParallelism(), 3),
 };
 
@@ -75,6 +83,25 @@ interface ModelRows {
   starts: Int32Array;
   /** Its probabilities for the chunk, row-major. */
   votes: Float32Array;
+  /** The weight of its probabilities in the ensemble's answer; the weights of all models add up to 1. */
+  weight: number;
+}
+
+/** Each model's share of the answer, linear models first, as the serialized components record it. */
+function voteWeights(linearCount: number, neuralCount: number, linearVote: number): number[] {
+  const linearShare = neuralCount === 0 ? 1 : linearCount === 0 ? 0 : linearVote;
+  return [
+    ...Array.from({ length: linearCount }, () => linearShare / linearCount),
+    ...Array.from({ length: neuralCount }, () => (1 - linearShare) / neuralCount),
+  ];
+}
+
+/**
+ * The weights of the components of an ensemble saved before weights were recorded: each linear model one vote and
+ * the networks' mean one vote, all equal.
+ */
+function equalVotes(linearCount: number, neuralCount: number): number[] {
+  return voteWeights(linearCount, neuralCount, linearCount / (linearCount + (neuralCount > 0 ? 1 : 0)));
 }
 
 /** Runs task(0..count-1), at most `lanes` at a time, each lane taking the next index when its task is done. */
@@ -99,8 +126,9 @@ const CHUNK = 256;
 
 /**
  * The text side of the classifier: a bag of wide-and-deep networks and linear SVMs over views of the text. Each
- * vote is a probability distribution; the ensemble answers their mean (their normalised geometric mean was measured
- * no better: 5-fold CV 0.7787 against 0.7801, listing and blocked SVMs with the networks). Averaging networks
+ * vote is a probability distribution; the ensemble answers their weighted mean, the linear models' share set by
+ * `linearVote` (a normalised geometric mean was measured no better: 5-fold CV 0.7787 against 0.7801, listing and
+ * blocked SVMs with the networks). Averaging networks
  * of different seeds removes much of their variance, and the linear models add different mistakes to average out.
  * Each network fits its own features on its own training split: sharing one extractor among them was measured
  * both less accurate (fold 1 of the CV: 0.7730 against 0.7799) and no faster.
@@ -120,16 +148,18 @@ export class TextEnsemble {
     this.groups = groups;
   }
 
-  /** Linear models first, then neural ones; one shared vocabulary index per hashing. */
+  /** Linear models first, then neural ones, each with its weight; one shared vocabulary index per hashing. */
   private static *assemble(
     neural: TextClassifier[],
     linear: LinearSvmClassifier[],
+    weights: number[],
   ): SlicedWork<TextEnsemble> {
-    const models: ModelRows[] = [...linear, ...neural].map((model) => ({
+    const models: ModelRows[] = [...linear, ...neural].map((model, m) => ({
       model,
       rows: new SparseRowBuffer(),
       starts: new Int32Array(CHUNK + 1),
       votes: new Float32Array(CHUNK * model.numClasses),
+      weight: weights[m],
     }));
     const byKey = new Map<string, ModelRows[]>();
     for (const entry of models) {
@@ -181,7 +211,9 @@ export class TextEnsemble {
     const linear = TextEnsemble.trainLinear(texts, labels, numClasses, options, log);
     const neural = await networks;
     if (neural.length + linear.length === 0) throw new Error('The text ensemble needs at least one model');
-    return runNow(TextEnsemble.assemble(neural, linear));
+    return runNow(
+      TextEnsemble.assemble(neural, linear, voteWeights(linear.length, neural.length, options.linearVote)),
+    );
   }
 
   private static trainLinear(
@@ -221,11 +253,11 @@ export class TextEnsemble {
     if (this.linear.length === 0) return this;
     const numClasses = this.models[0].model.numClasses;
     const linear = TextEnsemble.trainLinear(texts, labels, numClasses, options, log);
-    return runNow(TextEnsemble.assemble(this.neural, linear));
+    return runNow(TextEnsemble.assemble(this.neural, linear, this.models.map(({ weight }) => weight)));
   }
 
   /**
-   * The mean of the votes, row-major texts × classes. Each text is hashed once per hashing group, and then each
+   * The weighted mean of the votes, row-major texts × classes. Each text is hashed once per hashing group, and then each
    * model weighs those shared terms with its own vocabulary and IDF.
    */
   predictProba(texts: ProductText[]): Float32Array {
@@ -240,9 +272,6 @@ export class TextEnsemble {
   private predictChunk(texts: ProductText[], from: number, to: number, out: Float32Array): void {
     const { models, groups } = this;
     const numClasses = models[0].model.numClasses;
-    const linearCount = this.linear.length;
-    const neuralCount = this.neural.length;
-    const voteCount = linearCount + (neuralCount > 0 ? 1 : 0);
     for (const { rows } of models) rows.length = 0;
     for (let n = from; n < to; n++) {
       for (const { starts, rows } of models) starts[n - from] = rows.length;
@@ -253,17 +282,12 @@ export class TextEnsemble {
       for (let i = 0; i < to - from; i++)
         model.scoreRow(rows, starts[i], starts[i + 1], votes, i * numClasses);
     }
-    // The votes are averaged as they always were: the linear ones in turn, then the networks' mean as one vote.
-    const bagged = new Float32Array(numClasses);
     for (let i = 0; i < to - from; i++) {
       const mean = out.subarray((from + i) * numClasses, (from + i + 1) * numClasses);
       const at = i * numClasses;
-      bagged.fill(0);
-      models.forEach(({ votes: vote }, m) => {
-        if (m < linearCount) for (let c = 0; c < numClasses; c++) mean[c] += vote[at + c] / voteCount;
-        else for (let c = 0; c < numClasses; c++) bagged[c] += vote[at + c] / neuralCount;
-      });
-      if (neuralCount > 0) for (let c = 0; c < numClasses; c++) mean[c] += bagged[c] / voteCount;
+      for (const { votes, weight } of models) {
+        for (let c = 0; c < numClasses; c++) mean[c] += votes[at + c] * weight;
+      }
     }
   }
 
@@ -277,10 +301,16 @@ export class TextEnsemble {
     return name.startsWith(NEURAL_PREFIX) || name.startsWith(LINEAR_PREFIX);
   }
 
+  /** Each model as a component, its manifest carrying its weight in the answer (`vote`). */
   serialize(): Record<string, SerializedComponent> {
+    const weighted = (model: TextModel) => {
+      const { manifest, files } = model.serialize();
+      const vote = this.models.find((entry) => entry.model === model)!.weight;
+      return { manifest: { ...manifest, vote }, files };
+    };
     return Object.fromEntries([
-      ...this.neural.map((model, k) => [`${NEURAL_PREFIX}${k}`, model.serialize()]),
-      ...this.linear.map((model, k) => [`${LINEAR_PREFIX}${k}`, model.serialize()]),
+      ...this.neural.map((model, k) => [`${NEURAL_PREFIX}${k}`, weighted(model)]),
+      ...this.linear.map((model, k) => [`${LINEAR_PREFIX}${k}`, weighted(model)]),
     ]);
   }
 
@@ -307,15 +337,25 @@ export class TextEnsemble {
         .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
         .map((name) => components[name]);
     const neural: TextClassifier[] = [];
+    const neuralVotes: unknown[] = [];
     for (const { manifest, files } of named(NEURAL_PREFIX)) {
       neural.push(yield* TextClassifier.deserialize(manifest, files, options));
+      neuralVotes.push(manifest.vote);
     }
     const linear: LinearSvmClassifier[] = [];
+    const linearVotes: unknown[] = [];
     for (const { manifest, files } of named(LINEAR_PREFIX)) {
       linear.push(yield* LinearSvmClassifier.deserialize(manifest, files, options));
+      linearVotes.push(manifest.vote);
     }
     if (neural.length + linear.length === 0) throw new Error('no text components');
-    return yield* TextEnsemble.assemble(neural, linear);
+    const votes = [...linearVotes, ...neuralVotes];
+    let weights: number[];
+    if (votes.every((vote) => vote === undefined)) weights = equalVotes(linear.length, neural.length);
+    else if (votes.every((vote) => typeof vote === 'number' && Number.isFinite(vote) && vote >= 0)) {
+      weights = votes as number[];
+    } else throw new Error('the text components record their votes inconsistently');
+    return yield* TextEnsemble.assemble(neural, linear, weights);
   }
 
   /** Nothing to free (the weights are plain arrays): the text part's interface, which the thread pool needs. */
