@@ -253,7 +253,13 @@ export class TextEnsemble {
     if (this.linear.length === 0) return this;
     const numClasses = this.models[0].model.numClasses;
     const linear = TextEnsemble.trainLinear(texts, labels, numClasses, options, log);
-    return runNow(TextEnsemble.assemble(this.neural, linear, this.models.map(({ weight }) => weight)));
+    return runNow(
+      TextEnsemble.assemble(
+        this.neural,
+        linear,
+        this.models.map(({ weight }) => weight),
+      ),
+    );
   }
 
   /**

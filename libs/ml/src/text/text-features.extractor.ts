@@ -126,7 +126,9 @@ export class TextFeatureExtractor {
     const terms = new HashedTerms();
     // A bucket counts once per block it occurs in (two namespaces can hash into one bucket).
     const df = new Int32Array(1 << resolved.hashBits);
-    const titleWordFloor = resolved.mergedFields ? resolved.minDf : (resolved.titleWordMinDf ?? resolved.minDf);
+    const titleWordFloor = resolved.mergedFields
+      ? resolved.minDf
+      : (resolved.titleWordMinDf ?? resolved.minDf);
     const titleWordDf = titleWordFloor < resolved.minDf ? new Int32Array(1 << resolved.hashBits) : undefined;
     for (const text of texts) {
       hasher.hash(text, terms);
@@ -136,7 +138,8 @@ export class TextFeatureExtractor {
     }
     const kept: number[] = [];
     df.forEach((count, bucket) => {
-      if (count >= resolved.minDf || (titleWordDf && titleWordDf[bucket] >= titleWordFloor)) kept.push(bucket);
+      if (count >= resolved.minDf || (titleWordDf && titleWordDf[bucket] >= titleWordFloor))
+        kept.push(bucket);
     });
     const buckets = Int32Array.from(kept);
     const idf = Float32Array.from(kept, (bucket) => Math.log((1 + texts.length) / (1 + df[bucket])) + 1);

@@ -71,8 +71,12 @@ describe('TextHasher', () => {
     const stripped = new TextHasher(options);
     const kept = new TextHasher({ ...options, keepPunctuation: true });
     const text = { designation: "Figurine n°5 l'ete", description: 'Lot: 2' };
-    const [strippedWords, strippedChars, strippedDescWords] = blocksOf(stripped.hash(text, new HashedTerms(), true));
-    const [keptWords, keptChars, keptDescWords, keptDescChars] = blocksOf(kept.hash(text, new HashedTerms(), true));
+    const [strippedWords, strippedChars, strippedDescWords] = blocksOf(
+      stripped.hash(text, new HashedTerms(), true),
+    );
+    const [keptWords, keptChars, keptDescWords, keptDescChars] = blocksOf(
+      kept.hash(text, new HashedTerms(), true),
+    );
     expect(keptWords).toEqual(strippedWords);
     expect(keptDescWords).toEqual(strippedDescWords);
     // " n°5 " gives " n", "n°", "°5", "5 " where "n 5" gave " n", "n ", " 5", "5 "; " l'ete " one bigram more

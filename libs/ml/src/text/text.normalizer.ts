@@ -155,12 +155,7 @@ function buildFolding(size: number): Folding {
 const FOLDING_SIZE = 0x2150;
 
 /** `fold` through the per-character table; false (out unspecified) when the text has a character outside it. */
-function foldInto(
-  text: string,
-  maxDigits: number,
-  keepPunctuation: boolean,
-  out: NormalizedCodes,
-): boolean {
+function foldInto(text: string, maxDigits: number, keepPunctuation: boolean, out: NormalizedCodes): boolean {
   folding ??= buildFolding(FOLDING_SIZE);
   const { size, start, end, codes: folded, kinds, maxExpansion } = folding;
   out.reserve(text.length * maxExpansion);
