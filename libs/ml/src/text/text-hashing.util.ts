@@ -197,7 +197,9 @@ export class TextHasher {
   private readonly description = new NormalizedCodes();
   private wordStart: Int32Array = new Int32Array(256);
   private wordEnd: Int32Array = new Int32Array(256);
-  private readonly normalize: NormalizeOptions;
+  /** How titles and descriptions are normalised, fixed per hasher so that hashing a text allocates nothing. */
+  private readonly titleNormalization: NormalizeOptions;
+  private readonly descriptionNormalization: NormalizeOptions;
   /** Set when punctuation is kept: word n-grams then split the text on anything but letters and digits. */
   private readonly wordUnits?: Uint8Array;
 
@@ -217,8 +219,16 @@ export class TextHasher {
       options.titleInDescription ?? false,
       options.keepPunctuation ?? false,
     ]);
-    this.normalize = { maxDigits, keepPunctuation: options.keepPunctuation ?? false };
+    const keepPunctuation = options.keepPunctuation ?? false;
+    this.titleNormalization = { maxDigits, keepPunctuation };
+    this.descriptionNormalization = { maxDigits, keepPunctuation, maxLength: descriptionMaxChars };
     this.wordUnits = options.keepPunctuation ? wordUnitTable() : undefined;
+  }
+
+  /** Normalises the text's title and description into this hasher's buffers, `title` and `description`. */
+  private normalizeFields(text: ProductText): void {
+    normalizeTextInto(text.designation ?? '', this.titleNormalization, this.title);
+    normalizeTextInto(text.description ?? '', this.descriptionNormalization, this.description);
   }
 
   /** The number of blocks a text hashes into. */
@@ -232,12 +242,8 @@ export class TextHasher {
    */
   hash(text: ProductText, out: HashedTerms, sorted = false): HashedTerms {
     const o = this.options;
-    const title = normalizeTextInto(text.designation ?? '', this.normalize, this.title);
-    const description = normalizeTextInto(
-      text.description ?? '',
-      { ...this.normalize, maxLength: o.descriptionMaxChars },
-      this.description,
-    );
+    this.normalizeFields(text);
+    const { title, description } = this;
     const charEnd = Math.min(description.length, o.descriptionCharChars);
     const counter = this.counter;
     out.blocks = 0;
@@ -275,12 +281,8 @@ export class TextHasher {
    */
   hashWords(text: ProductText, out: HashedTerms): HashedTerms {
     const o = this.options;
-    const title = normalizeTextInto(text.designation ?? '', this.normalize, this.title);
-    const description = normalizeTextInto(
-      text.description ?? '',
-      { ...this.normalize, maxLength: o.descriptionMaxChars },
-      this.description,
-    );
+    this.normalizeFields(text);
+    const { title, description } = this;
     out.blocks = 0;
     out.blockStart[0] = 0;
     this.counter.begin(out, 0);
@@ -288,6 +290,16 @@ export class TextHasher {
     this.wordNgrams(o.mergedFields ? TITLE_WORD : DESCRIPTION_WORD, description.codes, description.length, 1);
     out.blockStart[++out.blocks] = this.counter.end(false);
     return out;
+  }
+
+  /** Records word k as text[start, end), growing the word arrays when they are full. */
+  private setWord(k: number, start: number, end: number): void {
+    if (k === this.wordStart.length) {
+      this.wordStart = grown(this.wordStart, k * 2);
+      this.wordEnd = grown(this.wordEnd, k * 2);
+    }
+    this.wordStart[k] = start;
+    this.wordEnd[k] = end;
   }
 
   /** The maximal runs of word units in text[0, end), into wordStart/wordEnd; returns their number. */
@@ -301,12 +313,7 @@ export class TextHasher {
         continue;
       }
       if (start < 0) continue;
-      if (count === this.wordStart.length) {
-        this.wordStart = grown(this.wordStart, count * 2);
-        this.wordEnd = grown(this.wordEnd, count * 2);
-      }
-      this.wordStart[count] = start;
-      this.wordEnd[count++] = i;
+      this.setWord(count++, start, i);
       start = -1;
     }
     return count;
@@ -322,12 +329,7 @@ export class TextHasher {
     let start = 0;
     for (let i = 0; i <= end; i++) {
       if (i < end && text[i] !== SPACE) continue;
-      if (count === this.wordStart.length) {
-        this.wordStart = grown(this.wordStart, count * 2);
-        this.wordEnd = grown(this.wordEnd, count * 2);
-      }
-      this.wordStart[count] = start;
-      this.wordEnd[count++] = i;
+      this.setWord(count++, start, i);
       start = i + 1;
     }
     return count;
